@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Keel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "KeelLanguage", targets: ["KeelLanguage"]),
+        .library(name: "KeelLint", targets: ["KeelLint"]),
+        .executable(name: "keel", targets: ["keel"]),
+    ],
+    dependencies: [
+        // 6.x: 5.0.1 silently keeps the last of duplicate keys.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "KeelLanguage",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "KeelLint", dependencies: ["KeelLanguage"]),
+        .executableTarget(
+            name: "keel",
+            dependencies: [
+                "KeelLanguage", "KeelLint",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage"]),
+        .testTarget(
+            name: "KeelLintTests",
+            dependencies: ["KeelLint", "KeelLanguage"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "KeelCLITests", dependencies: ["keel"]),
+    ]
+)

@@ -1,0 +1,67 @@
+/// One token of the expression language. Offsets are UTF-8 byte offsets into the expression text.
+public struct Token: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case number(Double)
+        /// The number as written: `5%` is `percent(5)`.
+        case percent(Double)
+        /// The number as written: `2bps` is `bps(2)`.
+        case bps(Double)
+        case duration(DurationLiteral)
+        case string(String)
+        case name(String)
+        case keyword(Keyword)
+        case symbol(Symbol)
+        /// Text the lexer could not read; `message` says why.
+        case invalid(message: String)
+        case end
+    }
+
+    public enum Keyword: String, Sendable, CaseIterable {
+        case `if`, then, `else`, and, or, not, `true`, `false`
+    }
+
+    public enum Symbol: String, Sendable {
+        case leftParen = "(", rightParen = ")", leftBracket = "[", rightBracket = "]"
+        case comma = ",", dot = ".", colon = ":"
+        case plus = "+", minus = "-", star = "*", slash = "/"
+        case less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">=", equal = "==", notEqual = "!="
+    }
+
+    public var kind: Kind
+    public var start: Int
+    public var end: Int
+
+    public func isSymbol(_ symbol: Symbol) -> Bool { kind == .symbol(symbol) }
+    public func isKeyword(_ keyword: Keyword) -> Bool { kind == .keyword(keyword) }
+}
+
+/// `30m`, `4h`, `2d`, `1w`, `45s`, or a count of bars (`10 bars`).
+public struct DurationLiteral: Sendable, Hashable, CustomStringConvertible {
+    public enum Unit: String, Sendable, CaseIterable {
+        case seconds = "s", minutes = "m", hours = "h", days = "d", weeks = "w", bars = "bars"
+
+        var seconds: Int? {
+            switch self {
+            case .seconds: 1
+            case .minutes: 60
+            case .hours: 3_600
+            case .days: 86_400
+            case .weeks: 604_800
+            case .bars: nil
+            }
+        }
+    }
+
+    public var count: Int
+    public var unit: Unit
+
+    public init(count: Int, unit: Unit) {
+        self.count = count
+        self.unit = unit
+    }
+
+    /// Length in seconds; nil for a count of bars.
+    public var seconds: Int? { unit.seconds.map { $0 * count } }
+
+    public var description: String { unit == .bars ? "\(count) bars" : "\(count)\(unit.rawValue)" }
+}

@@ -1,0 +1,244 @@
+import CYaml
+
+/// Builds `YAMLNode`s from libyaml's event stream (the copy that Yams carries).
+///
+/// Events, not Yams' composed `Node`: the loader refuses anchors, aliases and tags as they stream by,
+/// so an alias bomb costs one pass over its few hundred bytes; it sees the duplicate key itself (Yams
+/// reports the first occurrence); and every node gets an end mark as well as a start.
+public enum YAMLLoader {
+    public static func load(_ file: SourceFile, limits: YAMLLimits = .default,
+                            diagnostics: inout DiagnosticBag) -> YAMLNode? {
+        guard file.bytes.count <= limits.maxBytes else {
+            diagnostics.error("file-too-large",
+                              "file is \(file.bytes.count) bytes; strategy files are limited to \(limits.maxBytes) bytes",
+                              at: .at(0))
+            return nil
+        }
+        var builder = TreeBuilder(file: file, limits: limits)
+        file.bytes.withUnsafeBufferPointer { buffer in
+            builder.run(buffer)
+        }
+        diagnostics.add(contentsOf: builder.diagnostics.items)
+        return builder.root
+    }
+}
+
+private struct TreeBuilder {
+    let file: SourceFile
+    let limits: YAMLLimits
+    var diagnostics = DiagnosticBag()
+    var root: YAMLNode?
+
+    private enum Frame {
+        case sequence(start: Int, items: [YAMLNode])
+        case mapping(start: Int, pairs: [YAMLPair], pendingKey: YAMLNode?, seen: [String: SourceRange])
+    }
+
+    private var stack: [Frame] = []
+    private var nodeCount = 0
+    private var documents = 0
+
+    init(file: SourceFile, limits: YAMLLimits) {
+        self.file = file
+        self.limits = limits
+    }
+
+    mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return }
+        defer { yaml_parser_delete(&parser) }
+        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+        yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+
+        var event = yaml_event_t()
+        while true {
+            guard yaml_parser_parse(&parser, &event) == 1 else {
+                reportSyntaxError(parser)
+                return
+            }
+            defer { yaml_event_delete(&event) }
+            if event.type == YAML_STREAM_END_EVENT { return }
+            if !handle(event) { return }
+        }
+    }
+
+    /// Returns false to stop reading (a limit was hit).
+    private mutating func handle(_ event: yaml_event_t) -> Bool {
+        let range = SourceRange(offset(event.start_mark), offset(event.end_mark))
+        switch event.type {
+        case YAML_DOCUMENT_START_EVENT:
+            documents += 1
+            if documents > 1 {
+                diagnostics.error("yaml-multiple-documents",
+                                  "a strategy file holds one YAML document; remove this '---' and what follows",
+                                  at: range)
+                return false
+            }
+        case YAML_ALIAS_EVENT:
+            let name = string(event.data.alias.anchor) ?? ""
+            diagnostics.error("yaml-alias",
+                              "YAML aliases ('*\(name)') are not allowed in strategy files; write the value out, or use 'let:' to name a shared expression",
+                              at: range)
+            return add(YAMLNode(.invalid, range: range))
+        case YAML_SCALAR_EVENT:
+            let scalar = event.data.scalar
+            checkAnchor(scalar.anchor, at: range)
+            checkTag(scalar.tag, at: range)
+            let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+            return add(YAMLNode(.scalar(YAMLScalar(value: value, style: style(scalar.style))), range: range))
+        case YAML_SEQUENCE_START_EVENT:
+            checkAnchor(event.data.sequence_start.anchor, at: range)
+            checkTag(event.data.sequence_start.tag, at: range)
+            return push(.sequence(start: range.start, items: []), at: range)
+        case YAML_MAPPING_START_EVENT:
+            checkAnchor(event.data.mapping_start.anchor, at: range)
+            checkTag(event.data.mapping_start.tag, at: range)
+            return push(.mapping(start: range.start, pairs: [], pendingKey: nil, seen: [:]), at: range)
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            return pop(end: range.end)
+        default:
+            break
+        }
+        return true
+    }
+
+    private mutating func push(_ frame: Frame, at range: SourceRange) -> Bool {
+        guard stack.count < limits.maxDepth else {
+            diagnostics.error("yaml-too-deep",
+                              "nesting deeper than \(limits.maxDepth) levels; strategy files are shallow, check the indentation",
+                              at: range)
+            return false
+        }
+        guard countNode(at: range) else { return false }
+        stack.append(frame)
+        return true
+    }
+
+    private mutating func pop(end: Int) -> Bool {
+        guard let frame = stack.popLast() else { return true }
+        switch frame {
+        case .sequence(let start, let items):
+            return attach(YAMLNode(.sequence(items), range: SourceRange(start, end)))
+        case .mapping(let start, let pairs, _, _):
+            return attach(YAMLNode(.mapping(pairs), range: SourceRange(start, end)))
+        }
+    }
+
+    private mutating func add(_ node: YAMLNode) -> Bool {
+        guard countNode(at: node.range) else { return false }
+        return attach(node)
+    }
+
+    private mutating func countNode(at range: SourceRange) -> Bool {
+        nodeCount += 1
+        guard nodeCount <= limits.maxNodes else {
+            diagnostics.error("yaml-too-many-nodes",
+                              "more than \(limits.maxNodes) YAML nodes; a strategy file this large is refused",
+                              at: range)
+            return false
+        }
+        return true
+    }
+
+    private mutating func attach(_ node: YAMLNode) -> Bool {
+        guard let top = stack.popLast() else {
+            root = node
+            return true
+        }
+        switch top {
+        case .sequence(let start, var items):
+            items.append(node)
+            stack.append(.sequence(start: start, items: items))
+        case .mapping(let start, var pairs, let pendingKey, var seen):
+            if let key = pendingKey {
+                pairs.append(YAMLPair(key: key, value: node))
+                stack.append(.mapping(start: start, pairs: pairs, pendingKey: nil, seen: seen))
+            } else {
+                let key = checkedKey(node, seen: &seen)
+                stack.append(.mapping(start: start, pairs: pairs, pendingKey: key, seen: seen))
+            }
+        }
+        return true
+    }
+
+    /// Keys must be scalars; a repeated key is reported at the repetition.
+    private mutating func checkedKey(_ node: YAMLNode, seen: inout [String: SourceRange]) -> YAMLNode {
+        guard let scalar = node.scalar else {
+            if !node.isInvalid {
+                diagnostics.error("yaml-complex-key", "mapping keys must be plain names, not \(node.kindDescription)",
+                                  at: node.range)
+            }
+            return YAMLNode(.invalid, range: node.range)
+        }
+        if let first = seen[scalar.value] {
+            diagnostics.error("duplicate-key",
+                              "duplicate key '\(scalar.value)'; each key may appear once in a mapping",
+                              at: node.range,
+                              notes: [DiagnosticNote("'\(scalar.value)' first appears here", at: first)])
+            return YAMLNode(.invalid, range: node.range)
+        }
+        seen[scalar.value] = node.range
+        return node
+    }
+
+    private mutating func checkAnchor(_ anchor: UnsafeMutablePointer<yaml_char_t>?, at range: SourceRange) {
+        guard let name = string(anchor) else { return }
+        diagnostics.error("yaml-anchor",
+                          "YAML anchors ('&\(name)') are not allowed in strategy files; use 'let:' to name a shared expression",
+                          at: range)
+    }
+
+    private mutating func checkTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, at range: SourceRange) {
+        guard let tag = string(tag) else { return }
+        diagnostics.error("yaml-tag",
+                          "YAML tags ('\(Self.shortTag(tag))') are not allowed in strategy files; the schema decides each value's type",
+                          at: range)
+    }
+
+    static func shortTag(_ tag: String) -> String {
+        let prefix = "tag:yaml.org,2002:"
+        return tag.hasPrefix(prefix) ? "!!" + tag.dropFirst(prefix.count) : tag
+    }
+
+    private mutating func reportSyntaxError(_ parser: yaml_parser_t) {
+        let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+        let context = parser.context.map { String(cString: $0) }
+        var markOffset = offset(parser.problem_mark)
+        if parser.error == YAML_READER_ERROR { markOffset = min(Int(parser.problem_offset), file.bytes.count) }
+        var message = "YAML syntax: \(problem)"
+        if let context { message += " \(context)" }
+        var notes: [DiagnosticNote] = []
+        if context != nil, parser.context_mark.line != parser.problem_mark.line || parser.context_mark.column != parser.problem_mark.column {
+            notes.append(DiagnosticNote("the construct starts here", at: .at(offset(parser.context_mark))))
+        }
+        diagnostics.error("yaml-syntax", message + Self.syntaxHint(problem), at: .at(markOffset), notes: notes)
+        root = nil
+    }
+
+    static func syntaxHint(_ problem: String) -> String {
+        if problem.contains("tab") { return "; indent with spaces" }
+        if problem.contains("mapping values are not allowed") {
+            return "; quote a value that contains ': ', or put the nested mapping on its own lines"
+        }
+        return ""
+    }
+
+    private func offset(_ mark: yaml_mark_t) -> Int {
+        file.offset(line: Int(mark.line), scalarColumn: Int(mark.column))
+    }
+
+    private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+    }
+
+    private func style(_ style: yaml_scalar_style_t) -> YAMLScalar.Style {
+        switch style {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE: .singleQuoted
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE: .doubleQuoted
+        case YAML_LITERAL_SCALAR_STYLE: .literal
+        case YAML_FOLDED_SCALAR_STYLE: .folded
+        default: .plain
+        }
+    }
+}
