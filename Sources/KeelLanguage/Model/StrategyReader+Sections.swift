@@ -1,0 +1,185 @@
+extension StrategyReader {
+    mutating func readParams(_ node: YAMLNode) {
+        guard let pairs = mapping(node, for: "params") else { return }
+        for pair in pairs where !pair.key.isInvalid {
+            guard validName(pair, in: "params") else { continue }
+            guard let value = expression(pair.value, for: "param '\(pair.name)'") else { continue }
+            strategy.params.append(ParamDecl(name: pair.name, nameRange: pair.key.range, value: value))
+        }
+    }
+
+    mutating func readLets(_ node: YAMLNode) {
+        guard let pairs = mapping(node, for: "let") else { return }
+        for pair in pairs where !pair.key.isInvalid {
+            guard validName(pair, in: "let") else { continue }
+            guard let expr = expression(pair.value, for: "'\(pair.name)'") else { continue }
+            strategy.lets.append(LetDecl(name: pair.name, nameRange: pair.key.range, expr: expr))
+        }
+    }
+
+    mutating func sideRules(_ node: YAMLNode, for section: String) -> SideRules {
+        var rules = SideRules(range: node.range)
+        if node.scalar != nil {
+            diagnostics.error("expected-mapping", "'\(section):' takes one rule per side; write '\(section): {long: ...}'",
+                              at: node.range)
+            return rules
+        }
+        guard let pairs = mapping(node, for: section) else { return rules }
+        for pair in knownPairs(pairs, allowed: Side.allCases.map(\.rawValue), in: "'\(section):'") {
+            let expr = expression(pair.value, for: "'\(section).\(pair.name)'")
+            if pair.name == "long" { rules.long = expr } else { rules.short = expr }
+        }
+        return rules
+    }
+
+    mutating func readStopLoss(_ node: YAMLNode) {
+        if node.scalar != nil {
+            guard let level = expression(node, for: "stop_loss") else { return }
+            strategy.stopLoss = StopLossSpec(level: level, trailing: false, range: node.range)
+            return
+        }
+        guard let pairs = mapping(node, for: "stop_loss") else { return }
+        for pair in knownPairs(pairs, allowed: ["trailing"], in: "'stop_loss:'") {
+            guard let level = expression(pair.value, for: "stop_loss.trailing") else { continue }
+            strategy.stopLoss = StopLossSpec(level: level, trailing: true, range: node.range)
+        }
+    }
+
+    mutating func readTakeProfit(_ node: YAMLNode) {
+        strategy.takeProfitRange = node.range
+        if node.scalar != nil {
+            // `take_profit: 10%` is a one-step ladder that closes everything.
+            guard let at = expression(node, for: "take_profit") else { return }
+            strategy.takeProfit = [TakeProfitStep(at: at, close: nil, range: node.range)]
+            return
+        }
+        guard let items = node.items else {
+            diagnostics.error("expected-list", "'take_profit:' is a percent or a list of steps such as '- {at: 10%, close: 50%}'",
+                              at: node.range)
+            return
+        }
+        for item in items {
+            guard let pairs = mapping(item, for: "a take-profit step") else { continue }
+            var at: Expr?, close: Expr?
+            for pair in knownPairs(pairs, allowed: ["at", "close"], in: "a take-profit step") {
+                let expr = expression(pair.value, for: "take_profit \(pair.name)")
+                if pair.name == "at" { at = expr } else { close = expr }
+            }
+            guard let at else {
+                if !pairs.contains(where: { $0.name == "at" }) {
+                    diagnostics.error("missing-key", "a take-profit step needs 'at:', the level (a percent from the entry or a price)",
+                                      at: item.range)
+                }
+                continue
+            }
+            strategy.takeProfit.append(TakeProfitStep(at: at, close: close, range: item.range))
+        }
+    }
+
+    mutating func readAllocation(_ node: YAMLNode) {
+        guard let pairs = mapping(node, for: "allocation") else { return }
+        strategy.allocation.range = node.range
+        for pair in knownPairs(pairs, allowed: ["size", "lot", "max_positions", "rank", "top"], in: "'allocation:'") {
+            let expr = expression(pair.value, for: "allocation.\(pair.name)")
+            switch pair.name {
+            case "size": strategy.allocation.size = expr
+            case "lot": strategy.allocation.lot = expr
+            case "max_positions": strategy.allocation.maxPositions = expr
+            case "rank": strategy.allocation.rank = expr
+            default: strategy.allocation.top = expr
+            }
+        }
+    }
+
+    mutating func readExecution(_ node: YAMLNode) {
+        guard let pairs = mapping(node, for: "execution") else { return }
+        strategy.execution.range = node.range
+        for pair in knownPairs(pairs, allowed: ["fill", "fees", "slippage", "intrabar"], in: "'execution:'") {
+            switch pair.name {
+            case "fill": strategy.execution.fill = choice(pair.value, for: "fill")
+            case "intrabar": strategy.execution.intrabar = choice(pair.value, for: "intrabar")
+            case "fees": readFees(pair.value)
+            default: readSlippage(pair.value)
+            }
+        }
+    }
+
+    private mutating func readFees(_ node: YAMLNode) {
+        var fees = FeesSpec(range: node.range)
+        if node.scalar != nil {
+            fees.percent = expression(node, for: "fees")
+        } else if let pairs = mapping(node, for: "fees") {
+            for pair in knownPairs(pairs, allowed: ["percent", "per_unit", "per_order"], in: "'fees:'") {
+                let expr = expression(pair.value, for: "fees.\(pair.name)")
+                switch pair.name {
+                case "percent": fees.percent = expr
+                case "per_unit": fees.perUnit = expr
+                default: fees.perOrder = expr
+                }
+            }
+        }
+        strategy.execution.fees = fees
+    }
+
+    private mutating func readSlippage(_ node: YAMLNode) {
+        var slippage = SlippageSpec(range: node.range)
+        if node.scalar != nil {
+            slippage.fraction = expression(node, for: "slippage")
+        } else if let pairs = mapping(node, for: "slippage") {
+            for pair in knownPairs(pairs, allowed: ["ticks", "tick_size"], in: "'slippage:'") {
+                let expr = expression(pair.value, for: "slippage.\(pair.name)")
+                if pair.name == "ticks" { slippage.ticks = expr } else { slippage.tickSize = expr }
+            }
+            if (slippage.ticks == nil) != (slippage.tickSize == nil), !pairs.contains(where: { $0.value.isInvalid }) {
+                diagnostics.error("missing-key", "tick slippage needs both 'ticks:' and 'tick_size:'", at: node.range)
+            }
+        }
+        strategy.execution.slippage = slippage
+    }
+
+    mutating func readRisk(_ node: YAMLNode) {
+        guard let pairs = mapping(node, for: "risk") else { return }
+        for pair in knownPairs(pairs, allowed: RiskLimit.allCases.map(\.rawValue), in: "'risk:'") {
+            guard let limit = RiskLimit(rawValue: pair.name), let scalar = scalar(pair.value, for: "risk.\(pair.name)") else { continue }
+            var setting: RiskOverride.Setting
+            if limit.valueKind == .flag {
+                guard let flag = flag(scalar, at: pair.value.range, for: "risk.\(pair.name)") else { continue }
+                setting = .flag(flag)
+            } else if scalar.style == .plain, scalar.value == "off" {
+                guard limit.canBeOff else {
+                    diagnostics.error("invalid-value", "'\(limit.rawValue)' cannot be turned off", at: pair.value.range)
+                    continue
+                }
+                setting = .off
+            } else if limit.valueKind == .timeOfDay {
+                setting = .text(scalar.value)
+            } else {
+                guard let expr = expression(pair.value, for: "risk.\(pair.name)") else { continue }
+                setting = .value(expr)
+            }
+            strategy.risk.append(RiskOverride(limit: limit, setting: setting, keyRange: pair.key.range, valueRange: pair.value.range))
+        }
+    }
+
+    private mutating func validName(_ pair: YAMLPair, in section: String) -> Bool {
+        let name = pair.name
+        let isIdentifier = name.first.map { $0.isLetter || $0 == "_" } == true
+            && name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
+        guard isIdentifier else {
+            diagnostics.error("invalid-name", "'\(name)' is not a valid name; names use letters, digits and '_', starting with a letter",
+                              at: pair.key.range)
+            return false
+        }
+        if Token.Keyword(rawValue: name) != nil {
+            diagnostics.error("invalid-name", "'\(name)' is a keyword of the expression language; choose another name",
+                              at: pair.key.range)
+            return false
+        }
+        if BuiltinTable.named(name) != nil {
+            diagnostics.error("shadowed-builtin", "'\(name)' under '\(section):' hides the built-in '\(name)'; choose another name",
+                              at: pair.key.range)
+            return false
+        }
+        return true
+    }
+}
