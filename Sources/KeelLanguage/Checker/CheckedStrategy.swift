@@ -97,7 +97,8 @@ public struct CheckedStrategy: Sendable {
     public var stopLoss: ResolvedStopLoss?
     public var takeProfit: [ResolvedTakeProfit] = []
     public var timeStop: TimeStop?
-    public var sizing: Sizing = .percentOfEquity(1)
+    /// Without `allocation.size`, each position takes the profile's largest position share.
+    public var sizing: Sizing
     public var lot: Double = 1
     public var maxPositions: Int?
     public var rankTop: Int?
@@ -109,6 +110,7 @@ public struct CheckedStrategy: Sendable {
     public init(parsed: ParsedStrategy, profile: RiskProfile) {
         self.parsed = parsed
         self.risk = EffectiveRisk(profile: profile)
+        self.sizing = .percentOfEquity(profile.maxPosition)
     }
 
     public var profile: RiskProfile { risk.profile }

@@ -29,7 +29,7 @@ extension Checker {
         }
     }
 
-    mutating func call(_ name: String, _ arguments: [Argument], _ expr: Expr, in scope: Scope) -> NodeInfo {
+    mutating func call(_ name: String, _ arguments: [CallArgument], _ expr: Expr, in scope: Scope) -> NodeInfo {
         guard let builtin = BuiltinTable.named(name) else {
             for argument in arguments { check(argument.value, in: scope) }
             let hint = Suggestions.didYouMean(name, in: BuiltinTable.all.filter { $0.form == .function }.map(\.name))
@@ -59,7 +59,7 @@ extension Checker {
     }
 
     /// Matches arguments to parameters: positional first, then labelled. Nil when they do not fit.
-    private mutating func bind(_ arguments: [Argument], to builtin: Builtin, _ expr: Expr) -> [Expr?]? {
+    private mutating func bind(_ arguments: [CallArgument], to builtin: Builtin, _ expr: Expr) -> [Expr?]? {
         var bound = [Expr?](repeating: nil, count: builtin.parameters.count)
         var ok = true
         var sawLabel = false

@@ -116,7 +116,7 @@ extension Checker {
     }
 
     private mutating func sizing(_ expr: Expr) -> Sizing? {
-        let (name, arguments): (String, [Argument])
+        let (name, arguments): (String, [CallArgument])
         switch expr.kind {
         case .name(let bare): (name, arguments) = (bare, [])
         case .call(let callee, let args): (name, arguments) = (callee, args)

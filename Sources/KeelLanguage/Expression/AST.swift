@@ -62,7 +62,7 @@ public struct Expr: Sendable {
         case history(Expr, Expr)
         /// `base.name`: an output of a multi-output indicator, or a field of a namespace.
         case member(Expr, String)
-        case call(String, [Argument])
+        case call(String, [CallArgument])
         /// What the parser put where it could not read an expression; already reported.
         case error
     }
@@ -103,7 +103,7 @@ public struct Expr: Sendable {
     }
 }
 
-public struct Argument: Sendable {
+public struct CallArgument: Sendable {
     public var label: String?
     public var labelRange: SourceRange?
     public var value: Expr

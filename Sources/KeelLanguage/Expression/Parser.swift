@@ -191,17 +191,17 @@ public struct ExpressionParser {
         return node(.call(name, arguments), from: callee.range.start, toOffset: close)
     }
 
-    private mutating func arguments() -> [Argument] {
-        var arguments: [Argument] = []
+    private mutating func arguments() -> [CallArgument] {
+        var arguments: [CallArgument] = []
         guard !current.isSymbol(.rightParen) else { return arguments }
         repeat {
             if case .name(let label) = current.kind, peek(1).isSymbol(.colon) {
                 let labelToken = advance()
                 advance()
                 let labelRange = source.fileRange(labelToken.start, labelToken.end)
-                arguments.append(Argument(label: label, labelRange: labelRange, value: expression()))
+                arguments.append(CallArgument(label: label, labelRange: labelRange, value: expression()))
             } else {
-                arguments.append(Argument(value: expression()))
+                arguments.append(CallArgument(value: expression()))
             }
         } while !abandoned && current.isSymbol(.comma) && advance().end >= 0
         return arguments

@@ -1,0 +1,67 @@
+import KeelLanguage
+
+/// What a rule is, for `keel rules`, the docs, SARIF, and the tests that run its examples.
+public struct RuleDescription: Sendable {
+    public let id: String
+    public let name: String
+    public let severity: Severity
+    public let rationale: String
+    /// Whole strategy files on which the rule must fire.
+    public let triggering: [String]
+    /// Whole strategy files on which it must not fire (and that have no errors).
+    public let nonTriggering: [String]
+}
+
+/// One problem a rule found; the linter turns it into a `Diagnostic` with the rule's id and the
+/// configured severity.
+public struct LintFinding: Sendable {
+    public var message: String
+    public var range: SourceRange
+    public var notes: [DiagnosticNote]
+    public var fixIts: [FixIt]
+    /// Overrides the rule's default severity (the profile decides for `stop-required`).
+    public var severity: Severity?
+
+    public init(_ message: String, at range: SourceRange, notes: [DiagnosticNote] = [], fixIts: [FixIt] = [],
+                severity: Severity? = nil) {
+        self.message = message
+        self.range = range
+        self.notes = notes
+        self.fixIts = fixIts
+        self.severity = severity
+    }
+}
+
+/// A lint rule: a small type that looks at a checked strategy.
+public protocol LintRule: Sendable {
+    var description: RuleDescription { get }
+    func check(_ strategy: CheckedStrategy) -> [LintFinding]
+}
+
+extension LintRule {
+    public var id: String { description.id }
+}
+
+/// The start of every rule example: the two keys every strategy needs.
+let exampleHeader = "keel: 1\nname: Example\n"
+
+extension CheckedStrategy {
+    var file: SourceFile { parsed.file }
+
+    /// The range of a top-level key, or the start of the file.
+    func keyRange(_ key: String) -> SourceRange { parsed.keys[key] ?? .at(0) }
+
+    func text(of expr: Expr) -> String { ExpressionPrinter.print(expr) }
+
+    /// Every expression of the strategy with its role.
+    var expressions: [(role: ExpressionRole, expr: Expr)] { parsed.expressions }
+
+    var ruleExpressions: [(role: ExpressionRole, expr: Expr)] {
+        expressions.filter {
+            switch $0.role {
+            case .entry, .exit, .letBinding: true
+            default: false
+            }
+        }
+    }
+}

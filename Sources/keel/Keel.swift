@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct Keel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keel",
+        abstract: "A declarative strategy runtime: lint, check and run YAML trading strategies.",
+        discussion: """
+        Exit codes: 0 clean, 1 findings that fail, 64 usage error, 66 unreadable input.
+        """,
+        subcommands: [Lint.self, Rules.self, Reference.self]
+    )
+}
+
+/// Exit codes, documented in the README.
+enum Exit {
+    static let findings = ExitCode(1)
+    static let unreadable = ExitCode(66)
+}
