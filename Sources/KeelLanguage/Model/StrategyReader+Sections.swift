@@ -176,9 +176,9 @@ extension StrategyReader {
             return false
         }
         if BuiltinTable.named(name) != nil {
+            // Reported, but kept: its uses then resolve to it and do not echo the error.
             diagnostics.error("shadowed-builtin", "'\(name)' under '\(section):' hides the built-in '\(name)'; choose another name",
                               at: pair.key.range)
-            return false
         }
         return true
     }
