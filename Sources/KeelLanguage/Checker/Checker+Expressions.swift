@@ -168,10 +168,15 @@ extension Checker {
     }
 
     private mutating func history(_ base: Expr, _ offset: Expr, in scope: Scope) -> NodeInfo {
-        let series = value(check(base, in: scope), base)
+        let checkedBase = check(base, in: scope)
+        // `donchian(20)[1].upper`: a multi-output result has a history too; its member is picked after.
+        let series: NodeInfo
+        if case .outputs = checkedBase.type { series = checkedBase } else { series = value(checkedBase, base) }
         let index = check(offset, in: scope)
         guard series.type != .error, index.type != .error else { return .error }
-        guard series.type.isNumeric || series.type == .bool else {
+        var isOutputs = false
+        if case .outputs = series.type { isOutputs = true }
+        guard series.type.isNumeric || series.type == .bool || isOutputs else {
             return mismatch("only a series has a history; this is a \(series.type)", at: base)
         }
         guard let bars = index.constant?.number, index.type == .number else {

@@ -57,7 +57,9 @@ public struct ExpressionParser {
             return node(.error, from: current.start, to: current.end)
         }
         let tree = expression()
-        if current.kind != .end, !abandoned {
+        if case .invalid(let message) = current.kind, !abandoned {
+            report(message, at: current)
+        } else if current.kind != .end, !abandoned {
             let hint = startsExpression(current)
                 ? "; join conditions with 'and' or 'or'" : ""
             report("unexpected \(describe(current)) after a complete expression\(hint)", at: current)

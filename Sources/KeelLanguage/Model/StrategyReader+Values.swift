@@ -17,8 +17,11 @@ extension StrategyReader {
         pairs.filter { pair in
             guard !pair.key.isInvalid else { return false }
             guard allowed.contains(pair.name) else {
-                let hint = Suggestions.closest(to: pair.name, in: allowed).map { "; did you mean '\($0)'?" }
+                var hint = Suggestions.closest(to: pair.name, in: allowed).map { "; did you mean '\($0)'?" }
                     ?? "; expected one of: \(allowed.joined(separator: ", "))"
+                if pair.key.scalar?.inFlowCollection == true, pair.name.contains(")") || pair.name.first?.isNumber == true {
+                    hint = "; this looks like the rest of an expression cut at a ',': inside {...} a ',' ends a plain value, so quote the expression"
+                }
                 let fix = Suggestions.closest(to: pair.name, in: allowed).map { [FixIt(range: pair.key.range, replacement: $0)] } ?? []
                 diagnostics.error("unknown-key", "unknown key '\(pair.name)' in \(section)\(hint)", at: pair.key.range, fixIts: fix)
                 return false
@@ -88,7 +91,12 @@ extension StrategyReader {
                                 at: node.range, fixIts: [FixIt(range: node.range, replacement: decimal)])
         }
         let source = ExpressionText(scalar: scalar, range: node.range, in: file)
-        let (expr, problems) = ExpressionParser.parse(source, ids: &ids, limits: options.expressions)
+        var (expr, problems) = ExpressionParser.parse(source, ids: &ids, limits: options.expressions)
+        if scalar.inFlowCollection, scalar.style == .plain {
+            for index in problems.indices where problems[index].message.contains("to close the '('") {
+                problems[index].message += "; inside {...} or [...] a ',' ends a plain value: quote the expression, or write it on its own line"
+            }
+        }
         diagnostics.add(contentsOf: problems)
         return expr
     }

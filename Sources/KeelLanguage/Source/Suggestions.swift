@@ -12,7 +12,10 @@ public enum Suggestions {
         }
         guard let best else { return nil }
         let allowed = max(1, min(3, word.count / 3))
-        return best.distance <= allowed ? best.name : nil
+        if best.distance <= allowed { return best.name }
+        // A truncated name (`daily_loss` for `daily_loss_limit`) is a plausible slip too.
+        guard lowered.count >= 4 else { return nil }
+        return candidates.filter { $0.lowercased().hasPrefix(lowered) }.min { $0.count < $1.count }
     }
 
     /// Damerau-Levenshtein distance (optimal string alignment): a swap of two letters costs one.

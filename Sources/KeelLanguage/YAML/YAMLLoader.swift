@@ -37,6 +37,9 @@ private struct TreeBuilder {
     private var stack: [Frame] = []
     private var nodeCount = 0
     private var documents = 0
+    /// One entry per open collection: whether it is written in flow style.
+    private var flowStyles: [Bool] = []
+    private var flowDepth: Int { flowStyles.lazy.filter { $0 }.count }
 
     init(file: SourceFile, limits: YAMLLimits) {
         self.file = file
@@ -85,16 +88,21 @@ private struct TreeBuilder {
             checkAnchor(scalar.anchor, at: range)
             checkTag(scalar.tag, at: range)
             let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
-            return add(YAMLNode(.scalar(YAMLScalar(value: value, style: style(scalar.style))), range: range))
+            var node = YAMLScalar(value: value, style: style(scalar.style))
+            node.inFlowCollection = flowDepth > 0
+            return add(YAMLNode(.scalar(node), range: range))
         case YAML_SEQUENCE_START_EVENT:
             checkAnchor(event.data.sequence_start.anchor, at: range)
             checkTag(event.data.sequence_start.tag, at: range)
+            flowStyles.append(event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE)
             return push(.sequence(start: range.start, items: []), at: range)
         case YAML_MAPPING_START_EVENT:
             checkAnchor(event.data.mapping_start.anchor, at: range)
             checkTag(event.data.mapping_start.tag, at: range)
+            flowStyles.append(event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE)
             return push(.mapping(start: range.start, pairs: [], pendingKey: nil, seen: [:]), at: range)
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            flowStyles.removeLast()
             return pop(end: range.end)
         default:
             break
@@ -211,7 +219,10 @@ private struct TreeBuilder {
         if context != nil, parser.context_mark.line != parser.problem_mark.line || parser.context_mark.column != parser.problem_mark.column {
             notes.append(DiagnosticNote("the construct starts here", at: .at(offset(parser.context_mark))))
         }
-        diagnostics.error("yaml-syntax", message + Self.syntaxHint(problem), at: .at(markOffset), notes: notes)
+        let line = file.lineText(file.lineIndex(ofOffset: markOffset) + 1)
+        let tabbed = line.prefix { $0 == " " || $0 == "\t" }.contains("\t")
+        let hint = tabbed ? "; indent with spaces, not tabs" : Self.syntaxHint(problem)
+        diagnostics.error("yaml-syntax", message + hint, at: .at(markOffset), notes: notes)
         root = nil
     }
 

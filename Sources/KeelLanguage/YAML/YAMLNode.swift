@@ -64,6 +64,8 @@ public struct YAMLScalar: Sendable {
     /// The scalar's text as YAML reads it: quotes removed, escapes and folding applied.
     public var value: String
     public var style: Style
+    /// Inside `{...}` or `[...]`, where a ',' ends a plain value.
+    public var inFlowCollection = false
 
     public var isQuoted: Bool { style == .singleQuoted || style == .doubleQuoted }
 
