@@ -31,7 +31,7 @@ private struct TreeBuilder {
 
     private enum Frame {
         case sequence(start: Int, items: [YAMLNode])
-        case mapping(start: Int, pairs: [YAMLPair], pendingKey: YAMLNode?, seen: [String: SourceRange])
+        case mapping(start: Int, pairs: [YAMLPair], pendingKey: YAMLNode?)
     }
 
     private var stack: [Frame] = []
@@ -100,9 +100,8 @@ private struct TreeBuilder {
             checkAnchor(event.data.mapping_start.anchor, at: range)
             checkTag(event.data.mapping_start.tag, at: range)
             flowStyles.append(event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE)
-            return push(.mapping(start: range.start, pairs: [], pendingKey: nil, seen: [:]), at: range)
+            return push(.mapping(start: range.start, pairs: [], pendingKey: nil), at: range)
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-            flowStyles.removeLast()
             return pop(end: range.end)
         default:
             break
@@ -124,11 +123,29 @@ private struct TreeBuilder {
 
     private mutating func pop(end: Int) -> Bool {
         guard let frame = stack.popLast() else { return true }
+        let isFlow = flowStyles.popLast() ?? false
         switch frame {
         case .sequence(let start, let items):
-            return attach(YAMLNode(.sequence(items), range: SourceRange(start, end)))
-        case .mapping(let start, let pairs, _, _):
-            return attach(YAMLNode(.mapping(pairs), range: SourceRange(start, end)))
+            let repaired = isFlow ? FlowExpressionRepair.items(items, in: file) : items
+            return attach(YAMLNode(.sequence(repaired), range: SourceRange(start, end)))
+        case .mapping(let start, let pairs, _):
+            let repaired = isFlow ? FlowExpressionRepair.pairs(pairs, in: file) : pairs
+            return attach(YAMLNode(.mapping(checkDuplicates(repaired)), range: SourceRange(start, end)))
+        }
+    }
+
+    /// A repeated key is reported at the repetition, with a note at the first.
+    private mutating func checkDuplicates(_ pairs: [YAMLPair]) -> [YAMLPair] {
+        var seen: [String: SourceRange] = [:]
+        return pairs.map { pair in
+            guard let name = pair.key.scalar?.value else { return pair }
+            guard let first = seen[name] else {
+                seen[name] = pair.key.range
+                return pair
+            }
+            diagnostics.error("duplicate-key", "duplicate key '\(name)'; each key may appear once in a mapping",
+                              at: pair.key.range, notes: [DiagnosticNote("'\(name)' first appears here", at: first)])
+            return YAMLPair(key: YAMLNode(.invalid, range: pair.key.range), value: pair.value)
         }
     }
 
@@ -157,36 +174,24 @@ private struct TreeBuilder {
         case .sequence(let start, var items):
             items.append(node)
             stack.append(.sequence(start: start, items: items))
-        case .mapping(let start, var pairs, let pendingKey, var seen):
+        case .mapping(let start, var pairs, let pendingKey):
             if let key = pendingKey {
                 pairs.append(YAMLPair(key: key, value: node))
-                stack.append(.mapping(start: start, pairs: pairs, pendingKey: nil, seen: seen))
+                stack.append(.mapping(start: start, pairs: pairs, pendingKey: nil))
             } else {
-                let key = checkedKey(node, seen: &seen)
-                stack.append(.mapping(start: start, pairs: pairs, pendingKey: key, seen: seen))
+                stack.append(.mapping(start: start, pairs: pairs, pendingKey: checkedKey(node)))
             }
         }
         return true
     }
 
-    /// Keys must be scalars; a repeated key is reported at the repetition.
-    private mutating func checkedKey(_ node: YAMLNode, seen: inout [String: SourceRange]) -> YAMLNode {
-        guard let scalar = node.scalar else {
-            if !node.isInvalid {
-                diagnostics.error("yaml-complex-key", "mapping keys must be plain names, not \(node.kindDescription)",
-                                  at: node.range)
-            }
-            return YAMLNode(.invalid, range: node.range)
+    /// Keys must be scalars.
+    private mutating func checkedKey(_ node: YAMLNode) -> YAMLNode {
+        guard node.scalar == nil else { return node }
+        if !node.isInvalid {
+            diagnostics.error("yaml-complex-key", "mapping keys must be plain names, not \(node.kindDescription)", at: node.range)
         }
-        if let first = seen[scalar.value] {
-            diagnostics.error("duplicate-key",
-                              "duplicate key '\(scalar.value)'; each key may appear once in a mapping",
-                              at: node.range,
-                              notes: [DiagnosticNote("'\(scalar.value)' first appears here", at: first)])
-            return YAMLNode(.invalid, range: node.range)
-        }
-        seen[scalar.value] = node.range
-        return node
+        return YAMLNode(.invalid, range: node.range)
     }
 
     private mutating func checkAnchor(_ anchor: UnsafeMutablePointer<yaml_char_t>?, at range: SourceRange) {
