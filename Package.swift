@@ -31,7 +31,7 @@ let package = Package(
         .testTarget(
             name: "KeelLintTests",
             dependencies: ["KeelLint", "KeelLanguage"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Golden"]
         ),
         .testTarget(name: "KeelCLITests", dependencies: ["keel"]),
     ]

@@ -29,7 +29,7 @@ public struct Linter: Sendable {
     public func lint(_ file: SourceFile) -> Report {
         let front = Frontend.check(file, checker: Checker.Options(profileOverride: profileOverride))
         var diagnostics = front.diagnostics
-        if let checked = front.checked {
+        if let checked = front.checked, Self.isReadableStrategy(front.diagnostics) {
             for rule in rules where configuration.isEnabled(rule.id) {
                 for finding in rule.check(checked) {
                     // A re-grade in .keel-lint.yaml wins over the rule's own choice, which wins over its default.
@@ -41,6 +41,14 @@ public struct Linter: Sendable {
         }
         diagnostics = applySuppressions(diagnostics, in: file)
         return Report(file: file, diagnostics: diagnostics.sortedForDisplay())
+    }
+
+    /// Lint rules judge strategies, not broken YAML: they run when the file parsed as YAML and has
+    /// the keys every strategy needs. Expression errors do not stop them.
+    static func isReadableStrategy(_ diagnostics: [Diagnostic]) -> Bool {
+        let structural: Set<String> = ["missing-key", "empty-file", "expected-mapping", "file-too-large",
+                                       "unsupported-version", "duplicate-key"]
+        return !diagnostics.contains { $0.severity == .error && ($0.id.hasPrefix("yaml-") || structural.contains($0.id)) }
     }
 
     private func applySuppressions(_ diagnostics: [Diagnostic], in file: SourceFile) -> [Diagnostic] {

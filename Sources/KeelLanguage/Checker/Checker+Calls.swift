@@ -89,7 +89,7 @@ extension Checker {
                 return nil
             }
         }
-        for (index, parameter) in builtin.parameters.enumerated() where bound[index] == nil && parameter.defaultValue == nil {
+        for (index, parameter) in builtin.parameters.enumerated() where ok && bound[index] == nil && parameter.defaultValue == nil {
             diagnostics.error("arity", "\(builtin.name) needs '\(parameter.name)' (\(parameter.kind.summary)): \(builtin.signature), e.g. \(builtin.example)",
                               at: expr.range)
             ok = false

@@ -16,7 +16,7 @@ extension Checker {
     private mutating func level(_ expr: Expr, role: ExpressionRole, what: String) -> StopLevel? {
         let info = value(check(expr, in: Scope(role: role)), expr)
         checked.ruleWarmups[role] = max(checked.ruleWarmups[role] ?? 0, info.warmup)
-        guard info.type != .error else { return nil }
+        guard info.type != .error, !checked.parsed.brokenExpressions.contains(expr.id) else { return nil }
         guard info.type.isNumeric else {
             diagnostics.error("type-mismatch", "\(what) is a percent such as 5% or a price expression, not a \(info.type)", at: expr.range)
             return nil
@@ -57,7 +57,7 @@ extension Checker {
 
     private mutating func resolveTimeStop(_ expr: Expr) {
         let info = check(expr, in: Scope(role: .timeStop))
-        guard info.type != .error else { return }
+        guard info.type != .error, !checked.parsed.brokenExpressions.contains(expr.id) else { return }
         if info.type == .number, let bars = info.constant?.number, bars == bars.rounded(), bars >= 1 {
             checked.timeStop = .bars(Int(bars))
         } else if case .duration(let duration)? = info.constant, duration.count > 0 {
@@ -70,7 +70,7 @@ extension Checker {
     /// Folds a setting to a constant of one of the expected types; reports otherwise.
     mutating func constant(_ expr: Expr, role: ExpressionRole, expecting types: [KeelType], what: String) -> Double? {
         let info = value(check(expr, in: Scope(role: role)), expr)
-        guard info.type != .error else { return nil }
+        guard info.type != .error, !checked.parsed.brokenExpressions.contains(expr.id) else { return nil }
         guard let number = info.constant?.number else {
             diagnostics.error("non-constant-setting", "\(what) must be a constant (a literal or a param)", at: expr.range)
             return nil

@@ -84,6 +84,7 @@ public struct Checker {
     }
 
     mutating func requireCondition(_ info: NodeInfo, _ expr: Expr, what: String) {
+        guard !checked.parsed.brokenExpressions.contains(expr.id) else { return }
         switch info.type {
         case .bool, .error: break
         case let type where type.isNumeric:

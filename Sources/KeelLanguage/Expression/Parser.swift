@@ -59,6 +59,10 @@ public struct ExpressionParser {
         let tree = expression()
         if case .invalid(let message) = current.kind, !abandoned {
             report(message, at: current)
+        } else if case .name(let word) = current.kind, let unit = Self.durationWords[word], !abandoned,
+                  case .number(let count) = tokens[max(0, index - 1)].kind {
+            let n = ExpressionPrinter.format(count)
+            report("durations are written \(n)\(unit) (units s, m, h, d, w) or '\(n) bars'", at: current)
         } else if current.kind != .end, !abandoned {
             let hint = startsExpression(current)
                 ? "; join conditions with 'and' or 'or'" : ""
@@ -189,8 +193,10 @@ public struct ExpressionParser {
         guard enter() else { return abandonNode() }
         defer { depth -= 1 }
         let arguments = arguments()
+        let closed = current.isSymbol(.rightParen)
         let close = expectClosing(.rightParen, opener: open)
-        return node(.call(name, arguments), from: callee.range.start, toOffset: close)
+        // Without its ')' the call's arguments are a guess; checking them would only echo the error.
+        return node(closed ? .call(name, arguments) : .error, from: callee.range.start, toOffset: close)
     }
 
     private mutating func arguments() -> [CallArgument] {
@@ -246,6 +252,12 @@ public struct ExpressionParser {
         inner.range = SourceRange(source.fileRange(open.start, open.end).start, close)
         return inner
     }
+
+    /// Words authors write for time units, and Keel's unit.
+    static let durationWords: [String: String] = [
+        "sec": "s", "secs": "s", "second": "s", "seconds": "s", "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+        "hour": "h", "hours": "h", "hr": "h", "hrs": "h", "day": "d", "days": "d", "week": "w", "weeks": "w",
+    ]
 
     // MARK: - Helpers
 

@@ -156,6 +156,9 @@ public struct ParsedStrategy: Sendable {
     /// Top-level keys in file order, with their ranges.
     public var keys: [String: SourceRange] = [:]
     public var nodeCount: Int = 0
+    /// Expressions whose text did not parse; their syntax error is reported, so the checker does not
+    /// also complain that they have the wrong type.
+    public var brokenExpressions: Set<ExprID> = []
 
     public init(file: SourceFile) {
         self.file = file

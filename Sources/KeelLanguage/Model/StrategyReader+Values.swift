@@ -97,6 +97,7 @@ extension StrategyReader {
                 problems[index].message += "; inside {...} or [...] a ',' ends a plain value: quote the expression, or write it on its own line"
             }
         }
+        if problems.contains(where: { $0.severity == .error }) { strategy.brokenExpressions.insert(expr.id) }
         diagnostics.add(contentsOf: problems)
         return expr
     }

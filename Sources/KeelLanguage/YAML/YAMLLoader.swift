@@ -37,6 +37,7 @@ private struct TreeBuilder {
     private var stack: [Frame] = []
     private var nodeCount = 0
     private var documents = 0
+    private var reportedAliases: Set<String> = []
     /// One entry per open collection: whether it is written in flow style.
     private var flowStyles: [Bool] = []
     private var flowDepth: Int { flowStyles.lazy.filter { $0 }.count }
@@ -79,6 +80,8 @@ private struct TreeBuilder {
             }
         case YAML_ALIAS_EVENT:
             let name = string(event.data.alias.anchor) ?? ""
+            // One report per alias name: a bomb repeats the same few aliases many times.
+            guard reportedAliases.insert(name).inserted else { return add(YAMLNode(.invalid, range: range)) }
             diagnostics.error("yaml-alias",
                               "YAML aliases ('*\(name)') are not allowed in strategy files; write the value out, or use 'let:' to name a shared expression",
                               at: range)
