@@ -67,7 +67,9 @@ extension Checker {
             if let label = argument.label {
                 sawLabel = true
                 guard let index = builtin.parameters.firstIndex(where: { $0.name == label }) else {
-                    let hint = Suggestions.didYouMean(label, in: builtin.parameters.map(\.name))
+                    let names = builtin.parameters.map(\.name)
+                    let hint = Suggestions.closest(to: label, in: names).map { "; did you mean '\($0)'?" }
+                        ?? "; its parameters are \(names.joined(separator: ", "))"
                     diagnostics.error("unknown-argument", "\(builtin.name) has no parameter '\(label)'\(hint)",
                                       at: argument.labelRange ?? argument.value.range)
                     ok = false

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// End to end through the real `keel` binary, as users and CI run it.
+@Suite("keel command line")
+struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built executable, next to this test bundle.
+    static var executable: URL {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel"),
+            Bundle.main.bundleURL.appendingPathComponent("keel"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("keel"),
+            root.appendingPathComponent(".build/debug/keel"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
+    }
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func keel(_ arguments: [String], in directory: URL = root) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporaryFolder(_ files: [String: String]) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, text) in files {
+            let url = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
+
+    static let broken = "keel: 1\nname: x\ndescription: A test.\nprofile: degen\nentry:\n  long: close > smaa(close, 20)\nexit:\n  long: close < sma(close, 20)\nexecution: {fees: 0.1%, slippage: 2bps}\n"
+    static let warning = "keel: 1\nname: x\ndescription: A test.\nprofile: degen\nentry:\n  long: close > open\nexit:\n  long: close < open\nexecution: {fees: 0%, slippage: 2bps}\n"
+
+    @Test("keel lint Strategies/ exits 0: the README's first command")
+    func curated() throws {
+        let run = try keel(["lint", "Strategies/"])
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.stdout.contains("0 errors, 0 warnings"))
+    }
+
+    @Test("a broken file: every error with file:line:column and a caret, exit 1")
+    func broken() throws {
+        let folder = try temporaryFolder(["broken.yaml": Self.broken])
+        let run = try keel(["lint", "broken.yaml"], in: folder)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("broken.yaml:6:17: error[unknown-function]: no function 'smaa'; did you mean 'sma'?\n   6 |   long: close > smaa(close, 20)\n     |                 ^~~~\n"))
+        #expect(run.stderr.isEmpty)
+    }
+
+    @Test("--format json is one parseable object with the contract's keys")
+    func json() throws {
+        let folder = try temporaryFolder(["a/broken.yaml": Self.broken, "a/warn.yml": Self.warning, "a/.hidden/skip.yaml": "x: ["])
+        let run = try keel(["lint", "--format", "json", "a"], in: folder)
+        #expect(run.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["files"] as? Int == 2)
+        #expect(object["errors"] as? Int == 1 && object["warnings"] as? Int == 1)
+        let first = try #require((object["diagnostics"] as? [[String: Any]])?.first)
+        #expect(Set(first.keys).isSuperset(of: ["file", "line", "column", "severity", "id", "message"]))
+    }
+
+    @Test("--format sarif and --format github")
+    func sarifAndGitHub() throws {
+        let folder = try temporaryFolder(["broken.yaml": Self.broken])
+        let sarif = try keel(["lint", "--format", "sarif", "broken.yaml"], in: folder)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
+        #expect(object["version"] as? String == "2.1.0")
+        let github = try keel(["lint", "--format", "github", "broken.yaml"], in: folder)
+        #expect(github.stdout.hasPrefix("::error file=broken.yaml,line=6,col=17,"))
+        #expect(github.status == 1)
+    }
+
+    @Test("warnings pass, and fail with --strict")
+    func strict() throws {
+        let folder = try temporaryFolder(["warn.yaml": Self.warning])
+        #expect(try keel(["lint", "warn.yaml"], in: folder).status == 0)
+        #expect(try keel(["lint", "--strict", "warn.yaml"], in: folder).status == 1)
+    }
+
+    @Test("--profile checks against another profile")
+    func profile() throws {
+        let run = try keel(["lint", "--profile", "conservative", "Strategies/macd_trend.yaml"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("error[short-not-allowed]"))
+    }
+
+    @Test(".keel-lint.yaml is found in the current folder; --config names one")
+    func configuration() throws {
+        let folder = try temporaryFolder(["warn.yaml": Self.warning, ".keel-lint.yaml": "rules:\n  zero-fees: error\n",
+                                          "quiet.yaml": "rules:\n  zero-fees: off\n"])
+        let discovered = try keel(["lint", "warn.yaml"], in: folder)
+        #expect(discovered.status == 1)
+        #expect(discovered.stdout.contains("error[zero-fees]"))
+        let named = try keel(["lint", "--config", "quiet.yaml", "warn.yaml"], in: folder)
+        #expect(named.status == 0)
+        #expect(!named.stdout.contains("zero-fees"))
+    }
+
+    @Test("unreadable paths exit 66, usage errors 64, never a stack trace", arguments: [
+        (["lint", "missing.yaml"], Int32(66)), (["lint"], 64), (["lint", "--format", "xml", "a.yaml"], 64),
+        (["lint", "--profile", "yolo", "a.yaml"], 64), (["rules", "explain", "no-such-rule"], 64), (["lnt"], 64),
+    ] as [([String], Int32)])
+    func exitCodes(arguments: [String], status: Int32) throws {
+        let folder = try temporaryFolder(["a.yaml": Self.warning])
+        let run = try keel(arguments, in: folder)
+        #expect(run.status == status, "\(arguments): \(run.stderr)")
+        #expect(!run.stderr.contains("Backtrace") && !run.stderr.contains("Fatal error"))
+        #expect(!run.stderr.isEmpty)
+    }
+
+    @Test("a file that is not UTF-8 is an error, not a crash")
+    func binaryFile() throws {
+        let folder = try temporaryFolder([:])
+        try Data([0x6B, 0x65, 0xFF, 0xFE, 0x00]).write(to: folder.appendingPathComponent("bin.yaml"))
+        let run = try keel(["lint", "bin.yaml"], in: folder)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("bin.yaml:1:1: error[unreadable-file]: the file is not UTF-8 text"))
+    }
+
+    @Test("keel rules lists every rule; keel rules explain prints one with its examples")
+    func rules() throws {
+        let list = try keel(["rules"])
+        #expect(list.status == 0)
+        #expect(list.stdout.split(separator: "\n").count >= 20)
+        let explain = try keel(["rules", "explain", "percent-expected"])
+        #expect(explain.status == 0)
+        #expect(explain.stdout.contains("Triggers on:") && explain.stdout.contains("stop_loss: 5\n"))
+    }
+
+    @Test("keel reference prints Grammar/REFERENCE.md")
+    func reference() throws {
+        let run = try keel(["reference"])
+        let committed = try String(contentsOf: Self.root.appendingPathComponent("Grammar/REFERENCE.md"), encoding: .utf8)
+        #expect(run.stdout == committed)
+    }
+}
