@@ -56,6 +56,11 @@ extension CheckedStrategy {
     /// Every expression of the strategy with its role.
     var expressions: [(role: ExpressionRole, expr: Expr)] { parsed.expressions }
 
+    /// Visits every node of every entry, exit and let expression.
+    func forEachRuleNode(_ visit: (Expr) -> Void) {
+        for (_, root) in ruleExpressions { root.walk(visit) }
+    }
+
     var ruleExpressions: [(role: ExpressionRole, expr: Expr)] {
         expressions.filter {
             switch $0.role {

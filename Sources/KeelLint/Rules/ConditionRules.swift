@@ -24,19 +24,17 @@ struct SelfComparisonRule: LintRule {
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
-        for (_, root) in strategy.ruleExpressions {
-            root.walk { expr in
-                switch expr.kind {
-                case .binary(let op, let lhs, let rhs) where op.isComparison:
-                    if strategy.text(of: lhs) == strategy.text(of: rhs), strategy.constant(of: expr) == nil {
-                        findings.append(LintFinding("both sides of '\(op.rawValue)' are '\(strategy.text(of: lhs))'", at: expr.range))
-                    }
-                case .call(let name, let args) where (name == "crosses_above" || name == "crosses_below") && args.count == 2:
-                    if strategy.text(of: args[0].value) == strategy.text(of: args[1].value) {
-                        findings.append(LintFinding("\(name) of a series with itself never fires", at: expr.range))
-                    }
-                default: break
+        strategy.forEachRuleNode { expr in
+            switch expr.kind {
+            case .binary(let op, let lhs, let rhs) where op.isComparison:
+                if strategy.text(of: lhs) == strategy.text(of: rhs), strategy.constant(of: expr) == nil {
+                    findings.append(LintFinding("both sides of '\(op.rawValue)' are '\(strategy.text(of: lhs))'", at: expr.range))
                 }
+            case .call(let name, let args) where (name == "crosses_above" || name == "crosses_below") && args.count == 2:
+                if strategy.text(of: args[0].value) == strategy.text(of: args[1].value) {
+                    findings.append(LintFinding("\(name) of a series with itself never fires", at: expr.range))
+                }
+            default: break
             }
         }
         return findings
@@ -73,14 +71,12 @@ struct FloatEqualityRule: LintRule {
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
-        for (_, root) in strategy.ruleExpressions {
-            root.walk { expr in
-                guard case .binary(let op, let lhs, let rhs) = expr.kind, op == .equal || op == .notEqual,
-                      strategy.type(of: lhs).isNumeric, strategy.type(of: rhs).isNumeric,
-                      isContinuous(lhs, strategy) || isContinuous(rhs, strategy) else { return }
-                findings.append(LintFinding("'\(op.rawValue)' on prices is almost never exactly true; compare with '>' or '<', or use crosses_above",
-                                            at: expr.range))
-            }
+        strategy.forEachRuleNode { expr in
+            guard case .binary(let op, let lhs, let rhs) = expr.kind, op == .equal || op == .notEqual,
+                  strategy.type(of: lhs).isNumeric, strategy.type(of: rhs).isNumeric,
+                  isContinuous(lhs, strategy) || isContinuous(rhs, strategy) else { return }
+            findings.append(LintFinding("'\(op.rawValue)' on prices is almost never exactly true; compare with '>' or '<', or use crosses_above",
+                                        at: expr.range))
         }
         return findings
     }
@@ -110,18 +106,16 @@ struct ImpossibleThresholdRule: LintRule {
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
-        for (_, root) in strategy.ruleExpressions {
-            root.walk { expr in
-                guard case .binary(let op, let lhs, let rhs) = expr.kind, op.isComparison else { return }
-                for (series, threshold) in [(lhs, rhs), (rhs, lhs)] {
-                    guard let name = oscillator(series), let range = Self.ranges[name],
-                          let value = strategy.constant(of: threshold)?.number else { continue }
-                    let unit = strategy.type(of: threshold) == .percent
-                    if unit || !range.contains(value) || (value == range.lowerBound && op == .less) || (value == range.upperBound && op == .greater) {
-                        let hint = unit ? "; \(name) is on a 0-100 scale, write \(ExpressionPrinter.format(value * 100)) instead of \(pct(value))" : ""
-                        findings.append(LintFinding("\(name) ranges over \(ExpressionPrinter.format(range.lowerBound))..\(ExpressionPrinter.format(range.upperBound)); this comparison is constant\(hint)",
-                                                    at: threshold.range))
-                    }
+        strategy.forEachRuleNode { expr in
+            guard case .binary(let op, let lhs, let rhs) = expr.kind, op.isComparison else { return }
+            for (series, threshold) in [(lhs, rhs), (rhs, lhs)] {
+                guard let name = oscillator(series), let range = Self.ranges[name],
+                      let value = strategy.constant(of: threshold)?.number else { continue }
+                let unit = strategy.type(of: threshold) == .percent
+                if unit || !range.contains(value) || (value == range.lowerBound && op == .less) || (value == range.upperBound && op == .greater) {
+                    let hint = unit ? "; \(name) is on a 0-100 scale, write \(ExpressionPrinter.format(value * 100)) instead of \(pct(value))" : ""
+                    findings.append(LintFinding("\(name) ranges over \(ExpressionPrinter.format(range.lowerBound))..\(ExpressionPrinter.format(range.upperBound)); this comparison is constant\(hint)",
+                                                at: threshold.range))
                 }
             }
         }
@@ -174,12 +168,10 @@ struct WindowOfOneRule: LintRule {
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
-        for (_, root) in strategy.ruleExpressions {
-            root.walk { expr in
-                guard case .call(let name, let args) = expr.kind, Self.identities.contains(name), args.count == 2,
-                      strategy.constant(of: args[1].value)?.number == 1 else { return }
-                findings.append(LintFinding("\(name)(x, 1) is x itself; widen the window or write the series", at: expr.range))
-            }
+        strategy.forEachRuleNode { expr in
+            guard case .call(let name, let args) = expr.kind, Self.identities.contains(name), args.count == 2,
+                  strategy.constant(of: args[1].value)?.number == 1 else { return }
+            findings.append(LintFinding("\(name)(x, 1) is x itself; widen the window or write the series", at: expr.range))
         }
         return findings
     }
