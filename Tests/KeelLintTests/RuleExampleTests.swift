@@ -156,6 +156,17 @@ struct ReporterTests {
         #expect(region["startLine"] as? Int == 5 && region["startColumn"] as? Int == 17 && region["endColumn"] as? Int == 21)
     }
 
+    @Test("SARIF columns count code points: an emoji with a skin tone is one character but two code points")
+    func sarifCodePoints() throws {
+        let text = "keel: 1\nname: x\nprofile: degen\nsymbols: [\"👍🏽\"]\nentry:\n  long: symbol(\"👍🏽\", close) > smaa(close, 2)\n"
+        let report = lint(text, path: "a.yaml")
+        let sarif = Reporter.render([report], format: .sarif)
+        let json = Reporter.render([report], format: .json)
+        // `  long: symbol("` is 16 characters; the emoji is 1 character (2 code points); `", close) > ` 12 more.
+        #expect(json.contains("\"column\": 30"))
+        #expect(sarif.contains("\"startColumn\": 31"))
+    }
+
     @Test("GitHub annotations escape what the format requires")
     func github() {
         let output = Reporter.render([lint(Self.broken, path: "dir,1/a:b.yaml")], format: .github)

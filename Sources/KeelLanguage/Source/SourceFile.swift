@@ -42,6 +42,13 @@ public struct SourceFile: Sendable {
         return SourceLocation(line: line + 1, column: prefix.count + 1)
     }
 
+    /// 1-based column of a byte offset counted in Unicode scalars (code points), as SARIF counts them.
+    public func scalarColumn(ofOffset offset: Int) -> Int {
+        let clamped = max(0, min(offset, bytes.count))
+        let start = lineStarts[lineIndex(ofOffset: clamped)]
+        return String(decoding: bytes[start..<clamped], as: UTF8.self).unicodeScalars.count + 1
+    }
+
     /// The text of a 1-based line, without its line break.
     public func lineText(_ line: Int) -> String {
         guard line >= 1, line <= lineStarts.count else { return "" }

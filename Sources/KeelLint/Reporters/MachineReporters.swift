@@ -28,7 +28,6 @@ enum SARIFReporter {
                 ("shortDescription", .object([("text", .string(description.name))])),
                 ("fullDescription", .object([("text", .string(description.rationale))])),
                 ("defaultConfiguration", .object([("level", .string(description.severity.rawValue))])),
-                ("helpUri", .string("https://keel.invalid/rules/\(description.id)")),
             ])
         }
         let results: [JSON.Value] = reports.placed.map { place in
@@ -37,10 +36,7 @@ enum SARIFReporter {
                 ("message", .object([("text", .string(place.diagnostic.message))])),
                 ("locations", .array([.object([("physicalLocation", .object([
                     ("artifactLocation", .object([("uri", .string(place.file.path))])),
-                    ("region", .object([
-                        ("startLine", .int(place.start.line)), ("startColumn", .int(place.start.column)),
-                        ("endLine", .int(place.end.line)), ("endColumn", .int(max(place.end.column, place.start.column + 1))),
-                    ])),
+                    ("region", region(place)),
                 ]))])])),
             ])
         }
@@ -48,12 +44,26 @@ enum SARIFReporter {
             ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")), ("version", .string("2.1.0")),
             ("runs", .array([.object([
                 ("tool", .object([("driver", .object([
-                    ("name", .string("keel")), ("informationUri", .string("https://keel.invalid")), ("rules", .array(rules)),
+                    ("name", .string("keel")), ("rules", .array(rules)),
                 ]))])),
                 ("columnKind", .string("unicodeCodePoints")),
                 ("results", .array(results)),
             ])])),
         ])) + "\n"
+    }
+}
+
+extension SARIFReporter {
+    /// SARIF counts columns in code points (`columnKind`), not in the characters the other formats use.
+    static func region(_ place: Placed) -> JSON.Value {
+        let range = place.diagnostic.range
+        let startColumn = place.file.scalarColumn(ofOffset: range.start)
+        let endColumn = place.file.scalarColumn(ofOffset: range.end)
+        return .object([
+            ("startLine", .int(place.start.line)), ("startColumn", .int(startColumn)),
+            ("endLine", .int(place.end.line)),
+            ("endColumn", .int(place.end.line == place.start.line ? max(endColumn, startColumn + 1) : endColumn)),
+        ])
     }
 }
 
