@@ -156,10 +156,13 @@ public struct Builtin: Sendable {
     public let example: String
     /// Where Keel's definition is not the common reference's, or which reference it follows.
     public let definition: String
+    /// The values it can take, for bounded oscillators (all outputs alike).
+    public let bounds: ClosedRange<Double>?
 
     public init(_ name: String, form: Form = .function, _ category: Category, parameters: [Parameter] = [],
                 result: ResultType = .fixed(.number), outputs: [Output] = [], warmup: Warmup = .none,
-                reads: [String] = [], doc: String, example: String, definition: String = "") {
+                reads: [String] = [], doc: String, example: String, definition: String = "",
+                bounds: ClosedRange<Double>? = nil) {
         self.name = name
         self.form = form
         self.category = category
@@ -171,6 +174,7 @@ public struct Builtin: Sendable {
         self.doc = doc
         self.example = example
         self.definition = definition
+        self.bounds = bounds
     }
 
     public var requiredParameterCount: Int { parameters.prefix { $0.defaultValue == nil }.count }

@@ -28,6 +28,9 @@ public enum LanguageReference {
                 if builtin.form == .function { out += "- warm-up: \(builtin.warmup.describe) bars\n" }
                 if !builtin.reads.isEmpty { out += "- reads: \(builtin.reads.joined(separator: ", "))\n" }
                 out += "- type: \(resultDescription(builtin))\n"
+                if let bounds = builtin.bounds {
+                    out += "- values: \(ExpressionPrinter.format(bounds.lowerBound)) to \(ExpressionPrinter.format(bounds.upperBound))\n"
+                }
                 if !builtin.definition.isEmpty { out += "- definition: \(builtin.definition)\n" }
                 out += "- example: `\(builtin.example)`\n"
             }

@@ -99,17 +99,13 @@ struct ImpossibleThresholdRule: LintRule {
         triggering: [exampleHeader + "profile: degen\nentry: {long: rsi(close, 14) < 30%}\nexit: {long: rsi(close, 14) > 70}\n"],
         nonTriggering: [exampleHeader + "profile: degen\nentry: {long: rsi(close, 14) < 30}\nexit: {long: rsi(close, 14) > 70}\n"])
 
-    static let ranges: [String: ClosedRange<Double>] = [
-        "rsi": 0...100, "mfi": 0...100, "stoch": 0...100, "stochrsi": 0...100, "adx": 0...100, "dmi": 0...100,
-        "williams_r": -100...0,
-    ]
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
         strategy.forEachRuleNode { expr in
             guard case .binary(let op, let lhs, let rhs) = expr.kind, op.isComparison else { return }
             for (series, threshold) in [(lhs, rhs), (rhs, lhs)] {
-                guard let name = oscillator(series), let range = Self.ranges[name],
+                guard let name = oscillator(series), let range = BuiltinTable.named(name)?.bounds,
                       let value = strategy.constant(of: threshold)?.number else { continue }
                 let unit = strategy.type(of: threshold) == .percent
                 if unit || !range.contains(value) || (value == range.lowerBound && op == .less) || (value == range.upperBound && op == .greater) {
