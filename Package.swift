@@ -27,10 +27,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage"]),
+        .target(name: "KeelTestSupport", path: "Tests/KeelTestSupport"),
+        .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage", "KeelTestSupport"]),
         .testTarget(
             name: "KeelLintTests",
-            dependencies: ["KeelLint", "KeelLanguage"],
+            dependencies: ["KeelLint", "KeelLanguage", "KeelTestSupport"],
             exclude: ["Golden"]
         ),
         .testTarget(name: "KeelCLITests", dependencies: ["keel"]),
