@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "KeelLanguage", targets: ["KeelLanguage"]),
         .library(name: "KeelLint", targets: ["KeelLint"]),
+        .library(name: "KeelData", targets: ["KeelData"]),
         .executable(name: "keel", targets: ["keel"]),
     ],
     dependencies: [
@@ -20,10 +21,11 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(name: "KeelLint", dependencies: ["KeelLanguage"]),
+        .target(name: "KeelData"),
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelLanguage", "KeelLint",
+                "KeelLanguage", "KeelLint", "KeelData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,6 +36,7 @@ let package = Package(
             dependencies: ["KeelLint", "KeelLanguage", "KeelTestSupport"],
             exclude: ["Golden"]
         ),
+        .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["keel"]),
     ]
 )

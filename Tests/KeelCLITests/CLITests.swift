@@ -156,3 +156,29 @@ struct CLITests {
         #expect(run.stdout == committed)
     }
 }
+
+@Suite("keel data")
+struct DataCommandTests {
+    @Test("generate writes deterministic files that match the bundled examples")
+    func generate() throws {
+        let cli = CLITests()
+        let folder = try cli.temporaryFolder([:])
+        let run = try cli.keel(["data", "generate", "--symbols", "3", "--bars", "2520", "--bar", "1d", "--start", "2015-01-02T00:00:00Z",
+                                "--names", "AAPL,MSFT,SPY", "--seed", "7", "--out", folder.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        for name in ["AAPL", "MSFT", "SPY"] {
+            let made = try Data(contentsOf: folder.appendingPathComponent("\(name).csv"))
+            let bundled = try Data(contentsOf: CLITests.root.appendingPathComponent("Examples/data/\(name).csv"))
+            #expect(made == bundled, "\(name)")
+        }
+    }
+
+    @Test("bad arguments are usage errors", arguments: [
+        ["data", "generate", "--bars", "0", "--out", "x"], ["data", "generate", "--bars", "5", "--bar", "fast", "--out", "x"],
+        ["data", "generate", "--bars", "5", "--symbols", "2", "--names", "A", "--out", "x"],
+    ])
+    func usage(arguments: [String]) throws {
+        let run = try CLITests().keel(arguments)
+        #expect(run.status == 64)
+    }
+}

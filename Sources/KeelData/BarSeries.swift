@@ -1,0 +1,44 @@
+/// One symbol's bars, column by column: the layout the engine and the cache read fastest.
+///
+/// Times are UTC epoch milliseconds of each bar's open. Extra CSV columns are external signals
+/// (`signal.NAME` in rules); a missing value is NaN.
+public struct BarSeries: Sendable, Equatable {
+    public var symbol: String
+    public var time: [Int64] = []
+    public var open: [Double] = []
+    public var high: [Double] = []
+    public var low: [Double] = []
+    public var close: [Double] = []
+    public var volume: [Double] = []
+    /// Signal columns in file order.
+    public var signalNames: [String] = []
+    public var signals: [[Double]] = []
+
+    public init(symbol: String, signalNames: [String] = []) {
+        self.symbol = symbol
+        self.signalNames = signalNames
+        self.signals = signalNames.map { _ in [] }
+    }
+
+    public var count: Int { time.count }
+
+    public mutating func reserve(_ capacity: Int) {
+        time.reserveCapacity(capacity)
+        open.reserveCapacity(capacity)
+        high.reserveCapacity(capacity)
+        low.reserveCapacity(capacity)
+        close.reserveCapacity(capacity)
+        volume.reserveCapacity(capacity)
+    }
+
+    public mutating func append(time t: Int64, open o: Double, high h: Double, low l: Double, close c: Double,
+                                volume v: Double, signals values: [Double] = []) {
+        time.append(t)
+        open.append(o)
+        high.append(h)
+        low.append(l)
+        close.append(c)
+        volume.append(v)
+        for index in signals.indices { signals[index].append(index < values.count ? values[index] : .nan) }
+    }
+}

@@ -1,0 +1,130 @@
+/// Deterministic synthetic bars for tests and benchmarks: a random walk with daily-style drift and
+/// volatility, occasional gaps, and prices on a 0.0001 grid so the CSV text round-trips exactly.
+public struct SyntheticMarket: Sendable {
+    public var seed: UInt64
+    /// Bar length in milliseconds.
+    public var barMilliseconds: Int64
+    /// Open time of the first bar, epoch milliseconds.
+    public var start: Int64
+
+    public init(seed: UInt64, barMilliseconds: Int64 = 60_000, start: Int64 = 1_577_836_800_000) {
+        self.seed = seed
+        self.barMilliseconds = barMilliseconds
+        self.start = start
+    }
+
+    public static let tick = 10_000.0
+
+    /// `symbols` series named SYM000, SYM001, ... of `bars` bars each.
+    public func generate(symbols: Int, bars: Int) -> [BarSeries] {
+        (0..<symbols).map { index in
+            // Each symbol's seed goes through the finalizer: consecutive raw seeds would give SplitMix
+            // sequences shifted by one draw, that is, correlated series.
+            series(named: "SYM" + String(String(index + 1_000).dropFirst()), bars: bars,
+                   seed: SplitMix64.mix(seed &+ SplitMix64.mix(UInt64(index) &+ 1)))
+        }
+    }
+
+    public func series(named symbol: String, bars: Int, seed: UInt64) -> BarSeries {
+        var random = SplitMix64(seed: seed)
+        var series = BarSeries(symbol: symbol)
+        series.reserve(bars)
+        var last = 50.0 + Double(random.next() % 200)
+        for bar in 0..<bars {
+            // 1% moves, with a 3% gap about every 50 bars.
+            let gap = random.unit() < 0.02 ? (random.unit() < 0.5 ? -0.03 : 0.03) : 0
+            let open = onGrid(last * (1 + gap + 0.002 * random.normal()))
+            let close = onGrid(open * (1 + 0.01 * random.normal()))
+            let high = onGrid(max(open, close) * (1 + 0.004 * abs(random.normal())))
+            let low = onGrid(min(open, close) * (1 - 0.004 * abs(random.normal())))
+            let volume = Double(1_000 + random.next() % 9_000)
+            series.append(time: start + Int64(bar) * barMilliseconds, open: open, high: high, low: max(low, 1 / Self.tick),
+                          close: close, volume: volume)
+            last = close
+        }
+        return series
+    }
+
+    /// Rounds to the 0.0001 grid, computed as the CSV reader computes `ticks / 10^4`.
+    private func onGrid(_ price: Double) -> Double {
+        max(1, (price * Self.tick).rounded()) / Self.tick
+    }
+}
+
+/// SplitMix64 with uniform and normal draws (Box-Muller), deterministic across platforms.
+struct SplitMix64 {
+    private var state: UInt64
+    private var spare: Double?
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return Self.mix(state)
+    }
+
+    /// SplitMix64's finalizer: a bijection that scatters nearby inputs.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    mutating func normal() -> Double {
+        if let spare { self.spare = nil; return spare }
+        let u = max(unit(), 1e-300), v = unit()
+        let radius = (-2 * Self.log(u)).squareRoot()
+        spare = radius * Self.sin(2 * .pi * v + .pi / 2)
+        return radius * Self.sin(2 * .pi * v)
+    }
+
+    // Deterministic everywhere: series, not the platform's libm.
+    static func log(_ x: Double) -> Double {
+        // ln(x) = 2 atanh((x - 1) / (x + 1)), after scaling x into [0.5, 1).
+        var exponent = 0
+        var m = x
+        while m >= 1 { m /= 2; exponent += 1 }
+        while m < 0.5 { m *= 2; exponent -= 1 }
+        let y = (m - 1) / (m + 1), y2 = y * y
+        var term = y, sum = 0.0, n = 1.0
+        while abs(term / n) > 1e-17 { sum += term / n; term *= y2; n += 2 }
+        return 2 * sum + Double(exponent) * 0.693_147_180_559_945_3
+    }
+
+    static func sin(_ x: Double) -> Double {
+        var a = x.truncatingRemainder(dividingBy: 2 * .pi)
+        if a > .pi { a -= 2 * .pi } else if a < -.pi { a += 2 * .pi }
+        var term = a, sum = 0.0, n = 1.0
+        while abs(term) > 1e-17 { sum += term; term *= -a * a / ((n + 1) * (n + 2)); n += 2 }
+        return sum
+    }
+}
+
+/// Writes a `BarSeries` as CSV: ISO-8601 UTC times and prices on the 0.0001 grid.
+public enum CSVBarWriter {
+    public static func csv(_ series: BarSeries) -> String {
+        var out = "timestamp,open,high,low,close,volume"
+        for name in series.signalNames { out += "," + name }
+        out += "\n"
+        out.reserveCapacity(series.count * 64)
+        for i in 0..<series.count {
+            out += TimestampParser.format(series.time[i])
+            for value in [series.open[i], series.high[i], series.low[i], series.close[i]] { out += "," + grid(value) }
+            out += "," + (series.volume[i] == series.volume[i].rounded() ? String(Int64(series.volume[i])) : "\(series.volume[i])")
+            for column in series.signals { out += "," + (column[i].isNaN ? "" : "\(column[i])") }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// A price on the 0.0001 grid as text with four decimals.
+    static func grid(_ value: Double) -> String {
+        let ticks = Int64((value * SyntheticMarket.tick).rounded())
+        let fraction = String(String(ticks % 10_000 + 10_000).dropFirst())
+        return "\(ticks / 10_000).\(fraction)"
+    }
+}

@@ -1,0 +1,136 @@
+/// Timestamps without Foundation: fixed-layout ISO-8601 and epoch seconds or milliseconds, to UTC
+/// epoch milliseconds.
+public enum TimestampParser {
+    /// Accepts `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` with `Z`, `±HH:MM`, `±HHMM` or no zone
+    /// (UTC), and integer epochs: up to 11 digits are seconds, more are milliseconds.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+        let length = end - start
+        guard length > 0 else { return nil }
+        if length >= 10, bytes[start + 4] == UInt8(ascii: "-") { return iso(bytes, start, end) }
+        return epoch(bytes, start, end)
+    }
+
+    public static func parse(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { parse($0, 0, $0.count) }
+    }
+
+    private static func epoch(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+        var value: Int64 = 0
+        var index = start
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        let digitsStart = index
+        guard end - digitsStart <= 16, end > digitsStart else { return nil }
+        while index < end {
+            guard let digit = digit(bytes[index]) else { return nil }
+            value = value * 10 + Int64(digit)
+            index += 1
+        }
+        let milliseconds = end - digitsStart > 11 ? value : value * 1_000
+        return negative ? -milliseconds : milliseconds
+    }
+
+    private static func iso(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+        func number(_ offset: Int, _ count: Int) -> Int? {
+            guard start + offset + count <= end else { return nil }
+            var value = 0
+            for i in 0..<count {
+                guard let d = digit(bytes[start + offset + i]) else { return nil }
+                value = value * 10 + d
+            }
+            return value
+        }
+        guard let year = number(0, 4), bytes[start + 7] == UInt8(ascii: "-"), let month = number(5, 2), let day = number(8, 2),
+              (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
+        var seconds = 0
+        var millis = 0
+        var index = start + 10
+        if index < end, bytes[index] == UInt8(ascii: "T") || bytes[index] == UInt8(ascii: " ") {
+            guard let hour = number(11, 2), index + 6 <= end, bytes[index + 3] == UInt8(ascii: ":"), let minute = number(14, 2),
+                  hour < 24, minute < 60 else { return nil }
+            seconds = hour * 3_600 + minute * 60
+            index += 6
+            if index < end, bytes[index] == UInt8(ascii: ":") {
+                guard let second = number(index - start + 1, 2), second < 61 else { return nil }
+                seconds += second
+                index += 3
+                if index < end, bytes[index] == UInt8(ascii: ".") {
+                    index += 1
+                    var scale = 100
+                    while index < end, let d = digit(bytes[index]) {
+                        millis += d * scale
+                        scale /= 10
+                        index += 1
+                    }
+                }
+            }
+        }
+        var offset = 0
+        if index < end {
+            switch bytes[index] {
+            case UInt8(ascii: "Z"):
+                index += 1
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+                let colon = index + 3 < end && bytes[index + 3] == UInt8(ascii: ":")
+                guard let hours = number(index - start + 1, 2), let minutes = number(index - start + (colon ? 4 : 3), 2) else { return nil }
+                offset = sign * (hours * 3_600 + minutes * 60)
+                index += colon ? 6 : 5
+            default:
+                return nil
+            }
+        }
+        guard index == end else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        return (Int64(days) * 86_400 + Int64(seconds - offset)) * 1_000 + Int64(millis)
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? Int(byte - UInt8(ascii: "0")) : nil
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` (with `.fff` when there are milliseconds), as the backtest JSON prints times.
+    public static func format(_ milliseconds: Int64) -> String {
+        let totalSeconds = Int(milliseconds >= 0 ? milliseconds / 1_000 : (milliseconds - 999) / 1_000)
+        let millis = Int(milliseconds - Int64(totalSeconds) * 1_000)
+        var days = totalSeconds / 86_400
+        var secondsOfDay = totalSeconds % 86_400
+        if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
+        let (year, month, day) = civil(fromDays: days)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        var text = "\(year)-\(two(month))-\(two(day))T\(two(secondsOfDay / 3_600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60))"
+        if millis != 0 { text += "." + String(String(millis + 1_000).dropFirst()) }
+        return text + "Z"
+    }
+
+    static func civil(fromDays days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelLanguage
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Market data tools.",
+        subcommands: [Generate.self]
+    )
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write deterministic synthetic bars as CSV files (SYMBOL.csv), for tests and benchmarks.",
+            discussion: "The same --seed, --symbols, --bars, --bar and --start always write the same bytes."
+        )
+
+        @Option(help: "How many symbols (named SYM001, SYM002, ... unless --names is given).")
+        var symbols: Int = 1
+
+        @Option(help: "Bars per symbol.")
+        var bars: Int
+
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 1
+
+        @Option(help: "Bar size: 1m, 5m, 1h, 1d, ...")
+        var bar: String = "1m"
+
+        @Option(help: "Open time of the first bar, ISO-8601 UTC.")
+        var start: String = "2020-01-01T00:00:00Z"
+
+        @Option(help: "Comma-separated symbol names, one per symbol.")
+        var names: String?
+
+        @Option(help: "Folder to write into (created if missing).")
+        var out: String
+
+        func validate() throws {
+            guard symbols >= 1, symbols <= 10_000 else { throw ValidationError("--symbols is between 1 and 10000") }
+            guard bars >= 1 else { throw ValidationError("--bars is at least 1") }
+            guard barMilliseconds != nil else { throw ValidationError("--bar is a bar size such as 1m, 1h or 1d, not '\(bar)'") }
+            guard TimestampParser.parse(start) != nil else { throw ValidationError("--start is an ISO-8601 time such as 2020-01-01T00:00:00Z") }
+            if let names, names.split(separator: ",").count != symbols {
+                throw ValidationError("--names lists \(names.split(separator: ",").count) names for \(symbols) symbols")
+            }
+        }
+
+        private var barMilliseconds: Int64? {
+            guard case .duration(let duration)? = Lexer.tokenize(bar).first?.kind, let seconds = duration.seconds, seconds > 0 else {
+                return nil
+            }
+            return Int64(seconds) * 1_000
+        }
+
+        func run() throws {
+            let market = SyntheticMarket(seed: seed, barMilliseconds: barMilliseconds!, start: TimestampParser.parse(start)!)
+            var generated = market.generate(symbols: symbols, bars: bars)
+            if let names {
+                for (index, name) in names.split(separator: ",").enumerated() { generated[index].symbol = String(name) }
+            }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for series in generated {
+                let path = (out as NSString).appendingPathComponent("\(series.symbol).csv")
+                try CSVBarWriter.csv(series).write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            print("wrote \(generated.count) file\(generated.count == 1 ? "" : "s") of \(bars) bars to \(out)")
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+import KeelTestSupport
+@testable import KeelData
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+@Suite("Decimal parsing")
+struct DecimalParsingTests {
+    @Test("the same binary64 as Double(text)", arguments: [
+        "0", "1", "3578.73", "0.00162008", "1.953125", "100.2267", "108.14853839", "67867200", "-2.5", "+7", ".5", "5.",
+        "0.1", "0.2", "0.3", "123456789012345678", "1234567890123456789012", "9007199254740993", "0.000000000000000000000001",
+        "1e5", "2.5E-3", "179769313486231570000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    ])
+    func exact(text: String) {
+        #expect(DecimalParser.parse(text)?.bitPattern == Double(text)?.bitPattern, "\(text)")
+    }
+
+    @Test("random decimals with up to 8 fraction digits parse exactly")
+    func random() {
+        var rng = SeededGenerator(seed: 11)
+        for _ in 0..<50_000 {
+            let whole = UInt64.random(in: 0...999_999, using: &rng)
+            let digits = Int.random(in: 0...8, using: &rng)
+            var text = String(whole)
+            if digits > 0 { text += "." + (0..<digits).map { _ in String(Int.random(in: 0...9, using: &rng)) }.joined() }
+            #expect(DecimalParser.parse(text)?.bitPattern == Double(text)?.bitPattern, "\(text)")
+        }
+    }
+
+    @Test("not numbers", arguments: ["", "-", ".", "abc", "1.2.3", "1,5", "nan?"])
+    func rejects(text: String) {
+        #expect(DecimalParser.parse(text) == nil)
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test("ISO-8601 and epochs to UTC milliseconds", arguments: [
+        ("1970-01-01T00:00:00Z", Int64(0)), ("2006-01-02T09:05:00Z", 1_136_192_700_000), ("2006-01-02 09:05:00", 1_136_192_700_000),
+        ("2006-01-02T10:05:00+01:00", 1_136_192_700_000), ("2006-01-02T04:05:00-0500", 1_136_192_700_000),
+        ("1999-01-22", 916_963_200_000), ("2024-02-29T23:59:59.250Z", 1_709_251_199_250), ("2020-01-01T00:00", 1_577_836_800_000),
+        ("1136192700", 1_136_192_700_000), ("1136192700000", 1_136_192_700_000), ("1900-03-01T00:00:00Z", -2_203_891_200_000),
+    ])
+    func parse(text: String, milliseconds: Int64) {
+        #expect(TimestampParser.parse(text) == milliseconds, "\(text)")
+    }
+
+    @Test("malformed timestamps", arguments: ["2023-02-29", "2023-13-01", "2023-01-01T25:00:00Z", "2023-01-01X", "yesterday", "", "2023-01-01T10:00:00+5"])
+    func malformed(text: String) {
+        #expect(TimestampParser.parse(text) == nil, "\(text)")
+    }
+
+    @Test("format is the inverse of parse")
+    func roundTrip() {
+        var rng = SeededGenerator(seed: 3)
+        for _ in 0..<10_000 {
+            let ms = Int64.random(in: -2_000_000_000_000...4_000_000_000_000, using: &rng)
+            #expect(TimestampParser.parse(TimestampParser.format(ms)) == ms)
+        }
+        #expect(TimestampParser.format(1_136_192_700_000) == "2006-01-02T09:05:00Z")
+    }
+}
+
+@Suite("CSV bars")
+struct CSVBarReaderTests {
+    @Test("reads the conformance files exactly as Double(text) would", arguments: ["ORCL", "NVDA", "IDX5M", "UNITBTC1M", "SYNTH20K"])
+    func conformance(symbol: String) throws {
+        let path = packageRoot.appendingPathComponent("Tests/KeelDataTests/Fixtures/\(symbol).csv").path
+        let result = try CSVBarReader.read(path: path, symbol: symbol)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let rows = text.split(separator: "\n").dropFirst()
+        #expect(result.series.count == rows.count)
+        for (i, row) in rows.enumerated() where i % 97 == 0 {
+            let fields = row.split(separator: ",").map(String.init)
+            #expect(result.series.open[i] == Double(fields[1]) && result.series.close[i] == Double(fields[4]))
+            #expect(result.series.high[i] == Double(fields[2]) && result.series.low[i] == Double(fields[3]))
+        }
+    }
+
+    @Test("extra columns are signals; empty cells have no value; CRLF and a BOM are fine")
+    func signals() throws {
+        let text = "\u{FEFF}Timestamp,Open,High,Low,Close,Volume,Sentiment\r\n2020-01-01,10,11,9,10.5,100,0.25\r\n2020-01-02,10.5,12,10,11,50,\r\n"
+        let series = try CSVBarReader.parse(text, symbol: "X").series
+        #expect(series.signalNames == ["sentiment"])
+        #expect(series.signals[0][0] == 0.25 && series.signals[0][1].isNaN)
+        #expect(series.count == 2 && series.volume == [100, 50])
+    }
+
+    static let bad = """
+    timestamp,open,high,low,close,volume
+    2020-01-01,10,11,9,10,100
+    2020-01-02,10,11,9,nan,100
+    2020-01-03,10,inf,9,10,100
+    2020-01-04,10,9,11,10,100
+    2020-01-05,0,11,9,10,100
+    2020-01-05,10,11,9,10,100
+    2020-01-04T12:00:00Z,10,11,9,10,100
+    2020-01-07,12,11,9,10,100
+    2020-01-08,10,11,9,10
+    2020-01-09,10,11,9,10,-5
+    not-a-date,10,11,9,10,100
+    2020-01-10,10,11,9,10,100
+    """
+
+    @Test("every bad row is reported with file and row, and the file is refused")
+    func refused() throws {
+        do {
+            _ = try CSVBarReader.parse(Self.bad, file: "bad.csv", symbol: "X")
+            Issue.record("bad rows were accepted")
+        } catch let failure as CSVBarReader.Failure {
+            #expect(failure.problems.map(\.row) == [3, 4, 5, 6, 8, 9, 10, 11, 12])
+            let text = failure.description
+            #expect(text.contains("bad.csv:3: close is nan; prices must be finite"))
+            #expect(text.contains("bad.csv:4: high is inf; prices must be finite"))
+            #expect(text.contains("bad.csv:5: high 9 is below low 11"))
+            #expect(text.contains("bad.csv:6: open is 0; prices must be above 0"))
+            #expect(text.contains("bad.csv:8: timestamp 2020-01-04T12:00:00Z is earlier than the row before it"))
+            #expect(text.contains("bad.csv:9: open 12 is outside the bar's range [low, high]"))
+            #expect(text.contains("bad.csv:10: expected 6 fields, found 5"))
+            #expect(text.contains("bad.csv:11: volume '-5' is not a finite number of at least 0"))
+            #expect(text.contains("bad.csv:12: 'not-a-date' is not a timestamp"))
+        }
+    }
+
+    @Test("a duplicate timestamp is its own message")
+    func duplicate() {
+        let text = "timestamp,open,high,low,close,volume\n2020-01-01,10,11,9,10,1\n2020-01-01,10,11,9,10,1\n"
+        #expect(throws: CSVBarReader.Failure.self) { try CSVBarReader.parse(text, symbol: "X") }
+        let skipped = try? CSVBarReader.parse(text, file: "d.csv", symbol: "X", policy: .skip)
+        #expect(skipped?.skipped.first?.description == "d.csv:3: duplicate timestamp 2020-01-01")
+    }
+
+    @Test("--bad-rows skip drops them, reports each, and keeps the good rows")
+    func skip() throws {
+        let result = try CSVBarReader.parse(Self.bad, file: "bad.csv", symbol: "X", policy: .skip)
+        #expect(result.series.count == 3)
+        #expect(result.skipped.count == 9)
+    }
+
+    @Test("a header without the price columns is refused with a hint")
+    func header() {
+        #expect(throws: CSVBarReader.Failure.self) { try CSVBarReader.parse("date,price\n2020-01-01,3\n", symbol: "X") }
+    }
+}
+
+@Suite("Synthetic market")
+struct SyntheticMarketTests {
+    @Test("deterministic, valid, and its CSV reads back to the same series")
+    func roundTrip() throws {
+        let market = SyntheticMarket(seed: 42)
+        let a = market.generate(symbols: 3, bars: 2_000)
+        #expect(a == market.generate(symbols: 3, bars: 2_000))
+        #expect(a[0] != a[1])
+        // Symbols are independent, not one sequence shifted by a draw.
+        #expect(Set(a.map { $0.volume[1] }).count == 3 && a[1].volume[0] != a[0].volume[1])
+        for series in a {
+            let read = try CSVBarReader.parse(CSVBarWriter.csv(series), symbol: series.symbol).series
+            #expect(read == series)
+        }
+    }
+
+    @Test("pinned: the first bars of seed 42 never change")
+    func pinned() {
+        let series = SyntheticMarket(seed: 42).generate(symbols: 1, bars: 3)[0]
+        let csv = CSVBarWriter.csv(series)
+        #expect(csv.hasPrefix("timestamp,open,high,low,close,volume\n2020-01-01T00:00:00Z,"))
+        #expect(series.time == [1_577_836_800_000, 1_577_836_860_000, 1_577_836_920_000])
+        #expect(csv == Self.pinnedCSV)
+    }
+
+    static let pinnedCSV = """
+    timestamp,open,high,low,close,volume
+    2020-01-01T00:00:00Z,134.0259,134.1045,131.4527,132.6094,7880
+    2020-01-01T00:01:00Z,132.7849,133.3807,132.7283,133.0145,3882
+    2020-01-01T00:02:00Z,132.6048,133.0006,130.6518,131.2604,9455
+
+    """
+}
