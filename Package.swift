@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "KeelLanguage", targets: ["KeelLanguage"]),
         .library(name: "KeelLint", targets: ["KeelLint"]),
         .library(name: "KeelData", targets: ["KeelData"]),
+        .library(name: "KeelEngine", targets: ["KeelEngine"]),
         .executable(name: "keel", targets: ["keel"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
         ),
         .target(name: "KeelLint", dependencies: ["KeelLanguage"]),
         .target(name: "KeelData"),
+        .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .executableTarget(
             name: "keel",
             dependencies: [
@@ -37,6 +39,7 @@ let package = Package(
             exclude: ["Golden"]
         ),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["keel"]),
     ]
 )
