@@ -199,7 +199,7 @@ extension BuiltinTable {
 
 extension BuiltinTable {
     static let volume: [Builtin] = [
-        Builtin("obv", .volume, reads: ["close", "volume"], doc: "On-balance volume, from 0 on the first bar.",
+        Builtin("obv", .volume, reads: ["close", "volume"], doc: "On-balance volume, starting from the first bar's volume (as TA-Lib).",
                 example: "obv() > sma(obv(), 20)"),
         Builtin("vwap", .volume, reads: ["high", "low", "close", "volume"],
                 doc: "Volume-weighted average of the typical price since the session began (UTC midnight).",
