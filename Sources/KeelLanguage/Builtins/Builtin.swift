@@ -179,6 +179,19 @@ public struct Builtin: Sendable {
 
     public var requiredParameterCount: Int { parameters.prefix { $0.defaultValue == nil }.count }
 
+    /// The argument given for each parameter, in parameter order, for a call the checker accepted.
+    public func bind(_ arguments: [CallArgument]) -> [Expr?] {
+        var bound = [Expr?](repeating: nil, count: parameters.count)
+        for (position, argument) in arguments.enumerated() {
+            if let label = argument.label, let index = parameters.firstIndex(where: { $0.name == label }) {
+                bound[index] = argument.value
+            } else if argument.label == nil, position < bound.count {
+                bound[position] = argument.value
+            }
+        }
+        return bound
+    }
+
     /// `sma(source: series, n: window (bars))`, as the reference prints it.
     public var signature: String {
         guard form == .function else { return name }

@@ -194,7 +194,8 @@ extension Checker {
                               at: offset.range)
             return .error
         }
-        return NodeInfo(type: series.type, constant: series.constant, warmup: series.warmup + Int(bars) * scope.barsPerBar,
+        // Never constant: `x[n]` has no value until n bars exist, even when x is a constant.
+        return NodeInfo(type: series.type, constant: nil, warmup: series.warmup + Int(bars) * scope.barsPerBar,
                         positional: series.positional)
     }
 
