@@ -21,13 +21,13 @@ let package = Package(
             name: "KeelLanguage",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "KeelLint", dependencies: ["KeelLanguage"]),
+        .target(name: "KeelLint", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "KeelData"),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelLanguage", "KeelLint", "KeelData",
+                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,3 +1,4 @@
+import KeelData
 import KeelLanguage
 
 /// The JSON contract: one object, `{"files", "errors", "warnings", "diagnostics": [...]}`.

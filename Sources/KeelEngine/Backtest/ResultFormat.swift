@@ -1,0 +1,93 @@
+import KeelData
+import KeelLanguage
+
+/// The backtest JSON contract (../shared/conformance/README.md) and the human summary.
+public enum ResultFormat {
+    public static func json(_ result: BacktestResult, includeEquity: Bool = false) -> String {
+        let m = result.metrics
+        var fields: [(String, JSON.Value)] = [
+            ("strategy", .string(result.strategy)),
+            ("symbols", .array(result.symbols.map { .string($0) })),
+            ("capital", .number(result.capital)),
+            ("bars", .int(result.bars)),
+            ("first_time", .string(TimestampParser.format(result.firstTime))),
+            ("last_time", .string(TimestampParser.format(result.lastTime))),
+            ("final_equity", .number(result.finalEquity)),
+            ("metrics", .object([
+                ("total_return", .number(m.totalReturn)), ("cagr", .number(m.cagr)), ("sharpe", .number(m.sharpe)),
+                ("sortino", .number(m.sortino)), ("max_drawdown", .number(m.maxDrawdown)), ("win_rate", .number(m.winRate)),
+                ("profit_factor", .number(m.profitFactor)), ("trade_count", .int(m.tradeCount)), ("exposure", .number(m.exposure)),
+                ("buy_and_hold", .number(m.buyAndHold)),
+            ])),
+            ("trades", .array(result.trades.map(trade))),
+            ("open_positions", .array(result.openPositions.map(openPosition))),
+            ("risk_events", .array(result.riskEvents.map { event in
+                .object([("time", .string(TimestampParser.format(event.time))), ("symbol", .string(event.symbol)),
+                         ("kind", .string(event.kind)), ("reason", .string(event.reason))])
+            })),
+        ]
+        if includeEquity {
+            fields.append(("equity", .array(result.equityCurve.map {
+                .object([("time", .string(TimestampParser.format($0.time))), ("equity", .number($0.equity))])
+            })))
+        }
+        return JSON.encode(.object(fields)) + "\n"
+    }
+
+    static func trade(_ t: Trade) -> JSON.Value {
+        .object([
+            ("symbol", .string(t.symbol)), ("side", .string(t.side.rawValue)),
+            ("entry_time", .string(TimestampParser.format(t.entryTime))), ("entry_price", .number(t.entryPrice)),
+            ("exit_time", .string(TimestampParser.format(t.exitTime))), ("exit_price", .number(t.exitPrice)),
+            ("quantity", .number(t.quantity)), ("pnl", .number(t.pnl)), ("fees", .number(t.fees)),
+            ("exit_reason", .string(t.exitReason.rawValue)),
+        ])
+    }
+
+    static func openPosition(_ p: BacktestResult.OpenPosition) -> JSON.Value {
+        .object([
+            ("symbol", .string(p.symbol)), ("side", .string(p.side.rawValue)), ("quantity", .number(p.quantity)),
+            ("entry_time", .string(TimestampParser.format(p.entryTime))), ("entry_price", .number(p.entryPrice)),
+            ("mark_time", .string(TimestampParser.format(p.markTime))), ("mark_price", .number(p.markPrice)),
+            ("unrealized_pnl", .number(p.unrealizedPnl)),
+        ])
+    }
+
+    public static func text(_ result: BacktestResult) -> String {
+        let m = result.metrics
+        func pct(_ x: Double) -> String { x.isFinite ? format(x * 100, 2) + "%" : "n/a" }
+        let rows: [(String, String)] = [
+            ("strategy", result.strategy),
+            ("symbols", result.symbols.joined(separator: ", ")),
+            ("period", "\(TimestampParser.format(result.firstTime)) to \(TimestampParser.format(result.lastTime)), \(result.bars) bars"),
+            ("capital", format(result.capital, 2)),
+            ("final equity", format(result.finalEquity, 2)),
+            ("total return", pct(m.totalReturn)),
+            ("CAGR", pct(m.cagr)),
+            ("Sharpe", format(m.sharpe, 2)),
+            ("Sortino", format(m.sortino, 2)),
+            ("max drawdown", pct(m.maxDrawdown)),
+            ("trades", "\(m.tradeCount) closed, \(result.openPositions.count) open"),
+            ("win rate", pct(m.winRate)),
+            ("profit factor", m.profitFactor.isFinite ? format(m.profitFactor, 2) : "n/a (no losing trade)"),
+            ("exposure", pct(m.exposure)),
+            ("buy and hold", pct(m.buyAndHold)),
+            ("risk events", "\(result.riskEvents.count)"),
+        ]
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// Fixed decimals without Foundation's formatter.
+    static func format(_ value: Double, _ decimals: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        let whole = (scaled / scale).rounded(.down)
+        let fraction = Int(scaled - whole * scale)
+        let digits = String(fraction)
+        let padded = String(repeating: "0", count: max(0, decimals - digits.count)) + digits
+        return (value < 0 && scaled > 0 ? "-" : "") + String(Int(whole)) + (decimals > 0 ? "." + padded : "")
+    }
+}

@@ -1,0 +1,82 @@
+import KeelLanguage
+
+/// Turns the allocation rule into a quantity at the fill price, fees included, so an all-in order
+/// never fails for lack of cash. The risk manager's caps (largest position, gross exposure) apply.
+struct Sizer {
+    let engine: Engine
+
+    func quantity(for index: Int, side: Side, price: Double) -> Double {
+        let settings = engine.settings
+        let lot = settings.lot
+        let equity = engine.equity
+        guard price > 0, equity > 0 else { return 0 }
+        var value: Double
+        switch settings.sizing {
+        case .percentOfEquity(let share): value = share * equity
+        case .fixed(let quantity): value = quantity * price
+        case .risk(let share): value = riskValue(share * equity, price: price, index: index)
+        case .volatilityTarget(let target, _): value = volatilityValue(target, equity: equity, index: index)
+        case .kelly(let fraction, let lookback): value = kellyShare(fraction, lookback: lookback) * equity
+        case .equalWeight:
+            let slots = settings.rankTop ?? settings.maxPositions ?? engine.symbols.count
+            value = equity / Double(max(1, slots))
+        }
+        if let cap = settings.risk.limit(.maxPosition) { value = min(value, cap * equity) }
+        if let gross = settings.risk.limit(.maxGrossExposure) {
+            value = min(value, max(0, gross * equity - grossExposure()))
+        }
+        var quantity = (value / price / lot).rounded(.down) * lot
+        // What the fill costs, fees included, must fit the cash (a short needs the same as margin).
+        let costs = settings.costs
+        let perUnit = price * (1 + costs.feeFraction) + costs.feePerUnit
+        let affordable = ((engine.cash - costs.feePerOrder) / perUnit / lot).rounded(.down) * lot
+        quantity = min(quantity, max(0, affordable))
+        return quantity >= lot ? quantity : 0
+    }
+
+    /// Position value such that hitting the stop loses `budget`.
+    private func riskValue(_ budget: Double, price: Double, index: Int) -> Double {
+        let distance: Double
+        switch engine.program.stopLoss {
+        case .percent(let fraction)?: distance = price * fraction
+        case .price(let slot)?: distance = abs(price - engine.books[index].evaluator[slot])
+        case nil: return 0
+        }
+        guard distance > 0, distance.isFinite else { return 0 }
+        return budget / distance * price
+    }
+
+    /// Position value whose annualised volatility is `target` of equity.
+    private func volatilityValue(_ target: Double, equity: Double, index: Int) -> Double {
+        let perBar = engine.books[index].returnsStdev
+        guard perBar > 0, perBar.isFinite else { return 0 }
+        let barsPerYear = Double(365 * 86_400) / Double(engine.options.barSeconds ?? 86_400)
+        return equity * target / (perBar * barsPerYear.squareRoot())
+    }
+
+    /// Fractional Kelly from the strategy's own closed trades: f * (W - (1 - W) / R). Until ten
+    /// trades have closed there is no estimate, and it sizes at f times the largest position share.
+    private func kellyShare(_ fraction: Double, lookback: Int) -> Double {
+        let recent = engine.risk.closedPnls.suffix(lookback)
+        let fallback = fraction * (engine.settings.risk.limit(.maxPosition) ?? 1)
+        guard recent.count >= 10 else { return fallback }
+        let wins = recent.filter { $0 > 0 }, losses = recent.filter { $0 < 0 }
+        guard !wins.isEmpty else { return 0 }
+        guard !losses.isEmpty else { return fallback }
+        let winRate = Double(wins.count) / Double(recent.count)
+        let payoff = (wins.reduce(0, +) / Double(wins.count)) / abs(losses.reduce(0, +) / Double(losses.count))
+        return max(0, fraction * (winRate - (1 - winRate) / payoff))
+    }
+
+    private func grossExposure() -> Double {
+        engine.books.reduce(0) { total, book in
+            guard let p = book.position, !book.lastClose.isNaN else { return total }
+            return total + p.quantity * book.lastClose
+        }
+    }
+}
+
+extension Engine.Book {
+    /// Standard deviation of close-to-close returns over the sizing lookback; NaN until known.
+    var returnsStdev: Double { lastReturnVariance.squareRoot() }
+}

@@ -1,0 +1,63 @@
+import KeelLanguage
+
+/// Why a position (or part of one) was closed.
+public enum ExitReason: String, Sendable, Codable {
+    case signal, stopLoss = "stop_loss", takeProfit = "take_profit", trailingStop = "trailing_stop"
+    case timeStop = "time_stop", killSwitch = "kill_switch"
+}
+
+/// A closed trade (or a partial close of a position by a take-profit step).
+public struct Trade: Sendable, Equatable {
+    public var symbol: String
+    public var side: Side
+    public var entryTime: Int64
+    public var entryPrice: Double
+    public var exitTime: Int64
+    public var exitPrice: Double
+    public var quantity: Double
+    /// Net of the fees of both sides (the entry fee pro rata for a partial close).
+    public var pnl: Double
+    public var fees: Double
+    public var exitReason: ExitReason
+}
+
+/// An open position and its protective orders.
+struct Position {
+    var side: Side
+    var quantity: Double
+    var entryPrice: Double
+    var entryTime: Int64
+    /// Entry fees not yet attributed to a closed trade.
+    var entryFees: Double
+    var barsHeld = 0
+    /// The stop level, if armed; NaN while a price-expression stop waits for its first close.
+    var stop = Double.nan
+    /// Take-profit prices of the ladder steps still open, and each step's share of what remains.
+    var targets: [(price: Double, fraction: Double)] = []
+    /// Levels written as price expressions are set at the entry bar's close.
+    var awaitsFirstClose = false
+
+    var sign: Double { side == .long ? 1 : -1 }
+}
+
+/// An order placed at a close, filled at the next bar's open (or at once with `fill: close`).
+struct PendingOrder {
+    enum Kind { case entry(Side), exit(ExitReason) }
+    var kind: Kind
+    var placedAt: Int64
+}
+
+/// Fees and slippage of one fill.
+struct Costs {
+    let settings: ExecutionCosts
+
+    /// The price actually paid or received: worse than `price` by the slippage.
+    func slipped(_ price: Double, buying: Bool) -> Double {
+        let adverse = price * settings.slippageFraction + settings.slippageTicks * settings.tickSize
+        return buying ? price + adverse : price - adverse
+    }
+
+    func fee(quantity: Double, price: Double) -> Double {
+        settings.feeFraction * quantity * price + settings.feePerUnit * quantity + settings.feePerOrder
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelEngine
+import KeelLanguage
+import KeelLint
+
+struct Backtest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a strategy over historical bars and print its result.",
+        discussion: """
+        Exits 0 with a result, 1 when the strategy has errors or the data is refused, 64 on a usage
+        error, 66 when a file cannot be read.
+        """
+    )
+
+    @Argument(help: "The strategy file.")
+    var strategy: String
+
+    @Option(name: .customLong("data"), help: "SYMBOL=PATH of a bar CSV; repeat for several symbols.")
+    var data: [String] = []
+
+    @Option(help: "Starting cash.")
+    var capital: Double = 100_000
+
+    @Option(help: "Output: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(help: "What to do with bad data rows: error (refuse the file) or skip (drop and report each).")
+    var badRows: BadRowPolicy = .error
+
+    @Flag(help: "Include the equity curve in the JSON output.")
+    var equity = false
+
+    enum OutputFormat: String, ExpressibleByArgument { case text, json }
+
+    func validate() throws {
+        guard !data.isEmpty else { throw ValidationError("give the bars with --data SYMBOL=PATH") }
+        for item in data where item.split(separator: "=", maxSplits: 1).count != 2 {
+            throw ValidationError("--data takes SYMBOL=PATH, not '\(item)'")
+        }
+        guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
+    }
+
+    func run() throws {
+        let text: String
+        do { text = try readText(strategy) } catch {
+            FileHandle.standardError.write(Data("keel: cannot read '\(strategy)': \((error as? TextFileError)?.message ?? "\(error)")\n".utf8))
+            throw Exit.unreadable
+        }
+        let file = SourceFile(path: strategy, text: text)
+        let report = Linter().lint(file)
+        guard report.count(.error) == 0, let checked = Frontend.check(file).checked else {
+            FileHandle.standardError.write(Data(Reporter.render([report], format: .text).utf8))
+            throw Exit.findings
+        }
+        let program: CompiledStrategy
+        do { program = try Compiler.compile(checked) } catch {
+            let location = file.location(ofOffset: error.range.start)
+            FileHandle.standardError.write(Data("\(strategy):\(location): error: \(error.message)\n".utf8))
+            throw Exit.findings
+        }
+        let feeds = try loadFeeds()
+        let result = KeelEngine.Backtest.run(program, feeds: feeds, capital: capital)
+        print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
+    }
+
+    private func loadFeeds() throws -> [BarSeries] {
+        var feeds: [BarSeries] = []
+        for item in data {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard FileManager.default.isReadableFile(atPath: parts[1]) else {
+                FileHandle.standardError.write(Data("keel: cannot read '\(parts[1])'\n".utf8))
+                throw Exit.unreadable
+            }
+            do {
+                let result = try CSVBarReader.read(path: parts[1], symbol: parts[0], policy: badRows)
+                for problem in result.skipped { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
+                feeds.append(result.series)
+            } catch let failure as CSVBarReader.Failure {
+                FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in '\(parts[1])'; fix them, or pass --bad-rows skip to drop them\n".utf8))
+                throw Exit.findings
+            }
+        }
+        return feeds
+    }
+}
+
+extension BadRowPolicy: ExpressibleByArgument {}
