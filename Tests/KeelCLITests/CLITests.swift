@@ -182,3 +182,56 @@ struct DataCommandTests {
         #expect(run.status == 64)
     }
 }
+
+@Suite("keel backtest")
+struct BacktestCommandTests {
+    @Test("the README's first command prints a summary")
+    func readme() throws {
+        let run = try CLITests().keel(["backtest", "Strategies/sma_cross.yaml", "--data", "AAPL=Examples/data/AAPL.csv", "--capital", "100000"])
+        #expect(run.status == 0, "\(run.stderr)")
+        for label in ["total return", "CAGR", "Sharpe", "Sortino", "max drawdown", "win rate", "profit factor", "trades", "exposure", "buy and hold"] {
+            #expect(run.stdout.contains(label), "\(label)")
+        }
+    }
+
+    @Test("--format json is the conformance contract, and matches the peers on a conformance case")
+    func json() throws {
+        let root = CLITests.root
+        let run = try CLITests().keel(["backtest", "Tests/KeelEngineTests/Fixtures/conformance/strategies/S2E.yaml",
+                                       "--data", "NVDA=Tests/KeelDataTests/Fixtures/NVDA.csv", "--capital", "100000", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(
+            "Tests/KeelEngineTests/Fixtures/conformance/expected/S2E/NVDA.json"))) as? [String: Any])
+        let trades = try #require(object["trades"] as? [[String: Any]])
+        #expect(trades.count == (expected["trades"] as? [Any])?.count)
+        #expect(Set(trades[0].keys).isSuperset(of: ["symbol", "side", "entry_time", "entry_price", "exit_time", "exit_price", "quantity", "pnl", "fees", "exit_reason"]))
+        let final = try #require((object["final_equity"] as? NSNumber)?.doubleValue)
+        let want = try #require((expected["final_equity"] as? NSNumber)?.doubleValue)
+        #expect(abs(final - want) <= 1e-6 * want)
+    }
+
+    @Test("bad data is refused with file and row; --bad-rows skip goes on")
+    func badData() throws {
+        let cli = CLITests()
+        let folder = try cli.temporaryFolder(["bad.csv": "timestamp,open,high,low,close,volume\n2020-01-01,10,11,9,10,1\n2020-01-02,10,9,11,10,1\n2020-01-03,10,11,9,10,1\n"])
+        let strategy = CLITests.root.appendingPathComponent("Strategies/sma_cross.yaml").path
+        let refused = try cli.keel(["backtest", strategy, "--data", "AAPL=bad.csv"], in: folder)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("bad.csv:3: high 9 is below low 11"))
+        let skipped = try cli.keel(["backtest", strategy, "--data", "AAPL=bad.csv", "--bad-rows", "skip"], in: folder)
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stderr.contains("warning: skipped bad.csv:3"))
+    }
+
+    @Test("a strategy with errors prints its diagnostics and exits 1; a missing file exits 66")
+    func errors() throws {
+        let cli = CLITests()
+        let folder = try cli.temporaryFolder(["bad.yaml": CLITests.broken, "d.csv": "timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n"])
+        let run = try cli.keel(["backtest", "bad.yaml", "--data", "X=d.csv"], in: folder)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("bad.yaml:6:17: error[unknown-function]"))
+        #expect(try cli.keel(["backtest", "bad.yaml", "--data", "X=nothere.csv"], in: folder).status == 1)
+        #expect(try cli.keel(["backtest", "nothere.yaml", "--data", "X=d.csv"], in: folder).status == 66)
+    }
+}

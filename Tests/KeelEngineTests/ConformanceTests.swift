@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import KeelData
+import KeelLanguage
+@testable import KeelEngine
+
+/// The conformance cases of ../shared/conformance, copied into Fixtures: four strategies on five
+/// real data sets, trade for trade against the answer backtesting.py, backtrader and a literal
+/// reference simulator agree on. Compared as check.py compares.
+@Suite("Conformance with the peer engines")
+struct ConformanceTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let data = fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("KeelDataTests/Fixtures")
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let strategy: String
+        let symbol: String
+        var testDescription: String { "\(strategy) on \(symbol)" }
+    }
+
+    static let cases: [Case] = ["S1", "S2E", "S3", "S4"].flatMap { s in
+        ["ORCL", "NVDA", "IDX5M", "UNITBTC1M", "SYNTH20K"].map { Case(strategy: s, symbol: $0) }
+    }
+
+    static func run(_ item: Case) throws -> BacktestResult {
+        let path = fixtures.appendingPathComponent("conformance/strategies/\(item.strategy).yaml").path
+        let front = Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8)))
+        let checked = try #require(front.checked)
+        let program = try Compiler.compile(checked)
+        let feed = try CSVBarReader.read(path: data.appendingPathComponent("\(item.symbol).csv").path, symbol: item.symbol).series
+        return Backtest.run(program, feeds: [feed], capital: 100_000)
+    }
+
+    @Test("trade for trade", arguments: cases)
+    func conformance(_ item: Case) throws {
+        let result = try Self.run(item)
+        let url = Self.fixtures.appendingPathComponent("conformance/expected/\(item.strategy)/\(item.symbol).json")
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let trades = try #require(expected["trades"] as? [[String: Any]])
+        #expect(result.trades.count == trades.count)
+        for (i, (want, got)) in zip(trades, result.trades).enumerated() {
+            let where_ = "\(item.testDescription) trade #\(i)"
+            #expect(TimestampParser.parse(want["entry_time"] as! String) == got.entryTime, "\(where_) entry time")
+            #expect(TimestampParser.parse(want["exit_time"] as! String) == got.exitTime, "\(where_) exit time")
+            #expect(close(want["entry_price"], got.entryPrice, 1e-9), "\(where_) entry price \(got.entryPrice)")
+            #expect(close(want["exit_price"], got.exitPrice, 1e-9), "\(where_) exit price \(got.exitPrice)")
+            #expect(close(want["size"], got.quantity, 1e-12), "\(where_) quantity")
+            #expect(want["exit_reason"] as? String == got.exitReason.rawValue, "\(where_) exit reason")
+            if !(TimestampParser.parse(want["entry_time"] as! String) == got.entryTime) { break }
+        }
+        #expect(result.openPositions.count == (expected["open_trade"] is NSNull || expected["open_trade"] == nil ? 0 : 1))
+        #expect(close(expected["final_equity"], result.finalEquity, 1e-6), "final equity \(result.finalEquity)")
+    }
+
+    @Test("two runs give byte-identical JSON")
+    func determinism() throws {
+        let item = Case(strategy: "S4", symbol: "SYNTH20K")
+        #expect(ResultFormat.json(try Self.run(item), includeEquity: true) == ResultFormat.json(try Self.run(item), includeEquity: true))
+    }
+
+    private func close(_ want: Any?, _ got: Double, _ relative: Double) -> Bool {
+        guard let want = (want as? NSNumber)?.doubleValue else { return false }
+        return abs(want - got) <= relative * max(1, abs(want), abs(got))
+    }
+}
