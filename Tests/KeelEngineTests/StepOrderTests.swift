@@ -1,0 +1,181 @@
+import Testing
+import KeelData
+import KeelLanguage
+@testable import KeelEngine
+
+/// DESIGN.md section 4, bar by bar, on small hand-made series. Entries are driven by `bar_index`
+/// so every fill lands on a known bar: a decision at the close of bar k fills at the open of k + 1.
+@Suite("Execution semantics, bar by bar")
+struct StepOrderTests {
+    typealias OHLC = (Double, Double, Double, Double)
+    static let day: Int64 = 86_400_000
+
+    static func run(_ body: String, _ bars: [OHLC], profile: String = "degen", capital: Double = 10_000,
+                    start: Int64 = 1_577_836_800_000, step: Int64 = day) throws -> BacktestResult {
+        let text = "keel: 1\nname: T\nprofile: \(profile)\n" + body
+        let front = Frontend.check(SourceFile(path: "t.yaml", text: text))
+        guard let checked = front.checked, !front.hasErrors else {
+            Issue.record("strategy errors: \(front.diagnostics.map(\.message))")
+            throw CancellationError()
+        }
+        var feed = BarSeries(symbol: "X")
+        for (i, bar) in bars.enumerated() {
+            feed.append(time: start + Int64(i) * step, open: bar.0, high: bar.1, low: bar.2, close: bar.3, volume: 1_000)
+        }
+        return Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: capital)
+    }
+
+    static func time(_ bar: Int, start: Int64 = 1_577_836_800_000) -> Int64 { start + Int64(bar) * day }
+
+    static let allIn = "allocation: {size: percent_of_equity(100%)}\n"
+
+    @Test("a market entry fills at the next open, with the size computed at the fill")
+    func entryAtNextOpen() throws {
+        let r = try Self.run("entry: {long: bar_index == 1}\nexit: {long: bar_index == 3}\n" + Self.allIn,
+                             [(10, 10, 10, 10), (10, 10, 10, 10), (20, 21, 19, 20), (20, 20, 20, 20), (30, 30, 30, 30), (31, 31, 31, 31)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.entryTime == Self.time(2) && trade.entryPrice == 20 && trade.quantity == 500)
+        #expect(trade.exitTime == Self.time(4) && trade.exitPrice == 30 && trade.exitReason == .signal)
+        #expect(r.finalEquity == 15_000)
+    }
+
+    @Test("a gap through the stop fills at the open, not at the level")
+    func gapThroughStop() throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\nstop_loss: 5%\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 101, 99, 100), (90, 92, 88, 91)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.exitReason == .stopLoss && trade.exitPrice == 90 && trade.exitTime == Self.time(2))
+    }
+
+    @Test("the stop is armed at the fill, so it is checked on the entry bar itself")
+    func stopOnEntryBar() throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\nstop_loss: 5%\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 101, 94, 96), (96, 97, 95, 96)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.exitTime == Self.time(1) && trade.exitPrice == 100 * (1 - 0.05) && trade.exitReason == .stopLoss)
+    }
+
+    @Test("stop and target in one bar: the intrabar policy decides", arguments: [
+        // Levels are the fill price times (1 - 5%) and (1 + 10%), as the conformance spec computes them.
+        ("stop_first", ExitReason.stopLoss, 100 * (1 - 0.05)), ("target_first", .takeProfit, 100 * (1 + 0.1)),
+    ])
+    func intrabar(policy: String, reason: ExitReason, price: Double) throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\nstop_loss: 5%\ntake_profit: 10%\nexecution: {intrabar: \(policy)}\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 100, 100, 100), (100, 111, 94, 100)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.exitReason == reason && trade.exitPrice == price && trade.exitTime == Self.time(2))
+    }
+
+    @Test("nearest_first: the extreme nearer the open is reached first", arguments: [
+        (109.0, ExitReason.takeProfit, 100 * (1 + 0.1)), (96.0, .stopLoss, 100 * (1 - 0.05)),
+    ])
+    func nearestFirst(open: Double, reason: ExitReason, price: Double) throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\nstop_loss: 5%\ntake_profit: 10%\nexecution: {intrabar: nearest_first}\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 100, 100, 100), (open, 111, 94, 100)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.exitReason == reason && trade.exitPrice == price)
+    }
+
+    @Test("a take-profit ladder closes part, then the rest")
+    func ladder() throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\ntake_profit:\n  - {at: 10%, close: 50%}\n  - {at: 20%, close: 100%}\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 100, 100, 100), (105, 111, 104, 109), (109, 125, 108, 120)])
+        #expect(r.trades.count == 2)
+        #expect(r.trades[0].quantity == 50 && r.trades[0].exitPrice == 100 * (1 + 0.1) && r.trades[0].exitTime == Self.time(2))
+        #expect(r.trades[1].quantity == 50 && r.trades[1].exitPrice == 100 * (1 + 0.2) && r.trades[1].exitTime == Self.time(3))
+        #expect(r.trades.allSatisfy { $0.exitReason == .takeProfit })
+        #expect(r.openPositions.isEmpty)
+    }
+
+    @Test("a trailing stop only ratchets in the position's favour")
+    func trailing() throws {
+        // Closes 100, 110, 105, 120: the 10% trailing level goes 90, 99, (stays 99), 108; bar 5 falls through 108.
+        let r = try Self.run("entry: {long: bar_index == 0}\nstop_loss: {trailing: 10%}\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 101, 99, 100), (100, 111, 100, 110), (110, 110, 104, 105),
+                              (105, 121, 105, 120), (115, 116, 100, 101)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.exitReason == .trailingStop && trade.exitTime == Self.time(5))
+        #expect(abs(trade.exitPrice - 108) < 1e-9)
+    }
+
+    @Test("a price-expression trailing stop is set at the entry bar's close and active from the next bar")
+    func expressionTrailing() throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\nstop_loss: {trailing: close - 5}\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 100, 80, 100), (100, 100, 96, 100), (100, 100, 94, 97)])
+        let trade = try #require(r.trades.first)
+        // Not stopped on the entry bar (low 80): the level 95 exists only from its close.
+        #expect(trade.exitTime == Self.time(3) && trade.exitPrice == 95 && trade.exitReason == .trailingStop)
+    }
+
+    @Test("a time stop closes after N bars at the next open")
+    func timeStop() throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\ntime_stop: 2 bars\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 100, 100, 100), (101, 101, 101, 101), (102, 102, 102, 102), (103, 103, 103, 103)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.exitReason == .timeStop && trade.exitTime == Self.time(4) && trade.exitPrice == 103)
+    }
+
+    @Test("fill: close fills at the deciding bar's close")
+    func fillAtClose() throws {
+        let r = try Self.run("entry: {long: bar_index == 1}\nexit: {long: bar_index == 2}\nexecution: {fill: close}\n" + Self.allIn,
+                             [(10, 10, 10, 10), (10, 12, 9, 11), (11, 14, 10, 13), (13, 13, 13, 13)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.entryTime == Self.time(1) && trade.entryPrice == 11 && trade.exitTime == Self.time(2) && trade.exitPrice == 13)
+    }
+
+    @Test("fees and slippage: size fits the cash with fees; fills are worse by the slippage")
+    func costs() throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\nexit: {long: bar_index == 1}\nexecution: {fees: 1%, slippage: 100bps}\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.entryPrice == 101 && trade.exitPrice == 99)
+        // floor(10000 / (101 * 1.01)) = 98 units.
+        #expect(trade.quantity == 98)
+        let fees = 0.01 * 98 * 101 + 0.01 * 98 * 99
+        #expect(abs(trade.fees - fees) < 1e-9)
+        #expect(abs(trade.pnl - (98 * (99 - 101) - fees)) < 1e-9)
+    }
+
+    @Test("a short under the conservative profile is refused by the engine too")
+    func refusedShort() throws {
+        let r = try Self.run("entry: {short: bar_index == 0}\nstop_loss: 2%\nallocation: {size: percent_of_equity(10%)}\n",
+                             [(100, 100, 100, 100), (100, 100, 100, 100)], profile: "conservative")
+        #expect(r.trades.isEmpty && r.openPositions.isEmpty)
+        #expect(r.riskEvents.first?.kind == "short_selling")
+    }
+
+    @Test("the kill switch trips on the daily loss limit, flattens, refuses entries, and resets next session")
+    func killSwitch() throws {
+        // Hourly bars: enter at hour 1, crash at hour 3 (loss > 5% of the day's start), flattened at hour 4's open;
+        // the entry at hour 5 is refused; the next day's entry is accepted.
+        let hour: Int64 = 3_600_000
+        var bars: [OHLC] = Array(repeating: (100, 100, 100, 100), count: 30)
+        bars[3] = (100, 100, 80, 80)
+        for i in 4..<30 { bars[i] = (80, 80, 80, 80) }
+        let r = try Self.run("entry: {long: bar_index == 1 or bar_index == 5 or bar_index == 25}\nexit: {long: bar_index == 27}\n"
+                             + Self.allIn + "risk: {daily_loss_limit: 5%}\n", bars, step: hour)
+        #expect(r.trades.first?.exitReason == .killSwitch)
+        #expect(r.trades.first?.exitTime == 1_577_836_800_000 + 4 * hour)
+        #expect(r.riskEvents.contains { $0.kind == "kill_switch" })
+        #expect(r.riskEvents.contains { $0.kind == "kill_switch" && $0.time == 1_577_836_800_000 + 5 * hour && $0.symbol == "X" })
+        // Day two: bar 25 is 01:00 the next day; its entry fills at bar 26.
+        #expect(r.trades.count == 2 && r.trades[1].entryTime == 1_577_836_800_000 + 26 * hour)
+    }
+
+    @Test("the drawdown halt refuses new entries")
+    func drawdownHalt() throws {
+        let r = try Self.run("entry: {long: bar_index == 0 or bar_index == 3}\nexit: {long: bar_index == 1}\n" + Self.allIn
+                             + "risk: {max_drawdown: 10%, daily_loss_limit: off}\n",
+                             [(100, 100, 100, 100), (100, 100, 100, 100), (80, 80, 80, 80), (80, 80, 80, 80), (80, 80, 80, 80)])
+        #expect(r.trades.count == 1)
+        #expect(r.riskEvents.contains { $0.kind == "drawdown_halt" })
+    }
+
+    @Test("a decision on the last bar is dropped; an open position is marked to the last close")
+    func endOfData() throws {
+        let r = try Self.run("entry: {long: bar_index == 0}\nexit: {long: bar_index == 2}\n" + Self.allIn,
+                             [(100, 100, 100, 100), (100, 100, 100, 100), (120, 120, 120, 120)])
+        #expect(r.trades.isEmpty && r.openPositions.count == 1)
+        #expect(r.finalEquity == 12_000)
+    }
+}
