@@ -179,3 +179,40 @@ struct StepOrderTests {
         #expect(r.finalEquity == 12_000)
     }
 }
+
+@Suite("Higher timeframes")
+struct TimeframeTests {
+    @Test("timeframe(1d, close) in an hourly strategy changes only when the day has closed")
+    func noLookahead() throws {
+        let text = "keel: 1\nname: T\ntimeframe: 1h\nprofile: degen\nentry: {long: timeframe(1d, close) > 0}\n"
+        let front = Frontend.check(SourceFile(path: "t.yaml", text: text))
+        let checked = try #require(front.checked)
+        let engine = Engine(program: try Compiler.compile(checked), symbols: ["X"], options: .init(capital: 1_000, barSeconds: 3_600))
+        let hour: Int64 = 3_600_000
+        var seen: [Double] = []
+        for i in 0..<72 {
+            let close = Double(100 + i)
+            engine.process(symbol: 0, bar: BarInput(time: Int64(i) * hour, open: close, high: close, low: close, close: close, volume: 1, index: i))
+            seen.append(engine.books[0].evaluator.contexts[0])
+        }
+        // Day 0 closes with the 23:00 bar (close 123): no value before it, 123 from it until day 1's last bar.
+        #expect(seen[0..<23].allSatisfy { $0.isNaN })
+        #expect(seen[23] == 123 && seen[24] == 123 && seen[46] == 123)
+        #expect(seen[47] == 147 && seen[70] == 147 && seen[71] == 171)
+    }
+
+    @Test("a day with missing hours closes when the next day's first bar arrives")
+    func gaps() throws {
+        let text = "keel: 1\nname: T\ntimeframe: 1h\nprofile: degen\nentry: {long: timeframe(1d, close) > 0}\n"
+        let checked = try #require(Frontend.check(SourceFile(path: "t.yaml", text: text)).checked)
+        let engine = Engine(program: try Compiler.compile(checked), symbols: ["X"], options: .init(capital: 1_000, barSeconds: 3_600))
+        let hour: Int64 = 3_600_000
+        // Day 0 has bars 0..20 only; day 1 starts at hour 24.
+        for (n, h) in (Array(0...20) + [24, 25]).enumerated() {
+            let close = Double(h)
+            engine.process(symbol: 0, bar: BarInput(time: Int64(h) * hour, open: close, high: close, low: close, close: close, volume: 1, index: n))
+            let value = engine.books[0].evaluator.contexts[0]
+            if h <= 20 { #expect(value.isNaN) } else { #expect(value == 20) }
+        }
+    }
+}

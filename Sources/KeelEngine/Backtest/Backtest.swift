@@ -38,20 +38,33 @@ public enum Backtest {
         let signalColumns = feeds.map { feed in program.signalNames.map { feed.signalNames.firstIndex(of: $0) } }
         var cursors = [Int](repeating: 0, count: feeds.count)
         var signals = [Double](repeating: .nan, count: program.signalNames.count)
+        // Symbols with a bar at the current time, in the universe's order; reused every step.
+        var active: [Int] = []
+        active.reserveCapacity(feeds.count)
         var count = 0
+        func bar(_ i: Int) -> BarInput {
+            let feed = feeds[i], row = cursors[i]
+            return BarInput(time: feed.time[row], open: feed.open[row], high: feed.high[row], low: feed.low[row],
+                            close: feed.close[row], volume: feed.volume[row], index: row)
+        }
         while true {
-            var next = -1
-            for (i, feed) in feeds.enumerated() where cursors[i] < feed.count {
-                if next < 0 || feed.time[cursors[i]] < feeds[next].time[cursors[next]] { next = i }
+            var now = Int64.max
+            for (i, feed) in feeds.enumerated() where cursors[i] < feed.count { now = min(now, feed.time[cursors[i]]) }
+            guard now != .max else { break }
+            active.removeAll(keepingCapacity: true)
+            for (i, feed) in feeds.enumerated() where cursors[i] < feed.count && feed.time[cursors[i]] == now { active.append(i) }
+            engine.beginTime(now)
+            for i in active {
+                for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds[i].signals[$0][cursors[i]] } ?? .nan }
+                engine.marketStep(i, bar(i), signals: signals)
             }
-            guard next >= 0 else { break }
-            let feed = feeds[next], row = cursors[next]
-            for (k, column) in signalColumns[next].enumerated() { signals[k] = column.map { feed.signals[$0][row] } ?? .nan }
-            engine.process(symbol: next, bar: BarInput(time: feed.time[row], open: feed.open[row], high: feed.high[row], low: feed.low[row],
-                                                       close: feed.close[row], volume: feed.volume[row], index: row),
-                           signals: signals)
-            cursors[next] += 1
-            count += 1
+            for i in active { engine.indicatorStep(i, bar(i)) }
+            engine.rankStep()
+            for i in active { engine.exitStep(i, bar(i)) }
+            for i in active { engine.entryStep(i, bar(i)) }
+            engine.endTime(now)
+            for i in active { cursors[i] += 1 }
+            count += active.count
         }
         return result(engine, feeds: feeds, capital: capital, bars: count, barSeconds: barSeconds)
     }

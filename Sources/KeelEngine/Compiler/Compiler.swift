@@ -16,6 +16,7 @@ public struct Compiler {
     private var shared: [Node: [Slot]] = [:]
     private var lets: [String: [Slot]] = [:]
     private var signalNames: [String] = []
+    private var contexts: [ContextProgram] = []
 
     public static func compile(_ checked: CheckedStrategy) throws(Unsupported) -> CompiledStrategy {
         var compiler = Compiler(checked: checked)
@@ -37,7 +38,7 @@ public struct Compiler {
         return CompiledStrategy(
             name: parsed.name?.value ?? parsed.file.path, nodes: nodes, slotCount: slotCount, entry: entry, exit: exit,
             stopLoss: stop, trailing: checked.stopLoss?.trailing ?? false, takeProfit: ladder, rank: rank,
-            signalNames: signalNames, warmup: checked.warmup, settings: checked)
+            signalNames: signalNames, contexts: contexts, warmup: checked.warmup, settings: checked)
     }
 
     private mutating func level(_ level: StopLevel) throws(Unsupported) -> CompiledLevel {
@@ -135,6 +136,7 @@ public struct Compiler {
             throw Unsupported(message: "no function '\(name)'", range: expr.range)
         }
         let bound = builtin.bind(arguments)
+        if builtin.category == .context { return [try context(name, bound, expr)] }
         var constants: [String: Double] = [:]
         var series: [Slot] = []
         for (index, parameter) in builtin.parameters.enumerated() {
@@ -164,6 +166,25 @@ public struct Compiler {
         nodes.append(.indicator(spec, inputs: inputs, outs: outs))
         shared[key] = outs
         return outs
+    }
+
+    /// Compiles the inner expression of symbol(...) or timeframe(...) as a program of its own.
+    private mutating func context(_ name: String, _ bound: [Expr?], _ expr: Expr) throws(Unsupported) -> Slot {
+        guard let selector = bound[0], let inner = bound[1] else { throw Unsupported(message: "\(name)(...) needs two arguments", range: expr.range) }
+        let source: ContextProgram.Source
+        switch checked.constant(of: selector) {
+        case .string(let symbol)?: source = .symbol(symbol)
+        case .duration(let bar)? where bar.seconds != nil: source = .timeframe(Int64(bar.seconds!) * 1_000)
+        default: throw Unsupported(message: "\(name)(...) needs a constant symbol or bar size", range: selector.range)
+        }
+        var sub = Compiler(checked: checked)
+        let result = try sub.value(inner)
+        guard sub.contexts.isEmpty else {
+            throw Unsupported(message: "symbol(...) and timeframe(...) cannot be nested yet", range: expr.range)
+        }
+        let program = ContextProgram(source: source, nodes: sub.nodes, slotCount: sub.slotCount, result: result, signalNames: sub.signalNames)
+        let index = contexts.firstIndex(of: program) ?? { contexts.append(program); return contexts.count - 1 }()
+        return emit { .context(index, out: $0) }
     }
 
     static func indicator(_ name: String, _ c: [String: Double], _ expr: Expr) throws(Unsupported) -> IndicatorSpec {

@@ -54,6 +54,24 @@ public enum Node: Hashable, Sendable {
     /// Series inputs, then bar fields the indicator reads itself; one output slot per output.
     case indicator(IndicatorSpec, inputs: [Slot], outs: [Slot])
     case math(String, [Slot], out: Slot)
+    /// The latest value of a context (another symbol, a higher timeframe), which the engine supplies.
+    case context(Int, out: Slot)
+}
+
+/// An expression evaluated on other bars: another symbol's, or a higher timeframe's built from this
+/// symbol's. Compiled on its own; the engine runs it and hands its latest value to the main program.
+public struct ContextProgram: Sendable, Hashable {
+    public enum Source: Sendable, Hashable {
+        case symbol(String)
+        /// Bars of this many milliseconds, aligned to UTC epoch multiples.
+        case timeframe(Int64)
+    }
+
+    public let source: Source
+    public let nodes: [Node]
+    public let slotCount: Int
+    public let result: Slot
+    public let signalNames: [String]
 }
 
 /// How a stop-loss or take-profit level is given once compiled.
@@ -79,6 +97,8 @@ public struct CompiledStrategy: Sendable {
     public let rank: Slot?
     /// External signal names, in the order of `.signal` nodes' indices.
     public let signalNames: [String]
+    /// Other-symbol and higher-timeframe expressions, by the index `.context` nodes carry.
+    public let contexts: [ContextProgram]
     /// Bars before every rule can be evaluated.
     public let warmup: Int
     /// The resolved settings: sizing, costs, fills, risk.

@@ -34,6 +34,7 @@ public final class Engine {
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
     var risk: RiskState
     let options: Options
+    var symbolContexts: [SymbolContext] = []
 
     /// Everything the engine keeps per symbol.
     struct Book {
@@ -49,6 +50,9 @@ public final class Engine {
         var lastReturnVariance = Double.nan
         /// Time the symbol held a position, in bars, for exposure.
         var barsInMarket = 0
+        /// In the top N of the rank (always true without a rank).
+        var ranked = true
+        var timeframes: [TimeframeContext] = []
     }
 
     public init(program: CompiledStrategy, symbols: [String], options: Options) {
@@ -59,7 +63,20 @@ public final class Engine {
         self.options = options
         self.cash = options.capital
         let lookback: Int = if case .volatilityTarget(_, let n) = program.settings.sizing { n } else { 20 }
-        books = symbols.map { _ in Book(evaluator: Evaluator(program), returns: RollingVariance(period: max(2, lookback))) }
+        books = symbols.map { _ in
+            var book = Book(evaluator: Evaluator(program), returns: RollingVariance(period: max(2, lookback)))
+            for (index, context) in program.contexts.enumerated() {
+                if case .timeframe(let milliseconds) = context.source {
+                    book.timeframes.append(TimeframeContext(index: index, periodMilliseconds: milliseconds, evaluator: Evaluator(context),
+                                                            result: context.result))
+                }
+            }
+            return book
+        }
+        symbolContexts = program.contexts.enumerated().compactMap { index, context in
+            guard case .symbol(let name) = context.source, let symbol = symbols.firstIndex(of: name) else { return nil }
+            return SymbolContext(index: index, symbol: symbol, evaluator: Evaluator(context), result: context.result)
+        }
         risk = RiskState(limits: program.settings.risk, capital: options.capital)
     }
 
@@ -72,34 +89,85 @@ public final class Engine {
         return total
     }
 
-    /// Processes one bar of one symbol, in the order of DESIGN.md section 4.
+    /// Processes one bar of one symbol: a time step with a single event.
     public func process(symbol index: Int, bar: BarInput, signals: [Double] = []) {
-        risk.beginBar(time: bar.time, equity: equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
+        beginTime(bar.time)
+        marketStep(index, bar, signals: signals)
+        indicatorStep(index, bar)
+        rankStep()
+        exitStep(index, bar)
+        entryStep(index, bar)
+        endTime(bar.time)
+    }
+
+    /// A time step over every symbol with a bar at that time, in the order of DESIGN.md section 4:
+    /// first fills and protective orders (steps 1-2) for all, then indicators (step 3) for all, so
+    /// that a rule reading another symbol sees that symbol's bar of the same time; then ranking and
+    /// the rules (step 4); then marking to market and the risk limits (step 5).
+    public func beginTime(_ time: Int64) {
+        risk.beginBar(time: time, equity: equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
+    }
+
+    /// Steps 1 and 2 for one symbol.
+    public func marketStep(_ index: Int, _ bar: BarInput, signals: [Double] = []) {
         books[index].barsSeen += 1
         if books[index].position != nil { books[index].position!.barsHeld += 1 }
-        // 1. Orders placed at the previous close fill at this open.
         fillPending(index, at: bar.open, time: bar.time)
-        // 2. Protective orders, armed at the entry fill, are checked against this bar.
         checkProtective(index, bar)
-        // 3. Indicators take this bar's values (rules read the position as it now stands).
         if !books[index].lastClose.isNaN {
             books[index].lastReturnVariance = books[index].returns.update(bar.close / books[index].lastClose - 1).variance
         }
         books[index].lastClose = bar.close
         if books[index].firstClose.isNaN { books[index].firstClose = bar.close }
-        writeState(index, bar)
         for (i, value) in signals.enumerated() where i < books[index].evaluator.signals.count {
             books[index].evaluator.signals[i] = value
         }
-        books[index].evaluator.step(bar)
-        // 4. Rules at the close: exits, then entries.
-        atClose(index, bar)
-        // 5. Mark to market; check the risk limits.
+        // Other-symbol contexts read this symbol's bars: they step before any rule reads them.
+        for k in symbolContexts.indices where symbolContexts[k].symbol == index {
+            symbolContexts[k].evaluator.step(bar)
+        }
+    }
+
+    /// Step 3 for one symbol: contexts, then the program.
+    public func indicatorStep(_ index: Int, _ bar: BarInput) {
+        let evaluator = books[index].evaluator
+        for context in symbolContexts { evaluator.contexts[context.index] = context.value }
+        for k in books[index].timeframes.indices {
+            books[index].timeframes[k].add(bar, baseMilliseconds: Int64(options.barSeconds ?? 0) * 1_000)
+            evaluator.contexts[books[index].timeframes[k].index] = books[index].timeframes[k].value
+        }
+        writeState(index, bar)
+        evaluator.step(bar)
+    }
+
+    /// Orders the universe by the rank expression; only the top N may be held.
+    public func rankStep() {
+        guard let slot = program.rank, let top = settings.rankTop else { return }
+        let ranked = books.indices.filter { !books[$0].evaluator[slot].isNaN }
+            .sorted { books[$0].evaluator[slot] > books[$1].evaluator[slot] || (books[$0].evaluator[slot] == books[$1].evaluator[slot] && $0 < $1) }
+        for index in books.indices { books[index].ranked = false }
+        for index in ranked.prefix(top) { books[index].ranked = true }
+    }
+
+    /// Step 4, first half: exits (and level updates) for one symbol. Every symbol's exits are decided
+    /// before any entry, so a rotation can sell one symbol and buy another at the same close.
+    public func exitStep(_ index: Int, _ bar: BarInput) {
+        decideExits(index, bar)
         if books[index].position != nil { books[index].barsInMarket += 1 }
+    }
+
+    /// Step 4, second half: entries for one symbol, then fills at this close with `fill: close`.
+    public func entryStep(_ index: Int, _ bar: BarInput) {
+        decideEntries(index, bar)
+        if settings.fill == .close { fillPending(index, at: bar.close, time: bar.time) }
+    }
+
+    /// Step 5: mark to market, check the limits, record equity.
+    public func endTime(_ time: Int64) {
         let now = equity
         risk.afterBar(now)
-        if let reason = risk.checkLimits(equity: now) { tripKillSwitch(bar.time, reason) }
-        recordEquity(bar.time, now)
+        if let reason = risk.checkLimits(equity: now) { tripKillSwitch(time, reason) }
+        recordEquity(time, now)
     }
 
     private func recordEquity(_ time: Int64, _ value: Double) {
@@ -163,18 +231,25 @@ public final class Engine {
 
     // MARK: - Rules at the close
 
-    private func atClose(_ index: Int, _ bar: BarInput) {
+    private func decideExits(_ index: Int, _ bar: BarInput) {
         let evaluator = books[index].evaluator
         if books[index].position != nil { updateLevelsAtClose(index, bar) }
         if let p = books[index].position, books[index].pendingExit == nil {
             if let slot = program.exit[p.side], evaluator[slot] == 1 {
                 books[index].pendingExit = .signal
+            } else if !books[index].ranked {
+                // Fell out of the top N: the rotation sells it.
+                books[index].pendingExit = .signal
             } else if timeStopReached(p, bar) {
                 books[index].pendingExit = .timeStop
             }
         }
+    }
+
+    private func decideEntries(_ index: Int, _ bar: BarInput) {
+        let evaluator = books[index].evaluator
         let flatOrLeaving = books[index].position == nil || books[index].pendingExit != nil
-        if flatOrLeaving, books[index].pendingEntry == nil {
+        if flatOrLeaving, books[index].pendingEntry == nil, books[index].ranked {
             for side in Side.allCases {
                 guard let slot = program.entry[side], evaluator[slot] == 1 else { continue }
                 if books[index].position?.side == side { continue }
@@ -184,7 +259,6 @@ public final class Engine {
                 }
             }
         }
-        if settings.fill == .close { fillPending(index, at: bar.close, time: bar.time) }
     }
 
     private func timeStopReached(_ p: Position, _ bar: BarInput) -> Bool {

@@ -16,7 +16,6 @@ public struct BarInput: Sendable {
 /// Runs a compiled program bar by bar over preallocated slots. One evaluator per symbol and run;
 /// the program itself is shared. Nothing is allocated per bar.
 public final class Evaluator {
-    public let program: CompiledStrategy
     private let slots: UnsafeMutablePointer<Double>
     private let ops: [Op]
     private let kernels: [IndicatorKernel]
@@ -26,6 +25,8 @@ public final class Evaluator {
     public var state = [Double](repeating: 0, count: StateField.allCases.count)
     /// External signal values, by index into `program.signalNames`; NaN means no value.
     public var signals: [Double]
+    /// The latest value of each context, by index into `program.contexts`; the engine writes them.
+    public var contexts: [Double]
 
     private enum Op {
         case bar(BarField, Slot)
@@ -38,16 +39,27 @@ public final class Evaluator {
         case history(ring: Int, Slot, bars: Int, Slot)
         case indicator(Int)
         case math(MathFunction, Slot, Slot, Slot, Slot)
+        case context(Int, Slot)
     }
 
-    public init(_ program: CompiledStrategy) {
-        self.program = program
-        slots = .allocate(capacity: max(1, program.slotCount))
-        slots.initialize(repeating: .nan, count: max(1, program.slotCount))
-        signals = [Double](repeating: .nan, count: program.signalNames.count)
+    public convenience init(_ program: CompiledStrategy) {
+        self.init(nodes: program.nodes, slotCount: program.slotCount, signalCount: program.signalNames.count,
+                  contextCount: program.contexts.count)
+    }
+
+    /// An evaluator for a context's own program.
+    public convenience init(_ context: ContextProgram) {
+        self.init(nodes: context.nodes, slotCount: context.slotCount, signalCount: context.signalNames.count, contextCount: 0)
+    }
+
+    private init(nodes: [Node], slotCount: Int, signalCount: Int, contextCount: Int) {
+        slots = .allocate(capacity: max(1, slotCount))
+        slots.initialize(repeating: .nan, count: max(1, slotCount))
+        signals = [Double](repeating: .nan, count: signalCount)
+        contexts = [Double](repeating: .nan, count: contextCount)
         var ops: [Op] = [], kernels: [IndicatorKernel] = [], rings: [RingBuffer] = []
         var calendar = false
-        for node in program.nodes {
+        for node in nodes {
             switch node {
             case .bar(let field, let out):
                 ops.append(.bar(field, out))
@@ -64,6 +76,7 @@ public final class Evaluator {
             case .indicator(let spec, let inputs, let outs):
                 ops.append(.indicator(kernels.count))
                 kernels.append(spec.makeKernel(inputs: inputs, outs: outs))
+            case .context(let index, let out): ops.append(.context(index, out))
             case .math(let name, let args, let out):
                 let a = args.count > 0 ? args[0] : out, b = args.count > 1 ? args[1] : out, c = args.count > 2 ? args[2] : out
                 ops.append(.math(MathFunction(rawValue: name)!, a, b, c, out))
@@ -100,6 +113,7 @@ public final class Evaluator {
             case .indicator(let index): kernels[index].step(slots, time: bar.time)
             case .math(let function, let a, let b, let c, let out):
                 slots[out] = function.apply(slots[a], slots[b], slots[c])
+            case .context(let index, let out): slots[out] = contexts[index]
             }
         }
     }
