@@ -32,6 +32,9 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Include the equity curve in the JSON output.")
     var equity = false
 
+    @Option(help: "Write every decision, with the rule that fired and the values it read, to this file (JSON lines).")
+    var trace: String?
+
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
@@ -61,7 +64,13 @@ struct Backtest: ParsableCommand {
             throw Exit.findings
         }
         let feeds = try loadFeeds()
-        let result = KeelEngine.Backtest.run(program, feeds: feeds, capital: capital)
+        let result = KeelEngine.Backtest.run(program, feeds: feeds, capital: capital, trace: trace != nil)
+        if let trace {
+            do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
+                FileHandle.standardError.write(Data("keel: cannot write the trace to '\(trace)'\n".utf8))
+                throw Exit.unreadable
+            }
+        }
         print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
     }
 

@@ -235,3 +235,26 @@ struct BacktestCommandTests {
         #expect(try cli.keel(["backtest", "nothere.yaml", "--data", "X=d.csv"], in: folder).status == 66)
     }
 }
+
+@Suite("keel backtest --trace")
+struct TraceTests {
+    @Test("every order in the trace names its rule and the values it read")
+    func trace() throws {
+        let cli = CLITests()
+        let folder = try cli.temporaryFolder([:])
+        let trace = folder.appendingPathComponent("trace.jsonl").path
+        let run = try cli.keel(["backtest", "Strategies/sma_cross.yaml", "--data", "AAPL=Examples/data/AAPL.csv", "--format", "json", "--trace", trace])
+        #expect(run.status == 0, "\(run.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        let decisions = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let entries = decisions.filter { $0["action"] as? String == "entry" }
+        // One entry decision per trade, plus the open position's.
+        #expect(entries.count == ((result["trades"] as? [Any])?.count ?? 0) + ((result["open_positions"] as? [Any])?.count ?? 0))
+        let first = try #require(entries.first)
+        #expect(first["rule"] as? String == "entry.long")
+        let values = try #require(first["values"] as? [String: Double])
+        #expect(Set(values.keys) == ["fast_ma", "slow_ma"])
+        #expect(values["fast_ma"]! > values["slow_ma"]!)
+    }
+}

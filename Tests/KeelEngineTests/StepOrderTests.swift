@@ -216,3 +216,28 @@ struct TimeframeTests {
         }
     }
 }
+
+@Suite("External signals")
+struct SignalTests {
+    @Test("an extra CSV column is signal.NAME; an empty cell has no value, so the rule is false")
+    func csvSignal() throws {
+        let csv = """
+        timestamp,open,high,low,close,volume,sentiment
+        2020-01-01,10,10,10,10,1,0.2
+        2020-01-02,10,10,10,10,1,
+        2020-01-03,10,10,10,10,1,0.9
+        2020-01-04,11,11,11,11,1,0.1
+        2020-01-05,12,12,12,12,1,0.1
+        """
+        let feed = try CSVBarReader.parse(csv, symbol: "X").series
+        let text = "keel: 1\nname: T\nprofile: degen\nentry: {long: signal.sentiment > 0.5 or not (signal.sentiment >= 0)}\n"
+            + "exit: {long: signal.sentiment < 0.5}\nallocation: {size: percent_of_equity(100%)}\n"
+        let checked = try #require(Frontend.check(SourceFile(path: "t.yaml", text: text)).checked)
+        let result = Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: 1_000)
+        // Only 2020-01-03 (0.9) decides an entry; the empty cell of 2020-01-02 decides nothing.
+        let trade = try #require(result.trades.first)
+        #expect(result.trades.count == 1)
+        #expect(trade.entryTime == TimestampParser.parse("2020-01-04") && trade.entryPrice == 11)
+        #expect(trade.exitTime == TimestampParser.parse("2020-01-05") && trade.exitPrice == 12)
+    }
+}

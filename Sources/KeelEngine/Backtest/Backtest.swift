@@ -25,15 +25,18 @@ public struct BacktestResult: Sendable {
     public var openPositions: [OpenPosition]
     public var equityCurve: [(time: Int64, equity: Double)]
     public var riskEvents: [Engine.RiskEvent]
+    /// Every decision with the values it read; empty unless the run traced.
+    public var decisions: [Engine.Decision]
     public var metrics: Metrics
 }
 
 /// Replays historical bars through the engine: events in timestamp order across symbols, ties in
 /// the universe's order.
 public enum Backtest {
-    public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double) -> BacktestResult {
+    public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false) -> BacktestResult {
         let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds)
-        let engine = Engine(program: program, symbols: feeds.map(\.symbol), options: .init(capital: capital, barSeconds: barSeconds))
+        let engine = Engine(program: program, symbols: feeds.map(\.symbol),
+                            options: .init(capital: capital, barSeconds: barSeconds, trace: trace))
         // Which signal column of each feed feeds each `signal.NAME` of the program.
         let signalColumns = feeds.map { feed in program.signalNames.map { feed.signalNames.firstIndex(of: $0) } }
         var cursors = [Int](repeating: 0, count: feeds.count)
@@ -88,7 +91,8 @@ public enum Backtest {
                                       exposure: exposure, buyAndHold: buyAndHold)
         return BacktestResult(strategy: engine.program.name, symbols: engine.symbols, capital: capital, bars: bars, firstTime: first,
                               lastTime: last, finalEquity: engine.equity, trades: engine.trades, openPositions: open,
-                              equityCurve: engine.equityCurve, riskEvents: engine.riskEvents, metrics: metrics)
+                              equityCurve: engine.equityCurve, riskEvents: engine.riskEvents, decisions: engine.decisions,
+                              metrics: metrics)
     }
 
     /// The most common gap between the first bars, when the strategy names no timeframe.

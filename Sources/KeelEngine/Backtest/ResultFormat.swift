@@ -34,6 +34,17 @@ public enum ResultFormat {
         return JSON.encode(.object(fields)) + "\n"
     }
 
+    /// The decision trace as JSON lines: one decision per line.
+    public static func trace(_ result: BacktestResult) -> String {
+        result.decisions.map { d in
+            JSON.encode(.object([
+                ("time", .string(TimestampParser.format(d.time))), ("symbol", .string(d.symbol)), ("action", .string(d.action)),
+                ("side", .string(d.side.rawValue)), ("rule", .string(d.rule)),
+                ("values", .object(d.values.map { ($0.0, .number($0.1)) })),
+            ]), pretty: false)
+        }.joined(separator: "\n") + (result.decisions.isEmpty ? "" : "\n")
+    }
+
     static func trade(_ t: Trade) -> JSON.Value {
         .object([
             ("symbol", .string(t.symbol)), ("side", .string(t.side.rawValue)),

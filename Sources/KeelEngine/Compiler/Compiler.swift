@@ -28,8 +28,15 @@ public struct Compiler {
     private mutating func run() throws(Unsupported) -> CompiledStrategy {
         let parsed = checked.parsed
         var entry: [Side: Slot] = [:], exit: [Side: Slot] = [:]
-        for (side, expr) in parsed.entry.all { entry[side] = try value(expr) }
-        for (side, expr) in parsed.exit.all { exit[side] = try value(expr) }
+        var readings: [RuleKey: [Reading]] = [:]
+        for (side, expr) in parsed.entry.all {
+            entry[side] = try value(expr)
+            readings[RuleKey(entry: true, side: side)] = try self.readings(of: expr)
+        }
+        for (side, expr) in parsed.exit.all {
+            exit[side] = try value(expr)
+            readings[RuleKey(entry: false, side: side)] = try self.readings(of: expr)
+        }
         var stop: CompiledLevel?
         if let resolved = checked.stopLoss { stop = try level(resolved.level) }
         var ladder: [(CompiledLevel, Double)] = []
@@ -38,7 +45,39 @@ public struct Compiler {
         return CompiledStrategy(
             name: parsed.name?.value ?? parsed.file.path, nodes: nodes, slotCount: slotCount, entry: entry, exit: exit,
             stopLoss: stop, trailing: checked.stopLoss?.trailing ?? false, takeProfit: ladder, rank: rank,
-            signalNames: signalNames, contexts: contexts, warmup: checked.warmup, settings: checked)
+            signalNames: signalNames, contexts: contexts, readings: readings, warmup: checked.warmup, settings: checked)
+    }
+
+    /// The names, fields and calls a rule reads (its operands, not constants), at most twelve.
+    /// Compiling them again costs nothing: equal nodes are shared.
+    private mutating func readings(of rule: Expr) throws(Unsupported) -> [Reading] {
+        var found: [Expr] = []
+        let lets = checked.parsed.lets
+        func visit(_ expr: Expr) {
+            guard checked.constant(of: expr) == nil else { return }
+            let isCondition = checked.type(of: expr) == .bool
+            switch expr.kind {
+            case .call(let name, _) where BuiltinTable.named(name)?.category == .context:
+                // Its operands are another symbol's or timeframe's: record the value it hands over.
+                found.append(expr)
+            case .call where isCondition:
+                // crosses_above(a, b) = 1 says little; a and b say why.
+                expr.children.forEach(visit)
+            case .name(let name) where isCondition:
+                found.append(expr)
+                if let decl = lets.first(where: { $0.name == name }) { visit(decl.expr) }
+            case .name, .call, .member, .history: found.append(expr)
+            default: expr.children.forEach(visit)
+            }
+        }
+        visit(rule)
+        var readings: [Reading] = []
+        for expr in found.prefix(12) {
+            let text = ExpressionPrinter.print(expr)
+            guard !readings.contains(where: { $0.text == text }), checked.type(of: expr).isNumeric || checked.type(of: expr) == .bool else { continue }
+            readings.append(Reading(text: text, slot: try value(expr)))
+        }
+        return readings
     }
 
     private mutating func level(_ level: StopLevel) throws(Unsupported) -> CompiledLevel {

@@ -74,6 +74,19 @@ public struct ContextProgram: Sendable, Hashable {
     public let signalNames: [String]
 }
 
+/// A rule of a strategy: `entry.long`, `exit.short`, ...
+public struct RuleKey: Hashable, Sendable, CustomStringConvertible {
+    public let entry: Bool
+    public let side: Side
+    public var description: String { "\(entry ? "entry" : "exit").\(side.rawValue)" }
+}
+
+/// A value a rule reads, for the decision trace.
+public struct Reading: Sendable {
+    public let text: String
+    public let slot: Slot
+}
+
 /// How a stop-loss or take-profit level is given once compiled.
 public enum CompiledLevel: Sendable, Equatable {
     /// A fraction of the entry price.
@@ -99,6 +112,8 @@ public struct CompiledStrategy: Sendable {
     public let signalNames: [String]
     /// Other-symbol and higher-timeframe expressions, by the index `.context` nodes carry.
     public let contexts: [ContextProgram]
+    /// What each rule reads, for the decision trace: (expression text, slot), by rule.
+    public let readings: [RuleKey: [Reading]]
     /// Bars before every rule can be evaluated.
     public let warmup: Int
     /// The resolved settings: sizing, costs, fills, risk.

@@ -7,11 +7,25 @@ public final class Engine {
         public var capital: Double
         /// Bar length in seconds, for annualising volatility; nil when unknown.
         public var barSeconds: Int?
+        /// Record every decision with the values its rule read (`keel backtest --trace`).
+        public var trace: Bool
 
-        public init(capital: Double, barSeconds: Int? = nil) {
+        public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false) {
             self.capital = capital
             self.barSeconds = barSeconds
+            self.trace = trace
         }
+    }
+
+    /// Why an order was placed or a position closed, and what the rule read at that moment.
+    public struct Decision: Sendable {
+        public var time: Int64
+        public var symbol: String
+        /// `entry`, `exit` or a protective exit such as `stop_loss`.
+        public var action: String
+        public var side: Side
+        public var rule: String
+        public var values: [(String, Double)]
     }
 
     /// A refusal or a limit event of the risk manager, with its reason.
@@ -30,6 +44,7 @@ public final class Engine {
     public private(set) var cash: Double
     public private(set) var trades: [Trade] = []
     public private(set) var riskEvents: [RiskEvent] = []
+    public private(set) var decisions: [Decision] = []
     /// Equity after each bar, as (time, equity); one point per distinct time.
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
     var risk: RiskState
@@ -237,11 +252,13 @@ public final class Engine {
         if let p = books[index].position, books[index].pendingExit == nil {
             if let slot = program.exit[p.side], evaluator[slot] == 1 {
                 books[index].pendingExit = .signal
+                trace(index, bar.time, "exit", p.side, RuleKey(entry: false, side: p.side))
             } else if !books[index].ranked {
                 // Fell out of the top N: the rotation sells it.
                 books[index].pendingExit = .signal
             } else if timeStopReached(p, bar) {
                 books[index].pendingExit = .timeStop
+                trace(index, bar.time, "time_stop", p.side, nil)
             }
         }
     }
@@ -255,10 +272,21 @@ public final class Engine {
                 if books[index].position?.side == side { continue }
                 if admit(index, side: side, time: bar.time) {
                     books[index].pendingEntry = side
+                    trace(index, bar.time, "entry", side, RuleKey(entry: true, side: side))
                     break
                 }
             }
         }
+    }
+
+    /// Records a decision with the values its rule read, when tracing.
+    func trace(_ index: Int, _ time: Int64, _ action: String, _ side: Side, _ rule: RuleKey?, level: Double? = nil) {
+        guard options.trace else { return }
+        let evaluator = books[index].evaluator
+        var values = (rule.flatMap { program.readings[$0] } ?? []).map { ($0.text, evaluator[$0.slot]) }
+        if let level { values.append(("level", level)) }
+        decisions.append(Decision(time: time, symbol: symbols[index], action: action, side: side,
+                                  rule: rule?.description ?? action, values: values))
     }
 
     private func timeStopReached(_ p: Position, _ bar: BarInput) -> Bool {

@@ -72,6 +72,7 @@ extension Engine {
         guard gapped || touched else { return false }
         let level = gapped ? bar.open : p.stop
         let reason: ExitReason = program.trailing ? .trailingStop : .stopLoss
+        trace(index, bar.time, reason.rawValue, p.side, nil, level: p.stop)
         close(index, quantity: p.quantity, at: costs.slipped(level, buying: !long), time: bar.time, reason: reason)
         return true
     }
@@ -87,6 +88,7 @@ extension Engine {
             let lot = settings.lot
             let wanted = target.fraction >= 1 ? p.quantity : (p.quantity * target.fraction / lot).rounded(.down) * lot
             let isLast = books[index].position!.targets.isEmpty
+            trace(index, bar.time, ExitReason.takeProfit.rawValue, p.side, nil, level: target.price)
             close(index, quantity: isLast ? p.quantity : min(wanted, p.quantity), at: gapped ? bar.open : target.price,
                   time: bar.time, reason: .takeProfit)
         }
