@@ -67,10 +67,8 @@ extension Engine {
     private func hitStop(_ index: Int, _ bar: BarInput) -> Bool {
         guard let p = books[index].position, !p.stop.isNaN else { return false }
         let long = p.side == .long
-        let gapped = long ? bar.open <= p.stop : bar.open >= p.stop
-        let touched = long ? bar.low <= p.stop : bar.high >= p.stop
-        guard gapped || touched else { return false }
-        let level = gapped ? bar.open : p.stop
+        // A long's stop is a sell stop; a short's a buy stop.
+        guard let level = OrderType.stop(p.stop).fill(buying: !long, open: bar.open, high: bar.high, low: bar.low) else { return false }
         let reason: ExitReason = program.trailing ? .trailingStop : .stopLoss
         trace(index, bar.time, reason.rawValue, p.side, nil, level: p.stop)
         close(index, quantity: p.quantity, at: costs.slipped(level, buying: !long), time: bar.time, reason: reason)
@@ -80,17 +78,16 @@ extension Engine {
     /// Fills ladder steps in order while the bar reaches them. Limit fills carry no slippage.
     private func hitTargets(_ index: Int, _ bar: BarInput) {
         while let p = books[index].position, let target = p.targets.first, !target.price.isNaN {
-            let long = p.side == .long
-            let gapped = long ? bar.open >= target.price : bar.open <= target.price
-            let touched = long ? bar.high >= target.price : bar.low <= target.price
-            guard gapped || touched else { return }
+            // A long's target is a sell limit; a short's a buy limit.
+            guard let price = OrderType.limit(target.price).fill(buying: p.side == .short, open: bar.open, high: bar.high, low: bar.low) else {
+                return
+            }
             books[index].position!.targets.removeFirst()
             let lot = settings.lot
             let wanted = target.fraction >= 1 ? p.quantity : (p.quantity * target.fraction / lot).rounded(.down) * lot
             let isLast = books[index].position!.targets.isEmpty
             trace(index, bar.time, ExitReason.takeProfit.rawValue, p.side, nil, level: target.price)
-            close(index, quantity: isLast ? p.quantity : min(wanted, p.quantity), at: gapped ? bar.open : target.price,
-                  time: bar.time, reason: .takeProfit)
+            close(index, quantity: isLast ? p.quantity : min(wanted, p.quantity), at: price, time: bar.time, reason: .takeProfit)
         }
     }
 }

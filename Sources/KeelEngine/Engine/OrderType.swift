@@ -1,0 +1,33 @@
+/// The order types of the simulated broker, and where each fills within a bar.
+public enum OrderType: Sendable, Equatable {
+    case market
+    /// Fills at the limit or better.
+    case limit(Double)
+    /// Becomes a market order when the price reaches the stop.
+    case stop(Double)
+    /// Becomes a limit order at `limit` when the price reaches `stop`.
+    case stopLimit(stop: Double, limit: Double)
+
+    /// The fill price within a bar, or nil when the order does not fill.
+    ///
+    /// A gap through a price fills at the open. Within the bar, a stop-limit triggered at its stop
+    /// fills at the better of the stop and the limit when the stop is inside the limit; otherwise it
+    /// fills at the limit if the bar then reaches it (the bar's path is not known: it is assumed the
+    /// extreme came after the trigger).
+    public func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
+        switch self {
+        case .market:
+            return open
+        case .limit(let price):
+            if buying ? open <= price : open >= price { return open }
+            return (buying ? low <= price : high >= price) ? price : nil
+        case .stop(let price):
+            if buying ? open >= price : open <= price { return open }
+            return (buying ? high >= price : low <= price) ? price : nil
+        case .stopLimit(let stop, let limit):
+            guard let triggered = OrderType.stop(stop).fill(buying: buying, open: open, high: high, low: low) else { return nil }
+            if buying ? triggered <= limit : triggered >= limit { return triggered }
+            return (buying ? low <= limit : high >= limit) ? limit : nil
+        }
+    }
+}
