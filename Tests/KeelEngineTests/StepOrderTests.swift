@@ -241,3 +241,31 @@ struct SignalTests {
         #expect(trade.exitTime == TimestampParser.parse("2020-01-05") && trade.exitPrice == 12)
     }
 }
+
+@Suite("Risk caps on sizing")
+struct SizingCapTests {
+    @Test("the largest position share caps percent_of_equity", arguments: [("balanced", 20.0), ("conservative", 10.0)])
+    func largestPosition(profile: String, share: Double) throws {
+        let r = try StepOrderTests.run("entry: {long: bar_index == 0}\nstop_loss: 1%\nallocation: {size: percent_of_equity(100%)}\n",
+                                       [(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)], profile: profile)
+        #expect(r.openPositions.first?.quantity == share)
+    }
+
+    @Test("risk sizing: a 2% stop and 1% risk size the position at 50% of equity, capped at 20% by balanced")
+    func risk() throws {
+        let r = try StepOrderTests.run("entry: {long: bar_index == 0}\nstop_loss: 2%\nallocation: {size: risk(1%)}\nrisk: {max_position: 100%}\n",
+                                       [(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)], profile: "balanced")
+        #expect(r.openPositions.first?.quantity == 50)
+        let capped = try StepOrderTests.run("entry: {long: bar_index == 0}\nstop_loss: 2%\nallocation: {size: risk(1%)}\n",
+                                            [(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)], profile: "balanced")
+        #expect(capped.openPositions.first?.quantity == 20)
+    }
+
+    @Test("whole lots: a lot of 10 rounds the size down")
+    func lots() throws {
+        let r = try StepOrderTests.run("entry: {long: bar_index == 0}\nallocation: {size: percent_of_equity(100%), lot: 10}\n",
+                                       [(100, 100, 100, 100), (37, 37, 37, 37), (37, 37, 37, 37)])
+        // floor(10000 / 37) = 270 units, in lots of 10.
+        #expect(r.openPositions.first?.quantity == 270)
+    }
+}

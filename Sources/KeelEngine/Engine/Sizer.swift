@@ -22,8 +22,9 @@ struct Sizer {
             value = equity / Double(max(1, slots))
         }
         if let cap = settings.risk.limit(.maxPosition) { value = min(value, cap * equity) }
-        if let gross = settings.risk.limit(.maxGrossExposure) {
-            value = min(value, max(0, gross * equity - grossExposure()))
+        // Gross exposure and leverage both bound the sum of all positions' values against equity.
+        for limit in [RiskLimit.maxGrossExposure, .maxLeverage] {
+            if let bound = settings.risk.limit(limit) { value = min(value, max(0, bound * equity - grossExposure())) }
         }
         var quantity = (value / price / lot).rounded(.down) * lot
         // What the fill costs, fees included, must fit the cash (a short needs the same as margin).
