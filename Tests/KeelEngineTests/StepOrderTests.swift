@@ -269,3 +269,59 @@ struct SizingCapTests {
         #expect(r.openPositions.first?.quantity == 270)
     }
 }
+
+@Suite("Shorts, costs and the remaining sizers")
+struct MoreSemanticsTests {
+    typealias OHLC = StepOrderTests.OHLC
+
+    @Test("a short: its stop sits above, its target below, and profit is entry minus exit")
+    func short() throws {
+        let r = try StepOrderTests.run("entry: {short: bar_index == 0}\nstop_loss: 5%\ntake_profit: 10%\nallocation: {size: percent_of_equity(100%)}\n",
+                                       [(100, 100, 100, 100), (100, 100, 100, 100), (95, 96, 89, 90)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.side == .short && trade.exitReason == .takeProfit && trade.exitPrice == 100 * (1 - 0.1))
+        #expect(abs(trade.pnl - 100 * (100 - 100 * (1 - 0.1))) < 1e-9)
+        let stopped = try StepOrderTests.run("entry: {short: bar_index == 0}\nstop_loss: 5%\nallocation: {size: percent_of_equity(100%)}\n",
+                                             [(100, 100, 100, 100), (100, 100, 100, 100), (104, 106, 103, 105)])
+        #expect(stopped.trades.first?.exitReason == .stopLoss && stopped.trades.first?.exitPrice == 100 * (1 + 0.05))
+    }
+
+    @Test("tick slippage, per-unit and per-order fees")
+    func tickCosts() throws {
+        let r = try StepOrderTests.run("entry: {long: bar_index == 0}\nexit: {long: bar_index == 1}\n"
+                                       + "execution: {fees: {per_unit: 0.01, per_order: 1}, slippage: {ticks: 2, tick_size: 0.05}}\n"
+                                       + "allocation: {size: fixed(10)}\n",
+                                       [(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)])
+        let trade = try #require(r.trades.first)
+        #expect(trade.entryPrice == 100.1 && trade.exitPrice == 99.9 && trade.quantity == 10)
+        #expect(abs(trade.fees - 2 * (0.01 * 10 + 1)) < 1e-12)
+    }
+
+    @Test("after a stop-out the cooldown refuses entries on that symbol for N bars")
+    func cooldown() throws {
+        var bars: [OHLC] = [(100, 100, 100, 100), (100, 100, 100, 100), (90, 90, 90, 90)]
+        bars += Array(repeating: (90, 90, 90, 90), count: 6)
+        let r = try StepOrderTests.run("entry: {long: bar_index == 0 or bar_index >= 2}\nstop_loss: 5%\n"
+                                       + "allocation: {size: percent_of_equity(100%)}\nrisk: {cooldown: 3 bars}\n", bars)
+        #expect(r.trades.first?.exitReason == .stopLoss && r.trades.first?.exitTime == StepOrderTests.time(2))
+        #expect(r.riskEvents.filter { $0.kind == "cooldown" }.count == 3)
+        #expect(r.openPositions.first?.entryTime == StepOrderTests.time(6))
+    }
+
+    @Test("volatility_target sizes inversely to volatility; kelly sizes at f times the largest share until 10 trades close")
+    func volatilityAndKelly() throws {
+        var calm: [OHLC] = [], wild: [OHLC] = []
+        for i in 0..<40 {
+            let c1 = 100 + (i % 2 == 0 ? 0.5 : -0.5), c2 = 100 + (i % 2 == 0 ? 5.0 : -5.0)
+            calm.append((c1, c1, c1, c1)); wild.append((c2, c2, c2, c2))
+        }
+        let body = "entry: {long: bar_index == 30}\nallocation: {size: volatility_target(10%, 20)}\nrisk: {max_position: 100%}\n"
+        let quiet = try #require(try StepOrderTests.run(body, calm, capital: 1_000_000).openPositions.first?.quantity)
+        let loud = try #require(try StepOrderTests.run(body, wild, capital: 1_000_000).openPositions.first?.quantity)
+        #expect(quiet > 5 * loud && loud > 0)
+        let kelly = try StepOrderTests.run("entry: {long: bar_index == 0}\nallocation: {size: kelly(0.5)}\n",
+                                           [(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)], profile: "balanced")
+        // 0.5 x the balanced profile's 20% largest position of 10,000 at 100.
+        #expect(kelly.openPositions.first?.quantity == 10)
+    }
+}
