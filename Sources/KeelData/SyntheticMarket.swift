@@ -15,12 +15,12 @@ public struct SyntheticMarket: Sendable {
 
     public static let tick = 10_000.0
 
-    /// `symbols` series named SYM000, SYM001, ... of `bars` bars each.
+    /// `symbols` series named SYM001, SYM002, ... of `bars` bars each.
     public func generate(symbols: Int, bars: Int) -> [BarSeries] {
         (0..<symbols).map { index in
             // Each symbol's seed goes through the finalizer: consecutive raw seeds would give SplitMix
             // sequences shifted by one draw, that is, correlated series.
-            series(named: "SYM" + String(String(index + 1_000).dropFirst()), bars: bars,
+            series(named: "SYM" + String(String(index + 1 + 1_000).dropFirst()), bars: bars,
                    seed: SplitMix64.mix(seed &+ SplitMix64.mix(UInt64(index) &+ 1)))
         }
     }

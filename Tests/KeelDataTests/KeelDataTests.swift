@@ -177,3 +177,11 @@ struct SyntheticMarketTests {
 
     """
 }
+
+@Suite("Synthetic names")
+struct SyntheticNameTests {
+    @Test("symbols are named SYM001, SYM002, ... as keel data generate says")
+    func names() {
+        #expect(SyntheticMarket(seed: 1).generate(symbols: 2, bars: 1).map(\.symbol) == ["SYM001", "SYM002"])
+    }
+}
