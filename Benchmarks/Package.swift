@@ -17,6 +17,8 @@ let package = Package(
             dependencies: [
                 .product(name: "KeelLanguage", package: keel),
                 .product(name: "KeelLint", package: keel),
+                .product(name: "KeelData", package: keel),
+                .product(name: "KeelEngine", package: keel),
             ]
         ),
     ]

@@ -45,3 +45,5 @@ for _ in 0..<repeats {
 timings.sort()
 let median = timings[timings.count / 2]
 print("lint: \(count) files (\(bytes / 1024) KiB, \(findings) findings), median of \(repeats): \(String(format: "%.3f", median)) s, \(Int(Double(count) / median)) files/s (best \(String(format: "%.3f", timings[0])) s)")
+
+print(try EngineScenario.run(bars: 2_000_000))
