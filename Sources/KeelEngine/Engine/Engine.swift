@@ -311,7 +311,8 @@ public final class Engine {
             set(.pnl, pnl)
             set(.pnlPct, p.sign * (bar.close / p.entryPrice - 1))
         } else {
-            for field in [StateField.positionSize, .positionSide, .entryPrice, .barsHeld, .pnl, .pnlPct] { set(field, 0) }
+            // Flat: every position field is 0. (No array literal here: this runs every bar.)
+            for raw in StateField.positionSize.rawValue...StateField.pnlPct.rawValue { evaluator.state[raw] = 0 }
         }
         set(.equity, now)
         set(.cash, cash)
