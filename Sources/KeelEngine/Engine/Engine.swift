@@ -49,6 +49,9 @@ public final class Engine {
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
     var risk: RiskState
     let options: Options
+    /// Rule slots by side (long, short), resolved once: no dictionary lookups per bar.
+    private let entrySlots: [Slot?]
+    private let exitSlots: [Slot?]
     var symbolContexts: [SymbolContext] = []
 
     /// Everything the engine keeps per symbol.
@@ -77,6 +80,8 @@ public final class Engine {
         self.symbols = symbols
         self.options = options
         self.cash = options.capital
+        entrySlots = [program.entry[.long], program.entry[.short]]
+        exitSlots = [program.exit[.long], program.exit[.short]]
         let lookback: Int = if case .volatilityTarget(_, let n) = program.settings.sizing { n } else { 20 }
         books = symbols.map { _ in
             var book = Book(evaluator: Evaluator(program), returns: RollingVariance(period: max(2, lookback)))
@@ -250,7 +255,7 @@ public final class Engine {
         let evaluator = books[index].evaluator
         if books[index].position != nil { updateLevelsAtClose(index, bar) }
         if let p = books[index].position, books[index].pendingExit == nil {
-            if let slot = program.exit[p.side], evaluator[slot] == 1 {
+            if let slot = exitSlots[p.side == .long ? 0 : 1], evaluator[slot] == 1 {
                 books[index].pendingExit = .signal
                 trace(index, bar.time, "exit", p.side, RuleKey(entry: false, side: p.side))
             } else if !books[index].ranked {
@@ -267,8 +272,9 @@ public final class Engine {
         let evaluator = books[index].evaluator
         let flatOrLeaving = books[index].position == nil || books[index].pendingExit != nil
         if flatOrLeaving, books[index].pendingEntry == nil, books[index].ranked {
-            for side in Side.allCases {
-                guard let slot = program.entry[side], evaluator[slot] == 1 else { continue }
+            for i in 0..<2 {
+                let side: Side = i == 0 ? .long : .short
+                guard let slot = entrySlots[i], evaluator[slot] == 1 else { continue }
                 if books[index].position?.side == side { continue }
                 if admit(index, side: side, time: bar.time) {
                     books[index].pendingEntry = side

@@ -4,6 +4,8 @@ import KeelLanguage
 /// and the kill switch latch.
 struct RiskState {
     let limits: EffectiveRisk
+    /// Read every bar, so resolved once.
+    let dailyLossLimit: Double?
     var peak: Double
     var sessionStartEquity: Double
     var session: Int64 = .min
@@ -12,6 +14,7 @@ struct RiskState {
 
     init(limits: EffectiveRisk, capital: Double) {
         self.limits = limits
+        dailyLossLimit = limits.limit(.dailyLossLimit)
         peak = capital
         sessionStartEquity = capital
     }
@@ -34,7 +37,7 @@ struct RiskState {
 
     /// Trips the kill switch once per session when the daily loss limit is breached.
     mutating func checkLimits(equity: Double) -> String? {
-        guard !killSwitchActive, let limit = limits.limit(.dailyLossLimit), sessionStartEquity > 0 else { return nil }
+        guard !killSwitchActive, let limit = dailyLossLimit, sessionStartEquity > 0 else { return nil }
         let loss = 1 - equity / sessionStartEquity
         guard loss >= limit else { return nil }
         killSwitchActive = true
