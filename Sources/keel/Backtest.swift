@@ -64,7 +64,7 @@ struct Backtest: ParsableCommand {
             throw Exit.findings
         }
         let feeds = try loadFeeds()
-        let result = KeelEngine.Backtest.run(program, feeds: feeds, capital: capital, trace: trace != nil)
+        let result = KeelEngine.Backtest.run(program, feeds: feeds, capital: capital, trace: trace != nil, keepEquityCurve: equity)
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
                 FileHandle.standardError.write(Data("keel: cannot write the trace to '\(trace)'\n".utf8))

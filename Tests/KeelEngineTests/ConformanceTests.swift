@@ -22,13 +22,13 @@ struct ConformanceTests {
         ["ORCL", "NVDA", "IDX5M", "UNITBTC1M", "SYNTH20K"].map { Case(strategy: s, symbol: $0) }
     }
 
-    static func run(_ item: Case) throws -> BacktestResult {
+    static func run(_ item: Case, keepEquityCurve: Bool = false) throws -> BacktestResult {
         let path = fixtures.appendingPathComponent("conformance/strategies/\(item.strategy).yaml").path
         let front = Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8)))
         let checked = try #require(front.checked)
         let program = try Compiler.compile(checked)
         let feed = try CSVBarReader.read(path: data.appendingPathComponent("\(item.symbol).csv").path, symbol: item.symbol).series
-        return Backtest.run(program, feeds: [feed], capital: 100_000)
+        return Backtest.run(program, feeds: [feed], capital: 100_000, keepEquityCurve: keepEquityCurve)
     }
 
     @Test("trade for trade", arguments: cases)
@@ -55,7 +55,28 @@ struct ConformanceTests {
     @Test("two runs give byte-identical JSON")
     func determinism() throws {
         let item = Case(strategy: "S4", symbol: "SYNTH20K")
-        #expect(ResultFormat.json(try Self.run(item), includeEquity: true) == ResultFormat.json(try Self.run(item), includeEquity: true))
+        let first = try Self.run(item, keepEquityCurve: true)
+        #expect(first.equityCurve.count == 20_000)
+        #expect(ResultFormat.json(first, includeEquity: true) == ResultFormat.json(try Self.run(item, keepEquityCurve: true), includeEquity: true))
+    }
+
+    @Test("the streaming metrics equal a two-pass computation over the whole equity curve")
+    func streamingMetrics() throws {
+        let result = try Self.run(Case(strategy: "S2E", symbol: "ORCL"), keepEquityCurve: true)
+        var previous = 100_000.0, peak = 100_000.0, drawdown = 0.0
+        var returns: [Double] = []
+        for point in result.equityCurve {
+            returns.append(point.equity / previous - 1)
+            previous = point.equity
+            peak = max(peak, point.equity)
+            drawdown = max(drawdown, 1 - point.equity / peak)
+        }
+        let mean = returns.reduce(0, +) / Double(returns.count)
+        let deviation = (returns.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(returns.count - 1)).squareRoot()
+        let annual = (365.0 * 86_400 / 86_400).squareRoot()
+        #expect(abs(result.metrics.sharpe - mean / deviation * annual) <= 1e-9 * abs(result.metrics.sharpe))
+        #expect(result.metrics.maxDrawdown == drawdown)
+        #expect(abs(result.metrics.totalReturn - (result.finalEquity / 100_000 - 1)) < 1e-15)
     }
 
     private func close(_ want: Any?, _ got: Double, _ relative: Double) -> Bool {

@@ -33,10 +33,11 @@ public struct BacktestResult: Sendable {
 /// Replays historical bars through the engine: events in timestamp order across symbols, ties in
 /// the universe's order.
 public enum Backtest {
-    public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false) -> BacktestResult {
+    public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
+                           keepEquityCurve: Bool = false) -> BacktestResult {
         let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds)
         let engine = Engine(program: program, symbols: feeds.map(\.symbol),
-                            options: .init(capital: capital, barSeconds: barSeconds, trace: trace))
+                            options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve))
         // Which signal column of each feed feeds each `signal.NAME` of the program.
         let signalColumns = feeds.map { feed in program.signalNames.map { feed.signalNames.firstIndex(of: $0) } }
         var cursors = [Int](repeating: 0, count: feeds.count)
@@ -87,7 +88,9 @@ public enum Backtest {
             guard let a = feed.close.first, let b = feed.close.last, a > 0 else { return total }
             return total + (b / a - 1)
         } / Double(feeds.count)
-        let metrics = Metrics.compute(equity: engine.equityCurve, capital: capital, trades: engine.trades, barSeconds: barSeconds,
+        var statistics = engine.statistics
+        statistics.finish()
+        let metrics = Metrics.compute(statistics, capital: capital, trades: engine.trades, barSeconds: barSeconds,
                                       exposure: exposure, buyAndHold: buyAndHold)
         return BacktestResult(strategy: engine.program.name, symbols: engine.symbols, capital: capital, bars: bars, firstTime: first,
                               lastTime: last, finalEquity: engine.equity, trades: engine.trades, openPositions: open,

@@ -22,30 +22,22 @@ public struct Metrics: Sendable {
     public var exposure = 0.0
     public var buyAndHold = 0.0
 
-    static func compute(equity curve: [(time: Int64, equity: Double)], capital: Double, trades: [Trade], barSeconds: Int?,
+    static func compute(_ stats: EquityStatistics, capital: Double, trades: [Trade], barSeconds: Int?,
                         exposure: Double, buyAndHold: Double) -> Metrics {
         var m = Metrics()
-        let final = curve.last?.equity ?? capital
+        let final = stats.lastEquity ?? capital
         m.totalReturn = final / capital - 1
-        if let first = curve.first?.time, let last = curve.last?.time, last > first, final > 0 {
+        if let first = stats.firstTime, let last = stats.lastTime, last > first, final > 0 {
             let years = Double(last - first) / 1_000 / (365.25 * 86_400)
             m.cagr = pow(final / capital, 1 / years) - 1
         }
-        var returns: [Double] = []
-        var previous = capital, peak = capital
-        for point in curve {
-            returns.append(previous > 0 ? point.equity / previous - 1 : 0)
-            previous = point.equity
-            peak = max(peak, point.equity)
-            m.maxDrawdown = max(m.maxDrawdown, peak > 0 ? 1 - point.equity / peak : 0)
-        }
-        if returns.count > 1 {
-            let mean = returns.reduce(0, +) / Double(returns.count)
-            let deviation = (returns.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(returns.count - 1)).squareRoot()
-            let downside = (returns.map { min(0, $0) * min(0, $0) }.reduce(0, +) / Double(returns.count)).squareRoot()
+        m.maxDrawdown = stats.maxDrawdown
+        if stats.count > 1 {
+            let deviation = (stats.squaredDeviations / Double(stats.count - 1)).squareRoot()
+            let downside = (stats.downsideSquares / Double(stats.count)).squareRoot()
             let annual = (Double(365 * 86_400) / Double(barSeconds ?? 86_400)).squareRoot()
-            m.sharpe = deviation > 0 ? mean / deviation * annual : 0
-            m.sortino = downside > 0 ? mean / downside * annual : 0
+            m.sharpe = deviation > 0 ? stats.mean / deviation * annual : 0
+            m.sortino = downside > 0 ? stats.mean / downside * annual : 0
         }
         m.tradeCount = trades.count
         let wins = trades.filter { $0.pnl > 0 }
@@ -56,5 +48,55 @@ public struct Metrics: Sendable {
         m.exposure = exposure
         m.buyAndHold = buyAndHold
         return m
+    }
+}
+
+/// What the metrics need of the equity curve, accumulated as it is made: memory stays constant
+/// however many bars a run has. One point per distinct time (the last equity of that time).
+public struct EquityStatistics: Sendable {
+    private let capital: Double
+    private var pending: (time: Int64, equity: Double)?
+    private var previous: Double
+    private var peak: Double
+    private(set) var firstTime: Int64?
+    private(set) var lastTime: Int64?
+    private(set) var lastEquity: Double?
+    private(set) var count = 0
+    /// Welford's running mean and sum of squared deviations of per-step returns.
+    private(set) var mean = 0.0
+    private(set) var squaredDeviations = 0.0
+    private(set) var downsideSquares = 0.0
+    private(set) var maxDrawdown = 0.0
+
+    init(capital: Double) {
+        self.capital = capital
+        previous = capital
+        peak = capital
+    }
+
+    mutating func record(time: Int64, equity: Double) {
+        if let point = pending, point.time != time { commit(point) }
+        pending = (time, equity)
+    }
+
+    /// Commits the last point; the statistics are complete after it.
+    mutating func finish() {
+        if let point = pending { commit(point) }
+        pending = nil
+    }
+
+    private mutating func commit(_ point: (time: Int64, equity: Double)) {
+        if firstTime == nil { firstTime = point.time }
+        lastTime = point.time
+        lastEquity = point.equity
+        let r = previous > 0 ? point.equity / previous - 1 : 0
+        previous = point.equity
+        count += 1
+        let delta = r - mean
+        mean += delta / Double(count)
+        squaredDeviations += delta * (r - mean)
+        downsideSquares += min(0, r) * min(0, r)
+        peak = max(peak, point.equity)
+        maxDrawdown = max(maxDrawdown, peak > 0 ? 1 - point.equity / peak : 0)
     }
 }

@@ -9,11 +9,14 @@ public final class Engine {
         public var barSeconds: Int?
         /// Record every decision with the values its rule read (`keel backtest --trace`).
         public var trace: Bool
+        /// Keep the whole equity curve (`--equity`); memory then grows with the bars.
+        public var keepEquityCurve: Bool
 
-        public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false) {
+        public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false) {
             self.capital = capital
             self.barSeconds = barSeconds
             self.trace = trace
+            self.keepEquityCurve = keepEquityCurve
         }
     }
 
@@ -45,8 +48,10 @@ public final class Engine {
     public private(set) var trades: [Trade] = []
     public private(set) var riskEvents: [RiskEvent] = []
     public private(set) var decisions: [Decision] = []
-    /// Equity after each bar, as (time, equity); one point per distinct time.
+    /// Equity after each time step, as (time, equity), one point per distinct time; kept only when
+    /// `Options.keepEquityCurve` asks for it. The metrics come from `statistics` either way.
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
+    public private(set) var statistics: EquityStatistics
     var risk: RiskState
     let options: Options
     /// Rule slots by side (long, short), resolved once: no dictionary lookups per bar.
@@ -80,6 +85,7 @@ public final class Engine {
         self.symbols = symbols
         self.options = options
         self.cash = options.capital
+        statistics = EquityStatistics(capital: options.capital)
         entrySlots = [program.entry[.long], program.entry[.short]]
         exitSlots = [program.exit[.long], program.exit[.short]]
         let lookback: Int = if case .volatilityTarget(_, let n) = program.settings.sizing { n } else { 20 }
@@ -191,6 +197,8 @@ public final class Engine {
     }
 
     private func recordEquity(_ time: Int64, _ value: Double) {
+        statistics.record(time: time, equity: value)
+        guard options.keepEquityCurve else { return }
         if let last = equityCurve.last, last.time == time {
             equityCurve[equityCurve.count - 1].equity = value
         } else {
