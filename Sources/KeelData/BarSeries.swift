@@ -22,6 +22,17 @@ public struct BarSeries: Sendable, Equatable {
 
     public var count: Int { time.count }
 
+    /// Empties every column, keeping the storage for the next chunk.
+    public mutating func removeAll(keepingCapacity: Bool) {
+        time.removeAll(keepingCapacity: keepingCapacity)
+        open.removeAll(keepingCapacity: keepingCapacity)
+        high.removeAll(keepingCapacity: keepingCapacity)
+        low.removeAll(keepingCapacity: keepingCapacity)
+        close.removeAll(keepingCapacity: keepingCapacity)
+        volume.removeAll(keepingCapacity: keepingCapacity)
+        for index in signals.indices { signals[index].removeAll(keepingCapacity: keepingCapacity) }
+    }
+
     public mutating func reserve(_ capacity: Int) {
         time.reserveCapacity(capacity)
         open.reserveCapacity(capacity)

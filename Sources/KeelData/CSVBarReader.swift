@@ -88,8 +88,8 @@ public struct CSVBarReader {
     }
 
     /// Appends the row when it is good; otherwise says what is wrong with it.
-    private static func validate(_ fields: [Range<Int>], _ bytes: UnsafeBufferPointer<UInt8>, _ layout: Layout,
-                                 _ series: inout BarSeries, _ signalValues: inout [Double]) -> String? {
+    static func validate(_ fields: [Range<Int>], _ bytes: UnsafeBufferPointer<UInt8>, _ layout: Layout,
+                                 _ series: inout BarSeries, _ signalValues: inout [Double], lastTime: Int64? = nil) -> String? {
         guard fields.count == layout.columnCount else {
             return "expected \(layout.columnCount) fields, found \(fields.count)"
         }
@@ -117,7 +117,7 @@ public struct CSVBarReader {
             }
             volume = value
         }
-        if let last = series.time.last {
+        if let last = series.time.last ?? lastTime {
             if time == last { return "duplicate timestamp \(text(timeField, bytes))" }
             if time < last { return "timestamp \(text(timeField, bytes)) is earlier than the row before it" }
         }
@@ -142,7 +142,7 @@ public struct CSVBarReader {
         return value
     }
 
-    private static func split(_ line: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, into fields: inout [Range<Int>]) {
+    static func split(_ line: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, into fields: inout [Range<Int>]) {
         fields.removeAll(keepingCapacity: true)
         var start = line.lowerBound
         for index in line where bytes[index] == UInt8(ascii: ",") {

@@ -63,8 +63,17 @@ struct Backtest: ParsableCommand {
             FileHandle.standardError.write(Data("\(strategy):\(location): error: \(error.message)\n".utf8))
             throw Exit.findings
         }
-        let feeds = try loadFeeds()
-        let result = KeelEngine.Backtest.run(program, feeds: feeds, capital: capital, trace: trace != nil, keepEquityCurve: equity)
+        let sources = try openSources()
+        let result: BacktestResult
+        do {
+            result = try KeelEngine.Backtest.run(program, sources: sources, capital: capital, trace: trace != nil, keepEquityCurve: equity)
+        } catch let failure as CSVBarReader.Failure {
+            FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n".utf8))
+            throw Exit.findings
+        }
+        for source in sources {
+            for problem in source.skipped { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
+        }
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
                 FileHandle.standardError.write(Data("keel: cannot write the trace to '\(trace)'\n".utf8))
@@ -74,8 +83,9 @@ struct Backtest: ParsableCommand {
         print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
     }
 
-    private func loadFeeds() throws -> [BarSeries] {
-        var feeds: [BarSeries] = []
+    /// One streaming reader per `--data`; files are read a chunk at a time as the run goes.
+    private func openSources() throws -> [CSVBarStream] {
+        var sources: [CSVBarStream] = []
         for item in data {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard FileManager.default.isReadableFile(atPath: parts[1]) else {
@@ -83,15 +93,13 @@ struct Backtest: ParsableCommand {
                 throw Exit.unreadable
             }
             do {
-                let result = try CSVBarReader.read(path: parts[1], symbol: parts[0], policy: badRows)
-                for problem in result.skipped { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
-                feeds.append(result.series)
+                sources.append(try CSVBarStream(path: parts[1], symbol: parts[0], policy: badRows))
             } catch let failure as CSVBarReader.Failure {
-                FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in '\(parts[1])'; fix them, or pass --bad-rows skip to drop them\n".utf8))
+                FileHandle.standardError.write(Data("\(failure)\n".utf8))
                 throw Exit.findings
             }
         }
-        return feeds
+        return sources
     }
 }
 

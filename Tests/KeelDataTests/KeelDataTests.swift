@@ -185,3 +185,43 @@ struct SyntheticNameTests {
         #expect(SyntheticMarket(seed: 1).generate(symbols: 2, bars: 1).map(\.symbol) == ["SYM001", "SYM002"])
     }
 }
+
+@Suite("Streaming CSV")
+struct CSVBarStreamTests {
+    func streamed(_ path: String, readSize: Int, policy: BadRowPolicy = .error) throws -> (BarSeries, [DataProblem]) {
+        let stream = try CSVBarStream(path: path, symbol: "X", policy: policy, readSize: readSize)
+        var all = BarSeries(symbol: "X", signalNames: stream.signalNames)
+        var chunk = BarSeries(symbol: "X", signalNames: stream.signalNames)
+        while try stream.next(into: &chunk) {
+            for i in 0..<chunk.count {
+                all.append(time: chunk.time[i], open: chunk.open[i], high: chunk.high[i], low: chunk.low[i], close: chunk.close[i],
+                           volume: chunk.volume[i], signals: chunk.signals.map { $0[i] })
+            }
+        }
+        return (all, stream.skipped)
+    }
+
+    @Test("chunks from any buffer size equal the whole-file reader", arguments: [7, 97, 4_096, 1 << 20])
+    func sameAsReader(readSize: Int) throws {
+        let path = packageRoot.appendingPathComponent("Tests/KeelDataTests/Fixtures/IDX5M.csv").path
+        let whole = try CSVBarReader.read(path: path, symbol: "X").series
+        #expect(try streamed(path, readSize: readSize).0 == whole)
+    }
+
+    @Test("signals, CRLF, a BOM and a last line without a newline")
+    func details() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("keel-stream-\(UUID().uuidString).csv")
+        try "\u{FEFF}timestamp,open,high,low,close,volume,s\r\n2020-01-01,10,11,9,10.5,100,0.25\r\n2020-01-02,10.5,12,10,11,50,".write(to: url, atomically: true, encoding: .utf8)
+        let (series, _) = try streamed(url.path, readSize: 5)
+        #expect(series.count == 2 && series.signalNames == ["s"] && series.signals[0][0] == 0.25 && series.signals[0][1].isNaN)
+    }
+
+    @Test("bad rows: the error policy throws with file and row; skip drops and reports them")
+    func badRows() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("keel-stream-\(UUID().uuidString).csv")
+        try CSVBarReaderTests.bad.write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: CSVBarReader.Failure.self) { try streamed(url.path, readSize: 64) }
+        let (series, skipped) = try streamed(url.path, readSize: 64, policy: .skip)
+        #expect(series.count == 3 && skipped.map(\.row) == [3, 4, 5, 6, 8, 9, 10, 11, 12])
+    }
+}

@@ -31,63 +31,120 @@ public struct BacktestResult: Sendable {
 }
 
 /// Replays historical bars through the engine: events in timestamp order across symbols, ties in
-/// the universe's order.
+/// the universe's order. Bars arrive in chunks from each source, so a file streams from disk.
 public enum Backtest {
+    /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false) -> BacktestResult {
-        let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds)
-        let engine = Engine(program: program, symbols: feeds.map(\.symbol),
+        // A memory source never throws.
+        try! run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve)
+    }
+
+    public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
+                           keepEquityCurve: Bool = false) throws -> BacktestResult {
+        var feeds = Feeds(sources)
+        try feeds.start()
+        let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds.chunks)
+        let engine = Engine(program: program, symbols: sources.map(\.symbol),
                             options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve))
-        // Which signal column of each feed feeds each `signal.NAME` of the program.
-        let signalColumns = feeds.map { feed in program.signalNames.map { feed.signalNames.firstIndex(of: $0) } }
-        var cursors = [Int](repeating: 0, count: feeds.count)
+        // Which signal column of each source feeds each `signal.NAME` of the program.
+        let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         var signals = [Double](repeating: .nan, count: program.signalNames.count)
         // Symbols with a bar at the current time, in the universe's order; reused every step.
         var active: [Int] = []
-        active.reserveCapacity(feeds.count)
-        var count = 0
-        func bar(_ i: Int) -> BarInput {
-            let feed = feeds[i], row = cursors[i]
-            return BarInput(time: feed.time[row], open: feed.open[row], high: feed.high[row], low: feed.low[row],
-                            close: feed.close[row], volume: feed.volume[row], index: row)
-        }
-        while true {
-            var now = Int64.max
-            for (i, feed) in feeds.enumerated() where cursors[i] < feed.count { now = min(now, feed.time[cursors[i]]) }
-            guard now != .max else { break }
+        active.reserveCapacity(sources.count)
+        while let now = feeds.nextTime() {
             active.removeAll(keepingCapacity: true)
-            for (i, feed) in feeds.enumerated() where cursors[i] < feed.count && feed.time[cursors[i]] == now { active.append(i) }
+            for i in sources.indices where feeds.time(i) == now { active.append(i) }
             engine.beginTime(now)
             for i in active {
-                for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds[i].signals[$0][cursors[i]] } ?? .nan }
-                engine.marketStep(i, bar(i), signals: signals)
+                for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
+                engine.marketStep(i, feeds.bar(i), signals: signals)
             }
-            for i in active { engine.indicatorStep(i, bar(i)) }
+            for i in active { engine.indicatorStep(i, feeds.bar(i)) }
             engine.rankStep()
-            for i in active { engine.exitStep(i, bar(i)) }
-            for i in active { engine.entryStep(i, bar(i)) }
+            for i in active { engine.exitStep(i, feeds.bar(i)) }
+            for i in active { engine.entryStep(i, feeds.bar(i)) }
             engine.endTime(now)
-            for i in active { cursors[i] += 1 }
-            count += active.count
+            for i in active { try feeds.advance(i) }
         }
-        return result(engine, feeds: feeds, capital: capital, bars: count, barSeconds: barSeconds)
+        return result(engine, feeds: feeds, capital: capital, barSeconds: barSeconds)
     }
 
-    private static func result(_ engine: Engine, feeds: [BarSeries], capital: Double, bars: Int, barSeconds: Int?) -> BacktestResult {
+    /// Each source's current chunk and position in it.
+    struct Feeds {
+        let sources: [BarSource]
+        var chunks: [BarSeries]
+        var cursors: [Int]
+        var live: [Bool]
+        /// Bars read per symbol so far: `bar_index`.
+        var rows: [Int]
+        var firstTime: [Int64?]
+        var lastTime: [Int64?]
+
+        init(_ sources: [BarSource]) {
+            self.sources = sources
+            chunks = sources.map { BarSeries(symbol: $0.symbol, signalNames: $0.signalNames) }
+            cursors = Array(repeating: 0, count: sources.count)
+            live = Array(repeating: true, count: sources.count)
+            rows = Array(repeating: 0, count: sources.count)
+            firstTime = Array(repeating: nil, count: sources.count)
+            lastTime = Array(repeating: nil, count: sources.count)
+        }
+
+        mutating func start() throws {
+            for i in sources.indices { try refill(i) }
+        }
+
+        private mutating func refill(_ i: Int) throws {
+            cursors[i] = 0
+            live[i] = try sources[i].next(into: &chunks[i])
+            if live[i], firstTime[i] == nil { firstTime[i] = chunks[i].time.first }
+        }
+
+        func nextTime() -> Int64? {
+            var now: Int64?
+            for i in sources.indices where live[i] {
+                let t = chunks[i].time[cursors[i]]
+                if now == nil || t < now! { now = t }
+            }
+            return now
+        }
+
+        func time(_ i: Int) -> Int64? { live[i] ? chunks[i].time[cursors[i]] : nil }
+
+        func bar(_ i: Int) -> BarInput {
+            let c = chunks[i], row = cursors[i]
+            return BarInput(time: c.time[row], open: c.open[row], high: c.high[row], low: c.low[row], close: c.close[row],
+                            volume: c.volume[row], index: rows[i])
+        }
+
+        func signal(_ i: Int, _ column: Int) -> Double { chunks[i].signals[column][cursors[i]] }
+
+        mutating func advance(_ i: Int) throws {
+            lastTime[i] = chunks[i].time[cursors[i]]
+            cursors[i] += 1
+            rows[i] += 1
+            if cursors[i] == chunks[i].count { try refill(i) }
+        }
+
+        var barCount: Int { rows.reduce(0, +) }
+    }
+
+    private static func result(_ engine: Engine, feeds: Feeds, capital: Double, barSeconds: Int?) -> BacktestResult {
         var open: [BacktestResult.OpenPosition] = []
         for (index, book) in engine.books.enumerated() {
-            guard let p = book.position, let last = feeds[index].time.last else { continue }
+            guard let p = book.position, let last = feeds.lastTime[index] else { continue }
             open.append(.init(symbol: engine.symbols[index], side: p.side, quantity: p.quantity, entryTime: p.entryTime,
                               entryPrice: p.entryPrice, markTime: last, markPrice: book.lastClose,
                               unrealizedPnl: p.sign * p.quantity * (book.lastClose - p.entryPrice) - p.entryFees))
         }
-        let first = feeds.compactMap(\.time.first).min() ?? 0
-        let last = feeds.compactMap(\.time.last).max() ?? 0
+        let bars = feeds.barCount
+        let first = feeds.firstTime.compactMap { $0 }.min() ?? 0
+        let last = feeds.lastTime.compactMap { $0 }.max() ?? 0
         let exposure = bars == 0 ? 0 : Double(engine.books.reduce(0) { $0 + $1.barsInMarket }) / Double(bars)
-        let buyAndHold = feeds.isEmpty ? 0 : feeds.reduce(0.0) { total, feed in
-            guard let a = feed.close.first, let b = feed.close.last, a > 0 else { return total }
-            return total + (b / a - 1)
-        } / Double(feeds.count)
+        let held = engine.books.filter { !$0.firstClose.isNaN && $0.firstClose > 0 }
+        let buyAndHold = held.isEmpty ? 0 : held.reduce(0.0) { $0 + ($1.lastClose / $1.firstClose - 1) } / Double(held.count)
         var statistics = engine.statistics
         statistics.finish()
         let metrics = Metrics.compute(statistics, capital: capital, trades: engine.trades, barSeconds: barSeconds,
@@ -101,9 +158,9 @@ public enum Backtest {
     /// The most common gap between the first bars, when the strategy names no timeframe.
     static func inferBarSeconds(_ feeds: [BarSeries]) -> Int? {
         var counts: [Int64: Int] = [:]
-        for feed in feeds {
-            for i in 1..<min(feed.count, 200) where feed.count > 1 { counts[feed.time[i] - feed.time[i - 1], default: 0] += 1 }
+        for feed in feeds where feed.count > 1 {
+            for i in 1..<min(feed.count, 200) { counts[feed.time[i] - feed.time[i - 1], default: 0] += 1 }
         }
-        return counts.max { $0.value < $1.value }.map { Int($0.key / 1_000) }
+        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }.map { Int($0.key / 1_000) }
     }
 }

@@ -1,0 +1,134 @@
+import Foundation
+
+/// Reads a bar CSV a buffer at a time and hands out chunks of bars: memory stays the size of the
+/// buffer and one chunk, however long the file. Rows are validated as `CSVBarReader` validates them.
+public final class CSVBarStream: BarSource {
+    public let symbol: String
+    public let path: String
+    public let policy: BadRowPolicy
+    public private(set) var signalNames: [String] = []
+    /// Rows dropped under `.skip`, so far.
+    public private(set) var skipped: [DataProblem] = []
+
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
+    private var row = 1
+    private var layout: CSVBarReader.Layout!
+    private var lastTime: Int64?
+    private var fields: [Range<Int>] = []
+    private var signalValues: [Double] = []
+
+    /// Bars per chunk.
+    public static let chunkSize = 4_096
+    /// Bytes read from the file at a time.
+    private let readSize: Int
+
+    public init(path: String, symbol: String, policy: BadRowPolicy = .error, readSize: Int = 1 << 20) throws {
+        self.readSize = max(1, readSize)
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CSVBarReader.Failure(problems: [DataProblem(file: path, row: 0, message: "cannot read the file")], more: 0)
+        }
+        self.handle = handle
+        self.path = path
+        self.symbol = symbol
+        self.policy = policy
+        try readHeader()
+    }
+
+    deinit { try? handle.close() }
+
+    private func readHeader() throws {
+        guard let header = try nextLine() else {
+            throw CSVBarReader.Failure(problems: [DataProblem(file: path, row: 1, message: "the file is empty; expected a header such as timestamp,open,high,low,close,volume")], more: 0)
+        }
+        let path = self.path
+        layout = try buffer.withUnsafeBufferPointer { bytes in
+            var header = header
+            // A UTF-8 byte order mark is not part of the header.
+            if header.count >= 3, bytes[header.lowerBound] == 0xEF, bytes[header.lowerBound + 1] == 0xBB,
+               bytes[header.lowerBound + 2] == 0xBF { header = (header.lowerBound + 3)..<header.upperBound }
+            return try CSVBarReader.Layout(header: header, bytes: bytes, file: path)
+        }
+        signalNames = layout.signalNames
+        signalValues = [Double](repeating: .nan, count: signalNames.count)
+    }
+
+    /// Fills `chunk` (emptied first, capacity kept) with up to `chunkSize` bars; false at the end.
+    /// Under `.error` the first chunk holding a bad row throws, listing that chunk's bad rows.
+    public func next(into chunk: inout BarSeries) throws -> Bool {
+        chunk.removeAll(keepingCapacity: true)
+        var problems: [DataProblem] = []
+        while chunk.count < Self.chunkSize, let line = try nextLine() {
+            row += 1
+            if line.isEmpty { continue }
+            let message: String? = buffer.withUnsafeBufferPointer { bytes in
+                CSVBarReader.split(line, bytes, into: &fields)
+                return CSVBarReader.validate(fields, bytes, layout, &chunk, &signalValues, lastTime: lastTime)
+            }
+            if let message {
+                problems.append(DataProblem(file: path, row: row, message: message))
+            } else {
+                lastTime = chunk.time.last
+            }
+        }
+        if !problems.isEmpty {
+            if policy == .error { throw CSVBarReader.Failure(problems: Array(problems.prefix(CSVBarReader.problemsListed)), more: max(0, problems.count - CSVBarReader.problemsListed)) }
+            skipped += problems
+        }
+        return chunk.count > 0
+    }
+
+    /// The next line as a range of `buffer`; reads more of the file when the buffer runs out.
+    private func nextLine() throws -> Range<Int>? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                var end = newline
+                if end > start, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                defer { start = newline + 1 }
+                return start..<end
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                defer { start = buffer.count }
+                var end = buffer.count
+                if end > start, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                return start..<end
+            }
+            // Keep the partial line, drop what was consumed, read on.
+            buffer.removeSubrange(0..<start)
+            start = 0
+            let data = handle.readData(ofLength: readSize)
+            if data.isEmpty { atEnd = true } else { buffer.append(contentsOf: data) }
+        }
+    }
+}
+
+/// Where a backtest's bars come from: a file read a chunk at a time, or a series already in memory.
+public protocol BarSource: AnyObject {
+    var symbol: String { get }
+    var signalNames: [String] { get }
+    /// Fills `chunk` with the next bars; false when there are no more.
+    func next(into chunk: inout BarSeries) throws -> Bool
+}
+
+/// A series in memory, handed out as one chunk.
+public final class MemoryBarSource: BarSource {
+    private var series: BarSeries?
+    public let symbol: String
+    public let signalNames: [String]
+
+    public init(_ series: BarSeries) {
+        self.series = series
+        symbol = series.symbol
+        signalNames = series.signalNames
+    }
+
+    public func next(into chunk: inout BarSeries) throws -> Bool {
+        guard let series else { return false }
+        chunk = series
+        self.series = nil
+        return true
+    }
+}
