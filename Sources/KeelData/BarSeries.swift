@@ -22,6 +22,24 @@ public struct BarSeries: Sendable, Equatable {
 
     public var count: Int { time.count }
 
+    /// A copy with storage of its own, not shared with this series.
+    public func uniqueCopy() -> BarSeries {
+        var copy = BarSeries(symbol: symbol, signalNames: signalNames)
+        copy.append(contentsOf: self)
+        return copy
+    }
+
+    /// Appends another series' bars (same signal columns).
+    public mutating func append(contentsOf other: BarSeries) {
+        time += other.time
+        open += other.open
+        high += other.high
+        low += other.low
+        close += other.close
+        volume += other.volume
+        for index in signals.indices where index < other.signals.count { signals[index] += other.signals[index] }
+    }
+
     /// Empties every column, keeping the storage for the next chunk.
     public mutating func removeAll(keepingCapacity: Bool) {
         time.removeAll(keepingCapacity: keepingCapacity)

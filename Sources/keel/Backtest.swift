@@ -35,6 +35,15 @@ struct Backtest: ParsableCommand {
     @Option(help: "Write every decision, with the rule that fired and the values it read, to this file (JSON lines).")
     var trace: String?
 
+    @Option(name: .customLong("set"), help: "NAME=VALUE: replace a param's value (10, 2.5, 5%, true); repeatable.")
+    var sets: [String] = []
+
+    @Option(name: .customLong("sweep"), help: "NAME=V1,V2,...: run every combination of these param values; repeatable.")
+    var sweeps: [String] = []
+
+    @Option(help: "Sweep runs at once (default: one per core).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
@@ -43,6 +52,11 @@ struct Backtest: ParsableCommand {
             throw ValidationError("--data takes SYMBOL=PATH, not '\(item)'")
         }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
+        guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
+        do {
+            _ = try Sweep.parse(sets, list: false)
+            _ = try Sweep.parse(sweeps, list: true)
+        } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
@@ -57,8 +71,16 @@ struct Backtest: ParsableCommand {
             FileHandle.standardError.write(Data(Reporter.render([report], format: .text).utf8))
             throw Exit.findings
         }
+        let fixed = Dictionary(try Sweep.parse(sets, list: false).map { ($0.0, $0.1[0]) }, uniquingKeysWith: { $1 })
+        let axes = try Sweep.parse(sweeps, list: true)
+        for name in Array(fixed.keys) + axes.map(\.0) where !checked.parsed.params.contains(where: { $0.name == name }) {
+            let names = checked.parsed.params.map(\.name)
+            throw ValidationError("no param '\(name)' in \(strategy)\(Suggestions.didYouMean(name, in: names))")
+        }
+        if !axes.isEmpty { return try runSweep(checked.parsed, fixed: fixed, axes: axes) }
+        let overridden = fixed.isEmpty ? checked : Checker.check(checked.parsed, options: .init(paramOverrides: fixed)).0
         let program: CompiledStrategy
-        do { program = try Compiler.compile(checked) } catch {
+        do { program = try Compiler.compile(overridden) } catch {
             let location = file.location(ofOffset: error.range.start)
             FileHandle.standardError.write(Data("\(strategy):\(location): error: \(error.message)\n".utf8))
             throw Exit.findings
@@ -81,6 +103,21 @@ struct Backtest: ParsableCommand {
             }
         }
         print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
+    }
+
+    private func runSweep(_ parsed: ParsedStrategy, fixed: [String: ConstValue], axes: [(String, [ConstValue])]) throws {
+        var feeds: [BarSeries] = []
+        for source in try openSources() {
+            var series = BarSeries(symbol: source.symbol, signalNames: source.signalNames)
+            var chunk = series
+            while try source.next(into: &chunk) { series.append(contentsOf: chunk) }
+            feeds.append(series)
+        }
+        let total = Sweep.combinations(axes).count
+        let progress = Progress(total: total)
+        let runs = try Sweep.run(parsed, fixed: fixed, axes: axes, feeds: feeds, capital: capital, jobs: jobs, progress: progress)
+        progress.finish()
+        print(format == .json ? SweepFormat.json(runs) : SweepFormat.text(runs), terminator: "")
     }
 
     /// One streaming reader per `--data`; files are read a chunk at a time as the run goes.

@@ -258,3 +258,34 @@ struct TraceTests {
         #expect(values["fast_ma"]! > values["slow_ma"]!)
     }
 }
+
+@Suite("keel backtest --set and --sweep")
+struct SweepCommandTests {
+    func json(_ arguments: [String]) throws -> [String: Any] {
+        let run = try CLITests().keel(arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    }
+
+    static let base = ["backtest", "Strategies/sma_cross.yaml", "--data", "AAPL=Examples/data/AAPL.csv", "--format", "json"]
+
+    @Test("every combination runs, on every core, and each equals the same run with --set")
+    func sweep() throws {
+        let sweep = try json(Self.base + ["--sweep", "fast=5,20", "--sweep", "slow=30,50", "--jobs", "2"])
+        let runs = try #require(sweep["runs"] as? [[String: Any]])
+        #expect(runs.count == 4)
+        let params = runs.map { ($0["params"] as! [String: Double]) }
+        #expect(params.map { [$0["fast"]!, $0["slow"]!] } == [[5, 30], [5, 50], [20, 30], [20, 50]])
+        for (run, p) in zip(runs, params) {
+            let single = try json(Self.base + ["--set", "fast=\(Int(p["fast"]!))", "--set", "slow=\(Int(p["slow"]!))"])
+            #expect((run["final_equity"] as? Double) == (single["final_equity"] as? Double))
+        }
+    }
+
+    @Test("an unknown param is a usage error with a suggestion")
+    func unknown() throws {
+        let run = try CLITests().keel(Self.base + ["--sweep", "fst=5,10"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("did you mean 'fast'"))
+    }
+}

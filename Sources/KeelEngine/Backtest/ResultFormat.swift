@@ -90,7 +90,7 @@ public enum ResultFormat {
     }
 
     /// Fixed decimals without Foundation's formatter.
-    static func format(_ value: Double, _ decimals: Int) -> String {
+    public static func format(_ value: Double, _ decimals: Int) -> String {
         guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }

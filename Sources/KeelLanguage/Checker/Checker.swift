@@ -5,7 +5,13 @@ public struct Checker {
     public struct Options: Sendable {
         /// Check against this profile instead of the file's own (`keel lint --profile`).
         public var profileOverride: ProfileName?
-        public init(profileOverride: ProfileName? = nil) { self.profileOverride = profileOverride }
+        /// Values that replace params' own (`keel backtest --set`, sweeps), by param name.
+        public var paramOverrides: [String: ConstValue]
+
+        public init(profileOverride: ProfileName? = nil, paramOverrides: [String: ConstValue] = [:]) {
+            self.profileOverride = profileOverride
+            self.paramOverrides = paramOverrides
+        }
     }
 
     var checked: CheckedStrategy
@@ -14,6 +20,7 @@ public struct Checker {
     var lets: [String: LetDecl] = [:]
     var letState: [String: LetVisit] = [:]
     var params: [String: ParamDecl] = [:]
+    var overrides: [String: ConstValue] = [:]
 
     enum LetVisit { case inProgress, done(NodeInfo) }
 
@@ -28,6 +35,7 @@ public struct Checker {
     public static func check(_ parsed: ParsedStrategy, options: Options = Options()) -> (CheckedStrategy, [Diagnostic]) {
         let profileName = options.profileOverride ?? parsed.profileName
         var checker = Checker(checked: CheckedStrategy(parsed: parsed, profile: .named(profileName)))
+        checker.overrides = options.paramOverrides
         checker.run()
         return (checker.checked, checker.diagnostics.items)
     }
@@ -56,7 +64,7 @@ public struct Checker {
                               at: decl.value.range)
             return
         }
-        checked.paramValues[decl.name] = value
+        checked.paramValues[decl.name] = overrides[decl.name] ?? value
     }
 
     /// Types a let binding once, following its references first; reports cycles.
