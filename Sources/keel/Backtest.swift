@@ -41,6 +41,9 @@ struct Backtest: ParsableCommand {
     @Option(name: .customLong("sweep"), help: "NAME=V1,V2,...: run every combination of these param values; repeatable.")
     var sweeps: [String] = []
 
+    @Flag(help: "Read the CSV files even when a valid .keelcache is next to them, and write none.")
+    var noCache = false
+
     @Option(help: "Sweep runs at once (default: one per core).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -93,7 +96,7 @@ struct Backtest: ParsableCommand {
             FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n".utf8))
             throw Exit.findings
         }
-        for source in sources {
+        for case let source as CSVBarStream in sources {
             for problem in source.skipped { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
         }
         if let trace {
@@ -120,14 +123,19 @@ struct Backtest: ParsableCommand {
         print(format == .json ? SweepFormat.json(runs) : SweepFormat.text(runs), terminator: "")
     }
 
-    /// One streaming reader per `--data`; files are read a chunk at a time as the run goes.
-    private func openSources() throws -> [CSVBarStream] {
-        var sources: [CSVBarStream] = []
+    /// One streaming reader per `--data`: Keel's cache next to the CSV when it matches the CSV (built
+    /// first when missing or stale), else the CSV itself, read a chunk at a time as the run goes.
+    private func openSources() throws -> [BarSource] {
+        var sources: [BarSource] = []
         for item in data {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard FileManager.default.isReadableFile(atPath: parts[1]) else {
                 FileHandle.standardError.write(Data("keel: cannot read '\(parts[1])'\n".utf8))
                 throw Exit.unreadable
+            }
+            if !noCache, let cached = cachedSource(parts[1], symbol: parts[0]) {
+                sources.append(cached)
+                continue
             }
             do {
                 sources.append(try CSVBarStream(path: parts[1], symbol: parts[0], policy: badRows))
@@ -137,6 +145,16 @@ struct Backtest: ParsableCommand {
             }
         }
         return sources
+    }
+}
+
+extension Backtest {
+    /// The cache of a CSV, built when missing or stale; nil when it cannot be built (bad rows, a
+    /// folder that is not writable): the CSV is then read directly.
+    func cachedSource(_ csv: String, symbol: String) -> BarCacheReader? {
+        if let reader = BarCache.validReader(for: csv, symbol: symbol) { return reader }
+        guard (try? BarCache.build(csv: csv, symbol: symbol)) != nil else { return nil }
+        return BarCache.validReader(for: csv, symbol: symbol)
     }
 }
 

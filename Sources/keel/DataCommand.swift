@@ -7,8 +7,36 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Market data tools.",
-        subcommands: [Generate.self]
+        subcommands: [Generate.self, Cache.self]
     )
+
+    struct Cache: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build Keel's binary cache (FILE.keelcache) next to each CSV, ahead of a backtest.",
+            discussion: "keel backtest reuses a cache while its CSV is unchanged (same size and modification time) and rebuilds it when the CSV changes."
+        )
+
+        @Argument(help: "Bar CSV files.")
+        var files: [String]
+
+        func run() throws {
+            var failed = false
+            for file in files {
+                let start = ContinuousClock.now
+                do {
+                    let bars = try BarCache.build(csv: file, symbol: (file as NSString).lastPathComponent)
+                    print("\(BarCache.path(for: file)): \(bars) bars in \(ContinuousClock.now - start)")
+                } catch let failure as CSVBarReader.Failure {
+                    FileHandle.standardError.write(Data("\(failure)\nkeel: no cache for '\(file)': fix its bad rows first\n".utf8))
+                    failed = true
+                } catch {
+                    FileHandle.standardError.write(Data("keel: cannot write the cache of '\(file)': \(error.localizedDescription)\n".utf8))
+                    failed = true
+                }
+            }
+            if failed { throw Exit.findings }
+        }
+    }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -289,3 +289,23 @@ struct SweepCommandTests {
         #expect(run.stderr.contains("did you mean 'fast'"))
     }
 }
+
+@Suite("keel backtest with the bar cache")
+struct CacheCommandTests {
+    @Test("the first run builds the cache; runs with and without it print the same result")
+    func sameResult() throws {
+        let cli = CLITests()
+        let folder = try cli.temporaryFolder([:])
+        let csv = folder.appendingPathComponent("AAPL.csv")
+        try FileManager.default.copyItem(at: CLITests.root.appendingPathComponent("Examples/data/AAPL.csv"), to: csv)
+        let strategy = CLITests.root.appendingPathComponent("Strategies/sma_cross.yaml").path
+        let direct = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json", "--no-cache"])
+        #expect(!FileManager.default.fileExists(atPath: csv.path + ".keelcache"))
+        let first = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json"])
+        #expect(FileManager.default.fileExists(atPath: csv.path + ".keelcache"))
+        let cached = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json"])
+        #expect(direct.status == 0 && first.stdout == direct.stdout && cached.stdout == direct.stdout)
+        let built = try cli.keel(["data", "cache", csv.path])
+        #expect(built.status == 0 && built.stdout.contains("2520 bars"))
+    }
+}

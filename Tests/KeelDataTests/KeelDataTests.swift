@@ -225,3 +225,51 @@ struct CSVBarStreamTests {
         #expect(series.count == 3 && skipped.map(\.row) == [3, 4, 5, 6, 8, 9, 10, 11, 12])
     }
 }
+
+@Suite("Bar cache")
+struct BarCacheTests {
+    func temporaryCSV(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keel-cache-\(UUID().uuidString).csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func readAll(_ source: BarSource) throws -> BarSeries {
+        var all = BarSeries(symbol: source.symbol, signalNames: source.signalNames)
+        var chunk = all
+        while try source.next(into: &chunk) { all.append(contentsOf: chunk) }
+        return all
+    }
+
+    @Test("a cache reads back exactly the bars of its CSV, signals included")
+    func roundTrip() throws {
+        var csv = "timestamp,open,high,low,close,volume,s\n"
+        let series = SyntheticMarket(seed: 5).generate(symbols: 1, bars: 10_000)[0]
+        csv += CSVBarWriter.csv(series).split(separator: "\n").dropFirst().enumerated()
+            .map { "\($0.element),\($0.offset % 3 == 0 ? "" : String($0.offset))" }.joined(separator: "\n") + "\n"
+        let path = try temporaryCSV(csv)
+        #expect(try BarCache.build(csv: path, symbol: "X") == 10_000)
+        let cached = try readAll(try #require(BarCache.validReader(for: path, symbol: "X")))
+        let direct = try CSVBarReader.read(path: path, symbol: "X").series
+        #expect(cached.time == direct.time && cached.close == direct.close && cached.volume == direct.volume)
+        #expect(cached.signalNames == ["s"])
+        #expect(zip(cached.signals[0], direct.signals[0]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+    }
+
+    @Test("a cache is stale once its CSV changes, and missing caches are not valid")
+    func stale() throws {
+        let path = try temporaryCSV("timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n")
+        #expect(BarCache.validReader(for: path, symbol: "X") == nil)
+        try BarCache.build(csv: path, symbol: "X")
+        #expect(BarCache.validReader(for: path, symbol: "X") != nil)
+        try "timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n2020-01-02,2,2,2,2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(BarCache.validReader(for: path, symbol: "X") == nil)
+    }
+
+    @Test("a CSV with bad rows gets no cache")
+    func badRows() throws {
+        let path = try temporaryCSV(CSVBarReaderTests.bad)
+        #expect(throws: CSVBarReader.Failure.self) { try BarCache.build(csv: path, symbol: "X") }
+        #expect(!FileManager.default.fileExists(atPath: BarCache.path(for: path)))
+    }
+}
