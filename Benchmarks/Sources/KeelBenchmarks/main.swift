@@ -6,6 +6,11 @@ import KeelLint
 /// strategies with their parameters and thresholds varied. Prints wall time and files per second,
 /// median of several runs. Not a test: CI does not run it.
 let arguments = CommandLine.arguments
+// `KeelBenchmarks engine N`: only the engine scenario, for Benchmarks/peers.py.
+if arguments.count == 3, arguments[1] == "engine", let bars = Int(arguments[2]) {
+    print(try EngineScenario.run(bars: bars))
+    exit(0)
+}
 let root = URL(fileURLWithPath: arguments.count > 1 ? arguments[1] : FileManager.default.currentDirectoryPath)
 let count = arguments.count > 2 ? Int(arguments[2]) ?? 1_000 : 1_000
 let repeats = 7
