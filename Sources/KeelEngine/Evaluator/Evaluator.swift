@@ -19,14 +19,16 @@ public final class Evaluator {
     private let slots: UnsafeMutablePointer<Double>
     private let ops: [Op]
     private let kernels: [IndicatorKernel]
-    private var rings: [RingBuffer]
+    /// Mutable state lives in buffers the evaluator owns, not in `var` properties: a class's `var`
+    /// costs a dynamic exclusivity check on every access, and these are touched on every bar.
+    private let rings: UnsafeMutableBufferPointer<RingBuffer>
     private let readsCalendar: Bool
     /// Portfolio values, by `StateField` raw value; the engine writes them before `step`.
-    public var state = [Double](repeating: 0, count: StateField.allCases.count)
+    public let state: UnsafeMutableBufferPointer<Double>
     /// External signal values, by index into `program.signalNames`; NaN means no value.
-    public var signals: [Double]
+    public let signals: UnsafeMutableBufferPointer<Double>
     /// The latest value of each context, by index into `program.contexts`; the engine writes them.
-    public var contexts: [Double]
+    public let contexts: UnsafeMutableBufferPointer<Double>
 
     private enum Op {
         case bar(BarField, Slot)
@@ -55,8 +57,12 @@ public final class Evaluator {
     private init(nodes: [Node], slotCount: Int, signalCount: Int, contextCount: Int) {
         slots = .allocate(capacity: max(1, slotCount))
         slots.initialize(repeating: .nan, count: max(1, slotCount))
-        signals = [Double](repeating: .nan, count: signalCount)
-        contexts = [Double](repeating: .nan, count: contextCount)
+        state = .allocate(capacity: StateField.allCases.count)
+        state.initialize(repeating: 0)
+        signals = .allocate(capacity: signalCount)
+        signals.initialize(repeating: .nan)
+        contexts = .allocate(capacity: contextCount)
+        contexts.initialize(repeating: .nan)
         var ops: [Op] = [], kernels: [IndicatorKernel] = [], rings: [RingBuffer] = []
         var calendar = false
         for node in nodes {
@@ -84,11 +90,19 @@ public final class Evaluator {
         }
         self.ops = ops
         self.kernels = kernels
-        self.rings = rings
+        self.rings = .allocate(capacity: rings.count)
+        _ = self.rings.initialize(from: rings)
         readsCalendar = calendar
     }
 
-    deinit { slots.deallocate() }
+    deinit {
+        slots.deallocate()
+        state.deallocate()
+        signals.deallocate()
+        contexts.deallocate()
+        rings.deinitialize()
+        rings.deallocate()
+    }
 
     /// The value of a slot after the last `step`.
     public subscript(slot: Slot) -> Double { slots[slot] }

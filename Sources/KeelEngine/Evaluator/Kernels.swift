@@ -6,15 +6,22 @@ protocol IndicatorKernel: AnyObject {
 /// A streaming indicator struct with the code that wires it to slots. One class for all kinds keeps
 /// the wiring next to the indicator it drives; the call costs no allocation.
 final class StreamKernel<State>: IndicatorKernel {
-    var state: State
+    /// Owned storage rather than a `var`: no dynamic exclusivity check on each bar's update.
+    let state: UnsafeMutablePointer<State>
     let body: (inout State, UnsafeMutablePointer<Double>, Int64) -> Void
 
     init(_ state: State, _ body: @escaping (inout State, UnsafeMutablePointer<Double>, Int64) -> Void) {
-        self.state = state
+        self.state = .allocate(capacity: 1)
+        self.state.initialize(to: state)
         self.body = body
     }
 
-    func step(_ slots: UnsafeMutablePointer<Double>, time: Int64) { body(&state, slots, time) }
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    func step(_ slots: UnsafeMutablePointer<Double>, time: Int64) { body(&state.pointee, slots, time) }
 }
 
 extension IndicatorSpec {
