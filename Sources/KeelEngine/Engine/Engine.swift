@@ -43,21 +43,40 @@ public final class Engine {
     let settings: CheckedStrategy
     let costs: Costs
     public let symbols: [String]
-    var books: [Book]
-    public private(set) var cash: Double
+    /// Per-symbol state and the ledger live in buffers the engine owns, not in `var` properties: a
+    /// class's `var` costs a dynamic exclusivity check on every access, and these are touched on
+    /// every bar. `let` buffers are checked statically.
+    let books: UnsafeMutableBufferPointer<Book>
+    private let ledger: UnsafeMutablePointer<Ledger>
+
+    /// The engine's running totals, owned through `ledger`.
+    struct Ledger {
+        var cash: Double
+        var risk: RiskState
+        var statistics: EquityStatistics
+    }
+
+    public var cash: Double {
+        get { ledger.pointee.cash }
+        _modify { yield &ledger.pointee.cash }
+    }
     public private(set) var trades: [Trade] = []
     public private(set) var riskEvents: [RiskEvent] = []
     public private(set) var decisions: [Decision] = []
     /// Equity after each time step, as (time, equity), one point per distinct time; kept only when
     /// `Options.keepEquityCurve` asks for it. The metrics come from `statistics` either way.
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
-    public private(set) var statistics: EquityStatistics
-    var risk: RiskState
+    public var statistics: EquityStatistics { ledger.pointee.statistics }
+
+    var risk: RiskState {
+        get { ledger.pointee.risk }
+        _modify { yield &ledger.pointee.risk }
+    }
     let options: Options
     /// Rule slots by side (long, short), resolved once: no dictionary lookups per bar.
     private let entrySlots: [Slot?]
     private let exitSlots: [Slot?]
-    var symbolContexts: [SymbolContext] = []
+    let symbolContexts: [SymbolContext]
 
     /// Everything the engine keeps per symbol.
     struct Book {
@@ -84,12 +103,10 @@ public final class Engine {
         self.costs = Costs(settings: program.settings.costs)
         self.symbols = symbols
         self.options = options
-        self.cash = options.capital
-        statistics = EquityStatistics(capital: options.capital)
         entrySlots = [program.entry[.long], program.entry[.short]]
         exitSlots = [program.exit[.long], program.exit[.short]]
         let lookback: Int = if case .volatilityTarget(_, let n) = program.settings.sizing { n } else { 20 }
-        books = symbols.map { _ in
+        let list = symbols.map { _ in
             var book = Book(evaluator: Evaluator(program), returns: RollingVariance(period: max(2, lookback)))
             for (index, context) in program.contexts.enumerated() {
                 if case .timeframe(let milliseconds) = context.source {
@@ -103,7 +120,18 @@ public final class Engine {
             guard case .symbol(let name) = context.source, let symbol = symbols.firstIndex(of: name) else { return nil }
             return SymbolContext(index: index, symbol: symbol, evaluator: Evaluator(context), result: context.result)
         }
-        risk = RiskState(limits: program.settings.risk, capital: options.capital)
+        books = .allocate(capacity: list.count)
+        _ = books.initialize(from: list)
+        ledger = .allocate(capacity: 1)
+        ledger.initialize(to: Ledger(cash: options.capital, risk: RiskState(limits: program.settings.risk, capital: options.capital),
+                                     statistics: EquityStatistics(capital: options.capital)))
+    }
+
+    deinit {
+        books.deinitialize()
+        books.deallocate()
+        ledger.deinitialize(count: 1)
+        ledger.deallocate()
     }
 
     /// Cash plus every open position marked at its symbol's last close.
@@ -197,7 +225,7 @@ public final class Engine {
     }
 
     private func recordEquity(_ time: Int64, _ value: Double) {
-        statistics.record(time: time, equity: value)
+        ledger.pointee.statistics.record(time: time, equity: value)
         guard options.keepEquityCurve else { return }
         if let last = equityCurve.last, last.time == time {
             equityCurve[equityCurve.count - 1].equity = value
