@@ -53,18 +53,23 @@ public enum Backtest {
         // Symbols with a bar at the current time, in the universe's order; reused every step.
         var active: [Int] = []
         active.reserveCapacity(sources.count)
+        // This step's bar of each symbol, built once and read by the four phases.
+        var bars = [BarInput](repeating: BarInput(time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, index: 0), count: sources.count)
         while let now = feeds.nextTime() {
             active.removeAll(keepingCapacity: true)
-            for i in sources.indices where feeds.time(i) == now { active.append(i) }
+            for i in sources.indices where feeds.time(i) == now {
+                active.append(i)
+                bars[i] = feeds.bar(i)
+            }
             engine.beginTime(now)
             for i in active {
                 for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
-                engine.marketStep(i, feeds.bar(i), signals: signals)
+                engine.marketStep(i, bars[i], signals: signals)
             }
-            for i in active { engine.indicatorStep(i, feeds.bar(i)) }
+            for i in active { engine.indicatorStep(i, bars[i]) }
             engine.rankStep()
-            for i in active { engine.exitStep(i, feeds.bar(i)) }
-            for i in active { engine.entryStep(i, feeds.bar(i)) }
+            for i in active { engine.exitStep(i, bars[i]) }
+            for i in active { engine.entryStep(i, bars[i]) }
             engine.endTime(now)
             for i in active { try feeds.advance(i) }
         }

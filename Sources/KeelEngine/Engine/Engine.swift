@@ -77,6 +77,8 @@ public final class Engine {
     private let entrySlots: [Slot?]
     private let exitSlots: [Slot?]
     let symbolContexts: [SymbolContext]
+    /// Only volatility-target sizing reads the returns' variance; others skip its update.
+    private let tracksReturns: Bool
 
     /// Everything the engine keeps per symbol.
     struct Book {
@@ -103,6 +105,7 @@ public final class Engine {
         self.costs = Costs(settings: program.settings.costs)
         self.symbols = symbols
         self.options = options
+        if case .volatilityTarget = program.settings.sizing { tracksReturns = true } else { tracksReturns = false }
         entrySlots = [program.entry[.long], program.entry[.short]]
         exitSlots = [program.exit[.long], program.exit[.short]]
         let lookback: Int = if case .volatilityTarget(_, let n) = program.settings.sizing { n } else { 20 }
@@ -168,7 +171,7 @@ public final class Engine {
         if books[index].position != nil { books[index].position!.barsHeld += 1 }
         fillPending(index, at: bar.open, time: bar.time)
         checkProtective(index, bar)
-        if !books[index].lastClose.isNaN {
+        if tracksReturns, !books[index].lastClose.isNaN {
             books[index].lastReturnVariance = books[index].returns.update(bar.close / books[index].lastClose - 1).variance
         }
         books[index].lastClose = bar.close
