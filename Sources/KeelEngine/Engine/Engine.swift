@@ -54,6 +54,8 @@ public final class Engine {
         var cash: Double
         var risk: RiskState
         var statistics: EquityStatistics
+        /// Equity at the end of the last time step.
+        var lastEquity: Double?
     }
 
     public var cash: Double {
@@ -83,7 +85,12 @@ public final class Engine {
     /// Everything the engine keeps per symbol.
     struct Book {
         let evaluator: Evaluator
-        var position: Position?
+        var position: Position? {
+            didSet { signedQuantity = position.map { $0.sign * $0.quantity } ?? 0 }
+        }
+        /// The position's quantity, negative for a short, 0 when flat: kept with `position` for
+        /// marking to market without copying the position every bar.
+        private(set) var signedQuantity = 0.0
         var pendingExit: ExitReason?
         var pendingEntry: Side?
         var lastClose = Double.nan
@@ -140,8 +147,9 @@ public final class Engine {
     /// Cash plus every open position marked at its symbol's last close.
     public var equity: Double {
         var total = cash
-        for book in books {
-            if let p = book.position, !book.lastClose.isNaN { total += p.sign * p.quantity * book.lastClose }
+        // Scalars only: reading the positions themselves would copy them, arrays and all.
+        for i in books.indices where books[i].signedQuantity != 0 && !books[i].lastClose.isNaN {
+            total += books[i].signedQuantity * books[i].lastClose
         }
         return total
     }
@@ -162,7 +170,8 @@ public final class Engine {
     /// that a rule reading another symbol sees that symbol's bar of the same time; then ranking and
     /// the rules (step 4); then marking to market and the risk limits (step 5).
     public func beginTime(_ time: Int64) {
-        risk.beginBar(time: time, equity: equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
+        // Nothing moves between the last step's end and this one's start: its equity still holds.
+        risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
     }
 
     /// Steps 1 and 2 for one symbol.
@@ -222,6 +231,7 @@ public final class Engine {
     /// Step 5: mark to market, check the limits, record equity.
     public func endTime(_ time: Int64) {
         let now = equity
+        ledger.pointee.lastEquity = now
         risk.afterBar(now)
         if let reason = risk.checkLimits(equity: now) { tripKillSwitch(time, reason) }
         recordEquity(time, now)
