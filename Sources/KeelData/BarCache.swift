@@ -111,12 +111,16 @@ public final class BarCacheReader: BarSource {
     public let symbol: String
     public private(set) var signalNames: [String] = []
     private let handle: FileHandle
+    private let fileSize: UInt64
+
+    public var fractionRead: Double { fileSize > 0 ? min(1, Double(handle.offsetInFile) / Double(fileSize)) : 1 }
 
     struct Invalid: Error {}
 
     init(path: String, symbol: String, expecting stamp: (size: UInt64, modified: Int64)) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw Invalid() }
         self.handle = handle
+        fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.uint64Value ?? 0
         self.symbol = symbol
         let fixed = handle.readData(ofLength: 8 + 4 + 4 + 8 + 8 + 4)
         guard fixed.count == 36, Array(fixed.prefix(8)) == BarCache.magic else { throw Invalid() }

@@ -22,11 +22,16 @@ public final class CSVBarStream: BarSource {
 
     /// Bars per chunk.
     public static let chunkSize = 4_096
+
+    public var fractionRead: Double { fileSize > 0 ? min(1, Double(bytesRead) / Double(fileSize)) : 1 }
+    private var bytesRead = 0
+    private let fileSize: Int
     /// Bytes read from the file at a time.
     private let readSize: Int
 
     public init(path: String, symbol: String, policy: BadRowPolicy = .error, readSize: Int = 1 << 20) throws {
         self.readSize = max(1, readSize)
+        fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.intValue ?? 0
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CSVBarReader.Failure(problems: [DataProblem(file: path, row: 0, message: "cannot read the file")], more: 0)
         }
@@ -100,6 +105,7 @@ public final class CSVBarStream: BarSource {
             buffer.removeSubrange(0..<start)
             start = 0
             let data = handle.readData(ofLength: readSize)
+            bytesRead += data.count
             if data.isEmpty { atEnd = true } else { buffer.append(contentsOf: data) }
         }
     }
@@ -109,6 +115,8 @@ public final class CSVBarStream: BarSource {
 public protocol BarSource: AnyObject {
     var symbol: String { get }
     var signalNames: [String] { get }
+    /// How much of the source has been read, from 0 to 1 (for progress bars).
+    var fractionRead: Double { get }
     /// Fills `chunk` with the next bars; false when there are no more.
     func next(into chunk: inout BarSeries) throws -> Bool
 }
@@ -124,6 +132,8 @@ public final class MemoryBarSource: BarSource {
         symbol = series.symbol
         signalNames = series.signalNames
     }
+
+    public var fractionRead: Double { series == nil ? 1 : 0 }
 
     public func next(into chunk: inout BarSeries) throws -> Bool {
         guard let series else { return false }

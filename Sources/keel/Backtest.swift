@@ -90,9 +90,13 @@ struct Backtest: ParsableCommand {
         }
         let sources = try openSources()
         let result: BacktestResult
+        let bar = Progress(total: 1_000, percent: true)
         do {
-            result = try KeelEngine.Backtest.run(program, sources: sources, capital: capital, trace: trace != nil, keepEquityCurve: equity)
+            result = try KeelEngine.Backtest.run(program, sources: sources, capital: capital, trace: trace != nil, keepEquityCurve: equity,
+                                                 progress: { bar.set(Int($0 * 1_000)) })
+            bar.finish()
         } catch let failure as CSVBarReader.Failure {
+            bar.finish()
             FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n".utf8))
             throw Exit.findings
         }

@@ -104,9 +104,12 @@ final class Progress: @unchecked Sendable {
     private var done = 0
     private let lock = NSLock()
     private let enabled: Bool
+    private let percent: Bool
 
-    init(total: Int) {
+    /// `percent`: show done/total as a percentage rather than a count.
+    init(total: Int, percent: Bool = false) {
         self.total = total
+        self.percent = percent
         enabled = isatty(STDERR_FILENO) != 0 && total > 1
         draw()
     }
@@ -116,6 +119,15 @@ final class Progress: @unchecked Sendable {
         done += 1
         draw()
         lock.unlock()
+    }
+
+    /// Sets the count done; redraws only when the bar would change.
+    func set(_ value: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let before = total == 0 ? 0 : 30 * done / total
+        done = min(total, value)
+        if before != (total == 0 ? 0 : 30 * done / total) { draw() }
     }
 
     func finish() {
@@ -128,6 +140,7 @@ final class Progress: @unchecked Sendable {
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total)".utf8))
+        let label = percent ? "\(total == 0 ? 100 : 100 * done / total)%" : "\(done)/\(total)"
+        FileHandle.standardError.write(Data("\r[\(bar)] \(label)".utf8))
     }
 }

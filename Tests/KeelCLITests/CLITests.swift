@@ -192,6 +192,8 @@ struct BacktestCommandTests {
         for label in ["total return", "CAGR", "Sharpe", "Sortino", "max drawdown", "win rate", "profit factor", "trades", "exposure", "buy and hold"] {
             #expect(run.stdout.contains(label), "\(label)")
         }
+        // The progress bar draws only on a terminal: a pipe gets nothing.
+        #expect(run.stderr.isEmpty)
     }
 
     @Test("--format json is the conformance contract, and matches the peers on a conformance case")

@@ -41,8 +41,9 @@ public enum Backtest {
     }
 
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
-                           keepEquityCurve: Bool = false) throws -> BacktestResult {
+                           keepEquityCurve: Bool = false, progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         var feeds = Feeds(sources)
+        feeds.onRefill = progress.map { report in { report(sources.map(\.fractionRead).reduce(0, +) / Double(max(1, sources.count))) } }
         try feeds.start()
         let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds.chunks)
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
@@ -86,6 +87,8 @@ public enum Backtest {
         var rows: [Int]
         var firstTime: [Int64?]
         var lastTime: [Int64?]
+        /// Called after each chunk is read (progress).
+        var onRefill: (() -> Void)?
 
         init(_ sources: [BarSource]) {
             self.sources = sources
@@ -104,6 +107,7 @@ public enum Backtest {
         private mutating func refill(_ i: Int) throws {
             cursors[i] = 0
             live[i] = try sources[i].next(into: &chunks[i])
+            onRefill?()
             if live[i], firstTime[i] == nil { firstTime[i] = chunks[i].time.first }
         }
 
