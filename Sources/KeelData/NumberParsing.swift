@@ -20,28 +20,29 @@ public enum DecimalParser {
             negative = bytes[index] == UInt8(ascii: "-")
             index += 1
         }
+        // Two tight loops, whole part then fraction; anything unusual goes to the slow path.
         var mantissa: UInt64 = 0
-        var digits = 0
-        var fractionDigits = 0
-        var sawDigit = false
-        var sawPoint = false
-        while index < end {
-            let byte = bytes[index]
-            if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                sawDigit = true
-                if mantissa != 0 || byte != UInt8(ascii: "0") { digits += 1 }
-                if digits > 19 { return slowParse(bytes, start, end) }
-                mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
-                if sawPoint { fractionDigits += 1 }
-            } else if byte == UInt8(ascii: "."), !sawPoint {
-                sawPoint = true
-            } else {
-                return slowParse(bytes, start, end)
-            }
+        let wholeStart = index
+        while index < end, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
+            mantissa = mantissa &* 10 &+ UInt64(digit)
             index += 1
         }
-        guard sawDigit else { return nil }
-        guard mantissa < (1 << 53), fractionDigits <= 22 else { return slowParse(bytes, start, end) }
+        var digitCount = index - wholeStart
+        var fractionDigits = 0
+        if index < end, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            while index < end, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                index += 1
+            }
+            fractionDigits = index - fractionStart
+            digitCount += fractionDigits
+        }
+        guard index == end else { return slowParse(bytes, start, end) }
+        guard digitCount > 0 else { return nil }
+        // 19 digits always fit a UInt64; beyond that, or past 2^53, the fast path would round twice.
+        guard digitCount <= 19, mantissa < (1 << 53), fractionDigits <= 22 else { return slowParse(bytes, start, end) }
         let value = Double(mantissa) / powersOfTen[fractionDigits]
         return negative ? -value : value
     }
