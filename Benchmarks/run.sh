@@ -1,27 +1,77 @@
 #!/usr/bin/env bash
-# Release-built benchmarks. Usage: Benchmarks/run.sh [files]
+# Release-built benchmarks: not tests, CI does not run them. Usage: Benchmarks/run.sh [--big]
+#   lint        1,000 strategy files, in process and as a whole `keel lint` process
+#   engine      S2E over 2,000,000 generated one-minute bars, in process (bars per second)
+#   end to end  `keel backtest` S2E on 10 symbols x 1 year of one-minute bars (5.27M bars), from the
+#               CSV files and from Keel's cache: wall time and peak memory
+#   allocations heap allocations per bar (valgrind memcheck, 20k against 40k bars), if valgrind is here
+#   --big       also 100,000,000 bars streamed from disk (peak memory; needs ~5.4 GB of disk)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-files="${1:-1000}"
-
-swift build -c release --package-path "$here" --product KeelBenchmarks >/dev/null
-"$here/.build/release/KeelBenchmarks" "$root" "$files"
-
-# Whole process: `keel lint` over the same number of files on disk, release build.
-swift build -c release --package-path "$root" --product keel >/dev/null
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+
+swift build -c release --package-path "$here" --product KeelBenchmarks >/dev/null
+swift build -c release --package-path "$root" --product keel >/dev/null
+keel="$root/.build/release/keel"
+
+echo "== lint"
+"$here/.build/release/KeelBenchmarks" "$root" 1000 | head -1
+mkdir "$work/lint"
 i=0
-while [ "$i" -lt "$files" ]; do
+while [ "$i" -lt 1000 ]; do
     for f in "$root"/Strategies/*.yaml; do
-        [ "$i" -lt "$files" ] || break
-        sed "s/^name: \(.*\)/name: \1 $i/" "$f" > "$work/s$i.yaml"
+        [ "$i" -lt 1000 ] || break
+        sed "s/^name: \(.*\)/name: \1 $i/" "$f" > "$work/lint/s$i.yaml"
         i=$((i + 1))
     done
 done
-start=$(date +%s%N)
-"$root/.build/release/keel" lint "$work" > /dev/null
-end=$(date +%s%N)
-ms=$(( (end - start) / 1000000 ))
-echo "keel lint (whole process, release): $files files in ${ms} ms"
+start=$(date +%s%N); "$keel" lint "$work/lint" > /dev/null; end=$(date +%s%N)
+echo "keel lint (whole process): 1000 files in $(( (end - start) / 1000000 )) ms"
+
+echo "== engine"
+"$here/.build/release/KeelBenchmarks" engine 2000000
+
+cat > "$work/s2e.yaml" <<'YAML'
+keel: 1
+name: S2E
+profile: degen
+let: {fast_ma: sma(close, 10), slow_ma: sma(close, 30)}
+entry: {long: crosses_above(fast_ma, slow_ma)}
+exit: {long: crosses_below(fast_ma, slow_ma)}
+stop_loss: 5%
+take_profit: 10%
+allocation: {size: percent_of_equity(100%)}
+YAML
+
+measure() {  # label, command...
+    local label="$1"; shift
+    /usr/bin/time -f "$label: %e s wall, %M KB peak" "$@" > /dev/null
+}
+
+echo "== end to end: 10 symbols x 527,040 one-minute bars"
+"$keel" data generate --symbols 10 --bars 527040 --seed 1 --out "$work/year" > /dev/null
+data=()
+for f in "$work"/year/*.csv; do data+=(--data "$(basename "$f" .csv)=$f"); done
+measure "from the CSV files" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --no-cache
+"$keel" data cache "$work"/year/*.csv > /dev/null
+measure "from the cache" "$keel" backtest "$work/s2e.yaml" "${data[@]}"
+
+if command -v valgrind > /dev/null; then
+    echo "== heap allocations per bar (S2E, text output)"
+    strip --strip-debug -o "$work/keel" "$keel"
+    counts=()
+    for bars in 20000 40000; do
+        "$keel" data generate --bars "$bars" --seed 1 --out "$work/a$bars" > /dev/null
+        counts+=("$(valgrind --tool=memcheck "$work/keel" backtest "$work/s2e.yaml" --data "SYM001=$work/a$bars/SYM001.csv" \
+            --no-cache 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,)")
+    done
+    echo "${counts[0]} allocations at 20,000 bars, ${counts[1]} at 40,000: $(( (counts[1] - counts[0]) * 1000 / 20000 )) per 1,000 bars"
+fi
+
+if [ "${1:-}" = "--big" ]; then
+    echo "== 100,000,000 bars streamed from disk"
+    "$keel" data generate --bars 100000000 --seed 1 --out "$work/big" > /dev/null
+    measure "100M bars from the CSV" "$keel" backtest "$work/s2e.yaml" --data "SYM001=$work/big/SYM001.csv" --no-cache
+fi
