@@ -16,16 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEEL = os.path.join(ROOT, ".build/release/keel")
 KEEL_BENCH = os.path.join(ROOT, "Benchmarks/.build/release/KeelBenchmarks")
 BARS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-S2E = """keel: 1
-name: S2E
-profile: degen
-let: {fast_ma: sma(close, 10), slow_ma: sma(close, 30)}
-entry: {long: crosses_above(fast_ma, slow_ma)}
-exit: {long: crosses_below(fast_ma, slow_ma)}
-stop_loss: 5%
-take_profit: 10%
-allocation: {size: percent_of_equity(100%)}
-"""
+S2E = open(os.path.join(ROOT, "Benchmarks/s2e.yaml")).read()
 
 PEER_PROCESS = r'''
 import sys, time, pandas as pd, numpy as np

@@ -33,17 +33,7 @@ echo "keel lint (whole process): 1000 files in $(( (end - start) / 1000000 )) ms
 echo "== engine"
 "$here/.build/release/KeelBenchmarks" engine 2000000
 
-cat > "$work/s2e.yaml" <<'YAML'
-keel: 1
-name: S2E
-profile: degen
-let: {fast_ma: sma(close, 10), slow_ma: sma(close, 30)}
-entry: {long: crosses_above(fast_ma, slow_ma)}
-exit: {long: crosses_below(fast_ma, slow_ma)}
-stop_loss: 5%
-take_profit: 10%
-allocation: {size: percent_of_equity(100%)}
-YAML
+cp "$here/s2e.yaml" "$work/s2e.yaml"
 
 measure() {  # label, command...
     local label="$1"; shift

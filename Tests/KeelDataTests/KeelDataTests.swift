@@ -171,9 +171,9 @@ struct SyntheticMarketTests {
 
     static let pinnedCSV = """
     timestamp,open,high,low,close,volume
-    2020-01-01T00:00:00Z,134.0259,134.1045,131.4527,132.6094,7880
-    2020-01-01T00:01:00Z,132.7849,133.3807,132.7283,133.0145,3882
-    2020-01-01T00:02:00Z,132.6048,133.0006,130.6518,131.2604,9455
+    2020-01-01T00:00:00Z,134.0007,134.0028,133.9326,133.9634,7880
+    2020-01-01T00:01:00Z,133.9680,133.9838,133.9665,133.9741,3882
+    2020-01-01T00:02:00Z,133.9633,133.9738,133.9111,133.9275,9455
 
     """
 }
@@ -271,5 +271,19 @@ struct BarCacheTests {
         let path = try temporaryCSV(CSVBarReaderTests.bad)
         #expect(throws: CSVBarReader.Failure.self) { try BarCache.build(csv: path, symbol: "X") }
         #expect(!FileManager.default.fileExists(atPath: BarCache.path(for: path)))
+    }
+}
+
+@Suite("Synthetic market over long runs")
+struct SyntheticLongRunTests {
+    @Test("a long one-minute series neither collapses to the price floor nor explodes")
+    func bounded() {
+        let series = SyntheticMarket(seed: 1).generate(symbols: 1, bars: 1_000_000)[0]
+        let first = series.close[0]
+        for i in stride(from: 0, to: series.count, by: 50_000) {
+            #expect(series.close[i] > first / 4 && series.close[i] < first * 4, "bar \(i): \(series.close[i])")
+        }
+        // And it keeps moving: the last 10,000 bars are not flat.
+        #expect(Set(series.close.suffix(10_000)).count > 1_000)
     }
 }

@@ -19,15 +19,15 @@ struct CuratedStrategyTests {
     }
 
     static let pins = [
-        Pin(name: "bollinger_reversion", finalEquity: 96470.15256376633, trades: 76, open: 0),
-        Pin(name: "conservative_ladder", finalEquity: 97827.28120179946, trades: 164, open: 1),
-        Pin(name: "donchian_breakout", finalEquity: 77850.99367214956, trades: 90, open: 0),
-        Pin(name: "macd_trend", finalEquity: 102933.45828391629, trades: 111, open: 0),
-        Pin(name: "market_filter_trend", finalEquity: 87534.10271928288, trades: 136, open: 1),
-        Pin(name: "momentum_rotation", finalEquity: 88955.17222169408, trades: 440, open: 0),
-        Pin(name: "multi_timeframe", finalEquity: 98374.10712224328, trades: 4, open: 0),
-        Pin(name: "rsi_mean_reversion", finalEquity: 99516.37032575895, trades: 2, open: 0),
-        Pin(name: "sma_cross", finalEquity: 92205.3457680741, trades: 46, open: 1),
+        Pin(name: "bollinger_reversion", finalEquity: 96723.18194654002, trades: 75, open: 0),
+        Pin(name: "conservative_ladder", finalEquity: 100391.06261678295, trades: 173, open: 1),
+        Pin(name: "donchian_breakout", finalEquity: 79483.42274760376, trades: 92, open: 0),
+        Pin(name: "macd_trend", finalEquity: 101645.19434331302, trades: 111, open: 0),
+        Pin(name: "market_filter_trend", finalEquity: 91990.65440396963, trades: 143, open: 1),
+        Pin(name: "momentum_rotation", finalEquity: 101534.67139219817, trades: 449, open: 3),
+        Pin(name: "multi_timeframe", finalEquity: 99512.3698295386, trades: 2, open: 0),
+        Pin(name: "rsi_mean_reversion", finalEquity: 100357.92229051201, trades: 1, open: 0),
+        Pin(name: "sma_cross", finalEquity: 93065.94192714745, trades: 47, open: 1),
     ]
 
     static func run(_ name: String) throws -> BacktestResult {

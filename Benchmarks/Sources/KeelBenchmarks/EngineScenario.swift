@@ -6,17 +6,12 @@ import KeelLanguage
 /// S2E (SMA 10/30 crossover, 5% stop, 10% take-profit) over generated one-minute bars, in process:
 /// the engine alone, no CSV. Prints bars per second, median of several runs.
 enum EngineScenario {
-    static let s2e = """
-    keel: 1
-    name: S2E
-    profile: degen
-    let: {fast_ma: sma(close, 10), slow_ma: sma(close, 30)}
-    entry: {long: crosses_above(fast_ma, slow_ma)}
-    exit: {long: crosses_below(fast_ma, slow_ma)}
-    stop_loss: 5%
-    take_profit: 10%
-    allocation: {size: percent_of_equity(100%)}
-    """
+    /// Benchmarks/s2e.yaml, next to this package.
+    static var s2e: String {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("s2e.yaml").path
+        return try! String(contentsOfFile: path, encoding: .utf8)
+    }
 
     static func run(bars: Int, repeats: Int = 5) throws -> String {
         let checked = Frontend.check(SourceFile(path: "s2e.yaml", text: s2e)).checked!
