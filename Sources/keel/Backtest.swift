@@ -92,8 +92,9 @@ struct Backtest: ParsableCommand {
         let result: BacktestResult
         let bar = Progress(total: 1_000, percent: true)
         do {
+            // Only the JSON lists trades; the summary needs their statistics alone, so memory stays flat.
             result = try KeelEngine.Backtest.run(program, sources: sources, capital: capital, trace: trace != nil, keepEquityCurve: equity,
-                                                 progress: { bar.set(Int($0 * 1_000)) })
+                                                 keepTrades: format == .json, progress: { bar.set(Int($0 * 1_000)) })
             bar.finish()
         } catch let failure as CSVBarReader.Failure {
             bar.finish()

@@ -63,7 +63,7 @@ struct Sweep {
                 // Each run reads its own copy of the bars: shared buffers would bounce their reference
                 // counts between cores on every access.
                 let own = feeds.map { $0.uniqueCopy() }
-                results.set(index, KeelEngine.Backtest.run(program, feeds: own, capital: capital))
+                results.set(index, KeelEngine.Backtest.run(program, feeds: own, capital: capital, keepTrades: false))
                 progress?.advance()
                 semaphore.signal()
             }

@@ -60,6 +60,21 @@ struct ConformanceTests {
         #expect(ResultFormat.json(first, includeEquity: true) == ResultFormat.json(try Self.run(item, keepEquityCurve: true), includeEquity: true))
     }
 
+    @Test("without the trade list the metrics are the same: they come from running trade statistics")
+    func withoutTrades() throws {
+        let path = Self.fixtures.appendingPathComponent("conformance/strategies/S3.yaml").path
+        let checked = try #require(Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))).checked)
+        let program = try Compiler.compile(checked)
+        let feed = try CSVBarReader.read(path: Self.data.appendingPathComponent("ORCL.csv").path, symbol: "ORCL").series
+        let kept = Backtest.run(program, feeds: [feed], capital: 100_000)
+        let lean = Backtest.run(program, feeds: [feed], capital: 100_000, keepTrades: false)
+        #expect(lean.trades.isEmpty && kept.trades.count == 14)
+        #expect(ResultFormat.text(lean) == ResultFormat.text(kept))
+        #expect(lean.metrics.tradeCount == 14 && lean.finalEquity == kept.finalEquity)
+        let wins = kept.trades.filter { $0.pnl > 0 }.count
+        #expect(lean.metrics.winRate == Double(wins) / 14)
+    }
+
     @Test("the streaming metrics equal a two-pass computation over the whole equity curve")
     func streamingMetrics() throws {
         let result = try Self.run(Case(strategy: "S2E", symbol: "ORCL"), keepEquityCurve: true)

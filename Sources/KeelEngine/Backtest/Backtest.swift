@@ -21,6 +21,7 @@ public struct BacktestResult: Sendable {
     public var firstTime: Int64
     public var lastTime: Int64
     public var finalEquity: Double
+    /// Closed trades, when the run kept them (the default); the metrics count them either way.
     public var trades: [Trade]
     public var openPositions: [OpenPosition]
     public var equityCurve: [(time: Int64, equity: Double)]
@@ -35,19 +36,22 @@ public struct BacktestResult: Sendable {
 public enum Backtest {
     /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
-                           keepEquityCurve: Bool = false) -> BacktestResult {
+                           keepEquityCurve: Bool = false, keepTrades: Bool = true) -> BacktestResult {
         // A memory source never throws.
-        try! run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve)
+        try! run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
+                 keepTrades: keepTrades)
     }
 
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
-                           keepEquityCurve: Bool = false, progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
+                           keepEquityCurve: Bool = false, keepTrades: Bool = true,
+                           progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         var feeds = Feeds(sources)
         feeds.onRefill = progress.map { report in { report(sources.map(\.fractionRead).reduce(0, +) / Double(max(1, sources.count))) } }
         try feeds.start()
         let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds.chunks)
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
-                            options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve))
+                            options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve,
+                                          keepTrades: keepTrades))
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         var signals = [Double](repeating: .nan, count: program.signalNames.count)
@@ -156,7 +160,7 @@ public enum Backtest {
         let buyAndHold = held.isEmpty ? 0 : held.reduce(0.0) { $0 + ($1.lastClose / $1.firstClose - 1) } / Double(held.count)
         var statistics = engine.statistics
         statistics.finish()
-        let metrics = Metrics.compute(statistics, capital: capital, trades: engine.trades, barSeconds: barSeconds,
+        let metrics = Metrics.compute(statistics, capital: capital, trades: engine.tradeStatistics, barSeconds: barSeconds,
                                       exposure: exposure, buyAndHold: buyAndHold)
         return BacktestResult(strategy: engine.program.name, symbols: engine.symbols, capital: capital, bars: bars, firstTime: first,
                               lastTime: last, finalEquity: engine.equity, trades: engine.trades, openPositions: open,

@@ -22,7 +22,7 @@ public struct Metrics: Sendable {
     public var exposure = 0.0
     public var buyAndHold = 0.0
 
-    static func compute(_ stats: EquityStatistics, capital: Double, trades: [Trade], barSeconds: Int?,
+    static func compute(_ stats: EquityStatistics, capital: Double, trades: TradeStatistics, barSeconds: Int?,
                         exposure: Double, buyAndHold: Double) -> Metrics {
         var m = Metrics()
         let final = stats.lastEquity ?? capital
@@ -40,14 +40,31 @@ public struct Metrics: Sendable {
             m.sortino = downside > 0 ? stats.mean / downside * annual : 0
         }
         m.tradeCount = trades.count
-        let wins = trades.filter { $0.pnl > 0 }
-        m.winRate = trades.isEmpty ? 0 : Double(wins.count) / Double(trades.count)
-        let profit = wins.reduce(0) { $0 + $1.pnl }
-        let loss = -trades.filter { $0.pnl < 0 }.reduce(0) { $0 + $1.pnl }
-        m.profitFactor = loss > 0 ? profit / loss : (profit > 0 ? .infinity : 0)
+        m.winRate = trades.count == 0 ? 0 : Double(trades.wins) / Double(trades.count)
+        m.profitFactor = trades.grossLoss > 0 ? trades.grossProfit / trades.grossLoss : (trades.grossProfit > 0 ? .infinity : 0)
         m.exposure = exposure
         m.buyAndHold = buyAndHold
         return m
+    }
+}
+
+/// What the metrics need of the closed trades, accumulated as they close: the trades themselves
+/// are kept only when the output lists them.
+public struct TradeStatistics: Sendable {
+    public private(set) var count = 0
+    public private(set) var wins = 0
+    public private(set) var grossProfit = 0.0
+    /// As a positive amount.
+    public private(set) var grossLoss = 0.0
+
+    mutating func record(pnl: Double) {
+        count += 1
+        if pnl > 0 {
+            wins += 1
+            grossProfit += pnl
+        } else if pnl < 0 {
+            grossLoss -= pnl
+        }
     }
 }
 

@@ -11,12 +11,16 @@ public final class Engine {
         public var trace: Bool
         /// Keep the whole equity curve (`--equity`); memory then grows with the bars.
         public var keepEquityCurve: Bool
+        /// Keep every closed trade (for output that lists them); memory then grows with the trades.
+        public var keepTrades: Bool
 
-        public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false) {
+        public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false,
+                    keepTrades: Bool = true) {
             self.capital = capital
             self.barSeconds = barSeconds
             self.trace = trace
             self.keepEquityCurve = keepEquityCurve
+            self.keepTrades = keepTrades
         }
     }
 
@@ -54,6 +58,7 @@ public final class Engine {
         var cash: Double
         var risk: RiskState
         var statistics: EquityStatistics
+        var tradeStatistics = TradeStatistics()
         /// Equity at the end of the last time step.
         var lastEquity: Double?
     }
@@ -69,6 +74,7 @@ public final class Engine {
     /// `Options.keepEquityCurve` asks for it. The metrics come from `statistics` either way.
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
     public var statistics: EquityStatistics { ledger.pointee.statistics }
+    public var tradeStatistics: TradeStatistics { ledger.pointee.tradeStatistics }
 
     var risk: RiskState {
         get { ledger.pointee.risk }
@@ -132,8 +138,10 @@ public final class Engine {
         }
         books = .allocate(capacity: list.count)
         _ = books.initialize(from: list)
+        var risk = RiskState(limits: program.settings.risk, capital: options.capital)
+        if case .kelly(_, let lookback) = program.settings.sizing { risk.pnlHistory = lookback }
         ledger = .allocate(capacity: 1)
-        ledger.initialize(to: Ledger(cash: options.capital, risk: RiskState(limits: program.settings.risk, capital: options.capital),
+        ledger.initialize(to: Ledger(cash: options.capital, risk: risk,
                                      statistics: EquityStatistics(capital: options.capital)))
     }
 
@@ -286,10 +294,13 @@ public final class Engine {
         let entryFee = p.entryFees * share
         cash += p.sign * quantity * price - fee
         let gross = p.sign * quantity * (price - p.entryPrice)
-        trades.append(Trade(symbol: symbols[index], side: p.side, entryTime: p.entryTime, entryPrice: p.entryPrice, exitTime: time,
-                            exitPrice: price, quantity: quantity, pnl: gross - entryFee - fee, fees: entryFee + fee,
-                            exitReason: reason))
-        risk.recordClosed(pnl: gross - entryFee - fee)
+        let pnl = gross - entryFee - fee
+        ledger.pointee.tradeStatistics.record(pnl: pnl)
+        if options.keepTrades {
+            trades.append(Trade(symbol: symbols[index], side: p.side, entryTime: p.entryTime, entryPrice: p.entryPrice, exitTime: time,
+                                exitPrice: price, quantity: quantity, pnl: pnl, fees: entryFee + fee, exitReason: reason))
+        }
+        risk.recordClosed(pnl: pnl)
         p.entryFees -= entryFee
         p.quantity -= quantity
         if reason == .stopLoss || reason == .trailingStop, let cooldown = settings.risk.limit(.cooldown), cooldown > 0 {

@@ -10,7 +10,9 @@ struct RiskState {
     var sessionStartEquity: Double
     var session: Int64 = .min
     var killSwitchActive = false
+    /// Recent closed trades' P&L, for Kelly sizing: at most `pnlHistory` of them.
     var closedPnls: [Double] = []
+    var pnlHistory = 0
 
     init(limits: EffectiveRisk, capital: Double) {
         self.limits = limits
@@ -44,5 +46,9 @@ struct RiskState {
         return "daily loss \(percent(loss)) breached the \(percent(limit)) limit"
     }
 
-    mutating func recordClosed(pnl: Double) { closedPnls.append(pnl) }
+    mutating func recordClosed(pnl: Double) {
+        guard pnlHistory > 0 else { return }
+        closedPnls.append(pnl)
+        if closedPnls.count > pnlHistory { closedPnls.removeFirst(closedPnls.count - pnlHistory) }
+    }
 }
