@@ -7,8 +7,10 @@ public final class CSVBarStream: BarSource {
     public let path: String
     public let policy: BadRowPolicy
     public private(set) var signalNames: [String] = []
-    /// Rows dropped under `.skip`, so far.
+    /// Rows dropped under `.skip`, so far: the first `skippedListed`, then only counted.
     public private(set) var skipped: [DataProblem] = []
+    public private(set) var skippedUnlisted = 0
+    public static let skippedListed = 1_000
 
     private let handle: FileHandle
     private var buffer: [UInt8] = []
@@ -60,29 +62,43 @@ public final class CSVBarStream: BarSource {
         signalValues = [Double](repeating: .nan, count: signalNames.count)
     }
 
-    /// Fills `chunk` (emptied first, capacity kept) with up to `chunkSize` bars; false at the end.
-    /// Under `.error` the first chunk holding a bad row throws, listing that chunk's bad rows.
+    /// Fills `chunk` (emptied first, capacity kept) with the bars of up to `chunkSize` lines, reading
+    /// on past lines that were all bad; false at the end. Under `.error` the first batch holding a
+    /// bad row throws, listing its bad rows.
     public func next(into chunk: inout BarSeries) throws -> Bool {
         chunk.removeAll(keepingCapacity: true)
+        while chunk.count == 0, try readBatch(into: &chunk) {}
+        return chunk.count > 0
+    }
+
+    /// Reads up to `chunkSize` lines into `chunk`; false when there were no lines left.
+    private func readBatch(into chunk: inout BarSeries) throws -> Bool {
         var problems: [DataProblem] = []
-        while chunk.count < Self.chunkSize, let line = try nextLine() {
+        var badRows = 0
+        // Bounded by lines read, not bars kept: a run of bad rows must not pull the whole file in.
+        var lines = 0
+        while lines < Self.chunkSize, let line = try nextLine() {
             row += 1
+            lines += 1
             if line.isEmpty { continue }
             let message: String? = buffer.withUnsafeBufferPointer { bytes in
                 CSVBarReader.split(line, bytes, into: &fields)
                 return CSVBarReader.validate(fields, bytes, layout, &chunk, &signalValues, lastTime: lastTime)
             }
             if let message {
-                problems.append(DataProblem(file: path, row: row, message: message))
+                badRows += 1
+                let room = policy == .skip ? Self.skippedListed - skipped.count : CSVBarReader.problemsListed
+                if problems.count < room { problems.append(DataProblem(file: path, row: row, message: message)) }
             } else {
                 lastTime = chunk.time.last
             }
         }
-        if !problems.isEmpty {
-            if policy == .error { throw CSVBarReader.Failure(problems: Array(problems.prefix(CSVBarReader.problemsListed)), more: max(0, problems.count - CSVBarReader.problemsListed)) }
+        if badRows > 0 {
+            if policy == .error { throw CSVBarReader.Failure(problems: problems, more: badRows - problems.count) }
             skipped += problems
+            skippedUnlisted += badRows - problems.count
         }
-        return chunk.count > 0
+        return lines > 0
     }
 
     /// The index of the next line break at or after `start` (memchr: the generic search costs

@@ -25,10 +25,11 @@ public struct SyntheticMarket: Sendable {
         (0..<symbols).map { index in
             // Each symbol's seed goes through the finalizer: consecutive raw seeds would give SplitMix
             // sequences shifted by one draw, that is, correlated series.
-            series(named: "SYM" + String(String(index + 1 + 1_000).dropFirst()), bars: bars,
-                   seed: SplitMix64.mix(seed &+ SplitMix64.mix(UInt64(index) &+ 1)))
+            series(named: Self.name(ofSymbolAt: index), bars: bars, seed: seed(forSymbolAt: index))
         }
     }
+
+    public static func name(ofSymbolAt index: Int) -> String { "SYM" + String(String(index + 1 + 1_000).dropFirst()) }
 
     /// Volatility of one bar's log return: 1% a day, scaled by the square root of the bar's length.
     var volatility: Double {
@@ -36,29 +37,60 @@ public struct SyntheticMarket: Sendable {
     }
 
     public func series(named symbol: String, bars: Int, seed: UInt64) -> BarSeries {
-        var random = SplitMix64(seed: seed)
-        var series = BarSeries(symbol: symbol)
-        series.reserve(bars)
-        let sigma = volatility
-        let anchor = SplitMix64.log(50.0 + Double(random.next() % 200))
-        var level = anchor
-        for bar in 0..<bars {
-            let gap = random.unit() < 0.02 ? (random.unit() < 0.5 ? -3 * sigma : 3 * sigma) : 0
-            let openLevel = level + gap + 0.2 * sigma * random.normal()
-            level = openLevel + sigma * random.normal() - Self.reversion * (level - anchor)
-            let open = onGrid(SplitMix64.exp(openLevel))
-            let close = onGrid(SplitMix64.exp(level))
-            let high = onGrid(max(open, close) * SplitMix64.exp(0.4 * sigma * abs(random.normal())))
-            let low = onGrid(min(open, close) * SplitMix64.exp(-0.4 * sigma * abs(random.normal())))
-            let volume = Double(1_000 + random.next() % 9_000)
-            series.append(time: start + Int64(bar) * barMilliseconds, open: open, high: high, low: min(low, open, close),
-                          close: close, volume: volume)
+        var stream = stream(named: symbol, seed: seed)
+        return stream.next(bars)
+    }
+
+    /// The seed of the symbol at `index`, as `generate` uses it.
+    public func seed(forSymbolAt index: Int) -> UInt64 {
+        SplitMix64.mix(seed &+ SplitMix64.mix(UInt64(index) &+ 1))
+    }
+
+    /// A series made a chunk at a time: the same bars as `series`, for files too large to hold.
+    public func stream(named symbol: String, seed: UInt64) -> Stream {
+        Stream(market: self, symbol: symbol, seed: seed)
+    }
+
+    public struct Stream {
+        let market: SyntheticMarket
+        let symbol: String
+        private var random: SplitMix64
+        private let anchor: Double
+        private var level: Double
+        private var bar = 0
+
+        init(market: SyntheticMarket, symbol: String, seed: UInt64) {
+            self.market = market
+            self.symbol = symbol
+            random = SplitMix64(seed: seed)
+            anchor = SplitMix64.log(50.0 + Double(random.next() % 200))
+            level = anchor
         }
-        return series
+
+        /// The next `count` bars.
+        public mutating func next(_ count: Int) -> BarSeries {
+            var series = BarSeries(symbol: symbol)
+            series.reserve(count)
+            let sigma = market.volatility
+            for _ in 0..<count {
+                let gap = random.unit() < 0.02 ? (random.unit() < 0.5 ? -3 * sigma : 3 * sigma) : 0
+                let openLevel = level + gap + 0.2 * sigma * random.normal()
+                level = openLevel + sigma * random.normal() - SyntheticMarket.reversion * (level - anchor)
+                let open = market.onGrid(SplitMix64.exp(openLevel))
+                let close = market.onGrid(SplitMix64.exp(level))
+                let high = market.onGrid(max(open, close) * SplitMix64.exp(0.4 * sigma * abs(random.normal())))
+                let low = market.onGrid(min(open, close) * SplitMix64.exp(-0.4 * sigma * abs(random.normal())))
+                let volume = Double(1_000 + random.next() % 9_000)
+                series.append(time: market.start + Int64(bar) * market.barMilliseconds, open: open, high: high,
+                              low: min(low, open, close), close: close, volume: volume)
+                bar += 1
+            }
+            return series
+        }
     }
 
     /// Rounds to the 0.0001 grid, computed as the CSV reader computes `ticks / 10^4`.
-    private func onGrid(_ price: Double) -> Double {
+    func onGrid(_ price: Double) -> Double {
         max(1, (price * Self.tick).rounded()) / Self.tick
     }
 }
@@ -129,9 +161,16 @@ struct SplitMix64 {
 /// Writes a `BarSeries` as CSV: ISO-8601 UTC times and prices on the 0.0001 grid.
 public enum CSVBarWriter {
     public static func csv(_ series: BarSeries) -> String {
-        var out = "timestamp,open,high,low,close,volume"
-        for name in series.signalNames { out += "," + name }
-        out += "\n"
+        header(series) + rows(series)
+    }
+
+    public static func header(_ series: BarSeries) -> String {
+        "timestamp,open,high,low,close,volume" + series.signalNames.map { "," + $0 }.joined() + "\n"
+    }
+
+    /// The rows alone, for writing a large series a chunk at a time.
+    public static func rows(_ series: BarSeries) -> String {
+        var out = ""
         out.reserveCapacity(series.count * 64)
         for i in 0..<series.count {
             out += TimestampParser.format(series.time[i])

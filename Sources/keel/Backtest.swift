@@ -103,6 +103,9 @@ struct Backtest: ParsableCommand {
         }
         for case let source as CSVBarStream in sources {
             for problem in source.skipped { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
+            if source.skippedUnlisted > 0 {
+                FileHandle.standardError.write(Data("warning: skipped \(source.skippedUnlisted) more bad rows in \(source.path)\n".utf8))
+            }
         }
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {

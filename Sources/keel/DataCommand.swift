@@ -84,16 +84,31 @@ struct DataCommand: ParsableCommand {
 
         func run() throws {
             let market = SyntheticMarket(seed: seed, barMilliseconds: barMilliseconds!, start: TimestampParser.parse(start)!)
-            var generated = market.generate(symbols: symbols, bars: bars)
-            if let names {
-                for (index, name) in names.split(separator: ",").enumerated() { generated[index].symbol = String(name) }
-            }
+            let symbolNames = names.map { $0.split(separator: ",").map(String.init) }
+                ?? (0..<symbols).map(SyntheticMarket.name(ofSymbolAt:))
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            for series in generated {
-                let path = (out as NSString).appendingPathComponent("\(series.symbol).csv")
-                try CSVBarWriter.csv(series).write(toFile: path, atomically: true, encoding: .utf8)
+            for (index, symbol) in symbolNames.enumerated() {
+                try write(market.stream(named: symbol, seed: market.seed(forSymbolAt: index)),
+                          to: (out as NSString).appendingPathComponent("\(symbol).csv"))
             }
-            print("wrote \(generated.count) file\(generated.count == 1 ? "" : "s") of \(bars) bars to \(out)")
+            print("wrote \(symbolNames.count) file\(symbolNames.count == 1 ? "" : "s") of \(bars) bars to \(out)")
+        }
+
+        /// Writes a chunk at a time through a file handle: a file of any size, in constant memory.
+        /// (One `String.write` of the whole file loses data past 2 GiB on Linux.)
+        private func write(_ stream: SyntheticMarket.Stream, to path: String) throws {
+            var stream = stream
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw ValidationError("cannot write '\(path)'")
+            }
+            defer { try? handle.close() }
+            try handle.write(contentsOf: Data(CSVBarWriter.header(BarSeries(symbol: "")).utf8))
+            var left = bars
+            while left > 0 {
+                let chunk = stream.next(min(left, 65_536))
+                try handle.write(contentsOf: Data(CSVBarWriter.rows(chunk).utf8))
+                left -= chunk.count
+            }
         }
     }
 }

@@ -287,3 +287,38 @@ struct SyntheticLongRunTests {
         #expect(Set(series.close.suffix(10_000)).count > 1_000)
     }
 }
+
+@Suite("Large inputs in bounded memory")
+struct BoundedInputTests {
+    @Test("a long run of bad rows is read past under skip, listing at most 1,000 and counting the rest")
+    func badRun() throws {
+        var text = "timestamp,open,high,low,close,volume\n"
+        for i in 0..<10_000 { text += "x\(i),1,1,1,1,1\n" }
+        text += "2020-01-01,1,1,1,1,1\n2020-01-02,2,2,2,2,2\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keel-bad-\(UUID().uuidString).csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let stream = try CSVBarStream(path: path, symbol: "X", policy: .skip)
+        var chunk = BarSeries(symbol: "X")
+        #expect(try stream.next(into: &chunk))
+        #expect(chunk.count == 2 && chunk.close == [1, 2])
+        #expect(!(try stream.next(into: &chunk)))
+        #expect(stream.skipped.count == CSVBarStream.skippedListed && stream.skippedUnlisted == 10_000 - CSVBarStream.skippedListed)
+        let refusing = try CSVBarStream(path: path, symbol: "X", policy: .error)
+        do {
+            _ = try refusing.next(into: &chunk)
+            Issue.record("bad rows were accepted")
+        } catch let failure as CSVBarReader.Failure {
+            #expect(failure.problems.count == CSVBarReader.problemsListed && failure.more == CSVBarStream.chunkSize - CSVBarReader.problemsListed)
+        }
+    }
+
+    @Test("the generator made a chunk at a time equals the generator in one go")
+    func chunkedGenerator() {
+        let market = SyntheticMarket(seed: 3)
+        let whole = market.series(named: "X", bars: 250, seed: 99)
+        var stream = market.stream(named: "X", seed: 99)
+        var parts = stream.next(100)
+        parts.append(contentsOf: stream.next(150))
+        #expect(parts == whole)
+    }
+}
