@@ -68,7 +68,8 @@ struct ConformanceTests {
         let feed = try CSVBarReader.read(path: Self.data.appendingPathComponent("ORCL.csv").path, symbol: "ORCL").series
         let kept = Backtest.run(program, feeds: [feed], capital: 100_000)
         let lean = Backtest.run(program, feeds: [feed], capital: 100_000, keepTrades: false)
-        #expect(lean.trades.isEmpty && kept.trades.count == 14)
+        #expect(lean.trades.isEmpty && kept.trades.count == 14 && lean.riskEvents.isEmpty)
+        #expect(lean.riskEventCount == kept.riskEvents.count)
         #expect(ResultFormat.text(lean) == ResultFormat.text(kept))
         #expect(lean.metrics.tradeCount == 14 && lean.finalEquity == kept.finalEquity)
         let wins = kept.trades.filter { $0.pnl > 0 }.count

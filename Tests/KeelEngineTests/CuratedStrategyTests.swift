@@ -30,14 +30,14 @@ struct CuratedStrategyTests {
         Pin(name: "sma_cross", finalEquity: 93065.94192714745, trades: 47, open: 1),
     ]
 
-    static func run(_ name: String) throws -> BacktestResult {
+    static func run(_ name: String, keepTrades: Bool = true) throws -> BacktestResult {
         let path = root.appendingPathComponent("Strategies/\(name).yaml").path
         let front = Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8)))
         let checked = try #require(front.checked)
         let feeds = try checked.parsed.symbols.map { symbol in
             try CSVBarReader.read(path: root.appendingPathComponent("Examples/data/\(symbol.value).csv").path, symbol: symbol.value).series
         }
-        return Backtest.run(try Compiler.compile(checked), feeds: feeds, capital: 100_000)
+        return Backtest.run(try Compiler.compile(checked), feeds: feeds, capital: 100_000, keepTrades: keepTrades)
     }
 
     @Test("pinned results", arguments: pins)
@@ -46,6 +46,15 @@ struct CuratedStrategyTests {
         #expect(result.trades.count == pin.trades)
         #expect(result.openPositions.count == pin.open)
         #expect(abs(result.finalEquity - pin.finalEquity) <= 1e-9 * pin.finalEquity, "final equity \(result.finalEquity)")
+    }
+
+    @Test("without the lists, risk events are still counted and the summary is the same")
+    func counted() throws {
+        let kept = try Self.run("momentum_rotation")
+        let lean = try Self.run("momentum_rotation", keepTrades: false)
+        #expect(kept.riskEvents.count > 0 && lean.riskEvents.isEmpty && lean.trades.isEmpty)
+        #expect(lean.riskEventCount == kept.riskEvents.count && kept.riskEventCount == kept.riskEvents.count)
+        #expect(ResultFormat.text(lean) == ResultFormat.text(kept))
     }
 
     @Test("every curated strategy is pinned")

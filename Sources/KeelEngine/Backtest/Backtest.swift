@@ -26,6 +26,8 @@ public struct BacktestResult: Sendable {
     public var openPositions: [OpenPosition]
     public var equityCurve: [(time: Int64, equity: Double)]
     public var riskEvents: [Engine.RiskEvent]
+    /// How many risk events there were, listed or not.
+    public var riskEventCount: Int
     /// Every decision with the values it read; empty unless the run traced.
     public var decisions: [Engine.Decision]
     public var metrics: Metrics
@@ -164,7 +166,8 @@ public enum Backtest {
                                       exposure: exposure, buyAndHold: buyAndHold)
         return BacktestResult(strategy: engine.program.name, symbols: engine.symbols, capital: capital, bars: bars, firstTime: first,
                               lastTime: last, finalEquity: engine.equity, trades: engine.trades, openPositions: open,
-                              equityCurve: engine.equityCurve, riskEvents: engine.riskEvents, decisions: engine.decisions,
+                              equityCurve: engine.equityCurve, riskEvents: engine.riskEvents, riskEventCount: engine.riskEventCount,
+                              decisions: engine.decisions,
                               metrics: metrics)
     }
 

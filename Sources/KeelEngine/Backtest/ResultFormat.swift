@@ -83,7 +83,7 @@ public enum ResultFormat {
             ("profit factor", m.profitFactor.isFinite ? format(m.profitFactor, 2) : "n/a (no losing trade)"),
             ("exposure", pct(m.exposure)),
             ("buy and hold", pct(m.buyAndHold)),
-            ("risk events", "\(result.riskEvents.count)"),
+            ("risk events", "\(result.riskEventCount)"),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"

@@ -11,7 +11,7 @@ public final class Engine {
         public var trace: Bool
         /// Keep the whole equity curve (`--equity`); memory then grows with the bars.
         public var keepEquityCurve: Bool
-        /// Keep every closed trade (for output that lists them); memory then grows with the trades.
+        /// Keep every closed trade and risk event (for output that lists them); memory then grows with them.
         public var keepTrades: Bool
 
         public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false,
@@ -68,7 +68,9 @@ public final class Engine {
         _modify { yield &ledger.pointee.cash }
     }
     public private(set) var trades: [Trade] = []
+    /// Every refusal and kill-switch trip, when the run keeps them (`keepTrades`); counted always.
     public private(set) var riskEvents: [RiskEvent] = []
+    public private(set) var riskEventCount = 0
     public private(set) var decisions: [Decision] = []
     /// Equity after each time step, as (time, equity), one point per distinct time; kept only when
     /// `Options.keepEquityCurve` asks for it. The metrics come from `statistics` either way.
@@ -408,14 +410,21 @@ public final class Engine {
 
     @discardableResult
     func refuse(_ time: Int64, _ index: Int, _ kind: String, _ reason: String) -> Bool {
-        riskEvents.append(RiskEvent(time: time, symbol: symbols[index], kind: kind, reason: reason))
+        record(RiskEvent(time: time, symbol: symbols[index], kind: kind, reason: reason))
         return false
+    }
+
+    /// Counts a risk event and keeps it when the output lists them: a long run can refuse millions
+    /// of orders (a drawdown halt refuses every entry signal), and memory must not grow with them.
+    private func record(_ event: RiskEvent) {
+        riskEventCount += 1
+        if options.keepTrades { riskEvents.append(event) }
     }
 
     /// Cancels every pending entry, flattens every position at the next fill, and blocks new orders
     /// until the next session.
     private func tripKillSwitch(_ time: Int64, _ reason: String) {
-        riskEvents.append(RiskEvent(time: time, symbol: "*", kind: "kill_switch", reason: reason))
+        record(RiskEvent(time: time, symbol: "*", kind: "kill_switch", reason: reason))
         for index in books.indices {
             books[index].pendingEntry = nil
             if books[index].position != nil { books[index].pendingExit = .killSwitch }
