@@ -402,7 +402,12 @@ public final class Engine {
         if books[index].barsSeen < books[index].cooldownUntilBar {
             return refuse(time, index, "cooldown", "cooling down after a stop-out")
         }
-        let open = books.filter { $0.position != nil && $0.pendingExit == nil }.count + books.filter { $0.pendingEntry != nil }.count
+        // Counted by index: filtering the books would copy each one and allocate, on every entry signal.
+        var open = 0
+        for i in books.indices {
+            if books[i].signedQuantity != 0 && books[i].pendingExit == nil { open += 1 }
+            if books[i].pendingEntry != nil { open += 1 }
+        }
         let cap = min(Double(settings.maxPositions ?? Int.max), settings.risk.limit(.maxOpenPositions) ?? .infinity)
         if Double(open) >= cap { return refuse(time, index, "max_positions", "already \(open) positions open or pending") }
         return true
@@ -432,7 +437,5 @@ public final class Engine {
     }
 }
 
-func percent(_ fraction: Double) -> String {
-    let value = (fraction * 100 * 100).rounded() / 100
-    return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
-}
+/// A percent in a risk message: two decimals are enough to explain a refusal.
+func percent(_ fraction: Double) -> String { ExpressionPrinter.percent(fraction, decimals: 2) }

@@ -3,7 +3,6 @@ import KeelLanguage
 /// The risk manager's running state: peak equity for drawdown, the session for the daily loss limit
 /// and the kill switch latch.
 struct RiskState {
-    let limits: EffectiveRisk
     /// Read every bar, so resolved once.
     let dailyLossLimit: Double?
     var peak: Double
@@ -15,7 +14,6 @@ struct RiskState {
     var pnlHistory = 0
 
     init(limits: EffectiveRisk, capital: Double) {
-        self.limits = limits
         dailyLossLimit = limits.limit(.dailyLossLimit)
         peak = capital
         sessionStartEquity = capital

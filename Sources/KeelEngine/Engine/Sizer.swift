@@ -70,10 +70,11 @@ struct Sizer {
     }
 
     private func grossExposure() -> Double {
-        engine.books.reduce(0) { total, book in
-            guard let p = book.position, !book.lastClose.isNaN else { return total }
-            return total + p.quantity * book.lastClose
+        var total = 0.0
+        for i in engine.books.indices where engine.books[i].signedQuantity != 0 && !engine.books[i].lastClose.isNaN {
+            total += abs(engine.books[i].signedQuantity) * engine.books[i].lastClose
         }
+        return total
     }
 }
 

@@ -66,6 +66,13 @@ public enum ExpressionPrinter {
         if parenthesize { output += ")" }
     }
 
+    /// "5%" from 0.05, rounded to `decimals` places of the percent so float noise never shows.
+    public static func percent(_ fraction: Double, decimals: Int = 6) -> String {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        return format((fraction * 100 * scale).rounded() / scale) + "%"
+    }
+
     /// Integers without a fraction; everything else in Swift's shortest round-tripping form.
     public static func format(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }

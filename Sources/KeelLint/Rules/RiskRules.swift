@@ -124,8 +124,5 @@ struct RiskLimitLoosenedRule: LintRule {
     }
 }
 
-/// "5%" from 0.05, without float noise.
-func pct(_ fraction: Double) -> String {
-    let value = (fraction * 100 * 1e6).rounded() / 1e6
-    return ExpressionPrinter.format(value) + "%"
-}
+/// "5%" from 0.05, as every lint message writes a percent.
+func pct(_ fraction: Double) -> String { ExpressionPrinter.percent(fraction) }
