@@ -109,7 +109,9 @@ final class ReferenceEvaluator {
         }
         let entry = indicators[expr.id]!
         for (i, value) in inputs.enumerated() { entry.buffer[i] = value }
-        entry.kernel.step(entry.buffer, time: bar.time)
+        // One row: a column of capacity 1 per slot.
+        var time = bar.time
+        withUnsafeMutablePointer(to: &time) { entry.kernel.run(Columns(base: entry.buffer, capacity: 1, times: $0, rows: 0..<1)) }
         return (0..<outputCount).map { entry.buffer[entry.inputs + $0] }
     }
 

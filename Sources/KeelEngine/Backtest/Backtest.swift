@@ -38,22 +38,26 @@ public struct BacktestResult: Sendable {
 public enum Backtest {
     /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
-                           keepEquityCurve: Bool = false, keepTrades: Bool = true) -> BacktestResult {
+                           keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil) -> BacktestResult {
         // A memory source never throws.
         try! run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
-                 keepTrades: keepTrades)
+                 keepTrades: keepTrades, precomputeRows: precomputeRows)
     }
 
+    /// `precomputeRows` is how many bars of a symbol the evaluator computes at once (the bar-only
+    /// part of the program); 1 steps every node bar by bar, as a live run does. The default keeps
+    /// all evaluators' columns within about 16 MB.
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
-                           keepEquityCurve: Bool = false, keepTrades: Bool = true,
+                           keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
                            progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         var feeds = Feeds(sources)
         feeds.onRefill = progress.map { report in { report(sources.map(\.fractionRead).reduce(0, +) / Double(max(1, sources.count))) } }
         try feeds.start()
         let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds.chunks)
+        let rows = precomputeRows ?? min(4_096, max(16, (1 << 21) / max(1, program.slotCount * sources.count)))
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
                             options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve,
-                                          keepTrades: keepTrades))
+                                          keepTrades: keepTrades, precomputeRows: rows))
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         var signals = [Double](repeating: .nan, count: program.signalNames.count)
@@ -73,7 +77,16 @@ public enum Backtest {
                 for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
                 engine.marketStep(i, bars[i], signals: signals)
             }
-            for i in active { engine.indicatorStep(i, bars[i]) }
+            for i in active {
+                // Precomputed only now: until its indicator step, a symbol's slots must still hold
+                // the previous bar's values, which fills and sizing read.
+                if rows > 1, feeds.cursors[i] == feeds.precomputedEnd[i] {
+                    let window = feeds.cursors[i]..<min(feeds.cursors[i] + rows, feeds.chunks[i].count)
+                    engine.precompute(i, feeds.chunks[i], rows: window, firstIndex: feeds.rows[i])
+                    feeds.precomputedEnd[i] = window.upperBound
+                }
+                engine.indicatorStep(i, bars[i])
+            }
             engine.rankStep()
             for i in active { engine.exitStep(i, bars[i]) }
             for i in active { engine.entryStep(i, bars[i]) }
@@ -88,6 +101,8 @@ public enum Backtest {
         let sources: [BarSource]
         var chunks: [BarSeries]
         var cursors: [Int]
+        /// The end of the rows the engine has precomputed in each current chunk.
+        var precomputedEnd: [Int]
         var live: [Bool]
         /// Bars read per symbol so far: `bar_index`.
         var rows: [Int]
@@ -100,6 +115,7 @@ public enum Backtest {
             self.sources = sources
             chunks = sources.map { BarSeries(symbol: $0.symbol, signalNames: $0.signalNames) }
             cursors = Array(repeating: 0, count: sources.count)
+            precomputedEnd = Array(repeating: 0, count: sources.count)
             live = Array(repeating: true, count: sources.count)
             rows = Array(repeating: 0, count: sources.count)
             firstTime = Array(repeating: nil, count: sources.count)
@@ -112,6 +128,7 @@ public enum Backtest {
 
         private mutating func refill(_ i: Int) throws {
             cursors[i] = 0
+            precomputedEnd[i] = 0
             live[i] = try sources[i].next(into: &chunks[i])
             onRefill?()
             if live[i], firstTime[i] == nil { firstTime[i] = chunks[i].time.first }

@@ -58,6 +58,19 @@ public enum Node: Hashable, Sendable {
     case context(Int, out: Slot)
 }
 
+extension Node {
+    /// The slots a node writes.
+    public var outputs: [Slot] {
+        switch self {
+        case .bar(_, let out), .state(_, let out), .signal(_, let out), .constant(_, let out), .unary(_, _, let out),
+             .binary(_, _, _, let out), .conditional(_, _, _, let out), .history(_, _, let out), .math(_, _, let out),
+             .context(_, let out):
+            [out]
+        case .indicator(_, _, let outs): outs
+        }
+    }
+}
+
 /// An expression evaluated on other bars: another symbol's, or a higher timeframe's built from this
 /// symbol's. Compiled on its own; the engine runs it and hands its latest value to the main program.
 public struct ContextProgram: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import KeelData
 import KeelLanguage
 
 /// The one engine every mode runs: it takes bars one event at a time and applies the step order
@@ -13,14 +14,17 @@ public final class Engine {
         public var keepEquityCurve: Bool
         /// Keep every closed trade and risk event (for output that lists them); memory then grows with them.
         public var keepTrades: Bool
+        /// Bars per `precompute` window of each symbol's evaluator; 1 when bars arrive one at a time.
+        public var precomputeRows: Int
 
         public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false,
-                    keepTrades: Bool = true) {
+                    keepTrades: Bool = true, precomputeRows: Int = 1) {
             self.capital = capital
             self.barSeconds = barSeconds
             self.trace = trace
             self.keepEquityCurve = keepEquityCurve
             self.keepTrades = keepTrades
+            self.precomputeRows = precomputeRows
         }
     }
 
@@ -125,7 +129,7 @@ public final class Engine {
         exitSlots = [program.exit[.long], program.exit[.short]]
         let lookback: Int = if case .volatilityTarget(_, let n) = program.settings.sizing { n } else { 20 }
         let list = symbols.map { _ in
-            var book = Book(evaluator: Evaluator(program), returns: RollingVariance(period: max(2, lookback)))
+            var book = Book(evaluator: Evaluator(program, capacity: options.precomputeRows), returns: RollingVariance(period: max(2, lookback)))
             for (index, context) in program.contexts.enumerated() {
                 if case .timeframe(let milliseconds) = context.source {
                     book.timeframes.append(TimeframeContext(index: index, periodMilliseconds: milliseconds, evaluator: Evaluator(context),
@@ -204,6 +208,14 @@ public final class Engine {
         }
     }
 
+    /// Backtests: computes the bar-only part of the program for `rows` of a symbol's chunk at once
+    /// (at most `Options.precomputeRows`); the next `rows.count` bars of that symbol then evaluate
+    /// only what reads the engine's state. Call it just before the symbol's `indicatorStep`: until
+    /// then its slots hold the previous bar's values, which fills and sizing read.
+    public func precompute(_ index: Int, _ chunk: BarSeries, rows: Range<Int>, firstIndex: Int) {
+        books[index].evaluator.precompute(chunk, rows: rows, firstIndex: firstIndex)
+    }
+
     /// Step 3 for one symbol: contexts, then the program.
     public func indicatorStep(_ index: Int, _ bar: BarInput) {
         let evaluator = books[index].evaluator
@@ -212,8 +224,8 @@ public final class Engine {
             books[index].timeframes[k].add(bar, baseMilliseconds: Int64(options.barSeconds ?? 0) * 1_000)
             evaluator.contexts[books[index].timeframes[k].index] = books[index].timeframes[k].value
         }
-        writeState(index, bar)
-        evaluator.step(bar)
+        if evaluator.readsState { writeState(index, bar) }
+        if evaluator.precomputedLeft > 0 { evaluator.stepPrecomputed() } else { evaluator.step(bar) }
     }
 
     /// Orders the universe by the rank expression; only the top N may be held.

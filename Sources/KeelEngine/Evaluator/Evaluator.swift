@@ -13,16 +13,35 @@ public struct BarInput: Sendable {
     }
 }
 
-/// Runs a compiled program bar by bar over preallocated slots. One evaluator per symbol and run;
-/// the program itself is shared. Nothing is allocated per bar.
+/// Runs a compiled program over preallocated columns: one column of `capacity` rows per slot. One
+/// evaluator per symbol and run; the program itself is shared. Nothing is allocated per bar.
+///
+/// Two ways to drive it, which decide identically (tests hold them equal):
+/// - `step(_:)`, one bar at a time, as a live run receives them (a chunk of one row);
+/// - `precompute(_:rows:firstIndex:)` then `stepPrecomputed()` per bar, as a backtest does: the nodes
+///   that read no position, account, signal or context value are computed for a whole chunk of
+///   bars column by column, and only the rest step bar by bar.
 public final class Evaluator {
-    private let slots: UnsafeMutablePointer<Double>
-    private let ops: [Op]
+    /// Rows per column: how many bars one `precompute` covers.
+    public let capacity: Int
+    private let columns: UnsafeMutablePointer<Double>
+    /// Bar open times by row, for indicators that read the clock (session VWAP).
+    private let times: UnsafeMutablePointer<Int64>
+    /// Bar-field nodes: filled from the bars, not computed.
+    private let barFields: [(field: BarField, out: Slot)]
+    /// Nodes that depend only on bars: computed a chunk at a time.
+    private let independent: [Op]
+    /// Nodes that read the engine's state, signals or contexts (directly or through another node).
+    private let dependent: [Op]
     private let kernels: [IndicatorKernel]
     /// Mutable state lives in buffers the evaluator owns, not in `var` properties: a class's `var`
     /// costs a dynamic exclusivity check on every access, and these are touched on every bar.
     private let rings: UnsafeMutableBufferPointer<RingBuffer>
+    /// The current row, and how many precomputed rows are left.
+    private let cursor: UnsafeMutablePointer<(row: Int, left: Int)>
     private let readsCalendar: Bool
+    /// Whether any node reads a position or account value: if not, the engine need not write them.
+    public let readsState: Bool
     /// Portfolio values, by `StateField` raw value; the engine writes them before `step`.
     public let state: UnsafeMutableBufferPointer<Double>
     /// External signal values, by index into `program.signalNames`; NaN means no value.
@@ -31,7 +50,6 @@ public final class Evaluator {
     public let contexts: UnsafeMutableBufferPointer<Double>
 
     private enum Op {
-        case bar(BarField, Slot)
         case state(Int, Slot)
         case signal(Int, Slot)
         case constant(Double, Slot)
@@ -44,59 +62,88 @@ public final class Evaluator {
         case context(Int, Slot)
     }
 
-    public convenience init(_ program: CompiledStrategy) {
+    /// An evaluator for a strategy's program. `capacity` is how many bars one `precompute` covers;
+    /// a live run needs only 1.
+    public convenience init(_ program: CompiledStrategy, capacity: Int = 1) {
         self.init(nodes: program.nodes, slotCount: program.slotCount, signalCount: program.signalNames.count,
-                  contextCount: program.contexts.count)
+                  contextCount: program.contexts.count, capacity: capacity)
     }
 
-    /// An evaluator for a context's own program.
+    /// An evaluator for a context's own program, stepped one bar at a time.
     public convenience init(_ context: ContextProgram) {
-        self.init(nodes: context.nodes, slotCount: context.slotCount, signalCount: context.signalNames.count, contextCount: 0)
+        self.init(nodes: context.nodes, slotCount: context.slotCount, signalCount: context.signalNames.count, contextCount: 0,
+                  capacity: 1)
     }
 
-    private init(nodes: [Node], slotCount: Int, signalCount: Int, contextCount: Int) {
-        slots = .allocate(capacity: max(1, slotCount))
-        slots.initialize(repeating: .nan, count: max(1, slotCount))
+    private init(nodes: [Node], slotCount: Int, signalCount: Int, contextCount: Int, capacity: Int) {
+        self.capacity = max(1, capacity)
+        columns = .allocate(capacity: max(1, slotCount) * self.capacity)
+        columns.initialize(repeating: .nan, count: max(1, slotCount) * self.capacity)
+        times = .allocate(capacity: self.capacity)
+        times.initialize(repeating: 0, count: self.capacity)
+        cursor = .allocate(capacity: 1)
+        cursor.initialize(to: (0, 0))
         state = .allocate(capacity: StateField.allCases.count)
         state.initialize(repeating: 0)
         signals = .allocate(capacity: signalCount)
         signals.initialize(repeating: .nan)
         contexts = .allocate(capacity: contextCount)
         contexts.initialize(repeating: .nan)
-        var ops: [Op] = [], kernels: [IndicatorKernel] = [], rings: [RingBuffer] = []
-        var calendar = false
+        var barFields: [(BarField, Slot)] = [], independent: [Op] = [], dependent: [Op] = []
+        var kernels: [IndicatorKernel] = [], rings: [RingBuffer] = []
+        // Slots whose value depends on the engine's state at the bar; nodes come in evaluation
+        // order, so a node's inputs are classified before it.
+        var stateful = Set<Slot>()
+        var readsState = false
         for node in nodes {
+            let op: Op
+            var reads: [Slot] = []
+            var readsEngine = false
             switch node {
             case .bar(let field, let out):
-                ops.append(.bar(field, out))
-                calendar = calendar || field.rawValue >= BarField.hour.rawValue
-            case .state(let field, let out): ops.append(.state(field.rawValue, out))
-            case .signal(let index, let out): ops.append(.signal(index, out))
-            case .constant(let value, let out): ops.append(.constant(value, out))
-            case .unary(let op, let a, let out): ops.append(.unary(op, a, out))
-            case .binary(let op, let a, let b, let out): ops.append(.binary(op, a, b, out))
-            case .conditional(let c, let t, let e, let out): ops.append(.conditional(c, t, e, out))
+                barFields.append((field, out))
+                continue
+            case .state(let field, let out): op = .state(field.rawValue, out); readsEngine = true; readsState = true
+            case .signal(let index, let out): op = .signal(index, out); readsEngine = true
+            case .context(let index, let out): op = .context(index, out); readsEngine = true
+            case .constant(let value, let out): op = .constant(value, out)
+            case .unary(let o, let a, let out): op = .unary(o, a, out); reads = [a]
+            case .binary(let o, let a, let b, let out): op = .binary(o, a, b, out); reads = [a, b]
+            case .conditional(let c, let t, let e, let out): op = .conditional(c, t, e, out); reads = [c, t, e]
             case .history(let from, let bars, let out):
-                ops.append(.history(ring: rings.count, from, bars: bars, out))
+                op = .history(ring: rings.count, from, bars: bars, out)
+                reads = [from]
                 rings.append(RingBuffer(capacity: bars + 1))
             case .indicator(let spec, let inputs, let outs):
-                ops.append(.indicator(kernels.count))
+                op = .indicator(kernels.count)
+                reads = inputs
                 kernels.append(spec.makeKernel(inputs: inputs, outs: outs))
-            case .context(let index, let out): ops.append(.context(index, out))
             case .math(let name, let args, let out):
                 let a = args.count > 0 ? args[0] : out, b = args.count > 1 ? args[1] : out, c = args.count > 2 ? args[2] : out
-                ops.append(.math(MathFunction(rawValue: name)!, a, b, c, out))
+                op = .math(MathFunction(rawValue: name)!, a, b, c, out)
+                reads = args
+            }
+            if readsEngine || reads.contains(where: stateful.contains) {
+                stateful.formUnion(node.outputs)
+                dependent.append(op)
+            } else {
+                independent.append(op)
             }
         }
-        self.ops = ops
+        self.barFields = barFields
+        self.readsState = readsState
+        self.independent = independent
+        self.dependent = dependent
         self.kernels = kernels
         self.rings = .allocate(capacity: rings.count)
         _ = self.rings.initialize(from: rings)
-        readsCalendar = calendar
+        readsCalendar = barFields.contains { $0.0.rawValue >= BarField.hour.rawValue }
     }
 
     deinit {
-        slots.deallocate()
+        columns.deallocate()
+        times.deallocate()
+        cursor.deallocate()
         state.deallocate()
         signals.deallocate()
         contexts.deallocate()
@@ -104,31 +151,102 @@ public final class Evaluator {
         rings.deallocate()
     }
 
-    /// The value of a slot after the last `step`.
-    public subscript(slot: Slot) -> Double { slots[slot] }
+    /// The value of a slot at the current bar.
+    public subscript(slot: Slot) -> Double { columns[slot &* capacity &+ cursor.pointee.row] }
 
-    /// Evaluates every node on this bar.
+    /// Precomputed bars not yet stepped.
+    public var precomputedLeft: Int { cursor.pointee.left }
+
+    /// Evaluates every node on one bar (a live run's path).
     public func step(_ bar: BarInput) {
+        cursor.pointee = (0, 0)
+        times[0] = bar.time
         let calendar = readsCalendar ? Calendar(utcMilliseconds: bar.time) : Calendar()
-        for op in ops {
-            switch op {
-            case .bar(let field, let out): slots[out] = value(field, bar, calendar)
-            case .state(let index, let out): slots[out] = state[index]
-            case .signal(let index, let out): slots[out] = signals[index]
-            case .constant(let value, let out): slots[out] = value
-            case .unary(let op, let a, let out): slots[out] = Logic.unary(op, slots[a])
-            case .binary(let op, let a, let b, let out): slots[out] = Logic.binary(op, slots[a], slots[b])
-            case .conditional(let c, let t, let e, let out):
-                let test = slots[c]
-                slots[out] = test.isNaN ? .nan : (test == 1 ? slots[t] : slots[e])
-            case .history(let ring, let from, let bars, let out):
-                rings[ring].push(slots[from])
-                slots[out] = rings[ring].count > bars ? rings[ring][ago: bars] : .nan
-            case .indicator(let index): kernels[index].step(slots, time: bar.time)
-            case .math(let function, let a, let b, let c, let out):
-                slots[out] = function.apply(slots[a], slots[b], slots[c])
-            case .context(let index, let out): slots[out] = contexts[index]
+        for (field, out) in barFields { columns[out &* capacity] = value(field, bar, calendar) }
+        for op in independent { run(op, rows: 0..<1) }
+        for op in dependent { run(op, rows: 0..<1) }
+    }
+
+    /// Computes the bar-only nodes for `rows` of a chunk, whose first row is bar number `firstIndex`.
+    /// Then each of those bars, in order, takes one `stepPrecomputed()`.
+    public func precompute(_ chunk: BarSeries, rows: Range<Int>, firstIndex: Int) {
+        precondition(rows.count <= capacity, "a precomputed window is at most `capacity` bars")
+        let n = rows.count
+        chunk.time.withUnsafeBufferPointer { (times + 0).update(from: $0.baseAddress! + rows.lowerBound, count: n) }
+        for (field, out) in barFields {
+            let column = columns + out * capacity
+            func copy(_ source: [Double]) {
+                source.withUnsafeBufferPointer { column.update(from: $0.baseAddress! + rows.lowerBound, count: n) }
             }
+            func combine(_ f: (Int) -> Double) { for r in 0..<n { column[r] = f(rows.lowerBound + r) } }
+            switch field {
+            case .open: copy(chunk.open)
+            case .high: copy(chunk.high)
+            case .low: copy(chunk.low)
+            case .close: copy(chunk.close)
+            case .volume: copy(chunk.volume)
+            case .hl2: combine { (chunk.high[$0] + chunk.low[$0]) / 2 }
+            case .hlc3: combine { (chunk.high[$0] + chunk.low[$0] + chunk.close[$0]) / 3 }
+            case .ohlc4: combine { (chunk.open[$0] + chunk.high[$0] + chunk.low[$0] + chunk.close[$0]) / 4 }
+            case .barIndex: for r in 0..<n { column[r] = Double(firstIndex + r) }
+            case .hour, .minute, .dayOfWeek, .month, .year:
+                for r in 0..<n {
+                    let bar = BarInput(time: times[r], open: 0, high: 0, low: 0, close: 0, volume: 0, index: firstIndex + r)
+                    column[r] = value(field, bar, Calendar(utcMilliseconds: times[r]))
+                }
+            }
+        }
+        for op in independent { run(op, rows: 0..<n) }
+        cursor.pointee = (-1, n)
+    }
+
+    /// Moves to the next precomputed bar and evaluates the nodes that read the engine's state.
+    public func stepPrecomputed() {
+        precondition(cursor.pointee.left > 0, "no precomputed bar left")
+        cursor.pointee.row &+= 1
+        cursor.pointee.left &-= 1
+        let row = cursor.pointee.row
+        for op in dependent { run(op, rows: row..<row &+ 1) }
+    }
+
+    private func column(_ slot: Slot) -> UnsafeMutablePointer<Double> { columns + slot &* capacity }
+
+    /// One node over a run of rows: the switch is taken once, the loop inside is tight.
+    private func run(_ op: Op, rows: Range<Int>) {
+        switch op {
+        case .state(let index, let out): column(out)[rows.lowerBound] = state[index]
+        case .signal(let index, let out): column(out)[rows.lowerBound] = signals[index]
+        case .context(let index, let out): column(out)[rows.lowerBound] = contexts[index]
+        case .constant(let value, let out): (column(out) + rows.lowerBound).update(repeating: value, count: rows.count)
+        case .unary(let o, let a, let out):
+            let x = column(a), y = column(out)
+            switch o {
+            case .negate: for r in rows { y[r] = -x[r] }
+            case .not: for r in rows { y[r] = Logic.unary(.not, x[r]) }
+            }
+        case .binary(let o, let a, let b, let out):
+            let x = column(a), z = column(b), y = column(out)
+            switch o {
+            case .add: for r in rows { y[r] = x[r] + z[r] }
+            case .subtract: for r in rows { y[r] = x[r] - z[r] }
+            case .multiply: for r in rows { y[r] = x[r] * z[r] }
+            case .divide: for r in rows { y[r] = x[r] / z[r] }
+            default: for r in rows { y[r] = Logic.binary(o, x[r], z[r]) }
+            }
+        case .conditional(let c, let t, let e, let out):
+            let test = column(c), yes = column(t), no = column(e), y = column(out)
+            for r in rows { y[r] = test[r].isNaN ? .nan : (test[r] == 1 ? yes[r] : no[r]) }
+        case .history(let ring, let from, let bars, let out):
+            let x = column(from), y = column(out)
+            for r in rows {
+                rings[ring].push(x[r])
+                y[r] = rings[ring].count > bars ? rings[ring][ago: bars] : .nan
+            }
+        case .indicator(let index):
+            kernels[index].run(Columns(base: columns, capacity: capacity, times: times, rows: rows))
+        case .math(let function, let a, let b, let c, let out):
+            let x = column(a), z = column(b), w = column(c), y = column(out)
+            for r in rows { y[r] = function.apply(x[r], z[r], w[r]) }
         }
     }
 
