@@ -50,10 +50,10 @@ public enum Backtest {
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
                            progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
-        var feeds = Feeds(sources)
+        let feeds = Feeds(sources)
         feeds.onRefill = progress.map { report in { report(sources.map(\.fractionRead).reduce(0, +) / Double(max(1, sources.count))) } }
         try feeds.start()
-        let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(feeds.chunks)
+        let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(Array(feeds.chunks))
         let rows = precomputeRows ?? min(4_096, max(16, (1 << 21) / max(1, program.slotCount * sources.count)))
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
                             options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve,
@@ -61,119 +61,57 @@ public enum Backtest {
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         var signals = [Double](repeating: .nan, count: program.signalNames.count)
-        // Symbols with a bar at the current time, in the universe's order; reused every step.
-        var active: [Int] = []
-        active.reserveCapacity(sources.count)
-        // This step's bar of each symbol, built once and read by the four phases.
-        var bars = [BarInput](repeating: BarInput(time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, index: 0), count: sources.count)
+        // Symbols with a bar at the current time, in the universe's order, and each one's bar, built
+        // once and read by the four phases: buffers reused every step.
+        let active = UnsafeMutableBufferPointer<Int>.allocate(capacity: sources.count)
+        let bars = UnsafeMutableBufferPointer<BarInput>.allocate(capacity: sources.count)
+        defer { active.deallocate(); bars.deallocate() }
         while let now = feeds.nextTime() {
-            active.removeAll(keepingCapacity: true)
+            var count = 0
             for i in sources.indices where feeds.time(i) == now {
-                active.append(i)
+                active[count] = i
+                count += 1
                 bars[i] = feeds.bar(i)
             }
+            let symbols = active[..<count]
             engine.beginTime(now)
-            for i in active {
-                for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
+            for i in symbols {
+                if !signals.isEmpty {
+                    for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
+                }
                 engine.marketStep(i, bars[i], signals: signals)
             }
-            for i in active {
+            for i in symbols {
                 // Precomputed only now: until its indicator step, a symbol's slots must still hold
                 // the previous bar's values, which fills and sizing read.
-                if rows > 1, feeds.cursors[i] == feeds.precomputedEnd[i] {
-                    let window = feeds.cursors[i]..<min(feeds.cursors[i] + rows, feeds.chunks[i].count)
-                    engine.precompute(i, feeds.chunks[i], rows: window, firstIndex: feeds.rows[i])
-                    feeds.precomputedEnd[i] = window.upperBound
+                let position = feeds.positions[i]
+                if rows > 1, position.row == position.precomputedEnd {
+                    let window = position.row..<min(position.row + rows, position.count)
+                    engine.precompute(i, feeds.chunks[i], rows: window, firstIndex: position.barIndex)
+                    feeds.positions[i].precomputedEnd = window.upperBound
                 }
                 engine.indicatorStep(i, bars[i])
             }
             engine.rankStep()
-            for i in active { engine.exitStep(i, bars[i]) }
-            for i in active { engine.entryStep(i, bars[i]) }
+            for i in symbols { engine.exitStep(i, bars[i]) }
+            for i in symbols { engine.entryStep(i, bars[i]) }
             engine.endTime(now)
-            for i in active { try feeds.advance(i) }
+            for i in symbols { try feeds.advance(i) }
         }
         return result(engine, feeds: feeds, capital: capital, barSeconds: barSeconds)
-    }
-
-    /// Each source's current chunk and position in it.
-    struct Feeds {
-        let sources: [BarSource]
-        var chunks: [BarSeries]
-        var cursors: [Int]
-        /// The end of the rows the engine has precomputed in each current chunk.
-        var precomputedEnd: [Int]
-        var live: [Bool]
-        /// Bars read per symbol so far: `bar_index`.
-        var rows: [Int]
-        var firstTime: [Int64?]
-        var lastTime: [Int64?]
-        /// Called after each chunk is read (progress).
-        var onRefill: (() -> Void)?
-
-        init(_ sources: [BarSource]) {
-            self.sources = sources
-            chunks = sources.map { BarSeries(symbol: $0.symbol, signalNames: $0.signalNames) }
-            cursors = Array(repeating: 0, count: sources.count)
-            precomputedEnd = Array(repeating: 0, count: sources.count)
-            live = Array(repeating: true, count: sources.count)
-            rows = Array(repeating: 0, count: sources.count)
-            firstTime = Array(repeating: nil, count: sources.count)
-            lastTime = Array(repeating: nil, count: sources.count)
-        }
-
-        mutating func start() throws {
-            for i in sources.indices { try refill(i) }
-        }
-
-        private mutating func refill(_ i: Int) throws {
-            cursors[i] = 0
-            precomputedEnd[i] = 0
-            live[i] = try sources[i].next(into: &chunks[i])
-            onRefill?()
-            if live[i], firstTime[i] == nil { firstTime[i] = chunks[i].time.first }
-        }
-
-        func nextTime() -> Int64? {
-            var now: Int64?
-            for i in sources.indices where live[i] {
-                let t = chunks[i].time[cursors[i]]
-                if now == nil || t < now! { now = t }
-            }
-            return now
-        }
-
-        func time(_ i: Int) -> Int64? { live[i] ? chunks[i].time[cursors[i]] : nil }
-
-        func bar(_ i: Int) -> BarInput {
-            let c = chunks[i], row = cursors[i]
-            return BarInput(time: c.time[row], open: c.open[row], high: c.high[row], low: c.low[row], close: c.close[row],
-                            volume: c.volume[row], index: rows[i])
-        }
-
-        func signal(_ i: Int, _ column: Int) -> Double { chunks[i].signals[column][cursors[i]] }
-
-        mutating func advance(_ i: Int) throws {
-            lastTime[i] = chunks[i].time[cursors[i]]
-            cursors[i] += 1
-            rows[i] += 1
-            if cursors[i] == chunks[i].count { try refill(i) }
-        }
-
-        var barCount: Int { rows.reduce(0, +) }
     }
 
     private static func result(_ engine: Engine, feeds: Feeds, capital: Double, barSeconds: Int?) -> BacktestResult {
         var open: [BacktestResult.OpenPosition] = []
         for (index, book) in engine.books.enumerated() {
-            guard let p = book.position, let last = feeds.lastTime[index] else { continue }
+            guard let p = book.position, let last = feeds.positions[index].lastTime else { continue }
             open.append(.init(symbol: engine.symbols[index], side: p.side, quantity: p.quantity, entryTime: p.entryTime,
                               entryPrice: p.entryPrice, markTime: last, markPrice: book.lastClose,
                               unrealizedPnl: p.sign * p.quantity * (book.lastClose - p.entryPrice) - p.entryFees))
         }
         let bars = feeds.barCount
-        let first = feeds.firstTime.compactMap { $0 }.min() ?? 0
-        let last = feeds.lastTime.compactMap { $0 }.max() ?? 0
+        let first = feeds.positions.compactMap(\.firstTime).min() ?? 0
+        let last = feeds.positions.compactMap(\.lastTime).max() ?? 0
         let exposure = bars == 0 ? 0 : Double(engine.books.reduce(0) { $0 + $1.barsInMarket }) / Double(bars)
         let held = engine.books.filter { !$0.firstClose.isNaN && $0.firstClose > 0 }
         let buyAndHold = held.isEmpty ? 0 : held.reduce(0.0) { $0 + ($1.lastClose / $1.firstClose - 1) } / Double(held.count)

@@ -56,6 +56,8 @@ public final class Engine {
     /// every bar. `let` buffers are checked statically.
     let books: UnsafeMutableBufferPointer<Book>
     private let ledger: UnsafeMutablePointer<Ledger>
+    /// Take-profit prices: the ladder's steps of symbol `i` at `i * program.takeProfit.count`.
+    let targetPrices: UnsafeMutableBufferPointer<Double>
 
     /// The engine's running totals, owned through `ledger`.
     struct Ledger {
@@ -97,6 +99,8 @@ public final class Engine {
     /// Everything the engine keeps per symbol.
     struct Book {
         let evaluator: Evaluator
+        /// The evaluator's current values, for the rules and levels read every bar.
+        let values: SlotReader
         var position: Position? {
             didSet { signedQuantity = position.map { $0.sign * $0.quantity } ?? 0 }
         }
@@ -129,7 +133,8 @@ public final class Engine {
         exitSlots = [program.exit[.long], program.exit[.short]]
         let lookback: Int = if case .volatilityTarget(_, let n) = program.settings.sizing { n } else { 20 }
         let list = symbols.map { _ in
-            var book = Book(evaluator: Evaluator(program, capacity: options.precomputeRows), returns: RollingVariance(period: max(2, lookback)))
+            let evaluator = Evaluator(program, capacity: options.precomputeRows)
+            var book = Book(evaluator: evaluator, values: evaluator.reader, returns: RollingVariance(period: max(2, lookback)))
             for (index, context) in program.contexts.enumerated() {
                 if case .timeframe(let milliseconds) = context.source {
                     book.timeframes.append(TimeframeContext(index: index, periodMilliseconds: milliseconds, evaluator: Evaluator(context),
@@ -144,6 +149,8 @@ public final class Engine {
         }
         books = .allocate(capacity: list.count)
         _ = books.initialize(from: list)
+        targetPrices = .allocate(capacity: list.count * program.takeProfit.count)
+        targetPrices.initialize(repeating: .nan)
         var risk = RiskState(limits: program.settings.risk, capital: options.capital)
         if case .kelly(_, let lookback) = program.settings.sizing { risk.pnlHistory = lookback }
         ledger = .allocate(capacity: 1)
@@ -154,6 +161,7 @@ public final class Engine {
     deinit {
         books.deinitialize()
         books.deallocate()
+        targetPrices.deallocate()
         ledger.deinitialize(count: 1)
         ledger.deallocate()
     }
@@ -231,8 +239,8 @@ public final class Engine {
     /// Orders the universe by the rank expression; only the top N may be held.
     public func rankStep() {
         guard let slot = program.rank, let top = settings.rankTop else { return }
-        let ranked = books.indices.filter { !books[$0].evaluator[slot].isNaN }
-            .sorted { books[$0].evaluator[slot] > books[$1].evaluator[slot] || (books[$0].evaluator[slot] == books[$1].evaluator[slot] && $0 < $1) }
+        let ranked = books.indices.filter { !books[$0].values[slot].isNaN }
+            .sorted { books[$0].values[slot] > books[$1].values[slot] || (books[$0].values[slot] == books[$1].values[slot] && $0 < $1) }
         for index in books.indices { books[index].ranked = false }
         for index in ranked.prefix(top) { books[index].ranked = true }
     }
@@ -296,7 +304,7 @@ public final class Engine {
         let sign: Double = side == .long ? 1 : -1
         cash -= sign * quantity * price + fee
         var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: fee)
-        armProtective(&position)
+        armProtective(&position, index)
         books[index].position = position
     }
 
@@ -326,10 +334,10 @@ public final class Engine {
     // MARK: - Rules at the close
 
     private func decideExits(_ index: Int, _ bar: BarInput) {
-        let evaluator = books[index].evaluator
+        let values = books[index].values
         if books[index].position != nil { updateLevelsAtClose(index, bar) }
         if let p = books[index].position, books[index].pendingExit == nil {
-            if let slot = exitSlots[p.side == .long ? 0 : 1], evaluator[slot] == 1 {
+            if let slot = exitSlots[p.side == .long ? 0 : 1], values[slot] == 1 {
                 books[index].pendingExit = .signal
                 trace(index, bar.time, "exit", p.side, RuleKey(entry: false, side: p.side))
             } else if !books[index].ranked {
@@ -343,12 +351,12 @@ public final class Engine {
     }
 
     private func decideEntries(_ index: Int, _ bar: BarInput) {
-        let evaluator = books[index].evaluator
+        let values = books[index].values
         let flatOrLeaving = books[index].position == nil || books[index].pendingExit != nil
         if flatOrLeaving, books[index].pendingEntry == nil, books[index].ranked {
             for i in 0..<2 {
                 let side: Side = i == 0 ? .long : .short
-                guard let slot = entrySlots[i], evaluator[slot] == 1 else { continue }
+                guard let slot = entrySlots[i], values[slot] == 1 else { continue }
                 if books[index].position?.side == side { continue }
                 if admit(index, side: side, time: bar.time) {
                     books[index].pendingEntry = side
@@ -362,8 +370,8 @@ public final class Engine {
     /// Records a decision with the values its rule read, when tracing.
     func trace(_ index: Int, _ time: Int64, _ action: String, _ side: Side, _ rule: RuleKey?, level: Double? = nil) {
         guard options.trace else { return }
-        let evaluator = books[index].evaluator
-        var values = (rule.flatMap { program.readings[$0] } ?? []).map { ($0.text, evaluator[$0.slot]) }
+        let reader = books[index].values
+        var values = (rule.flatMap { program.readings[$0] } ?? []).map { ($0.text, reader[$0.slot]) }
         if let level { values.append(("level", level)) }
         decisions.append(Decision(time: time, symbol: symbols[index], action: action, side: side,
                                   rule: rule?.description ?? action, values: values))

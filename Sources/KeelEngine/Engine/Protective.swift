@@ -3,36 +3,39 @@ import KeelLanguage
 /// Stop-loss, trailing stop and the take-profit ladder: armed at the entry fill, checked in step 2.
 extension Engine {
     /// Percent levels are set from the fill price at once; price expressions wait for the entry bar's close.
-    func armProtective(_ p: inout Position) {
+    func armProtective(_ p: inout Position, _ index: Int) {
         if let stop = program.stopLoss {
             switch stop {
             case .percent(let fraction): p.stop = p.entryPrice * (1 - p.sign * fraction)
             case .price: p.awaitsFirstClose = true
             }
         }
-        for (level, fraction) in program.takeProfit {
-            switch level {
-            case .percent(let distance): p.targets.append((p.entryPrice * (1 + p.sign * distance), fraction))
-            case .price: p.awaitsFirstClose = true; p.targets.append((.nan, fraction))
+        let ladder = program.takeProfit.count
+        for (k, step) in program.takeProfit.enumerated() {
+            switch step.level {
+            case .percent(let distance): targetPrices[index * ladder + k] = p.entryPrice * (1 + p.sign * distance)
+            case .price: p.awaitsFirstClose = true; targetPrices[index * ladder + k] = .nan
             }
         }
+        p.nextTarget = 0
     }
 
     /// At each close: price-expression levels are set on the entry bar; trailing stops ratchet.
     func updateLevelsAtClose(_ index: Int, _ bar: BarInput) {
         guard var p = books[index].position else { return }
-        let evaluator = books[index].evaluator
+        let values = books[index].values
         if p.awaitsFirstClose {
-            if case .price(let slot)? = program.stopLoss, !evaluator[slot].isNaN { p.stop = evaluator[slot] }
-            for (i, step) in program.takeProfit.enumerated() where i < p.targets.count {
-                if case .price(let slot) = step.level { p.targets[i].price = evaluator[slot] }
+            if case .price(let slot)? = program.stopLoss, !values[slot].isNaN { p.stop = values[slot] }
+            let ladder = program.takeProfit.count
+            for (k, step) in program.takeProfit.enumerated() {
+                if case .price(let slot) = step.level { targetPrices[index * ladder + k] = values[slot] }
             }
             p.awaitsFirstClose = false
         } else if program.trailing, let stop = program.stopLoss {
             let candidate: Double
             switch stop {
             case .percent(let fraction): candidate = bar.close * (1 - p.sign * fraction)
-            case .price(let slot): candidate = evaluator[slot]
+            case .price(let slot): candidate = values[slot]
             }
             if !candidate.isNaN {
                 p.stop = p.stop.isNaN ? candidate : (p.side == .long ? max(p.stop, candidate) : min(p.stop, candidate))
@@ -77,16 +80,18 @@ extension Engine {
 
     /// Fills ladder steps in order while the bar reaches them. Limit fills carry no slippage.
     private func hitTargets(_ index: Int, _ bar: BarInput) {
-        while let p = books[index].position, let target = p.targets.first, !target.price.isNaN {
+        let ladder = program.takeProfit.count
+        while let p = books[index].position, p.nextTarget < ladder, !targetPrices[index * ladder + p.nextTarget].isNaN {
+            let level = targetPrices[index * ladder + p.nextTarget], fraction = program.takeProfit[p.nextTarget].closeFraction
             // A long's target is a sell limit; a short's a buy limit.
-            guard let price = OrderType.limit(target.price).fill(buying: p.side == .short, open: bar.open, high: bar.high, low: bar.low) else {
+            guard let price = OrderType.limit(level).fill(buying: p.side == .short, open: bar.open, high: bar.high, low: bar.low) else {
                 return
             }
-            books[index].position!.targets.removeFirst()
+            books[index].position!.nextTarget += 1
             let lot = settings.lot
-            let wanted = target.fraction >= 1 ? p.quantity : (p.quantity * target.fraction / lot).rounded(.down) * lot
-            let isLast = books[index].position!.targets.isEmpty
-            trace(index, bar.time, ExitReason.takeProfit.rawValue, p.side, nil, level: target.price)
+            let wanted = fraction >= 1 ? p.quantity : (p.quantity * fraction / lot).rounded(.down) * lot
+            let isLast = p.nextTarget + 1 == ladder
+            trace(index, bar.time, ExitReason.takeProfit.rawValue, p.side, nil, level: level)
             close(index, quantity: isLast ? p.quantity : min(wanted, p.quantity), at: price, time: bar.time, reason: .takeProfit)
         }
     }

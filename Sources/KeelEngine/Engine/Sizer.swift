@@ -40,7 +40,7 @@ struct Sizer {
         let distance: Double
         switch engine.program.stopLoss {
         case .percent(let fraction)?: distance = price * fraction
-        case .price(let slot)?: distance = abs(price - engine.books[index].evaluator[slot])
+        case .price(let slot)?: distance = abs(price - engine.books[index].values[slot])
         case nil: return 0
         }
         guard distance > 0, distance.isFinite else { return 0 }

@@ -21,7 +21,9 @@ public struct Trade: Sendable, Equatable {
     public var exitReason: ExitReason
 }
 
-/// An open position and its protective orders.
+/// An open position and its protective orders. Plain values only, no arrays: it is read and copied
+/// on every bar, and a copy must cost no reference counting. The ladder's prices live in the
+/// engine's `targetPrices`.
 struct Position {
     var side: Side
     var quantity: Double
@@ -32,8 +34,8 @@ struct Position {
     var barsHeld = 0
     /// The stop level, if armed; NaN while a price-expression stop waits for its first close.
     var stop = Double.nan
-    /// Take-profit prices of the ladder steps still open, and each step's share of what remains.
-    var targets: [(price: Double, fraction: Double)] = []
+    /// The first take-profit step still open; the ladder's length when none is.
+    var nextTarget = 0
     /// Levels written as price expressions are set at the entry bar's close.
     var awaitsFirstClose = false
 

@@ -154,6 +154,9 @@ public final class Evaluator {
     /// The value of a slot at the current bar.
     public subscript(slot: Slot) -> Double { columns[slot &* capacity &+ cursor.pointee.row] }
 
+    /// Reads slots at the current bar without holding the evaluator: valid while it lives.
+    var reader: SlotReader { SlotReader(columns: columns, capacity: capacity, cursor: cursor) }
+
     /// Precomputed bars not yet stepped.
     public var precomputedLeft: Int { cursor.pointee.left }
 
@@ -287,6 +290,17 @@ public final class Evaluator {
             (year, month, _) = TimestampParser.civil(fromDays: days)
         }
     }
+}
+
+/// The engine's view of an evaluator's current values: reading through it costs no reference
+/// counting on the per-bar path. The book that holds it also holds the evaluator.
+struct SlotReader {
+    let columns: UnsafeMutablePointer<Double>
+    let capacity: Int
+    let cursor: UnsafeMutablePointer<(row: Int, left: Int)>
+
+    @inline(__always)
+    subscript(slot: Slot) -> Double { columns[slot &* capacity &+ cursor.pointee.row] }
 }
 
 /// Three-valued logic over 1 (true), 0 (false) and NaN (no value): a rule fires only on a definite 1.
