@@ -70,9 +70,11 @@ public struct CSVBarReader {
         var row = 1
         var fields = [Range<Int>]()
         var signalValues = [Double](repeating: .nan, count: layout.signalNames.count)
+        var fast = FastRowParser(layout)
         while let line = lines.next() {
             row += 1
             if line.isEmpty { continue }
+            if fast?.append(line, bytes, to: &series, lastTime: nil) == true { continue }
             split(line, bytes, into: &fields)
             if let message = validate(fields, bytes, layout, &series, &signalValues) {
                 badRows += 1

@@ -13,14 +13,18 @@ public final class CSVBarStream: BarSource {
     public static let skippedListed = 1_000
 
     private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private var start = 0
+    // Touched on every line, and never by two accesses at once: unchecked, or each access costs a
+    // dynamic exclusivity check.
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var start = 0
     private var atEnd = false
-    private var row = 1
+    @exclusivity(unchecked) private var row = 1
     private var layout: CSVBarReader.Layout!
-    private var lastTime: Int64?
-    private var fields: [Range<Int>] = []
-    private var signalValues: [Double] = []
+    @exclusivity(unchecked) private var lastTime: Int64?
+    @exclusivity(unchecked) private var fields: [Range<Int>] = []
+    @exclusivity(unchecked) private var signalValues: [Double] = []
+    /// The one-pass parser for the common layout, when the header has it.
+    @exclusivity(unchecked) private var fast: FastRowParser?
 
     /// Bars per chunk.
     public static let chunkSize = 4_096
@@ -60,6 +64,7 @@ public final class CSVBarStream: BarSource {
         }
         signalNames = layout.signalNames
         signalValues = [Double](repeating: .nan, count: signalNames.count)
+        fast = FastRowParser(layout)
     }
 
     /// Fills `chunk` (emptied first, capacity kept) with the bars of up to `chunkSize` lines, reading
@@ -82,6 +87,7 @@ public final class CSVBarStream: BarSource {
             lines += 1
             if line.isEmpty { continue }
             let message: String? = buffer.withUnsafeBufferPointer { bytes in
+                if fast?.append(line, bytes, to: &chunk, lastTime: lastTime) == true { return nil }
                 CSVBarReader.split(line, bytes, into: &fields)
                 return CSVBarReader.validate(fields, bytes, layout, &chunk, &signalValues, lastTime: lastTime)
             }

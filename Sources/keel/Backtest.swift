@@ -101,7 +101,8 @@ struct Backtest: ParsableCommand {
             FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n".utf8))
             throw Exit.findings
         }
-        for case let source as CSVBarStream in sources {
+        for case let prefetching as PrefetchingBarSource in sources { prefetching.settle() }
+        for case let source as CSVBarStream in sources.map({ ($0 as? PrefetchingBarSource)?.source ?? $0 }) {
             for problem in source.skipped { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
             if source.skippedUnlisted > 0 {
                 FileHandle.standardError.write(Data("warning: skipped \(source.skippedUnlisted) more bad rows in \(source.path)\n".utf8))
@@ -132,9 +133,11 @@ struct Backtest: ParsableCommand {
     }
 
     /// One streaming reader per `--data`: Keel's cache next to the CSV when it matches the CSV (built
-    /// first when missing or stale), else the CSV itself, read a chunk at a time as the run goes.
+    /// first when missing or stale), else the CSV itself, read a chunk at a time as the run goes. CSV
+    /// files are parsed ahead on one background thread while the engine runs.
     private func openSources() throws -> [BarSource] {
         var sources: [BarSource] = []
+        let parsing = DispatchQueue(label: "keel.csv")
         for item in data {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard FileManager.default.isReadableFile(atPath: parts[1]) else {
@@ -146,7 +149,7 @@ struct Backtest: ParsableCommand {
                 continue
             }
             do {
-                sources.append(try CSVBarStream(path: parts[1], symbol: parts[0], policy: badRows))
+                sources.append(PrefetchingBarSource(try CSVBarStream(path: parts[1], symbol: parts[0], policy: badRows), queue: parsing))
             } catch let failure as CSVBarReader.Failure {
                 FileHandle.standardError.write(Data("\(failure)\n".utf8))
                 throw Exit.findings

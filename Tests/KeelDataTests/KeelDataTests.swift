@@ -188,8 +188,12 @@ struct SyntheticNameTests {
 
 @Suite("Streaming CSV")
 struct CSVBarStreamTests {
-    func streamed(_ path: String, readSize: Int, policy: BadRowPolicy = .error) throws -> (BarSeries, [DataProblem]) {
-        let stream = try CSVBarStream(path: path, symbol: "X", policy: policy, readSize: readSize)
+    func streamed(_ path: String, readSize: Int, policy: BadRowPolicy = .error, prefetch: Bool = false) throws -> (BarSeries, [DataProblem]) {
+        let csv = try CSVBarStream(path: path, symbol: "X", policy: policy, readSize: readSize)
+        // Reading ahead starts at once: the CSV is then read on the queue alone.
+        let prefetching = prefetch ? PrefetchingBarSource(csv, queue: DispatchQueue(label: "test"), depth: 3) : nil
+        let stream: BarSource = prefetching ?? csv
+        defer { prefetching?.settle() }
         var all = BarSeries(symbol: "X", signalNames: stream.signalNames)
         var chunk = BarSeries(symbol: "X", signalNames: stream.signalNames)
         while try stream.next(into: &chunk) {
@@ -198,7 +202,8 @@ struct CSVBarStreamTests {
                            volume: chunk.volume[i], signals: chunk.signals.map { $0[i] })
             }
         }
-        return (all, stream.skipped)
+        prefetching?.settle()
+        return (all, csv.skipped)
     }
 
     @Test("chunks from any buffer size equal the whole-file reader", arguments: [7, 97, 4_096, 1 << 20])
@@ -206,6 +211,17 @@ struct CSVBarStreamTests {
         let path = packageRoot.appendingPathComponent("Tests/KeelDataTests/Fixtures/IDX5M.csv").path
         let whole = try CSVBarReader.read(path: path, symbol: "X").series
         #expect(try streamed(path, readSize: readSize).0 == whole)
+        #expect(try streamed(path, readSize: readSize, prefetch: true).0 == whole)
+    }
+
+    @Test("read ahead on a background queue: the same chunks, the same skipped rows, the same error")
+    func prefetched() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("keel-stream-\(UUID().uuidString).csv")
+        try CSVBarReaderTests.bad.write(to: url, atomically: true, encoding: .utf8)
+        #expect(throws: CSVBarReader.Failure.self) { try streamed(url.path, readSize: 64, prefetch: true) }
+        let direct = try streamed(url.path, readSize: 64, policy: .skip)
+        let ahead = try streamed(url.path, readSize: 64, policy: .skip, prefetch: true)
+        #expect(direct.0 == ahead.0 && direct.1 == ahead.1 && !ahead.1.isEmpty)
     }
 
     @Test("signals, CRLF, a BOM and a last line without a newline")

@@ -1,0 +1,68 @@
+import Dispatch
+import Foundation
+
+/// Reads another source's next chunks on a background queue while the engine works on the current
+/// one: on two cores, parsing a CSV and running the strategy overlap. The chunks, their order and
+/// any error are the wrapped source's own; only the time they are read changes.
+///
+/// Sources that share one serial queue share one reading thread, which keeps a run to two cores.
+/// At most `depth` chunks wait per source, so memory stays bounded however long the file.
+public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
+    public let symbol: String
+    public let signalNames: [String]
+    /// The wrapped source: touched only on `queue` while the run goes, and by the caller after it.
+    public let source: BarSource
+    private let queue: DispatchQueue
+    private let lock = NSLock()
+    private let arrived = DispatchSemaphore(value: 0)
+    // Guarded by `lock`.
+    private var ready: [Result<BarSeries?, Error>] = []
+    private var fraction = 0.0
+    // The caller's side only.
+    private var finished = false
+
+    public init(_ source: BarSource, queue: DispatchQueue, depth: Int = 2) {
+        self.source = source
+        self.queue = queue
+        symbol = source.symbol
+        signalNames = source.signalNames
+        for _ in 0..<max(1, depth) { readAhead() }
+    }
+
+    public var fractionRead: Double { lock.withLock { fraction } }
+
+    private func readAhead() {
+        queue.async { [self] in
+            var chunk = BarSeries(symbol: symbol, signalNames: signalNames)
+            let result: Result<BarSeries?, Error>
+            do { result = .success(try source.next(into: &chunk) ? chunk : nil) } catch { result = .failure(error) }
+            let read = source.fractionRead
+            lock.withLock {
+                ready.append(result)
+                fraction = read
+            }
+            arrived.signal()
+        }
+    }
+
+    public func next(into chunk: inout BarSeries) throws -> Bool {
+        guard !finished else { return false }
+        arrived.wait()
+        switch lock.withLock({ ready.removeFirst() }) {
+        case .success(let series?):
+            chunk = series
+            readAhead()
+            return true
+        case .success(nil):
+            finished = true
+            return false
+        case .failure(let error):
+            finished = true
+            throw error
+        }
+    }
+
+    /// Waits until every read already asked for is done, so the wrapped source can be read (its
+    /// skipped rows, say) without racing the queue.
+    public func settle() { queue.sync {} }
+}
