@@ -17,6 +17,8 @@ public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
     private let arrived = DispatchSemaphore(value: 0)
     // Guarded by `lock`.
     private var ready: [Result<BarSeries?, Error>] = []
+    /// Chunks the caller has finished with, reused so that reading allocates nothing per chunk.
+    private var spare: [BarSeries] = []
     private var fraction = 0.0
     // The caller's side only.
     private var finished = false
@@ -33,7 +35,7 @@ public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
 
     private func readAhead() {
         queue.async { [self] in
-            var chunk = BarSeries(symbol: symbol, signalNames: signalNames)
+            var chunk = lock.withLock { spare.popLast() } ?? BarSeries(symbol: symbol, signalNames: signalNames)
             let result: Result<BarSeries?, Error>
             do { result = .success(try source.next(into: &chunk) ? chunk : nil) } catch { result = .failure(error) }
             let read = source.fractionRead
@@ -49,8 +51,9 @@ public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
         guard !finished else { return false }
         arrived.wait()
         switch lock.withLock({ ready.removeFirst() }) {
-        case .success(let series?):
-            chunk = series
+        case .success(var series?):
+            swap(&chunk, &series)
+            lock.withLock { spare.append(series) }
             readAhead()
             return true
         case .success(nil):
