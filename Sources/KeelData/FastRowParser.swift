@@ -67,8 +67,8 @@ struct FastRowParser {
         return Int64(lastDays * 86_400 + hour * 3_600 + minute * 60 + second) * 1_000
     }
 
-    /// Digits, an optional fraction, then a comma (or the line's end for the last field); exact by
-    /// Clinger's fast path, as `DecimalParser` computes it. Nil for anything else.
+    /// Digits, an optional fraction, then a comma (or the line's end for the last field), rounded by
+    /// `DecimalParser.exact`, as the general path does. Nil for anything else.
     @inline(__always)
     private func number(_ base: UnsafePointer<UInt8>, _ index: inout Int, _ end: Int, last: Bool = false) -> Double? {
         var mantissa: UInt64 = 0
@@ -94,7 +94,7 @@ struct FastRowParser {
             guard index < end, base[index] == UInt8(ascii: ",") else { return nil }
             index += 1
         }
-        guard digits > 0, digits <= 19, mantissa < (1 << 53), fraction <= 22 else { return nil }
-        return Double(mantissa) / DecimalParser.powersOfTen[fraction]
+        guard digits > 0 else { return nil }
+        return DecimalParser.exact(mantissa, digits: digits, fractionDigits: fraction)
     }
 }

@@ -41,10 +41,16 @@ public enum DecimalParser {
         }
         guard index == end else { return slowParse(bytes, start, end) }
         guard digitCount > 0 else { return nil }
-        // 19 digits always fit a UInt64; beyond that, or past 2^53, the fast path would round twice.
-        guard digitCount <= 19, mantissa < (1 << 53), fractionDigits <= 22 else { return slowParse(bytes, start, end) }
-        let value = Double(mantissa) / powersOfTen[fractionDigits]
+        guard let value = exact(mantissa, digits: digitCount, fractionDigits: fractionDigits) else { return slowParse(bytes, start, end) }
         return negative ? -value : value
+    }
+
+    /// `mantissa / 10^fractionDigits` rounded once (Clinger's fast path), or nil when it would round
+    /// twice: 19 digits always fit a UInt64, and past 2^53 or 10^22 the operands are not exact.
+    @inline(__always)
+    static func exact(_ mantissa: UInt64, digits: Int, fractionDigits: Int) -> Double? {
+        guard digits <= 19, mantissa < (1 << 53), fractionDigits <= 22 else { return nil }
+        return Double(mantissa) / powersOfTen[fractionDigits]
     }
 
     static func slowParse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
