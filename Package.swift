@@ -9,12 +9,15 @@ let package = Package(
         .library(name: "KeelLint", targets: ["KeelLint"]),
         .library(name: "KeelData", targets: ["KeelData"]),
         .library(name: "KeelEngine", targets: ["KeelEngine"]),
+        .library(name: "KeelStore", targets: ["KeelStore"]),
+        .library(name: "KeelRunner", targets: ["KeelRunner"]),
         .executable(name: "keel", targets: ["keel"]),
     ],
     dependencies: [
         // 6.x: 5.0.1 silently keeps the last of duplicate keys.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -24,10 +27,12 @@ let package = Package(
         .target(name: "KeelLint", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "KeelData"),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
+        .target(name: "KeelStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore"]),
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine",
+                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,5 +46,7 @@ let package = Package(
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["keel"]),
+        .testTarget(name: "KeelRunnerTests", dependencies: ["KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport"],
+                    exclude: ["Fixtures"]),
     ]
 )

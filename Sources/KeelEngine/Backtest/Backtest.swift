@@ -12,6 +12,12 @@ public struct BacktestResult: Sendable {
         public var markTime: Int64
         public var markPrice: Double
         public var unrealizedPnl: Double
+
+        public init(symbol: String, side: Side, quantity: Double, entryTime: Int64, entryPrice: Double, markTime: Int64, markPrice: Double,
+                    unrealizedPnl: Double) {
+            (self.symbol, self.side, self.quantity, self.entryTime, self.entryPrice) = (symbol, side, quantity, entryTime, entryPrice)
+            (self.markTime, self.markPrice, self.unrealizedPnl) = (markTime, markPrice, unrealizedPnl)
+        }
     }
 
     public var strategy: String
@@ -31,6 +37,14 @@ public struct BacktestResult: Sendable {
     /// Every decision with the values it read; empty unless the run traced.
     public var decisions: [Engine.Decision]
     public var metrics: Metrics
+
+    public init(strategy: String, symbols: [String], capital: Double, bars: Int, firstTime: Int64, lastTime: Int64, finalEquity: Double,
+                trades: [Trade], openPositions: [OpenPosition], equityCurve: [(time: Int64, equity: Double)], riskEvents: [Engine.RiskEvent],
+                riskEventCount: Int, decisions: [Engine.Decision], metrics: Metrics) {
+        (self.strategy, self.symbols, self.capital, self.bars, self.firstTime, self.lastTime) = (strategy, symbols, capital, bars, firstTime, lastTime)
+        (self.finalEquity, self.trades, self.openPositions, self.equityCurve) = (finalEquity, trades, openPositions, equityCurve)
+        (self.riskEvents, self.riskEventCount, self.decisions, self.metrics) = (riskEvents, riskEventCount, decisions, metrics)
+    }
 }
 
 /// Replays historical bars through the engine: events in timestamp order across symbols, ties in
@@ -98,36 +112,17 @@ public enum Backtest {
             engine.endTime(now)
             for i in symbols { try feeds.advance(i) }
         }
-        return result(engine, feeds: feeds, capital: capital, barSeconds: barSeconds)
+        return result(engine, feeds: feeds, barSeconds: barSeconds)
     }
 
-    private static func result(_ engine: Engine, feeds: Feeds, capital: Double, barSeconds: Int?) -> BacktestResult {
-        var open: [BacktestResult.OpenPosition] = []
-        for (index, book) in engine.books.enumerated() {
-            guard let p = book.position, let last = feeds.positions[index].lastTime else { continue }
-            open.append(.init(symbol: engine.symbols[index], side: p.side, quantity: p.quantity, entryTime: p.entryTime,
-                              entryPrice: p.entryPrice, markTime: last, markPrice: book.lastClose,
-                              unrealizedPnl: p.sign * p.quantity * (book.lastClose - p.entryPrice) - p.entryFees))
-        }
-        let bars = feeds.barCount
-        let first = feeds.positions.compactMap(\.firstTime).min() ?? 0
-        let last = feeds.positions.compactMap(\.lastTime).max() ?? 0
-        let exposure = bars == 0 ? 0 : Double(engine.books.reduce(0) { $0 + $1.barsInMarket }) / Double(bars)
-        let held = engine.books.filter { !$0.firstClose.isNaN && $0.firstClose > 0 }
-        let buyAndHold = held.isEmpty ? 0 : held.reduce(0.0) { $0 + ($1.lastClose / $1.firstClose - 1) } / Double(held.count)
-        var statistics = engine.statistics
-        statistics.finish()
-        let metrics = Metrics.compute(statistics, capital: capital, trades: engine.tradeStatistics, barSeconds: barSeconds,
-                                      exposure: exposure, buyAndHold: buyAndHold)
-        return BacktestResult(strategy: engine.program.name, symbols: engine.symbols, capital: capital, bars: bars, firstTime: first,
-                              lastTime: last, finalEquity: engine.equity, trades: engine.trades, openPositions: open,
-                              equityCurve: engine.equityCurve, riskEvents: engine.riskEvents, riskEventCount: engine.riskEventCount,
-                              decisions: engine.decisions,
-                              metrics: metrics)
+    private static func result(_ engine: Engine, feeds: Feeds, barSeconds: Int?) -> BacktestResult {
+        engine.report(bars: feeds.barCount, firstTime: feeds.positions.compactMap(\.firstTime).min() ?? 0,
+                      lastTime: feeds.positions.compactMap(\.lastTime).max() ?? 0, markTimes: feeds.positions.map(\.lastTime),
+                      barSeconds: barSeconds)
     }
 
     /// The most common gap between the first bars, when the strategy names no timeframe.
-    static func inferBarSeconds(_ feeds: [BarSeries]) -> Int? {
+    public static func inferBarSeconds(_ feeds: [BarSeries]) -> Int? {
         var counts: [Int64: Int] = [:]
         for feed in feeds where feed.count > 1 {
             for i in 1..<min(feed.count, 200) { counts[feed.time[i] - feed.time[i - 1], default: 0] += 1 }

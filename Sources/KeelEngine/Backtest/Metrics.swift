@@ -22,6 +22,8 @@ public struct Metrics: Sendable {
     public var exposure = 0.0
     public var buyAndHold = 0.0
 
+    public init() {}
+
     static func compute(_ stats: EquityStatistics, capital: Double, trades: TradeStatistics, barSeconds: Int?,
                         exposure: Double, buyAndHold: Double) -> Metrics {
         var m = Metrics()

@@ -16,9 +16,12 @@ public final class Engine {
         public var keepTrades: Bool
         /// Bars per `precompute` window of each symbol's evaluator; 1 when bars arrive one at a time.
         public var precomputeRows: Int
+        /// Keep every order placed, filled or cancelled in `journal` (the runner stores them).
+        public var journal: Bool
 
         public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false,
-                    keepTrades: Bool = true, precomputeRows: Int = 1) {
+                    keepTrades: Bool = true, precomputeRows: Int = 1, journal: Bool = false) {
+            self.journal = journal
             self.capital = capital
             self.barSeconds = barSeconds
             self.trace = trace
@@ -45,6 +48,10 @@ public final class Engine {
         public var symbol: String
         public var kind: String
         public var reason: String
+
+        public init(time: Int64, symbol: String, kind: String, reason: String) {
+            (self.time, self.symbol, self.kind, self.reason) = (time, symbol, kind, reason)
+        }
     }
 
     public let program: CompiledStrategy
@@ -78,6 +85,8 @@ public final class Engine {
     public private(set) var riskEvents: [RiskEvent] = []
     public private(set) var riskEventCount = 0
     public private(set) var decisions: [Decision] = []
+    /// Orders placed, filled and cancelled since the last `takeRecords()`, when `Options.journal` asks.
+    public private(set) var journal: [JournalEntry] = []
     /// Equity after each time step, as (time, equity), one point per distinct time; kept only when
     /// `Options.keepEquityCurve` asks for it. The metrics come from `statistics` either way.
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
@@ -109,6 +118,10 @@ public final class Engine {
         private(set) var signedQuantity = 0.0
         var pendingExit: ExitReason?
         var pendingEntry: Side?
+        /// The rule of the pending exit and the bar whose close placed the pending orders (an exit
+        /// and an entry placed together at one close), for the journal's order tickets.
+        var pendingExitRule = OrderRule.killSwitch
+        var pendingBar = 0
         var lastClose = Double.nan
         var firstClose = Double.nan
         var cooldownUntilBar = -1
@@ -283,24 +296,28 @@ public final class Engine {
         if let reason = books[index].pendingExit {
             books[index].pendingExit = nil
             if let p = books[index].position {
-                close(index, quantity: p.quantity, at: costs.slipped(open, buying: p.side == .short), time: time, reason: reason)
+                let ticket = OrderTicket(symbol: index, bar: books[index].pendingBar, rule: books[index].pendingExitRule, buying: p.side == .short)
+                close(index, quantity: p.quantity, at: costs.slipped(open, buying: p.side == .short), time: time, reason: reason, ticket: ticket)
             }
         }
         if let side = books[index].pendingEntry {
             books[index].pendingEntry = nil
-            openPosition(index, side: side, reference: open, time: time)
+            openPosition(index, side: side, reference: open, time: time,
+                         ticket: OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long))
         }
     }
 
-    func openPosition(_ index: Int, side: Side, reference: Double, time: Int64) {
-        guard books[index].position == nil else { return }
+    func openPosition(_ index: Int, side: Side, reference: Double, time: Int64, ticket: OrderTicket) {
+        guard books[index].position == nil else { return log(.cancelled(ticket, time: time, reason: "a position is open")) }
         let price = costs.slipped(reference, buying: side == .long)
         let quantity = Sizer(engine: self).quantity(for: index, side: side, price: price)
         guard quantity > 0 else {
-            refuse(time, index, "size", "the order would be smaller than one lot (or no cash is left)")
-            return
+            let reason = "the order would be smaller than one lot (or no cash is left)"
+            refuse(time, index, "size", reason)
+            return log(.cancelled(ticket, time: time, reason: reason))
         }
         let fee = costs.fee(quantity: quantity, price: price)
+        log(.filled(Execution(order: ticket, time: time, quantity: quantity, price: price, fee: fee, reason: "entry")))
         let sign: Double = side == .long ? 1 : -1
         cash -= sign * quantity * price + fee
         var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: fee)
@@ -309,9 +326,10 @@ public final class Engine {
     }
 
     /// Closes `quantity` of the position at `price`, records the trade, and drops the position when empty.
-    func close(_ index: Int, quantity: Double, at price: Double, time: Int64, reason: ExitReason) {
+    func close(_ index: Int, quantity: Double, at price: Double, time: Int64, reason: ExitReason, ticket: OrderTicket) {
         guard var p = books[index].position, quantity > 0 else { return }
         let fee = costs.fee(quantity: quantity, price: price)
+        log(.filled(Execution(order: ticket, time: time, quantity: quantity, price: price, fee: fee, reason: reason.rawValue)))
         let share = min(1, quantity / p.quantity)
         let entryFee = p.entryFees * share
         cash += p.sign * quantity * price - fee
@@ -338,13 +356,13 @@ public final class Engine {
         if books[index].position != nil { updateLevelsAtClose(index, bar) }
         if let p = books[index].position, books[index].pendingExit == nil {
             if let slot = exitSlots[p.side == .long ? 0 : 1], values[slot] == 1 {
-                books[index].pendingExit = .signal
+                placeExit(index, .signal, rule: .exit(p.side), time: bar.time)
                 trace(index, bar.time, "exit", p.side, RuleKey(entry: false, side: p.side))
             } else if !books[index].ranked {
                 // Fell out of the top N: the rotation sells it.
-                books[index].pendingExit = .signal
+                placeExit(index, .signal, rule: .rank, time: bar.time)
             } else if timeStopReached(p, bar) {
-                books[index].pendingExit = .timeStop
+                placeExit(index, .timeStop, rule: .timeStop, time: bar.time)
                 trace(index, bar.time, "time_stop", p.side, nil)
             }
         }
@@ -360,11 +378,41 @@ public final class Engine {
                 if books[index].position?.side == side { continue }
                 if admit(index, side: side, time: bar.time) {
                     books[index].pendingEntry = side
+                    books[index].pendingBar = books[index].barsSeen - 1
+                    log(.placed(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long), time: bar.time))
                     trace(index, bar.time, "entry", side, RuleKey(entry: true, side: side))
                     break
                 }
             }
         }
+    }
+
+    /// A market exit of the whole position at the next fill.
+    private func placeExit(_ index: Int, _ reason: ExitReason, rule: OrderRule, time: Int64) {
+        books[index].pendingExit = reason
+        books[index].pendingExitRule = rule
+        books[index].pendingBar = books[index].barsSeen - 1
+        if options.journal, let p = books[index].position {
+            log(.placed(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: rule, buying: p.side == .short), time: time))
+        }
+    }
+
+    /// Appends to the journal when the run keeps one; the entry is not even built otherwise.
+    @inline(__always)
+    func log(_ entry: @autoclosure () -> JournalEntry) {
+        if options.journal { journal.append(entry()) }
+    }
+
+    /// Hands over the trades, risk events, decisions and journal entries kept since the last call
+    /// and forgets them: a run of days keeps them in its store, not in memory.
+    public func takeRecords() -> (trades: [Trade], riskEvents: [RiskEvent], decisions: [Decision], journal: [JournalEntry]) {
+        defer {
+            trades.removeAll(keepingCapacity: true)
+            riskEvents.removeAll(keepingCapacity: true)
+            decisions.removeAll(keepingCapacity: true)
+            journal.removeAll(keepingCapacity: true)
+        }
+        return (trades, riskEvents, decisions, journal)
     }
 
     /// Records a decision with the values its rule read, when tracing.
@@ -451,8 +499,18 @@ public final class Engine {
     private func tripKillSwitch(_ time: Int64, _ reason: String) {
         record(RiskEvent(time: time, symbol: "*", kind: "kill_switch", reason: reason))
         for index in books.indices {
-            books[index].pendingEntry = nil
-            if books[index].position != nil { books[index].pendingExit = .killSwitch }
+            if let side = books[index].pendingEntry {
+                books[index].pendingEntry = nil
+                log(.cancelled(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long),
+                               time: time, reason: "kill switch: \(reason)"))
+            }
+            // An exit already pending keeps its order (and takes the kill switch as its reason).
+            guard books[index].position != nil else { continue }
+            if books[index].pendingExit == nil {
+                placeExit(index, .killSwitch, rule: .killSwitch, time: time)
+            } else {
+                books[index].pendingExit = .killSwitch
+            }
         }
     }
 }

@@ -74,7 +74,8 @@ extension Engine {
         guard let level = OrderType.stop(p.stop).fill(buying: !long, open: bar.open, high: bar.high, low: bar.low) else { return false }
         let reason: ExitReason = program.trailing ? .trailingStop : .stopLoss
         trace(index, bar.time, reason.rawValue, p.side, nil, level: p.stop)
-        close(index, quantity: p.quantity, at: costs.slipped(level, buying: !long), time: bar.time, reason: reason)
+        let ticket = OrderTicket(symbol: index, bar: books[index].barsSeen - 1, rule: program.trailing ? .trailingStop : .stopLoss, buying: !long)
+        close(index, quantity: p.quantity, at: costs.slipped(level, buying: !long), time: bar.time, reason: reason, ticket: ticket)
         return true
     }
 
@@ -92,7 +93,9 @@ extension Engine {
             let wanted = fraction >= 1 ? p.quantity : (p.quantity * fraction / lot).rounded(.down) * lot
             let isLast = p.nextTarget + 1 == ladder
             trace(index, bar.time, ExitReason.takeProfit.rawValue, p.side, nil, level: level)
-            close(index, quantity: isLast ? p.quantity : min(wanted, p.quantity), at: price, time: bar.time, reason: .takeProfit)
+            let ticket = OrderTicket(symbol: index, bar: books[index].barsSeen - 1, rule: .takeProfit(p.nextTarget + 1), buying: p.side == .short)
+            close(index, quantity: isLast ? p.quantity : min(wanted, p.quantity), at: price, time: bar.time, reason: .takeProfit,
+                  ticket: ticket)
         }
     }
 }

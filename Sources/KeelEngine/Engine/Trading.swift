@@ -19,6 +19,12 @@ public struct Trade: Sendable, Equatable {
     public var pnl: Double
     public var fees: Double
     public var exitReason: ExitReason
+
+    public init(symbol: String, side: Side, entryTime: Int64, entryPrice: Double, exitTime: Int64, exitPrice: Double, quantity: Double,
+                pnl: Double, fees: Double, exitReason: ExitReason) {
+        (self.symbol, self.side, self.entryTime, self.entryPrice, self.exitTime) = (symbol, side, entryTime, entryPrice, exitTime)
+        (self.exitPrice, self.quantity, self.pnl, self.fees, self.exitReason) = (exitPrice, quantity, pnl, fees, exitReason)
+    }
 }
 
 /// An open position and its protective orders. Plain values only, no arrays: it is read and copied

@@ -64,4 +64,11 @@ public struct DurationLiteral: Sendable, Hashable, CustomStringConvertible {
     public var seconds: Int? { unit.seconds.map { $0 * count } }
 
     public var description: String { unit == .bars ? "\(count) bars" : "\(count)\(unit.rawValue)" }
+
+    /// `90s`, `5m`, `1h`, `1d`, `1w` as seconds (a command-line option); nil for anything else.
+    public static func parseSeconds(_ text: String) -> Int? {
+        guard let unit = Unit.allCases.first(where: { $0 != .bars && text.hasSuffix($0.rawValue) }),
+              let count = Int(text.dropLast(unit.rawValue.count)), count > 0 else { return nil }
+        return DurationLiteral(count: count, unit: unit).seconds
+    }
 }

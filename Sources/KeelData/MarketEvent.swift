@@ -1,0 +1,199 @@
+/// One event of a live stream. On the wire each is a JSON object on its own line:
+///
+///     {"type":"bar","symbol":"ORCL","timestamp":"2014-12-31T00:00:00Z","open":45.2,"high":45.5,"low":44.9,"close":44.97,"volume":9100}
+///     {"type":"quote","symbol":"ORCL","timestamp":1419984000000,"price":44.97,"size":100}
+///     {"type":"signal","symbol":"ORCL","timestamp":"2014-12-31T00:00:00Z","name":"sentiment","value":0.4}
+///     {"type":"heartbeat","timestamp":"2014-12-31T00:01:00Z"}
+///
+/// A timestamp is ISO 8601 (UTC) or epoch seconds or milliseconds. Numbers are read as the CSV
+/// reader reads them: the decimal text correctly rounded to binary64.
+public enum MarketEvent: Sendable, Equatable {
+    case bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double)
+    /// A trade or quote: `price` (or the mid of `bid` and `ask`) and an optional `size`.
+    case quote(symbol: String, time: Int64, price: Double, size: Double)
+    case signal(symbol: String, time: Int64, name: String, value: Double)
+    /// Time passes with no data: closes bars and time steps that end at or before it.
+    case heartbeat(time: Int64)
+
+    public var time: Int64 {
+        switch self {
+        case .bar(_, let time, _, _, _, _, _), .quote(_, let time, _, _), .signal(_, let time, _, _), .heartbeat(let time): time
+        }
+    }
+
+    public var symbol: String? {
+        switch self {
+        case .bar(let symbol, _, _, _, _, _, _), .quote(let symbol, _, _, _), .signal(let symbol, _, _, _): symbol
+        case .heartbeat: nil
+        }
+    }
+
+    public var kind: String {
+        switch self {
+        case .bar: "bar"
+        case .quote: "quote"
+        case .signal: "signal"
+        case .heartbeat: "heartbeat"
+        }
+    }
+}
+
+/// Why a line is not an event; `column` counts bytes from 1.
+public struct EventLineError: Error, Equatable, CustomStringConvertible {
+    public var column: Int
+    public var message: String
+    public var description: String { "column \(column): \(message)" }
+}
+
+/// Reads one JSON-lines event: a flat object of strings, numbers, booleans and nulls. Anything
+/// nested, a duplicate key or a missing field is an error that names the column.
+public enum EventLine {
+    public enum Token: Equatable, Sendable { case string(String), number(Substring), literal(Substring) }
+
+    public static func parse(_ line: String) throws(EventLineError) -> MarketEvent {
+        let fields = try object(Array(line.utf8))
+        func text(_ key: String) throws(EventLineError) -> String {
+            guard let token = fields[key] else { throw EventLineError(column: 1, message: "missing \"\(key)\"") }
+            guard case .string(let value) = token.token else { throw EventLineError(column: token.column, message: "\"\(key)\" must be a string") }
+            return value
+        }
+        func number(_ key: String, default fallback: Double? = nil) throws(EventLineError) -> Double {
+            guard let token = fields[key] else {
+                if let fallback { return fallback }
+                throw EventLineError(column: 1, message: "missing \"\(key)\"")
+            }
+            let raw: String
+            switch token.token {
+            case .number(let digits): raw = String(digits)
+            case .string(let quoted): raw = quoted
+            case .literal(let word) where word == "null" && fallback != nil: return fallback!
+            case .literal: throw EventLineError(column: token.column, message: "\"\(key)\" must be a number")
+            }
+            guard let value = DecimalParser.parse(raw), value.isFinite else {
+                throw EventLineError(column: token.column, message: "\"\(key)\" is not a number: \(raw)")
+            }
+            return value
+        }
+        func time() throws(EventLineError) -> Int64 {
+            guard let token = fields["timestamp"] ?? fields["time"] else { throw EventLineError(column: 1, message: "missing \"timestamp\"") }
+            let raw: String
+            switch token.token {
+            case .string(let value): raw = value
+            case .number(let digits): raw = String(digits)
+            case .literal: throw EventLineError(column: token.column, message: "\"timestamp\" must be ISO 8601 text or epoch seconds or milliseconds")
+            }
+            guard let value = TimestampParser.parse(raw) else {
+                throw EventLineError(column: token.column, message: "unreadable timestamp \(raw); write ISO 8601 such as 2024-01-02T14:30:00Z")
+            }
+            return value
+        }
+        let type = try text("type")
+        switch type {
+        case "bar":
+            let symbol = try text("symbol"), at = try time()
+            let (open, high, low, close) = (try number("open"), try number("high"), try number("low"), try number("close"))
+            let volume = try number("volume", default: 0)
+            guard low <= min(open, close), high >= max(open, close), low > 0 else {
+                throw EventLineError(column: 1, message: "inconsistent bar: low \(low), high \(high), open \(open), close \(close)")
+            }
+            return .bar(symbol: symbol, time: at, open: open, high: high, low: low, close: close, volume: volume)
+        case "quote", "trade":
+            let symbol = try text("symbol"), at = try time()
+            let price: Double
+            if fields["price"] != nil {
+                price = try number("price")
+            } else {
+                price = (try number("bid") + number("ask")) / 2
+            }
+            guard price > 0 else { throw EventLineError(column: fields["price"]?.column ?? 1, message: "price must be positive") }
+            return .quote(symbol: symbol, time: at, price: price, size: try number("size", default: 0))
+        case "signal":
+            return .signal(symbol: try text("symbol"), time: try time(), name: try text("name"), value: try number("value"))
+        case "heartbeat":
+            return .heartbeat(time: try time())
+        default:
+            throw EventLineError(column: fields["type"]!.column,
+                                 message: "unknown event type \"\(type)\"; expected bar, quote, signal or heartbeat")
+        }
+    }
+
+    /// The keys of a flat JSON object with their values' tokens and columns.
+    public static func object(_ bytes: [UInt8]) throws(EventLineError) -> [String: (token: Token, column: Int)] {
+        var i = 0
+        func skipSpace() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
+        func fail(_ message: String) -> EventLineError { EventLineError(column: i + 1, message: message) }
+        func string() throws(EventLineError) -> String {
+            guard i < bytes.count, bytes[i] == 0x22 else { throw fail("expected a string") }
+            i += 1
+            var scalars: [UInt8] = []
+            while i < bytes.count, bytes[i] != 0x22 {
+                if bytes[i] == 0x5C {
+                    i += 1
+                    guard i < bytes.count else { break }
+                    switch bytes[i] {
+                    case 0x22, 0x5C, 0x2F: scalars.append(bytes[i])
+                    case 0x6E: scalars.append(0x0A)
+                    case 0x74: scalars.append(0x09)
+                    case 0x72: scalars.append(0x0D)
+                    case 0x62: scalars.append(0x08)
+                    case 0x66: scalars.append(0x0C)
+                    case 0x75:
+                        guard i + 4 < bytes.count, let code = UInt32(String(decoding: bytes[(i + 1)...(i + 4)], as: UTF8.self), radix: 16),
+                              let scalar = Unicode.Scalar(code) else { throw fail("bad \\u escape") }
+                        scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+                        i += 4
+                    default: throw fail("bad escape")
+                    }
+                } else {
+                    scalars.append(bytes[i])
+                }
+                i += 1
+            }
+            guard i < bytes.count else { throw fail("unterminated string") }
+            i += 1
+            return String(decoding: scalars, as: UTF8.self)
+        }
+        skipSpace()
+        guard i < bytes.count, bytes[i] == 0x7B else { throw fail("an event is a JSON object on one line: expected {") }
+        i += 1
+        var fields: [String: (token: Token, column: Int)] = [:]
+        skipSpace()
+        if i < bytes.count, bytes[i] == 0x7D { i += 1 } else {
+            while true {
+                skipSpace()
+                let keyColumn = i + 1
+                let key = try string()
+                skipSpace()
+                guard i < bytes.count, bytes[i] == 0x3A else { throw fail("expected : after \"\(key)\"") }
+                i += 1
+                skipSpace()
+                let column = i + 1
+                guard i < bytes.count else { throw fail("expected a value") }
+                let token: Token
+                switch bytes[i] {
+                case 0x22: token = .string(try string())
+                case 0x7B, 0x5B: throw fail("\"\(key)\": nested values are not part of an event")
+                default:
+                    let start = i
+                    while i < bytes.count, bytes[i] != 0x2C, bytes[i] != 0x7D, bytes[i] != 0x20 { i += 1 }
+                    let word = Substring(String(decoding: bytes[start..<i], as: UTF8.self))
+                    guard !word.isEmpty else { throw fail("expected a value") }
+                    let first = word.utf8.first!
+                    token = (first == 0x2D || (0x30...0x39).contains(first)) ? .number(word) : .literal(word)
+                    if case .literal = token, !["true", "false", "null"].contains(word) { throw EventLineError(column: column, message: "unexpected \(word)") }
+                }
+                guard fields[key] == nil else { throw EventLineError(column: keyColumn, message: "duplicate key \"\(key)\"") }
+                fields[key] = (token, column)
+                skipSpace()
+                guard i < bytes.count else { throw fail("unterminated object: expected , or }") }
+                if bytes[i] == 0x2C { i += 1; continue }
+                guard bytes[i] == 0x7D else { throw fail("expected , or }") }
+                i += 1
+                break
+            }
+        }
+        skipSpace()
+        guard i == bytes.count else { throw fail("text after the object") }
+        return fields
+    }
+}

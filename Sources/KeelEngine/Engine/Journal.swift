@@ -1,0 +1,55 @@
+import KeelLanguage
+
+/// The rule behind an order: with the symbol and the bar it makes the order's identity, from
+/// which the runner derives a client order id that a retry or a replay reproduces exactly.
+public enum OrderRule: Sendable, Hashable, CustomStringConvertible {
+    case entry(Side), exit(Side)
+    /// The symbol fell out of the rank's top N.
+    case rank
+    case timeStop, killSwitch, stopLoss, trailingStop
+    /// A step of the take-profit ladder, from 1.
+    case takeProfit(Int)
+
+    public var description: String {
+        switch self {
+        case .entry(let side): "entry.\(side.rawValue)"
+        case .exit(let side): "exit.\(side.rawValue)"
+        case .rank: "rank"
+        case .timeStop: "time_stop"
+        case .killSwitch: "kill_switch"
+        case .stopLoss: "stop_loss"
+        case .trailingStop: "trailing_stop"
+        case .takeProfit(let step): "take_profit.\(step)"
+        }
+    }
+}
+
+/// One order: placed at the close of bar `bar` of `symbol` (a market order), or a protective
+/// order that filled during that bar.
+public struct OrderTicket: Sendable, Hashable {
+    public var symbol: Int
+    /// The symbol's bar index (from 0).
+    public var bar: Int
+    public var rule: OrderRule
+    public var buying: Bool
+}
+
+/// A fill: `reason` is `entry` or the exit reason of the trade it closes.
+public struct Execution: Sendable, Equatable {
+    public var order: OrderTicket
+    public var time: Int64
+    public var quantity: Double
+    public var price: Double
+    public var fee: Double
+    public var reason: String
+}
+
+/// What the engine did with orders, in the order it happened. The runner stores it after every
+/// time step; a backtest does not keep it (`Engine.Options.journal`).
+public enum JournalEntry: Sendable, Equatable {
+    /// A market order placed at a close; an entry's quantity is sized at its fill.
+    case placed(OrderTicket, time: Int64)
+    case filled(Execution)
+    /// An order that will not fill: an entry the kill switch or a halt cancelled, or one too small to size.
+    case cancelled(OrderTicket, time: Int64, reason: String)
+}

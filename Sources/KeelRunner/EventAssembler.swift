@@ -1,0 +1,163 @@
+import KeelData
+import KeelEngine
+
+/// Turns a live stream's events into the engine's time steps, by one documented policy
+/// (README, "Live streams"):
+///
+/// - A time step holds every universe symbol's bar at one time. It closes when every symbol has
+///   its bar, when any event carries a later time, or at the end of a file stream.
+/// - Quotes become bars of the strategy's timeframe, aligned to the boundary; a bar closes when
+///   time (any event's) reaches its end.
+/// - A signal holds its value from its time on, for the bars of its symbol that follow.
+/// - Refused, journaled, never applied: a bar at or before a closed step (`late`), a second bar of
+///   a symbol within the open step (`duplicate` when equal, `conflict` when not: the first one
+///   stands), a quote for a bar already closed (`late`), an older value of a signal (`late`), a
+///   symbol outside the universe (`unknown_symbol`), a signal the strategy does not read
+///   (`unknown_signal`), quotes without a timeframe (`no_timeframe`).
+///
+/// It reads no clock: the same events give the same steps, which is what makes a restart exact.
+public struct EventAssembler {
+    public enum Verdict: Equatable, Sendable {
+        case accepted
+        case refused(status: String, reason: String)
+    }
+
+    public struct Step: Sendable {
+        public var time: Int64
+        public var symbols: [Int]
+        public var bars: [BarInput]
+        public var signals: [[Double]]
+    }
+
+    public let symbols: [String]
+    private let index: [String: Int]
+    private let signalNames: [String]
+    private var builders: [BarBuilder]?
+    private var pendingTime: Int64?
+    private var pending: [BarInput?]
+    /// The time of the last closed step: nothing at or before it is taken any more.
+    public private(set) var lastStepTime = Int64.min
+    /// Bars each symbol has had: the next bar's `index`.
+    public private(set) var barCounts: [Int]
+    private var signalValues: [[Double]]
+    private var signalTimes: [[Int64]]
+    private var ready: [Step] = []
+
+    public init(symbols: [String], signalNames: [String], barMilliseconds: Int64?) {
+        self.symbols = symbols
+        index = Dictionary(symbols.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.signalNames = signalNames
+        builders = barMilliseconds.map { period in symbols.map { _ in BarBuilder(periodMilliseconds: period) } }
+        pending = Array(repeating: nil, count: symbols.count)
+        barCounts = Array(repeating: 0, count: symbols.count)
+        signalValues = symbols.map { _ in Array(repeating: .nan, count: signalNames.count) }
+        signalTimes = symbols.map { _ in Array(repeating: .min, count: signalNames.count) }
+    }
+
+    /// Applies one event; the steps it closed wait in `takeSteps()`.
+    public mutating func accept(_ event: MarketEvent) -> Verdict {
+        if let name = event.symbol, index[name] == nil {
+            return .refused(status: "unknown_symbol", reason: "\(name) is not in the run's universe (\(symbols.joined(separator: ", ")))")
+        }
+        switch event {
+        case .bar(let name, let time, let open, let high, let low, let close, let volume):
+            let s = index[name]!
+            if let verdict = refuseLateBar(s, time) { return verdict }
+            advance(to: time)
+            return place(s, BarInput(time: time, open: open, high: high, low: low, close: close, volume: volume, index: 0))
+        case .quote(let name, let time, let price, let size):
+            let s = index[name]!
+            guard let builder = builders?[s] else {
+                return .refused(status: "no_timeframe", reason: "quotes become bars of the strategy's timeframe, and it names none")
+            }
+            if builder.isLate(time) || builder.boundary(time) <= lastStepTime {
+                return .refused(status: "late", reason: "\(name) quote at \(TimestampParser.format(time)) belongs to a bar already closed")
+            }
+            advance(to: time)
+            _ = builders![s].add(time: time, price: price, size: size)
+            return .accepted
+        case .signal(let name, let time, let signal, let value):
+            let s = index[name]!
+            guard let k = signalNames.firstIndex(of: signal) else {
+                return .refused(status: "unknown_signal", reason: "the strategy reads no signal.\(signal)")
+            }
+            if time < signalTimes[s][k] {
+                return .refused(status: "late", reason: "signal.\(signal) of \(name) at \(TimestampParser.format(time)) is older than its last value")
+            }
+            advance(to: time)
+            signalValues[s][k] = value
+            signalTimes[s][k] = time
+            return .accepted
+        case .heartbeat(let time):
+            advance(to: time)
+            return .accepted
+        }
+    }
+
+    /// The end of a file stream: the open step is complete. A bar still being built from quotes
+    /// is not: it closes when time passes its end (more of the file, or a heartbeat).
+    public mutating func endOfStream() {
+        closePending()
+    }
+
+    public mutating func takeSteps() -> [Step] {
+        defer { ready.removeAll(keepingCapacity: true) }
+        return ready
+    }
+
+    private func refuseLateBar(_ s: Int, _ time: Int64) -> Verdict? {
+        let what = "\(symbols[s]) bar at \(TimestampParser.format(time))"
+        if time <= lastStepTime {
+            return .refused(status: "late", reason: "\(what) is not after the last closed step (\(TimestampParser.format(lastStepTime)))")
+        }
+        if let open = pendingTime, time < open {
+            return .refused(status: "late", reason: "\(what) is older than the open step (\(TimestampParser.format(open)))")
+        }
+        return nil
+    }
+
+    /// Time has reached `time`: bars built from quotes that end by then close, then the open step if older.
+    private mutating func advance(to time: Int64) {
+        if builders != nil {
+            for s in symbols.indices {
+                if let bar = builders![s].close(at: time) {
+                    _ = place(s, BarInput(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
+                                          volume: bar.volume, index: 0))
+                }
+            }
+        }
+        if let open = pendingTime, open < time { closePending() }
+    }
+
+    private mutating func place(_ s: Int, _ bar: BarInput) -> Verdict {
+        if let open = pendingTime, bar.time > open { closePending() }
+        if let existing = pending[s] {
+            let same = existing.open == bar.open && existing.high == bar.high && existing.low == bar.low && existing.close == bar.close
+                && existing.volume == bar.volume
+            return same
+                ? .refused(status: "duplicate", reason: "\(symbols[s]) already has this bar at \(TimestampParser.format(bar.time))")
+                : .refused(status: "conflict", reason: "\(symbols[s]) already has a different bar at \(TimestampParser.format(bar.time)); the first stands")
+        }
+        pendingTime = bar.time
+        pending[s] = bar
+        if pending.allSatisfy({ $0 != nil }) { closePending() }
+        return .accepted
+    }
+
+    private mutating func closePending() {
+        guard let time = pendingTime else { return }
+        var step = Step(time: time, symbols: [], bars: [], signals: [])
+        for s in symbols.indices {
+            guard var bar = pending[s] else { continue }
+            bar.index = barCounts[s]
+            barCounts[s] += 1
+            step.symbols.append(s)
+            step.bars.append(bar)
+            step.signals.append(signalValues[s])
+            pending[s] = nil
+        }
+        pendingTime = nil
+        lastStepTime = time
+        ready.append(step)
+    }
+}

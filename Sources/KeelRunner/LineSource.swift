@@ -1,0 +1,197 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a run's events come from, as lines: a file (resumable at a byte offset), stdin, or a
+/// TCP socket that is reconnected with backoff whenever it drops.
+protocol LineSource: AnyObject {
+    /// Up to `max` complete lines, waiting at most `wait` seconds for the first; an empty array
+    /// when none came in time; nil when the stream has ended (a file or stdin at its end).
+    func read(max: Int, wait: Double) throws -> [String]?
+    /// Bytes consumed up to the end of the last line returned: where a file resumes.
+    var offset: Int64 { get }
+    func close()
+}
+
+enum StreamAddress: Equatable {
+    case stdin
+    case file(String)
+    case tcp(host: String, port: UInt16)
+
+    init(_ text: String) throws(RunnerError) {
+        if text == "-" { self = .stdin; return }
+        if text.hasPrefix("tcp://") {
+            let rest = text.dropFirst(6)
+            guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), !rest[..<colon].isEmpty else {
+                throw RunnerError.usage("--stream tcp://HOST:PORT, such as tcp://127.0.0.1:9100, not '\(text)'")
+            }
+            self = .tcp(host: String(rest[..<colon]), port: port)
+            return
+        }
+        if text.hasPrefix("ws://") || text.hasPrefix("wss://") {
+            throw RunnerError.usage("WebSocket streams are not supported yet; relay them to tcp:// or a file")
+        }
+        if text.contains("://") { throw RunnerError.usage("--stream takes a file, '-' for stdin, or tcp://HOST:PORT, not '\(text)'") }
+        self = .file(text)
+    }
+
+    var resumesAtOffset: Bool { if case .file = self { true } else { false } }
+}
+
+/// Lines from a file descriptor, split by hand; a final line without a newline counts at the end.
+class DescriptorLineSource: LineSource {
+    var fd: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private(set) var offset: Int64
+    private var ended = false
+
+    init(fd: Int32, offset: Int64) {
+        self.fd = fd
+        self.offset = offset
+    }
+
+    func read(max: Int, wait: Double) throws -> [String]? {
+        var lines: [String] = []
+        var waited = false
+        while lines.count < max {
+            if let line = nextLine() {
+                if !line.isEmpty { lines.append(line) }
+                continue
+            }
+            if ended { return lines.isEmpty ? (start < buffer.count ? [finalLine()] : nil) : lines }
+            // Block for the first line only; after it, take what is already there.
+            let timeout = lines.isEmpty && !waited ? Int32(wait * 1_000) : 0
+            waited = true
+            guard try fill(timeoutMilliseconds: timeout) else { break }
+        }
+        return lines
+    }
+
+    /// Reads what is available; false when nothing came within the timeout.
+    func fill(timeoutMilliseconds: Int32) throws -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, timeoutMilliseconds)
+        if ready < 0 { if errno == EINTR { return false }; throw RunnerError.stream("poll failed: \(String(cString: strerror(errno)))") }
+        if ready == 0 { return false }
+        if start > 0 && start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65_536) }
+        if count < 0 {
+            if errno == EINTR || errno == EAGAIN { return false }
+            return try disconnected(String(cString: strerror(errno)))
+        }
+        if count == 0 { return try disconnected(nil) }
+        buffer.append(contentsOf: chunk[..<count])
+        return true
+    }
+
+    /// The descriptor reached its end; a socket source reconnects instead.
+    func disconnected(_ error: String?) throws -> Bool {
+        if let error { throw RunnerError.stream("reading the stream failed: \(error)") }
+        ended = true
+        return true
+    }
+
+    /// Drops a partial line (a socket that dropped mid-line).
+    func discardPartialLine() {
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+    }
+
+    private func nextLine() -> String? {
+        guard let newline = buffer[start...].firstIndex(of: 0x0A) else { return nil }
+        var end = newline
+        if end > start, buffer[end - 1] == 0x0D { end -= 1 }
+        let line = String(decoding: buffer[start..<end], as: UTF8.self)
+        offset += Int64(newline + 1 - start)
+        start = newline + 1
+        return line
+    }
+
+    private func finalLine() -> String {
+        let line = String(decoding: buffer[start...], as: UTF8.self)
+        offset += Int64(buffer.count - start)
+        start = buffer.count
+        return line.hasSuffix("\r") ? String(line.dropLast()) : line
+    }
+
+    func close() {
+        if fd > 2 { Glibc.close(fd) }
+        fd = -1
+    }
+}
+
+final class FileLineSource: DescriptorLineSource {
+    init(path: String, offset: Int64) throws(RunnerError) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw RunnerError.stream("cannot open the stream file '\(path)': \(String(cString: strerror(errno)))") }
+        var info = stat()
+        fstat(fd, &info)
+        guard Int64(info.st_size) >= offset else {
+            Glibc.close(fd)
+            throw RunnerError.stream("'\(path)' is shorter (\(info.st_size) bytes) than where the run stopped reading it (\(offset)); was it replaced?")
+        }
+        lseek(fd, off_t(offset), SEEK_SET)
+        super.init(fd: fd, offset: offset)
+    }
+}
+
+/// A TCP stream: connects, and on a drop or a refused connection tries again after 0.1 s, doubling
+/// up to 5 s. Never ends by itself: a live run stops on a signal.
+final class TCPLineSource: DescriptorLineSource {
+    let host: String
+    let port: UInt16
+    private var backoff = 0.1
+    private let log: (String) -> Void
+
+    init(host: String, port: UInt16, log: @escaping (String) -> Void) {
+        (self.host, self.port, self.log) = (host, port, log)
+        super.init(fd: -1, offset: 0)
+    }
+
+    override func read(max: Int, wait: Double) throws -> [String]? {
+        if fd < 0, !connect() { return [] }
+        return try super.read(max: max, wait: wait)
+    }
+
+    override func disconnected(_ error: String?) throws -> Bool {
+        log("stream \(host):\(port) dropped\(error.map { ": \($0)" } ?? ""); reconnecting")
+        close()
+        discardPartialLine()
+        return false
+    }
+
+    private func connect() -> Bool {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var info: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else { return retry("cannot resolve \(host)") }
+        defer { freeaddrinfo(info) }
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let address = cursor {
+            let socket = Glibc.socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+            if socket >= 0 {
+                if Glibc.connect(socket, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 {
+                    fd = socket
+                    backoff = 0.1
+                    log("stream connected to \(host):\(port)")
+                    return true
+                }
+                Glibc.close(socket)
+            }
+            cursor = address.pointee.ai_next
+        }
+        return retry("cannot connect to \(host):\(port)")
+    }
+
+    private func retry(_ message: String) -> Bool {
+        log("\(message); retrying in \(backoff) s")
+        Thread.sleep(forTimeInterval: backoff)
+        backoff = min(5, backoff * 2)
+        return false
+    }
+}

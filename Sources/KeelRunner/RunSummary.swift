@@ -1,0 +1,109 @@
+import KeelData
+import KeelEngine
+import KeelLanguage
+import KeelStore
+
+/// The scalars of a run's result (bars, times, equity, metrics), kept with the run as one flat
+/// JSON object and rewritten by every commit. Numbers are written in Swift's shortest
+/// round-tripping form and read back correctly rounded, so they come back bit for bit.
+struct RunSummary: Equatable {
+    var bars: Int
+    var firstTime: Int64
+    var lastTime: Int64
+    var finalEquity: Double
+    var riskEventCount: Int
+    var metrics: [(String, Double)]
+
+    static let metricNames = ["total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor", "trade_count",
+                              "exposure", "buy_and_hold"]
+
+    init(_ result: BacktestResult) {
+        bars = result.bars
+        firstTime = result.firstTime
+        lastTime = result.lastTime
+        finalEquity = result.finalEquity
+        riskEventCount = result.riskEventCount
+        let m = result.metrics
+        metrics = zip(Self.metricNames, [m.totalReturn, m.cagr, m.sharpe, m.sortino, m.maxDrawdown, m.winRate, m.profitFactor,
+                                         Double(m.tradeCount), m.exposure, m.buyAndHold]).map { ($0, $1) }
+    }
+
+    static func == (a: RunSummary, b: RunSummary) -> Bool { a.encoded() == b.encoded() }
+
+    func encoded() -> String {
+        // Infinity (a profit factor with no losing trade) is kept as text; JSON has no number for it.
+        func number(_ x: Double) -> JSON.Value { x.isNaN ? .null : x.isInfinite ? .string(x > 0 ? "inf" : "-inf") : .number(x) }
+        let fields: [(String, JSON.Value)] = [("bars", .int(bars)), ("first_time", .int(Int(firstTime))), ("last_time", .int(Int(lastTime))),
+                                              ("final_equity", number(finalEquity)), ("risk_event_count", .int(riskEventCount))]
+            + metrics.map { ($0.0, number($0.1)) }
+        return JSON.encode(.object(fields), pretty: false)
+    }
+
+    init?(decoding text: String) {
+        guard let fields = try? EventLine.object(Array(text.utf8)) else { return nil }
+        func value(_ key: String) -> Double? {
+            switch fields[key]?.token {
+            case .number(let digits)?: DecimalParser.parse(String(digits))
+            case .string("inf")?: .infinity
+            case .string("-inf")?: -.infinity
+            case .literal("null")?: .nan
+            default: nil
+            }
+        }
+        guard let bars = value("bars"), let first = value("first_time"), let last = value("last_time"), let equity = value("final_equity"),
+              let events = value("risk_event_count") else { return nil }
+        (self.bars, firstTime, lastTime, finalEquity, riskEventCount) = (Int(bars), Int64(first), Int64(last), equity, Int(events))
+        var metrics: [(String, Double)] = []
+        for name in Self.metricNames {
+            guard let x = value(name) else { return nil }
+            metrics.append((name, x))
+        }
+        self.metrics = metrics
+    }
+
+    var result: Metrics {
+        var m = Metrics()
+        let v = Dictionary(metrics, uniquingKeysWith: { a, _ in a })
+        (m.totalReturn, m.cagr, m.sharpe, m.sortino, m.maxDrawdown) = (v["total_return"]!, v["cagr"]!, v["sharpe"]!, v["sortino"]!, v["max_drawdown"]!)
+        (m.winRate, m.profitFactor, m.tradeCount) = (v["win_rate"]!, v["profit_factor"]!, Int(v["trade_count"]!))
+        (m.exposure, m.buyAndHold) = (v["exposure"]!, v["buy_and_hold"]!)
+        return m
+    }
+}
+
+/// A stored run in the backtest's result contract: what `keel runs show` prints.
+public enum RunReport {
+    public enum Failure: Error, CustomStringConvertible {
+        case noRun(String, known: [String])
+        case noSummary(String)
+
+        public var description: String {
+            switch self {
+            case .noRun(let id, let known):
+                "no run '\(id)' in the store" + (known.isEmpty ? " (it has none)" : "; it has: \(known.joined(separator: ", "))")
+            case .noSummary(let id): "run '\(id)' has not committed a step yet"
+            }
+        }
+    }
+
+    /// The final equity a stored summary records.
+    public static func finalEquity(summary: String) -> Double? { RunSummary(decoding: summary)?.finalEquity }
+
+    public static func result(_ store: KeelStore, run id: String, includeEquity: Bool = false) throws -> BacktestResult {
+        guard let run = try store.run(id) else { throw Failure.noRun(id, known: try store.runs().map(\.id)) }
+        guard let text = run.summary, let summary = RunSummary(decoding: text) else { throw Failure.noSummary(id) }
+        let trades = try store.trades(run: id).map {
+            Trade(symbol: $0.symbol, side: Side(rawValue: $0.side) ?? .long, entryTime: $0.entryTime, entryPrice: $0.entryPrice, exitTime: $0.exitTime,
+                  exitPrice: $0.exitPrice, quantity: $0.quantity, pnl: $0.pnl, fees: $0.fees, exitReason: ExitReason(rawValue: $0.exitReason) ?? .signal)
+        }
+        let open = try store.positions(run: id).map {
+            BacktestResult.OpenPosition(symbol: $0.symbol, side: Side(rawValue: $0.side) ?? .long, quantity: $0.quantity, entryTime: $0.entryTime,
+                                        entryPrice: $0.entryPrice, markTime: $0.markTime, markPrice: $0.markPrice, unrealizedPnl: $0.unrealizedPnl)
+        }
+        let risk = try store.riskEvents(run: id).map { Engine.RiskEvent(time: $0.time, symbol: $0.symbol, kind: $0.kind, reason: $0.reason) }
+        return BacktestResult(strategy: run.strategyName, symbols: run.symbols, capital: run.capital, bars: summary.bars,
+                              firstTime: summary.firstTime, lastTime: summary.lastTime, finalEquity: summary.finalEquity, trades: trades,
+                              openPositions: open, equityCurve: includeEquity ? try store.equity(run: id) : [], riskEvents: risk,
+                              riskEventCount: summary.riskEventCount, decisions: [], metrics: summary.result)
+    }
+}

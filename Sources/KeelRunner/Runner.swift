@@ -1,0 +1,168 @@
+import Foundation
+import KeelData
+import KeelEngine
+import KeelStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a strategy on a live stream in paper mode, journaling everything to the store, and
+/// resumes exactly where a killed process had committed.
+///
+/// Durability: each batch of events is committed in one transaction together with everything it
+/// caused (orders, fills, trades, equity, positions) and, for a file, the offset it read to. A
+/// kill at any instant leaves the store before or after a batch; a restart replays the accepted
+/// events through a fresh engine, checks that the replay makes exactly the stored fills, and goes
+/// on from the next event.
+public final class Runner {
+    public struct Configuration: Sendable {
+        public var strategy: LoadedStrategy
+        public var runId: String
+        public var stream: String
+        public var statePath: String
+        public var capital: Double
+        public var symbols: [String]
+        public var barSeconds: Int?
+        /// Events per commit at most: a busy stream is committed in batches, a quiet one event by event.
+        public var commitEvery: Int
+
+        public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
+                    barSeconds: Int?, commitEvery: Int = 256) {
+            (self.strategy, self.runId, self.stream, self.statePath, self.capital) = (strategy, runId, stream, statePath, capital)
+            (self.symbols, self.barSeconds, self.commitEvery) = (symbols, barSeconds, commitEvery)
+        }
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        /// A file or stdin ended; the run can go on later from where it stopped.
+        case endOfStream
+        /// SIGINT or SIGTERM.
+        case stopped(signal: Int32)
+    }
+
+    let configuration: Configuration
+    let log: (String) -> Void
+
+    public init(_ configuration: Configuration, log: @escaping (String) -> Void) {
+        self.configuration = configuration
+        self.log = log
+    }
+
+    public func run() throws -> Outcome {
+        let c = configuration
+        let address = try StreamAddress(c.stream)
+        let lock = try StateLock(path: c.statePath)
+        defer { lock.release() }
+        let store = try KeelStore(path: c.statePath)
+        let stop = StopSignal()
+        let run = try openRun(store)
+        let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds)
+        try replay(store, session, run)
+        let source: LineSource = switch address {
+        case .stdin: DescriptorLineSource(fd: 0, offset: 0)
+        case .file(let path): try FileLineSource(path: path, offset: run.streamOffset)
+        case .tcp(let host, let port): TCPLineSource(host: host, port: port, log: log)
+        }
+        defer { source.close() }
+        while true {
+            if let number = stop.received {
+                try commit(store, session, source, address, status: "stopped")
+                log("stopped by signal \(number); run \(c.runId) committed through event \(session.nextSeq - 1)")
+                return .stopped(signal: number)
+            }
+            guard let lines = try source.read(max: c.commitEvery, wait: 0.2) else {
+                session.endOfStream()
+                try commit(store, session, source, address, status: "ended")
+                log("end of stream; run \(c.runId) committed through event \(session.nextSeq - 1)")
+                return .endOfStream
+            }
+            for line in lines {
+                let event = session.apply(line: line)
+                if event.status != "accepted" { log("event \(event.seq) \(event.status): \(event.reason ?? "")") }
+            }
+            if !session.batch.events.isEmpty { try commit(store, session, source, address, status: nil) }
+        }
+    }
+
+    private func commit(_ store: KeelStore, _ session: Session, _ source: LineSource, _ address: StreamAddress, status: String?) throws {
+        session.sealBatch()
+        var batch = session.takeBatch()
+        if address.resumesAtOffset { batch.streamOffset = source.offset }
+        batch.status = status
+        try store.commit(batch, run: configuration.runId, now: Self.now())
+    }
+
+    /// Creates the run, or finds it and checks that this command may resume it.
+    private func openRun(_ store: KeelStore) throws -> StoredRun {
+        let c = configuration
+        let strategy = c.strategy
+        if let run = try store.run(c.runId) {
+            guard run.strategyHash == strategy.hash else {
+                throw RunnerError.mismatch("""
+                    run '\(c.runId)' was started with another version of \(strategy.path); it resumes only with the strategy it \
+                    started with. Restore that file, or start a new run with --run-id NAME
+                    """)
+            }
+            guard run.mode == "paper" else { throw RunnerError.mismatch("run '\(c.runId)' is a \(run.mode) run; resume it in that mode") }
+            var differences: [String] = []
+            if run.symbols != c.symbols { differences.append("symbols \(run.symbols.joined(separator: ",")) (now \(c.symbols.joined(separator: ",")))") }
+            if run.capital != c.capital { differences.append("capital \(run.capital) (now \(c.capital))") }
+            if run.barSeconds != c.barSeconds { differences.append("bar length \(run.barSeconds.map(String.init) ?? "none") s") }
+            guard differences.isEmpty else {
+                throw RunnerError.mismatch("run '\(c.runId)' started with \(differences.joined(separator: "; ")); resume it with the same options")
+            }
+            if run.stream != c.stream {
+                log("note: run '\(c.runId)' started on stream \(run.stream); resuming on \(c.stream)")
+            }
+            return run
+        }
+        try store.createRun(NewRun(id: c.runId, strategyName: strategy.program.name, strategyHash: strategy.hash, strategySource: strategy.text,
+                                   strategyPath: strategy.path, mode: "paper", capital: c.capital, symbols: c.symbols, barSeconds: c.barSeconds,
+                                   stream: c.stream, now: Self.now()))
+        log("started run \(c.runId) (paper) on \(c.symbols.joined(separator: ", "))")
+        return try store.run(c.runId)!
+    }
+
+    /// Rebuilds the engine from the journal and proves it: the replay must make the stored fills, one for one.
+    private func replay(_ store: KeelStore, _ session: Session, _ run: StoredRun) throws {
+        let started = ContinuousClock.now
+        let events = try store.events(run: run.id, acceptedOnly: true)
+        guard !events.isEmpty else { return }
+        for event in events { session.replay(event) }
+        let replayed = session.takeBatch().fills
+        let stored = try store.fills(run: run.id)
+        guard replayed == stored else {
+            let first = zip(replayed, stored).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(replayed.count, stored.count)
+            throw RunnerError.journal("""
+                replaying run '\(run.id)' made \(replayed.count) fills where the store holds \(stored.count) (first difference at fill \
+                \(first + 1)); this keel does not reproduce the run (was it upgraded?). Finish it with the keel that started it
+                """)
+        }
+        session.resume(after: run.lastSeq)
+        let elapsed = ContinuousClock.now - started
+        log("resumed run \(run.id): replayed \(events.count) events and \(stored.count) fills in \(elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000) ms")
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
+}
+
+/// One runner per state file: an exclusive lock beside it, released by the kernel when the
+/// process dies, so a killed runner never blocks its restart.
+struct StateLock {
+    let fd: Int32
+
+    init(path: String) throws(RunnerError) {
+        fd = open(path + ".lock", O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw RunnerError.stream("cannot create the lock \(path).lock: \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(fd)
+            throw RunnerError.refused("\(path) is in use by another runner; stop it first")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        Glibc.close(fd)
+    }
+}

@@ -1,0 +1,165 @@
+import KeelData
+import KeelEngine
+import KeelLanguage
+import KeelStore
+
+/// A run in memory: the engine, the stream's assembler, and the batch of records the next commit
+/// writes. A fresh process rebuilds it by applying the journal's accepted events in order: the
+/// engine is deterministic, so it arrives at the state the killed process had committed.
+final class Session {
+    let runId: String
+    let program: CompiledStrategy
+    let engine: Engine
+    var assembler: EventAssembler
+    let barSeconds: Int?
+    private(set) var bars = 0
+    private(set) var firstTime: Int64?
+    private(set) var lastTime: Int64?
+    private(set) var markTimes: [Int64?]
+    private(set) var nextSeq: Int64
+    /// What the next commit writes.
+    var batch = Batch()
+    /// The last event was the end of the stream.
+    private var atEnd = false
+    /// Fills made since the session started (a replay counts the journal's).
+    private(set) var fillCount = 0
+
+    init(runId: String, program: CompiledStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0) {
+        self.runId = runId
+        self.program = program
+        self.barSeconds = barSeconds
+        engine = Engine(program: program, symbols: symbols,
+                        options: .init(capital: capital, barSeconds: barSeconds, trace: true, keepEquityCurve: false, keepTrades: true,
+                                       precomputeRows: 1, journal: true))
+        assembler = EventAssembler(symbols: symbols, signalNames: program.signalNames,
+                                   barMilliseconds: barSeconds.map { Int64($0) * 1_000 })
+        markTimes = Array(repeating: nil, count: symbols.count)
+        nextSeq = lastSeq + 1
+    }
+
+    var symbols: [String] { engine.symbols }
+
+    /// Applies one line of the stream (numbered `seq` in the journal) and records it.
+    @discardableResult
+    func apply(line: String) -> StoredEvent {
+        atEnd = false
+        let seq = nextSeq
+        nextSeq += 1
+        let event: MarketEvent
+        do { event = try EventLine.parse(line) } catch {
+            let stored = StoredEvent(seq: seq, kind: "invalid", symbol: nil, time: nil, line: line, status: "invalid", reason: error.description)
+            batch.events.append(stored)
+            return stored
+        }
+        let verdict = assembler.accept(event)
+        var stored = StoredEvent(seq: seq, kind: event.kind, symbol: event.symbol, time: event.time, line: line, status: "accepted", reason: nil)
+        if case .refused(let status, let reason) = verdict { (stored.status, stored.reason) = (status, reason) }
+        batch.events.append(stored)
+        runSteps()
+        return stored
+    }
+
+    /// The end of a file stream, journaled as its own event so a replay closes the step at the same
+    /// point. A second end with no event between them changes nothing and is not journaled.
+    func endOfStream() {
+        guard !atEnd else { return }
+        atEnd = true
+        batch.events.append(StoredEvent(seq: nextSeq, kind: "end", symbol: nil, time: nil, line: Session.endLine, status: "accepted", reason: nil))
+        nextSeq += 1
+        assembler.endOfStream()
+        runSteps()
+    }
+
+    static let endLine = #"{"type":"end"}"#
+
+    /// After a replay: new events are numbered after every journaled one, accepted or not.
+    func resume(after lastSeq: Int64) { nextSeq = lastSeq + 1 }
+
+    /// Replays a journaled event: the same path as a live one.
+    func replay(_ event: StoredEvent) {
+        nextSeq = event.seq
+        if event.line == Session.endLine { endOfStream() } else { apply(line: event.line) }
+    }
+
+    private func runSteps() {
+        for step in assembler.takeSteps() {
+            engine.timeStep(step.time, symbols: step.symbols, bars: step.bars, signals: step.signals)
+            bars += step.symbols.count
+            if firstTime == nil { firstTime = step.time }
+            lastTime = step.time
+            for s in step.symbols { markTimes[s] = step.time }
+            batch.equity.append((step.time, engine.equity))
+            record()
+        }
+    }
+
+    /// Moves the engine's records into the batch, as store rows.
+    private func record() {
+        let records = engine.takeRecords()
+        for entry in records.journal {
+            switch entry {
+            case .placed(let ticket, let at):
+                batch.orders.append(.placed(order(ticket, type: "market", status: "placed", quantity: nil, time: at, reason: nil)))
+            case .filled(let fill):
+                let id = clientOrderId(fill.order)
+                switch fill.order.rule {
+                case .stopLoss, .trailingStop, .takeProfit:
+                    // Protective orders rest at the broker from the entry on; the journal records them when they fill.
+                    let type = fill.order.rule == .stopLoss || fill.order.rule == .trailingStop ? "stop" : "limit"
+                    batch.orders.append(.placed(order(fill.order, type: type, status: "filled", quantity: fill.quantity, time: fill.time,
+                                                      reason: fill.reason)))
+                default:
+                    batch.orders.append(.status(clientOrderId: id, status: "filled", quantity: fill.quantity, time: fill.time, reason: nil))
+                }
+                batch.fills.append(StoredFill(fillId: id, clientOrderId: id, symbol: symbols[fill.order.symbol], side: fill.order.buying ? "buy" : "sell",
+                                              quantity: fill.quantity, price: fill.price, fee: fill.fee, time: fill.time, reason: fill.reason))
+                fillCount += 1
+            case .cancelled(let ticket, let at, let reason):
+                batch.orders.append(.status(clientOrderId: clientOrderId(ticket), status: "cancelled", quantity: nil, time: at, reason: reason))
+            }
+        }
+        for t in records.trades {
+            batch.trades.append(StoredTrade(symbol: t.symbol, side: t.side.rawValue, entryTime: t.entryTime, entryPrice: t.entryPrice,
+                                            exitTime: t.exitTime, exitPrice: t.exitPrice, quantity: t.quantity, pnl: t.pnl, fees: t.fees,
+                                            exitReason: t.exitReason.rawValue))
+        }
+        for r in records.riskEvents { batch.riskEvents.append(StoredRiskEvent(time: r.time, symbol: r.symbol, kind: r.kind, reason: r.reason)) }
+        for d in records.decisions {
+            let readings = JSON.encode(.object(d.values.map { ($0.0, .number($0.1)) }), pretty: false)
+            batch.decisions.append(StoredDecision(time: d.time, symbol: d.symbol, action: d.action, side: d.side.rawValue, rule: d.rule,
+                                                  readings: readings))
+        }
+    }
+
+    private func order(_ ticket: OrderTicket, type: String, status: String, quantity: Double?, time: Int64, reason: String?) -> StoredOrder {
+        StoredOrder(clientOrderId: clientOrderId(ticket), symbol: symbols[ticket.symbol], side: ticket.buying ? "buy" : "sell", type: type,
+                    rule: ticket.rule.description, bar: ticket.bar, placedTime: time, status: status, quantity: quantity, updatedTime: time,
+                    reason: reason)
+    }
+
+    /// Derived from run, symbol, bar and rule: the same order always gets the same id, so a retry
+    /// or a replay after a crash can never create a second one.
+    func clientOrderId(_ ticket: OrderTicket) -> String {
+        "\(runId)-\(symbols[ticket.symbol])-\(ticket.bar)-\(ticket.rule)"
+    }
+
+    /// The run so far in the backtest's contract, without the lists (trades, risk events), which the store holds.
+    func report() -> BacktestResult {
+        engine.report(bars: bars, firstTime: firstTime ?? 0, lastTime: lastTime ?? 0, markTimes: markTimes, barSeconds: barSeconds)
+    }
+
+    /// Completes the batch with the state after it: open positions and the summary.
+    func sealBatch() {
+        let result = report()
+        batch.positions = result.openPositions.map {
+            StoredPosition(symbol: $0.symbol, side: $0.side.rawValue, quantity: $0.quantity, entryTime: $0.entryTime, entryPrice: $0.entryPrice,
+                           markTime: $0.markTime, markPrice: $0.markPrice, unrealizedPnl: $0.unrealizedPnl)
+        }
+        batch.summary = RunSummary(result).encoded()
+    }
+
+    func takeBatch() -> Batch {
+        defer { batch = Batch() }
+        return batch
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import GRDB
+
+/// Keel's state in one SQLite file (WAL mode): strategies, runs and each run's journal. Every
+/// commit is durable before it returns (`synchronous=FULL`), so what a runner was told is written
+/// survives a killed process and a power cut.
+public final class KeelStore: Sendable {
+    public enum Failure: Error, CustomStringConvertible {
+        case notDurable(Int)
+        case busy(String)
+
+        public var description: String {
+            switch self {
+            case .notDurable(let level): "the store is not durable: PRAGMA synchronous is \(level), expected 2 (FULL)"
+            case .busy(let path): "\(path) is in use by another runner (its lock is held); stop that one first"
+            }
+        }
+    }
+
+    public let path: String
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "keel"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Schema.migrator.migrate(pool)
+        // DatabasePool sets synchronous=NORMAL on its writer once it is set up: WAL's default
+        // trade-off, which can lose the last commits on power loss. A runner promises that an
+        // order intent is on disk before the order is sent, so FULL, set again here and checked.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let level = try synchronousLevel()
+        guard level == 2 else { throw Failure.notDurable(level) }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL).
+    public func synchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// `ok` when SQLite finds nothing wrong with the file.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
+    }
+
+    // MARK: - Runs
+
+    public func createRun(_ run: NewRun) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO strategies (name, hash, source, path, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [run.strategyName, run.strategyHash, run.strategySource, run.strategyPath, run.now])
+            let strategy = try Int64.fetchOne(db, sql: "SELECT id FROM strategies WHERE hash = ?", arguments: [run.strategyHash])
+            try db.execute(sql: """
+                INSERT INTO runs (id, strategy_id, mode, status, capital, symbols, bar_seconds, stream, created_at, updated_at)
+                VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, strategy, run.mode, run.capital, run.symbols.joined(separator: ","), run.barSeconds, run.stream,
+                                 run.now, run.now])
+        }
+    }
+
+    private static let runColumns = """
+        SELECT r.id, s.name, s.hash, s.source, s.path, r.mode, r.status, r.capital, r.symbols, r.bar_seconds, r.stream,
+               r.created_at, r.updated_at, r.stream_offset, r.last_seq, r.summary
+        FROM runs r JOIN strategies s ON s.id = r.strategy_id
+        """
+
+    private static func run(_ row: Row) -> StoredRun {
+        StoredRun(id: row[0], strategyName: row[1], strategyHash: row[2], strategySource: row[3], strategyPath: row[4], mode: row[5],
+                  status: row[6], capital: row[7], symbols: (row[8] as String).split(separator: ",").map(String.init), barSeconds: row[9],
+                  stream: row[10], createdAt: row[11], updatedAt: row[12], streamOffset: row[13], lastSeq: row[14], summary: row[15])
+    }
+
+    public func run(_ id: String) throws -> StoredRun? {
+        try pool.read { db in try Row.fetchOne(db, sql: Self.runColumns + " WHERE r.id = ?", arguments: [id]).map(Self.run) }
+    }
+
+    public func runs() throws -> [StoredRun] {
+        try pool.read { db in try Row.fetchAll(db, sql: Self.runColumns + " ORDER BY r.created_at, r.id").map(Self.run) }
+    }
+
+    public func setStatus(run: String, _ status: String, now: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", arguments: [status, now, run])
+        }
+    }
+
+    // MARK: - The journal
+
+    /// Writes one batch in one transaction, durable when this returns.
+    public func commit(_ batch: Batch, run: String, now: Int64) throws {
+        try pool.write { db in
+            for e in batch.events {
+                try db.execute(sql: "INSERT INTO events (run_id, seq, kind, symbol, time, line, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [run, e.seq, e.kind, e.symbol, e.time, e.line, e.status, e.reason])
+            }
+            for change in batch.orders {
+                switch change {
+                case .placed(let o):
+                    try db.execute(sql: """
+                        INSERT INTO orders (run_id, client_order_id, symbol, side, type, rule, bar, placed_time, status, quantity, updated_time, reason)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [run, o.clientOrderId, o.symbol, o.side, o.type, o.rule, o.bar, o.placedTime, o.status, o.quantity,
+                                         o.updatedTime, o.reason])
+                case .status(let id, let status, let quantity, let time, let reason):
+                    try db.execute(sql: """
+                        UPDATE orders SET status = ?, quantity = COALESCE(?, quantity), updated_time = ?, reason = COALESCE(?, reason)
+                        WHERE run_id = ? AND client_order_id = ?
+                        """, arguments: [status, quantity, time, reason, run, id])
+                }
+            }
+            for f in batch.fills {
+                try db.execute(sql: """
+                    INSERT INTO fills (run_id, fill_id, client_order_id, symbol, side, quantity, price, fee, time, reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [run, f.fillId, f.clientOrderId, f.symbol, f.side, f.quantity, f.price, f.fee, f.time, f.reason])
+            }
+            for t in batch.trades {
+                try db.execute(sql: """
+                    INSERT INTO trades (run_id, symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [run, t.symbol, t.side, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.pnl, t.fees,
+                                     t.exitReason])
+            }
+            for d in batch.decisions {
+                try db.execute(sql: "INSERT INTO decisions (run_id, time, symbol, action, side, rule, readings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [run, d.time, d.symbol, d.action, d.side, d.rule, d.readings])
+            }
+            for r in batch.riskEvents {
+                try db.execute(sql: "INSERT INTO risk_events (run_id, time, symbol, kind, reason) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [run, r.time, r.symbol, r.kind, r.reason])
+            }
+            for point in batch.equity {
+                try db.execute(sql: "INSERT INTO equity (run_id, time, equity) VALUES (?, ?, ?)", arguments: [run, point.time, point.equity])
+            }
+            if let positions = batch.positions {
+                try db.execute(sql: "DELETE FROM positions WHERE run_id = ?", arguments: [run])
+                for (ordinal, p) in positions.enumerated() {
+                    try db.execute(sql: """
+                        INSERT INTO positions (run_id, symbol, ordinal, side, quantity, entry_time, entry_price, mark_time, mark_price, unrealized_pnl)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [run, p.symbol, ordinal, p.side, p.quantity, p.entryTime, p.entryPrice, p.markTime, p.markPrice, p.unrealizedPnl])
+                }
+            }
+            try db.execute(sql: """
+                UPDATE runs SET updated_at = ?, last_seq = COALESCE(?, last_seq), stream_offset = COALESCE(?, stream_offset),
+                                summary = COALESCE(?, summary), status = COALESCE(?, status)
+                WHERE id = ?
+                """, arguments: [now, batch.events.last?.seq, batch.streamOffset, batch.summary, batch.status, run])
+        }
+    }
+
+    // MARK: - Reading a run back
+
+    public func events(run: String, acceptedOnly: Bool = false) throws -> [StoredEvent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT seq, kind, symbol, time, line, status, reason FROM events WHERE run_id = ?
+                \(acceptedOnly ? "AND status = 'accepted'" : "") ORDER BY seq
+                """, arguments: [run]).map {
+                StoredEvent(seq: $0[0], kind: $0[1], symbol: $0[2], time: $0[3], line: $0[4], status: $0[5], reason: $0[6])
+            }
+        }
+    }
+
+    public func orders(run: String) throws -> [StoredOrder] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT client_order_id, symbol, side, type, rule, bar, placed_time, status, quantity, updated_time, reason
+                FROM orders WHERE run_id = ? ORDER BY placed_time, symbol, bar, client_order_id
+                """, arguments: [run]).map {
+                StoredOrder(clientOrderId: $0[0], symbol: $0[1], side: $0[2], type: $0[3], rule: $0[4], bar: $0[5], placedTime: $0[6],
+                            status: $0[7], quantity: $0[8], updatedTime: $0[9], reason: $0[10])
+            }
+        }
+    }
+
+    public func fills(run: String) throws -> [StoredFill] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT fill_id, client_order_id, symbol, side, quantity, price, fee, time, reason FROM fills WHERE run_id = ? ORDER BY id
+                """, arguments: [run]).map {
+                StoredFill(fillId: $0[0], clientOrderId: $0[1], symbol: $0[2], side: $0[3], quantity: $0[4], price: $0[5], fee: $0[6],
+                           time: $0[7], reason: $0[8])
+            }
+        }
+    }
+
+    public func trades(run: String) throws -> [StoredTrade] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason
+                FROM trades WHERE run_id = ? ORDER BY id
+                """, arguments: [run]).map {
+                StoredTrade(symbol: $0[0], side: $0[1], entryTime: $0[2], entryPrice: $0[3], exitTime: $0[4], exitPrice: $0[5],
+                            quantity: $0[6], pnl: $0[7], fees: $0[8], exitReason: $0[9])
+            }
+        }
+    }
+
+    public func positions(run: String) throws -> [StoredPosition] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT symbol, side, quantity, entry_time, entry_price, mark_time, mark_price, unrealized_pnl
+                FROM positions WHERE run_id = ? ORDER BY ordinal
+                """, arguments: [run]).map {
+                StoredPosition(symbol: $0[0], side: $0[1], quantity: $0[2], entryTime: $0[3], entryPrice: $0[4], markTime: $0[5],
+                               markPrice: $0[6], unrealizedPnl: $0[7])
+            }
+        }
+    }
+
+    public func riskEvents(run: String) throws -> [StoredRiskEvent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT time, symbol, kind, reason FROM risk_events WHERE run_id = ? ORDER BY id", arguments: [run]).map {
+                StoredRiskEvent(time: $0[0], symbol: $0[1], kind: $0[2], reason: $0[3])
+            }
+        }
+    }
+
+    public func equity(run: String) throws -> [(time: Int64, equity: Double)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT time, equity FROM equity WHERE run_id = ? ORDER BY id", arguments: [run]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    public func decisions(run: String) throws -> [StoredDecision] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT time, symbol, action, side, rule, readings FROM decisions WHERE run_id = ? ORDER BY id",
+                             arguments: [run]).map {
+                StoredDecision(time: $0[0], symbol: $0[1], action: $0[2], side: $0[3], rule: $0[4], readings: $0[5])
+            }
+        }
+    }
+
+    /// Rows per table for one run: what a crash test compares.
+    public func counts(run: String) throws -> [String: Int] {
+        try pool.read { db in
+            var result: [String: Int] = [:]
+            for table in ["events", "orders", "fills", "trades", "positions", "equity", "decisions", "risk_events"] {
+                result[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE run_id = ?", arguments: [run]) ?? 0
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import GRDB
+
+/// The store's tables, in append-only migrations: a released migration is never edited; a change
+/// is a new migration. Money and prices are REAL (binary64), the engine's own numbers, so a value
+/// read back is the value written, bit for bit.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs and their journal") { db in
+            try db.execute(sql: """
+                CREATE TABLE strategies (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    source TEXT NOT NULL,
+                    path TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY,
+                    strategy_id INTEGER NOT NULL REFERENCES strategies(id),
+                    mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+                    status TEXT NOT NULL,
+                    capital REAL NOT NULL,
+                    symbols TEXT NOT NULL,
+                    bar_seconds INTEGER,
+                    stream TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    -- Where a file stream resumes, committed with the events read up to it.
+                    stream_offset INTEGER NOT NULL DEFAULT 0,
+                    last_seq INTEGER NOT NULL DEFAULT 0,
+                    -- The last summary (metrics, equity, bars) as JSON, rewritten with every commit.
+                    summary TEXT
+                );
+                -- Every event received, accepted or not: accepted ones are replayed on restart.
+                CREATE TABLE events (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    seq INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    symbol TEXT,
+                    time INTEGER,
+                    line TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    reason TEXT,
+                    PRIMARY KEY (run_id, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE orders (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    client_order_id TEXT NOT NULL,
+                    symbol TEXT NOT NULL,
+                    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+                    type TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    bar INTEGER NOT NULL,
+                    placed_time INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    quantity REAL,
+                    updated_time INTEGER NOT NULL,
+                    reason TEXT,
+                    PRIMARY KEY (run_id, client_order_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE fills (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    fill_id TEXT NOT NULL,
+                    client_order_id TEXT NOT NULL,
+                    symbol TEXT NOT NULL,
+                    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+                    quantity REAL NOT NULL CHECK (quantity > 0),
+                    price REAL NOT NULL CHECK (price > 0),
+                    fee REAL NOT NULL,
+                    time INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    -- A fill counted twice is a constraint violation, not a silent double.
+                    UNIQUE (run_id, fill_id)
+                );
+                CREATE TABLE trades (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    symbol TEXT NOT NULL,
+                    side TEXT NOT NULL,
+                    entry_time INTEGER NOT NULL,
+                    entry_price REAL NOT NULL,
+                    exit_time INTEGER NOT NULL,
+                    exit_price REAL NOT NULL,
+                    quantity REAL NOT NULL,
+                    pnl REAL NOT NULL,
+                    fees REAL NOT NULL,
+                    exit_reason TEXT NOT NULL
+                );
+                -- Open positions after the last commit: replaced as a whole by every commit.
+                CREATE TABLE positions (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    symbol TEXT NOT NULL,
+                    -- Listed in the order written: the universe's.
+                    ordinal INTEGER NOT NULL,
+                    side TEXT NOT NULL,
+                    quantity REAL NOT NULL,
+                    entry_time INTEGER NOT NULL,
+                    entry_price REAL NOT NULL,
+                    mark_time INTEGER NOT NULL,
+                    mark_price REAL NOT NULL,
+                    unrealized_pnl REAL NOT NULL,
+                    PRIMARY KEY (run_id, symbol)
+                ) WITHOUT ROWID;
+                CREATE TABLE equity (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    time INTEGER NOT NULL,
+                    equity REAL NOT NULL
+                );
+                CREATE TABLE decisions (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    time INTEGER NOT NULL,
+                    symbol TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    side TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    readings TEXT NOT NULL
+                );
+                CREATE TABLE risk_events (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    time INTEGER NOT NULL,
+                    symbol TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE INDEX fills_by_run ON fills(run_id, id);
+                CREATE INDEX trades_by_run ON trades(run_id, id);
+                CREATE INDEX equity_by_run ON equity(run_id, id);
+                CREATE INDEX decisions_by_run ON decisions(run_id, id);
+                CREATE INDEX risk_events_by_run ON risk_events(run_id, id);
+                """)
+        }
+        return migrator
+    }
+}

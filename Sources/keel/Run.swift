@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import KeelData
+import KeelEngine
+import KeelLanguage
+import KeelRunner
+import KeelStore
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a strategy on a live event stream in paper mode, journaled to a SQLite state file.",
+        discussion: """
+        The stream is JSON lines (bar, quote, signal and heartbeat events) from a file, stdin (-) or
+        tcp://HOST:PORT (reconnected with backoff). Kill the process at any moment and run the same
+        command again: it resumes where it committed, with nothing lost and nothing doubled.
+        SIGINT or SIGTERM stop it cleanly. Exits 0 when stopped or at the end of a file stream, 1
+        when the strategy has errors or the run cannot resume, 64 on a usage error, 66 when a file
+        cannot be read.
+        """
+    )
+
+    @Argument(help: "The strategy file.")
+    var strategy: String
+
+    @Flag(help: "Trade on Keel's simulated broker (the only mode this build runs).")
+    var paper = false
+
+    @Option(help: "Events: a JSON-lines file, - for stdin, or tcp://HOST:PORT.")
+    var stream: String
+
+    @Option(help: "The SQLite state file (created when missing).")
+    var state: String
+
+    @Option(help: "The run's name in the state file (default: from the strategy's file name).")
+    var runId: String?
+
+    @Option(help: "Symbols traded, comma-separated (default: the strategy's symbols:).")
+    var symbols: String?
+
+    @Option(help: "Starting cash.")
+    var capital: Double = 100_000
+
+    @Option(help: "Bar length when the strategy names no timeframe: 1m, 5m, 1h, 1d ...")
+    var timeframe: String?
+
+    @Option(help: "Events per commit at most.")
+    var commitEvery: Int = 256
+
+    func validate() throws {
+        guard paper else { throw ValidationError("say --paper: paper mode is the only mode this build runs") }
+        guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
+        guard commitEvery >= 1 else { throw ValidationError("--commit-every is at least 1") }
+        if let runId, runId.isEmpty || runId.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+            throw ValidationError("--run-id takes letters, digits, '-', '_' and '.', not '\(runId)'")
+        }
+    }
+
+    func run() throws {
+        let text: String
+        do { text = try readText(strategy) } catch {
+            FileHandle.standardError.write(Data("keel: cannot read '\(strategy)': \((error as? TextFileError)?.message ?? "\(error)")\n".utf8))
+            throw Exit.unreadable
+        }
+        let loaded: LoadedStrategy
+        do { loaded = try LoadedStrategy(path: strategy, text: text) } catch {
+            FileHandle.standardError.write(Data(error.description.utf8))
+            throw Exit.findings
+        }
+        let given = try timeframe.map { text -> Int in
+            guard let seconds = DurationLiteral.parseSeconds(text) else { throw ValidationError("--timeframe takes 1m, 5m, 1h, 1d ..., not '\(text)'") }
+            return seconds
+        }
+        guard let barSeconds = loaded.barSeconds(given: given) else {
+            throw ValidationError("name the bar length: add 'timeframe: 1d' (or the stream's) to \(strategy), or pass --timeframe")
+        }
+        let universe = symbols.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            ?? loaded.checked.parsed.symbols.map(\.value)
+        guard !universe.isEmpty else { throw ValidationError("name the symbols: 'symbols:' in the strategy, or --symbols A,B") }
+        let id = runId ?? URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
+        let runner = Runner(.init(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital, symbols: universe,
+                                  barSeconds: barSeconds, commitEvery: commitEvery),
+                            log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
+        do {
+            _ = try runner.run()
+        } catch let error as RunnerError {
+            FileHandle.standardError.write(Data("keel: \(error)\n".utf8))
+            if case .usage = error { throw ExitCode.validationFailure }
+            if case .stream = error { throw Exit.unreadable }
+            throw Exit.findings
+        }
+        let store = try KeelStore(path: state)
+        print(ResultFormat.text(try RunReport.result(store, run: id)), terminator: "")
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List and show the runs in a state file.",
+        subcommands: [List.self, Show.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One line per run: id, mode, status, strategy, events, equity.")
+
+        @Option(help: "The SQLite state file.")
+        var state: String
+
+        func run() throws {
+            let store = try openStore(state)
+            for run in try store.runs() {
+                let equity = run.summary.flatMap { RunReport.finalEquity(summary: $0) }.map { ResultFormat.format($0, 2) } ?? "-"
+                print([run.id, run.mode, run.status, run.strategyName, "\(run.lastSeq) events", "equity \(equity)",
+                       "updated \(TimestampParser.format(run.updatedAt))"].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A run's result: the same contract as `keel backtest` (trades, open positions, final equity, metrics).")
+
+        @Argument(help: "The run's id (see `keel runs list`).")
+        var id: String
+
+        @Option(help: "The SQLite state file.")
+        var state: String
+
+        @Option(help: "Output: text or json.")
+        var format: Backtest.OutputFormat = .text
+
+        @Flag(help: "Include the equity curve in the JSON output.")
+        var equity = false
+
+        func run() throws {
+            let store = try openStore(state)
+            let result: BacktestResult
+            do { result = try RunReport.result(store, run: id, includeEquity: equity) } catch let error as RunReport.Failure {
+                FileHandle.standardError.write(Data("keel: \(error)\n".utf8))
+                throw Exit.findings
+            }
+            print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
+        }
+    }
+}
+
+/// Opens an existing state file; a missing one is an unreadable input, not a new empty store.
+func openStore(_ path: String) throws -> KeelStore {
+    guard FileManager.default.fileExists(atPath: path) else {
+        FileHandle.standardError.write(Data("keel: no state file '\(path)'\n".utf8))
+        throw Exit.unreadable
+    }
+    return try KeelStore(path: path)
+}
