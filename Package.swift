@@ -45,8 +45,7 @@ let package = Package(
         ),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "KeelCLITests", dependencies: ["keel"]),
-        .testTarget(name: "KeelRunnerTests", dependencies: ["KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport"],
-                    exclude: ["Fixtures"]),
+        .testTarget(name: "KeelCLITests", dependencies: ["keel", "KeelTestSupport"]),
+        .testTarget(name: "KeelRunnerTests", dependencies: ["keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport"]),
     ]
 )

@@ -28,6 +28,24 @@ public enum MarketEvent: Sendable, Equatable {
         }
     }
 
+    /// The event as one JSON line (no newline). Numbers print in Swift's shortest round-tripping
+    /// form, so reading the line back gives the same doubles, bit for bit.
+    public var line: String {
+        let at = ("timestamp", JSON.Value.string(TimestampParser.format(time)))
+        let fields: [(String, JSON.Value)] = switch self {
+        case .bar(let symbol, _, let open, let high, let low, let close, let volume):
+            [("type", .string("bar")), ("symbol", .string(symbol)), at, ("open", .number(open)), ("high", .number(high)),
+             ("low", .number(low)), ("close", .number(close)), ("volume", .number(volume))]
+        case .quote(let symbol, _, let price, let size):
+            [("type", .string("quote")), ("symbol", .string(symbol)), at, ("price", .number(price)), ("size", .number(size))]
+        case .signal(let symbol, _, let name, let value):
+            [("type", .string("signal")), ("symbol", .string(symbol)), at, ("name", .string(name)), ("value", .number(value))]
+        case .heartbeat:
+            [("type", .string("heartbeat")), at]
+        }
+        return JSON.encode(.object(fields), pretty: false)
+    }
+
     public var kind: String {
         switch self {
         case .bar: "bar"

@@ -7,8 +7,50 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Market data tools.",
-        subcommands: [Generate.self, Cache.self]
+        subcommands: [Generate.self, Cache.self, Events.self]
     )
+
+    struct Events: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print bar CSVs as a live stream: JSON lines in time order (ties in the order given), for keel run.",
+            discussion: "Each row becomes its signal events (extra columns), then its bar event. Pipe it to `keel run --stream -`, or serve it over TCP."
+        )
+
+        @Argument(help: "SYMBOL=PATH of a bar CSV; several are merged by time.")
+        var data: [String]
+
+        func run() throws {
+            var feeds: [BarSeries] = []
+            for item in data {
+                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("give SYMBOL=PATH, not '\(item)'") }
+                do {
+                    let stream = try CSVBarStream(path: parts[1], symbol: parts[0])
+                    var series = BarSeries(symbol: parts[0], signalNames: stream.signalNames), chunk = series
+                    while try stream.next(into: &chunk) { series.append(contentsOf: chunk) }
+                    feeds.append(series)
+                } catch let failure as CSVBarReader.Failure {
+                    FileHandle.standardError.write(Data("\(failure)\n".utf8))
+                    throw Exit.findings
+                }
+            }
+            var rows = feeds.map { _ in 0 }
+            var out = ""
+            while let now = feeds.indices.compactMap({ rows[$0] < feeds[$0].count ? feeds[$0].time[rows[$0]] : nil }).min() {
+                for (k, feed) in feeds.enumerated() where rows[k] < feed.count && feed.time[rows[k]] == now {
+                    let row = rows[k]
+                    for (column, name) in feed.signalNames.enumerated() where !feed.signals[column][row].isNaN {
+                        out += MarketEvent.signal(symbol: feed.symbol, time: now, name: name, value: feed.signals[column][row]).line + "\n"
+                    }
+                    out += MarketEvent.bar(symbol: feed.symbol, time: now, open: feed.open[row], high: feed.high[row], low: feed.low[row],
+                                           close: feed.close[row], volume: feed.volume[row]).line + "\n"
+                    rows[k] += 1
+                }
+                if out.utf8.count > 1 << 16 { print(out, terminator: ""); out = "" }
+            }
+            print(out, terminator: "")
+        }
+    }
 
     struct Cache: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,54 +1,17 @@
 import Foundation
+import KeelTestSupport
 import Testing
 
 /// End to end through the real `keel` binary, as users and CI run it.
 @Suite("keel command line")
 struct CLITests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = KeelBinary.root
 
-    /// The built executable, next to this test bundle.
-    static var executable: URL {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel"),
-            Bundle.main.bundleURL.appendingPathComponent("keel"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("keel"),
-            root.appendingPathComponent(".build/debug/keel"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
+    func keel(_ arguments: [String], in directory: URL = root) throws -> KeelBinary.Output {
+        try KeelBinary.run(arguments, in: directory)
     }
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    func keel(_ arguments: [String], in directory: URL = root) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    func temporaryFolder(_ files: [String: String]) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (name, text) in files {
-            let url = folder.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        return folder
-    }
+    func temporaryFolder(_ files: [String: String]) throws -> URL { try KeelBinary.temporaryFolder(files) }
 
     static let broken = "keel: 1\nname: x\ndescription: A test.\nprofile: degen\nentry:\n  long: close > smaa(close, 20)\nexit:\n  long: close < sma(close, 20)\nexecution: {fees: 0.1%, slippage: 2bps}\n"
     static let warning = "keel: 1\nname: x\ndescription: A test.\nprofile: degen\nentry:\n  long: close > open\nexit:\n  long: close < open\nexecution: {fees: 0%, slippage: 2bps}\n"

@@ -1,0 +1,131 @@
+import KeelData
+import KeelEngine
+import KeelRunner
+import Testing
+
+@Suite("stream events: the line format")
+struct EventLineTests {
+    @Test("each event type reads, with ISO or epoch timestamps, numbers correctly rounded")
+    func reads() throws {
+        #expect(try EventLine.parse(#"{"type":"bar","symbol":"A","timestamp":"2024-01-02T14:30:00Z","open":1.1,"high":1.3,"low":1.0,"close":1.2,"volume":10}"#)
+            == .bar(symbol: "A", time: 1_704_205_800_000, open: 1.1, high: 1.3, low: 1.0, close: 1.2, volume: 10))
+        #expect(try EventLine.parse(#"{"type":"quote","symbol":"A","timestamp":1704205800,"bid":1.0,"ask":1.2}"#)
+            == .quote(symbol: "A", time: 1_704_205_800_000, price: 1.1, size: 0))
+        #expect(try EventLine.parse(#" { "type" : "signal", "symbol":"A","time":1704205800000,"name":"sentiment","value":-0.25 } "#)
+            == .signal(symbol: "A", time: 1_704_205_800_000, name: "sentiment", value: -0.25))
+        #expect(try EventLine.parse(#"{"type":"heartbeat","timestamp":"2024-01-02T14:31:00Z"}"#) == .heartbeat(time: 1_704_205_860_000))
+    }
+
+    @Test("a line written by MarketEvent.line reads back to the same event, bit for bit")
+    func roundTrip() throws {
+        let events: [MarketEvent] = [
+            .bar(symbol: "ORCL", time: 788_400_000_000, open: 2.179012, high: 2.191358, low: 2.117284, close: 2.117284, volume: 36_301_200),
+            .quote(symbol: "BTC/USD", time: 1, price: 0.1 + 0.2, size: 1e-8),
+            .signal(symbol: "A \"quoted\"", time: -86_400_000, name: "s", value: 1.0 / 3.0),
+            .heartbeat(time: 1_704_205_860_000),
+        ]
+        for event in events { #expect(try EventLine.parse(event.line) == event) }
+    }
+
+    @Test("bad lines name the column and what to write", arguments: [
+        (#"{"type":"bar","symbol":"A","timestamp":"2024-01-02T14:30:00Z","open":1,"high":1,"low":1}"#, "missing \"close\""),
+        (#"{"type":"bar","symbol":"A","timestamp":"yesterday","open":1,"high":1,"low":1,"close":1}"#, "column 40: unreadable timestamp yesterday"),
+        (#"{"type":"tick","symbol":"A","timestamp":1}"#, "column 9: unknown event type \"tick\"; expected bar, quote, signal or heartbeat"),
+        (#"{"type":"bar","type":"bar"}"#, "column 15: duplicate key \"type\""),
+        (#"{"type":"bar","symbol":"A","timestamp":1,"open":2,"high":1,"low":1,"close":1}"#, "inconsistent bar"),
+        (#"{"type":"signal","symbol":"A","timestamp":1,"name":"x","value":[1]}"#, "nested values are not part of an event"),
+        (#"[1,2]"#, "column 1: an event is a JSON object on one line: expected {"),
+        (#"{"type":"heartbeat","timestamp":1} trailing"#, "text after the object"),
+        (#"{"type":"quote","symbol":"A","timestamp":1,"price":"abc"}"#, "\"price\" is not a number: abc"),
+    ])
+    func refuses(line: String, message: String) {
+        #expect(throws: EventLineError.self) { try EventLine.parse(line) }
+        do { _ = try EventLine.parse(line) } catch { #expect(error.description.contains(message), "\(error.description)") }
+    }
+}
+
+@Suite("stream events: the assembler's policy")
+struct EventAssemblerTests {
+    static let minute: Int64 = 60_000
+
+    func bar(_ symbol: String, _ minute: Int64, close: Double = 10) -> MarketEvent {
+        .bar(symbol: symbol, time: minute * Self.minute, open: close, high: close + 1, low: close - 1, close: close, volume: 1)
+    }
+
+    @Test("a step closes when every symbol has its bar, or when a later event arrives")
+    func stepClosing() {
+        var assembler = EventAssembler(symbols: ["A", "B"], signalNames: [], barMilliseconds: Self.minute)
+        #expect(assembler.accept(bar("A", 0)) == .accepted)
+        #expect(assembler.takeSteps().isEmpty)
+        #expect(assembler.accept(bar("B", 0)) == .accepted)
+        let both = assembler.takeSteps()
+        #expect(both.map(\.symbols) == [[0, 1]])
+        // B is missing at minute 1: A's bar at minute 2 closes minute 1 with A alone.
+        _ = assembler.accept(bar("A", 1))
+        _ = assembler.accept(.heartbeat(time: 90_000))
+        let alone = assembler.takeSteps()
+        #expect(alone.map(\.time) == [Self.minute])
+        #expect(alone.map(\.symbols) == [[0]])
+        #expect(alone[0].bars[0].index == 1, "bar indices count each symbol's bars")
+    }
+
+    @Test("late, duplicate, conflicting and foreign events are refused with a reason; the first bar stands")
+    func refusals() {
+        var assembler = EventAssembler(symbols: ["A", "B"], signalNames: ["s"], barMilliseconds: Self.minute)
+        _ = assembler.accept(bar("A", 5))
+        #expect(assembler.accept(bar("A", 5)) == .refused(status: "duplicate", reason: "A already has this bar at 1970-01-01T00:05:00Z"))
+        guard case .refused("conflict", _) = assembler.accept(bar("A", 5, close: 11)) else { Issue.record("expected a conflict"); return }
+        guard case .refused("late", _) = assembler.accept(bar("B", 4)) else { Issue.record("expected late"); return }
+        guard case .refused("unknown_symbol", _) = assembler.accept(bar("C", 5)) else { Issue.record("expected unknown_symbol"); return }
+        guard case .refused("unknown_signal", _) = assembler.accept(.signal(symbol: "A", time: 0, name: "t", value: 1)) else {
+            Issue.record("expected unknown_signal"); return
+        }
+        _ = assembler.accept(bar("B", 5))
+        let steps = assembler.takeSteps()
+        #expect(steps.count == 1 && steps[0].bars[0].close == 10)
+        guard case .refused("late", _) = assembler.accept(bar("A", 5)) else { Issue.record("a bar of a closed step is late"); return }
+    }
+
+    @Test("quotes become bars aligned to the timeframe, closed when time reaches the boundary")
+    func quotesToBars() {
+        var assembler = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: 5 * Self.minute)
+        let quotes: [(Int64, Double, Double)] = [(60, 10, 1), (120, 12, 2), (180, 9, 1), (299, 11, 5)]
+        for (second, price, size) in quotes { #expect(assembler.accept(.quote(symbol: "A", time: second * 1_000, price: price, size: size)) == .accepted) }
+        #expect(assembler.takeSteps().isEmpty, "the 0:00-0:05 bar is open until 0:05")
+        #expect(assembler.accept(.heartbeat(time: 300_000)) == .accepted)
+        let steps = assembler.takeSteps()
+        #expect(steps.count == 1)
+        let b = steps[0].bars[0]
+        #expect(b.time == 0 && b.open == 10 && b.high == 12 && b.low == 9 && b.close == 11 && b.volume == 9)
+        guard case .refused("late", _) = assembler.accept(.quote(symbol: "A", time: 200_000, price: 10, size: 1)) else {
+            Issue.record("a quote of a closed bar is late"); return
+        }
+        let refused = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: nil)
+        var copy = refused
+        guard case .refused("no_timeframe", _) = copy.accept(.quote(symbol: "A", time: 0, price: 1, size: 1)) else {
+            Issue.record("quotes need a timeframe"); return
+        }
+    }
+
+    @Test("a signal holds from its time on; an older value is late")
+    func signals() {
+        var assembler = EventAssembler(symbols: ["A"], signalNames: ["s"], barMilliseconds: Self.minute)
+        _ = assembler.accept(.signal(symbol: "A", time: 0, name: "s", value: 0.5))
+        _ = assembler.accept(bar("A", 0))
+        _ = assembler.accept(bar("A", 1))
+        _ = assembler.accept(.signal(symbol: "A", time: 2 * Self.minute, name: "s", value: -1))
+        guard case .refused("late", _) = assembler.accept(.signal(symbol: "A", time: Self.minute, name: "s", value: 9)) else {
+            Issue.record("an older signal is late"); return
+        }
+        _ = assembler.accept(bar("A", 2))
+        #expect(assembler.takeSteps().map { $0.signals[0][0] } == [0.5, 0.5, -1])
+    }
+
+    @Test("the end of a file stream closes the open step")
+    func endOfStream() {
+        var assembler = EventAssembler(symbols: ["A", "B"], signalNames: [], barMilliseconds: nil)
+        _ = assembler.accept(bar("A", 0))
+        assembler.endOfStream()
+        #expect(assembler.takeSteps().map(\.symbols) == [[0]])
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import KeelStore
+import KeelTestSupport
+import Testing
+
+@Suite("the store: a real SQLite file")
+struct StoreTests {
+    func newStore() throws -> (KeelStore, URL) {
+        let folder = try KeelBinary.temporaryFolder()
+        let path = folder.appendingPathComponent("state.db").path
+        let store = try KeelStore(path: path)
+        try store.createRun(NewRun(id: "r", strategyName: "S", strategyHash: "h", strategySource: "keel: 1", strategyPath: nil, mode: "paper",
+                                   capital: 1_000, symbols: ["A"], barSeconds: 60, stream: "-", now: 0))
+        return (store, folder)
+    }
+
+    func fill(_ id: String, price: Double = 1.1) -> StoredFill {
+        StoredFill(fillId: id, clientOrderId: id, symbol: "A", side: "buy", quantity: 3, price: price, fee: 0.1, time: 1, reason: "entry")
+    }
+
+    @Test("WAL, and synchronous=FULL holds after opening, after commits and when the file is opened again")
+    func durability() throws {
+        let (store, folder) = try newStore()
+        #expect(try store.journalMode() == "wal")
+        #expect(try store.synchronousLevel() == 2)
+        var batch = Batch()
+        batch.fills = [fill("a")]
+        try store.commit(batch, run: "r", now: 1)
+        #expect(try store.synchronousLevel() == 2)
+        let again = try KeelStore(path: folder.appendingPathComponent("state.db").path)
+        #expect(try again.synchronousLevel() == 2)
+        #expect(try again.integrityCheck() == "ok")
+    }
+
+    @Test("a batch is all or nothing: a doubled fill rolls back everything with it")
+    func atomicBatch() throws {
+        let (store, _) = try newStore()
+        var first = Batch()
+        first.fills = [fill("a")]
+        first.events = [StoredEvent(seq: 1, kind: "bar", symbol: "A", time: 0, line: "{}", status: "accepted", reason: nil)]
+        try store.commit(first, run: "r", now: 1)
+        var second = Batch()
+        second.events = [StoredEvent(seq: 2, kind: "bar", symbol: "A", time: 1, line: "{}", status: "accepted", reason: nil)]
+        second.trades = [StoredTrade(symbol: "A", side: "long", entryTime: 0, entryPrice: 1, exitTime: 1, exitPrice: 2, quantity: 1, pnl: 1,
+                                     fees: 0, exitReason: "signal")]
+        second.fills = [fill("b"), fill("a")]
+        #expect(throws: (any Error).self) { try store.commit(second, run: "r", now: 2) }
+        #expect(try store.fills(run: "r").map(\.fillId) == ["a"])
+        #expect(try store.events(run: "r").count == 1)
+        #expect(try store.trades(run: "r").isEmpty)
+        #expect(try store.run("r")?.lastSeq == 1)
+    }
+
+    @Test("money comes back bit for bit")
+    func exactNumbers() throws {
+        let (store, _) = try newStore()
+        let prices = [0.1 + 0.2, 1.0 / 3.0, 2.179012, 1e-9, 123_456_789.123_456_78, Double.leastNormalMagnitude]
+        var batch = Batch()
+        batch.fills = prices.enumerated().map { fill("f\($0.offset)", price: $0.element) }
+        batch.equity = prices.enumerated().map { (Int64($0.offset), $0.element) }
+        try store.commit(batch, run: "r", now: 1)
+        #expect(try store.fills(run: "r").map(\.price.bitPattern) == prices.map(\.bitPattern))
+        #expect(try store.equity(run: "r").map(\.equity.bitPattern) == prices.map(\.bitPattern))
+    }
+
+    @Test("orders: placed, then a status; positions are replaced as a whole")
+    func ordersAndPositions() throws {
+        let (store, _) = try newStore()
+        var batch = Batch()
+        batch.orders = [.placed(StoredOrder(clientOrderId: "r-A-3-entry.long", symbol: "A", side: "buy", type: "market", rule: "entry.long",
+                                            bar: 3, placedTime: 3, status: "placed", quantity: nil, updatedTime: 3, reason: nil))]
+        batch.positions = [StoredPosition(symbol: "A", side: "long", quantity: 1, entryTime: 4, entryPrice: 2, markTime: 4, markPrice: 2,
+                                          unrealizedPnl: 0)]
+        try store.commit(batch, run: "r", now: 1)
+        var next = Batch()
+        next.orders = [.status(clientOrderId: "r-A-3-entry.long", status: "filled", quantity: 5, time: 4, reason: nil)]
+        next.positions = []
+        try store.commit(next, run: "r", now: 2)
+        let order = try #require(try store.orders(run: "r").first)
+        #expect(order.status == "filled" && order.quantity == 5 && order.updatedTime == 4 && order.placedTime == 3)
+        #expect(try store.positions(run: "r").isEmpty)
+    }
+}
