@@ -26,11 +26,13 @@ public final class Runner {
         public var barSeconds: Int?
         /// Events per commit at most: a busy stream is committed in batches, a quiet one event by event.
         public var commitEvery: Int
+        /// On SIGINT or SIGTERM, close every position at its last close before stopping.
+        public var flattenOnExit: Bool
 
         public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
-                    barSeconds: Int?, commitEvery: Int = 256) {
+                    barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false) {
             (self.strategy, self.runId, self.stream, self.statePath, self.capital) = (strategy, runId, stream, statePath, capital)
-            (self.symbols, self.barSeconds, self.commitEvery) = (symbols, barSeconds, commitEvery)
+            (self.symbols, self.barSeconds, self.commitEvery, self.flattenOnExit) = (symbols, barSeconds, commitEvery, flattenOnExit)
         }
     }
 
@@ -66,7 +68,12 @@ public final class Runner {
         }
         defer { source.close() }
         while true {
+            try applyControls(store, session)
             if let number = stop.received {
+                if c.flattenOnExit {
+                    session.control("flatten", reason: "shutdown")
+                    log("flattened every position at its last close (--flatten-on-exit)")
+                }
                 try commit(store, session, source, address, status: "stopped")
                 log("stopped by signal \(number); run \(c.runId) committed through event \(session.nextSeq - 1)")
                 return .stopped(signal: number)
@@ -82,6 +89,16 @@ public final class Runner {
                 if event.status != "accepted" { log("event \(event.seq) \(event.status): \(event.reason ?? "")") }
             }
             if !session.batch.events.isEmpty { try commit(store, session, source, address, status: nil) }
+            // A quiet live stream still takes requests: the read above waits at most 0.2 s.
+        }
+    }
+
+    /// Operators' requests waiting in the store, applied in the order made and committed with the batch.
+    private func applyControls(_ store: KeelStore, _ session: Session) throws {
+        for request in try store.pendingControls(run: configuration.runId) {
+            let event = session.control(request.action, reason: request.reason)
+            session.batch.appliedControls.append((request.id, event.seq))
+            log("applied \(request.action)\(request.reason.map { " (\($0))" } ?? "") as event \(event.seq)")
         }
     }
 

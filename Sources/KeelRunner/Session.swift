@@ -72,13 +72,39 @@ final class Session {
 
     static let endLine = #"{"type":"end"}"#
 
+    /// Applies an operator's request (halt, resume, flatten), journaled as a `control` event so a
+    /// replay applies it at the same point of the stream.
+    @discardableResult
+    func control(_ action: String, reason: String?) -> StoredEvent {
+        atEnd = false
+        let line = JSON.encode(.object([("action", .string(action)), ("reason", reason.map { .string($0) } ?? .null)]), pretty: false)
+        let event = StoredEvent(seq: nextSeq, kind: "control", symbol: nil, time: lastTime, line: line, status: "accepted", reason: nil)
+        nextSeq += 1
+        batch.events.append(event)
+        let time = lastTime ?? 0
+        switch action {
+        case "halt": engine.halt(time, reason: reason ?? "halted by the operator")
+        case "resume": engine.resume(time)
+        default: engine.flatten(time)
+        }
+        record()
+        return event
+    }
+
     /// After a replay: new events are numbered after every journaled one, accepted or not.
     func resume(after lastSeq: Int64) { nextSeq = lastSeq + 1 }
 
     /// Replays a journaled event: the same path as a live one.
     func replay(_ event: StoredEvent) {
         nextSeq = event.seq
-        if event.line == Session.endLine { endOfStream() } else { apply(line: event.line) }
+        switch event.kind {
+        case "end": endOfStream()
+        case "control":
+            let fields = (try? EventLine.object(Array(event.line.utf8))) ?? [:]
+            guard case .string(let action)? = fields["action"]?.token else { return }
+            if case .string(let reason)? = fields["reason"]?.token { control(action, reason: reason) } else { control(action, reason: nil) }
+        default: apply(line: event.line)
+        }
     }
 
     private func runSteps() {

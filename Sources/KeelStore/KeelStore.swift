@@ -147,12 +147,38 @@ public final class KeelStore: Sendable {
                         """, arguments: [run, p.symbol, ordinal, p.side, p.quantity, p.entryTime, p.entryPrice, p.markTime, p.markPrice, p.unrealizedPnl])
                 }
             }
+            for applied in batch.appliedControls {
+                try db.execute(sql: "UPDATE control_requests SET applied_seq = ? WHERE id = ?", arguments: [applied.seq, applied.id])
+            }
             try db.execute(sql: """
                 UPDATE runs SET updated_at = ?, last_seq = COALESCE(?, last_seq), stream_offset = COALESCE(?, stream_offset),
                                 summary = COALESCE(?, summary), status = COALESCE(?, status)
                 WHERE id = ?
                 """, arguments: [now, batch.events.last?.seq, batch.streamOffset, batch.summary, batch.status, run])
         }
+    }
+
+    // MARK: - Operator requests
+
+    /// Queues a halt, resume or flatten for a run; its runner applies it within a moment, or when it next starts.
+    public func requestControl(run: String, action: String, reason: String?, now: Int64) throws -> Int64 {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO control_requests (run_id, action, reason, requested_at) VALUES (?, ?, ?, ?)",
+                           arguments: [run, action, reason, now])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func pendingControls(run: String) throws -> [ControlRequest] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, action, reason FROM control_requests WHERE run_id = ? AND applied_seq IS NULL ORDER BY id",
+                             arguments: [run]).map { ControlRequest(id: $0[0], action: $0[1], reason: $0[2]) }
+        }
+    }
+
+    /// The seq of the event that applied a request; nil while it waits.
+    public func appliedSeq(request id: Int64) throws -> Int64? {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT applied_seq FROM control_requests WHERE id = ?", arguments: [id]) }
     }
 
     // MARK: - Reading a run back

@@ -176,11 +176,20 @@ public struct Batch: Sendable {
     public var summary: String?
     public var streamOffset: Int64?
     public var status: String?
+    /// Control requests applied in this batch, with the seq of the event that journaled each.
+    public var appliedControls: [(id: Int64, seq: Int64)] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         events.isEmpty && orders.isEmpty && fills.isEmpty && trades.isEmpty && decisions.isEmpty && riskEvents.isEmpty
-            && equity.isEmpty && positions == nil && summary == nil && streamOffset == nil && status == nil
+            && equity.isEmpty && positions == nil && summary == nil && streamOffset == nil && status == nil && appliedControls.isEmpty
     }
+}
+
+/// An operator's request to a run, waiting for the runner.
+public struct ControlRequest: Sendable, Equatable {
+    public var id: Int64
+    public var action: String
+    public var reason: String?
 }

@@ -128,6 +128,16 @@ enum Schema {
                     kind TEXT NOT NULL,
                     reason TEXT NOT NULL
                 );
+                -- An operator's request (halt, resume, flatten) to a run, from another process. The runner
+                -- applies it as a journaled event and records that event's seq here, in one commit.
+                CREATE TABLE control_requests (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    action TEXT NOT NULL CHECK (action IN ('halt', 'resume', 'flatten')),
+                    reason TEXT,
+                    requested_at INTEGER NOT NULL,
+                    applied_seq INTEGER
+                );
                 CREATE INDEX fills_by_run ON fills(run_id, id);
                 CREATE INDEX trades_by_run ON trades(run_id, id);
                 CREATE INDEX equity_by_run ON equity(run_id, id);

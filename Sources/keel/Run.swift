@@ -46,6 +46,9 @@ struct Run: ParsableCommand {
     @Option(help: "Events per commit at most.")
     var commitEvery: Int = 256
 
+    @Flag(help: "On SIGINT or SIGTERM, close every position at its last close before stopping (default: leave them, with their protective orders).")
+    var flattenOnExit = false
+
     func validate() throws {
         guard paper else { throw ValidationError("say --paper: paper mode is the only mode this build runs") }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
@@ -78,7 +81,7 @@ struct Run: ParsableCommand {
         guard !universe.isEmpty else { throw ValidationError("name the symbols: 'symbols:' in the strategy, or --symbols A,B") }
         let id = runId ?? URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
         let runner = Runner(.init(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital, symbols: universe,
-                                  barSeconds: barSeconds, commitEvery: commitEvery),
+                                  barSeconds: barSeconds, commitEvery: commitEvery, flattenOnExit: flattenOnExit),
                             log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
         do {
             _ = try runner.run()
@@ -96,8 +99,49 @@ struct Run: ParsableCommand {
 struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List and show the runs in a state file.",
-        subcommands: [List.self, Show.self]
+        subcommands: [List.self, Show.self, Halt.self, Resume.self, Flatten.self]
     )
+
+    /// What the control subcommands share: a run, a state file, a request.
+    struct ControlOptions: ParsableArguments {
+        @Argument(help: "The run's id (see `keel runs list`).")
+        var id: String
+
+        @Option(help: "The SQLite state file.")
+        var state: String
+
+        @Option(help: "Why, for the journal and the risk events.")
+        var reason: String?
+
+        func request(_ action: String) throws {
+            let store = try openStore(state)
+            guard try store.run(id) != nil else {
+                FileHandle.standardError.write(Data("keel: \(RunReport.Failure.noRun(id, known: try store.runs().map(\.id)))\n".utf8))
+                throw Exit.findings
+            }
+            let request = try store.requestControl(run: id, action: action, reason: reason, now: Int64(Date().timeIntervalSince1970 * 1_000))
+            print("\(action) requested (#\(request)); the run applies it within 0.2 s while it runs, or as it next starts")
+        }
+    }
+
+    struct Halt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The kill switch: cancel the run's pending entries and refuse new ones until resumed (positions keep their stops).")
+        @OptionGroup var options: ControlOptions
+        func run() throws { try options.request("halt") }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Allow new entries again after a halt.")
+        @OptionGroup var options: ControlOptions
+        func run() throws { try options.request("resume") }
+    }
+
+    struct Flatten: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close every position of the run at its last close and cancel pending orders.")
+        @OptionGroup var options: ControlOptions
+        func run() throws { try options.request("flatten") }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One line per run: id, mode, status, strategy, events, equity.")

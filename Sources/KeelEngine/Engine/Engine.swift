@@ -460,6 +460,7 @@ public final class Engine {
 
     /// The risk manager's pre-trade checks for a new entry; a refusal is recorded with its reason.
     private func admit(_ index: Int, side: Side, time: Int64) -> Bool {
+        if let reason = haltReason { return refuse(time, index, "halted", "halted (\(reason)); no new entries until resumed") }
         if risk.killSwitchActive { return refuse(time, index, "kill_switch", "the daily loss limit tripped; no new orders until the next session") }
         if side == .short, !settings.risk.allowShort {
             return refuse(time, index, "short_selling", "the \(settings.profile.name.rawValue) profile does not sell short")
@@ -494,16 +495,52 @@ public final class Engine {
         if options.keepTrades { riskEvents.append(event) }
     }
 
+    /// Why the operator halted new entries; nil while trading. Unlike the daily-loss kill switch it
+    /// holds across sessions, until `resume`.
+    public private(set) var haltReason: String?
+
+    /// The operator's kill switch: cancels pending entries and refuses new ones until `resume`.
+    /// Positions keep their protective orders.
+    public func halt(_ time: Int64, reason: String) {
+        haltReason = reason
+        record(RiskEvent(time: time, symbol: "*", kind: "halt", reason: reason))
+        cancelPendingEntries(time, reason: "halted: \(reason)")
+    }
+
+    public func resume(_ time: Int64) {
+        guard haltReason != nil else { return }
+        haltReason = nil
+        record(RiskEvent(time: time, symbol: "*", kind: "resume", reason: "entries allowed again"))
+    }
+
+    /// Closes every position now at its last close (with slippage and fees) and cancels every
+    /// pending order: the operator's "close all", or a shutdown with `--flatten-on-exit`.
+    public func flatten(_ time: Int64) {
+        cancelPendingEntries(time, reason: "flattened")
+        for index in books.indices {
+            books[index].pendingExit = nil
+            guard let p = books[index].position, !books[index].lastClose.isNaN else { continue }
+            let ticket = OrderTicket(symbol: index, bar: books[index].barsSeen - 1, rule: .flatten, buying: p.side == .short)
+            close(index, quantity: p.quantity, at: costs.slipped(books[index].lastClose, buying: p.side == .short), time: time,
+                  reason: .flatten, ticket: ticket)
+        }
+    }
+
+    private func cancelPendingEntries(_ time: Int64, reason: String) {
+        for index in books.indices {
+            guard let side = books[index].pendingEntry else { continue }
+            books[index].pendingEntry = nil
+            log(.cancelled(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long), time: time,
+                           reason: reason))
+        }
+    }
+
     /// Cancels every pending entry, flattens every position at the next fill, and blocks new orders
     /// until the next session.
     private func tripKillSwitch(_ time: Int64, _ reason: String) {
         record(RiskEvent(time: time, symbol: "*", kind: "kill_switch", reason: reason))
+        cancelPendingEntries(time, reason: "kill switch: \(reason)")
         for index in books.indices {
-            if let side = books[index].pendingEntry {
-                books[index].pendingEntry = nil
-                log(.cancelled(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long),
-                               time: time, reason: "kill switch: \(reason)"))
-            }
             // An exit already pending keeps its order (and takes the kill switch as its reason).
             guard books[index].position != nil else { continue }
             if books[index].pendingExit == nil {

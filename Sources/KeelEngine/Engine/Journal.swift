@@ -7,6 +7,8 @@ public enum OrderRule: Sendable, Hashable, CustomStringConvertible {
     /// The symbol fell out of the rank's top N.
     case rank
     case timeStop, killSwitch, stopLoss, trailingStop
+    /// Closed at once by the operator or at shutdown.
+    case flatten
     /// A step of the take-profit ladder, from 1.
     case takeProfit(Int)
 
@@ -17,6 +19,7 @@ public enum OrderRule: Sendable, Hashable, CustomStringConvertible {
         case .rank: "rank"
         case .timeStop: "time_stop"
         case .killSwitch: "kill_switch"
+        case .flatten: "flatten"
         case .stopLoss: "stop_loss"
         case .trailingStop: "trailing_stop"
         case .takeProfit(let step): "take_profit.\(step)"

@@ -4,6 +4,8 @@ import KeelLanguage
 public enum ExitReason: String, Sendable, Codable {
     case signal, stopLoss = "stop_loss", takeProfit = "take_profit", trailingStop = "trailing_stop"
     case timeStop = "time_stop", killSwitch = "kill_switch"
+    /// Closed by the operator or at shutdown (`keel runs flatten`, `keel run --flatten-on-exit`).
+    case flatten
 }
 
 /// A closed trade (or a partial close of a position by a take-profit step).
