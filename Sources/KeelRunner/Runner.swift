@@ -144,7 +144,9 @@ public final class Runner {
     /// Rebuilds the engine from the journal and proves it: the replay must make the stored fills, one for one.
     private func replay(_ store: KeelStore, _ session: Session, _ run: StoredRun) throws {
         let started = ContinuousClock.now
-        let events = try store.events(run: run.id, acceptedOnly: true)
+        // Every journaled event, refused ones too: a refusal is deterministic and refused again, and
+        // replaying it keeps any effect its time had (closing a bar built from quotes) where it was.
+        let events = try store.events(run: run.id)
         guard !events.isEmpty else { return }
         for event in events { session.replay(event) }
         let replayed = session.takeBatch().fills

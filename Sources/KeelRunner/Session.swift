@@ -4,7 +4,7 @@ import KeelLanguage
 import KeelStore
 
 /// A run in memory: the engine, the stream's assembler, and the batch of records the next commit
-/// writes. A fresh process rebuilds it by applying the journal's accepted events in order: the
+/// writes. A fresh process rebuilds it by applying the journal's events in order: the
 /// engine is deterministic, so it arrives at the state the killed process had committed.
 final class Session {
     let runId: String

@@ -183,11 +183,10 @@ public final class KeelStore: Sendable {
 
     // MARK: - Reading a run back
 
-    public func events(run: String, acceptedOnly: Bool = false) throws -> [StoredEvent] {
+    public func events(run: String) throws -> [StoredEvent] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT seq, kind, symbol, time, line, status, reason FROM events WHERE run_id = ?
-                \(acceptedOnly ? "AND status = 'accepted'" : "") ORDER BY seq
+                SELECT seq, kind, symbol, time, line, status, reason FROM events WHERE run_id = ? ORDER BY seq
                 """, arguments: [run]).map {
                 StoredEvent(seq: $0[0], kind: $0[1], symbol: $0[2], time: $0[3], line: $0[4], status: $0[5], reason: $0[6])
             }
