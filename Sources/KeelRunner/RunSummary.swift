@@ -6,7 +6,7 @@ import KeelStore
 /// The scalars of a run's result (bars, times, equity, metrics), kept with the run as one flat
 /// JSON object and rewritten by every commit. Numbers are written in Swift's shortest
 /// round-tripping form and read back correctly rounded, so they come back bit for bit.
-struct RunSummary: Equatable {
+struct RunSummary {
     var bars: Int
     var firstTime: Int64
     var lastTime: Int64
@@ -27,8 +27,6 @@ struct RunSummary: Equatable {
         metrics = zip(Self.metricNames, [m.totalReturn, m.cagr, m.sharpe, m.sortino, m.maxDrawdown, m.winRate, m.profitFactor,
                                          Double(m.tradeCount), m.exposure, m.buyAndHold]).map { ($0, $1) }
     }
-
-    static func == (a: RunSummary, b: RunSummary) -> Bool { a.encoded() == b.encoded() }
 
     func encoded() -> String {
         // Infinity (a profit factor with no losing trade) is kept as text; JSON has no number for it.

@@ -159,8 +159,8 @@ public final class Runner {
                 """)
         }
         session.resume(after: run.lastSeq)
-        let elapsed = ContinuousClock.now - started
-        log("resumed run \(run.id): replayed \(events.count) events and \(stored.count) fills in \(elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000) ms")
+        let milliseconds = (ContinuousClock.now - started) / .milliseconds(1)
+        log("resumed run \(run.id): replayed \(events.count) events and \(stored.count) fills in \(Int(milliseconds)) ms")
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }

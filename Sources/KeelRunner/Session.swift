@@ -21,8 +21,6 @@ final class Session {
     var batch = Batch()
     /// The last event was the end of the stream.
     private var atEnd = false
-    /// Fills made since the session started (a replay counts the journal's).
-    private(set) var fillCount = 0
 
     init(runId: String, program: CompiledStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0) {
         self.runId = runId
@@ -139,7 +137,6 @@ final class Session {
                 }
                 batch.fills.append(StoredFill(fillId: id, clientOrderId: id, symbol: symbols[fill.order.symbol], side: fill.order.buying ? "buy" : "sell",
                                               quantity: fill.quantity, price: fill.price, fee: fill.fee, time: fill.time, reason: fill.reason))
-                fillCount += 1
             case .cancelled(let ticket, let at, let reason):
                 batch.orders.append(.status(clientOrderId: clientOrderId(ticket), status: "cancelled", quantity: nil, time: at, reason: reason))
             }

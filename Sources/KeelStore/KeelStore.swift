@@ -7,12 +7,10 @@ import GRDB
 public final class KeelStore: Sendable {
     public enum Failure: Error, CustomStringConvertible {
         case notDurable(Int)
-        case busy(String)
 
         public var description: String {
             switch self {
             case .notDurable(let level): "the store is not durable: PRAGMA synchronous is \(level), expected 2 (FULL)"
-            case .busy(let path): "\(path) is in use by another runner (its lock is held); stop that one first"
             }
         }
     }
@@ -176,11 +174,6 @@ public final class KeelStore: Sendable {
         }
     }
 
-    /// The seq of the event that applied a request; nil while it waits.
-    public func appliedSeq(request id: Int64) throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT applied_seq FROM control_requests WHERE id = ?", arguments: [id]) }
-    }
-
     // MARK: - Reading a run back
 
     public func events(run: String) throws -> [StoredEvent] {
@@ -260,17 +253,6 @@ public final class KeelStore: Sendable {
                              arguments: [run]).map {
                 StoredDecision(time: $0[0], symbol: $0[1], action: $0[2], side: $0[3], rule: $0[4], readings: $0[5])
             }
-        }
-    }
-
-    /// Rows per table for one run: what a crash test compares.
-    public func counts(run: String) throws -> [String: Int] {
-        try pool.read { db in
-            var result: [String: Int] = [:]
-            for table in ["events", "orders", "fills", "trades", "positions", "equity", "decisions", "risk_events"] {
-                result[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE run_id = ?", arguments: [run]) ?? 0
-            }
-            return result
         }
     }
 }

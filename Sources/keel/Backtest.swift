@@ -63,17 +63,8 @@ struct Backtest: ParsableCommand {
     }
 
     func run() throws {
-        let text: String
-        do { text = try readText(strategy) } catch {
-            FileHandle.standardError.write(Data("keel: cannot read '\(strategy)': \((error as? TextFileError)?.message ?? "\(error)")\n".utf8))
-            throw Exit.unreadable
-        }
-        let file = SourceFile(path: strategy, text: text)
-        let report = Linter().lint(file)
-        guard report.count(.error) == 0, let checked = Frontend.check(file).checked else {
-            FileHandle.standardError.write(Data(Reporter.render([report], format: .text).utf8))
-            throw Exit.findings
-        }
+        let loaded = try loadStrategy(strategy)
+        let checked = loaded.checked
         let fixed = Dictionary(try Sweep.parse(sets, list: false).map { ($0.0, $0.1[0]) }, uniquingKeysWith: { $1 })
         let axes = try Sweep.parse(sweeps, list: true)
         for name in Array(fixed.keys) + axes.map(\.0) where !checked.parsed.params.contains(where: { $0.name == name }) {
@@ -81,12 +72,13 @@ struct Backtest: ParsableCommand {
             throw ValidationError("no param '\(name)' in \(strategy)\(Suggestions.didYouMean(name, in: names))")
         }
         if !axes.isEmpty { return try runSweep(checked.parsed, fixed: fixed, axes: axes) }
-        let overridden = fixed.isEmpty ? checked : Checker.check(checked.parsed, options: .init(paramOverrides: fixed)).0
         let program: CompiledStrategy
-        do { program = try Compiler.compile(overridden) } catch {
-            let location = file.location(ofOffset: error.range.start)
-            FileHandle.standardError.write(Data("\(strategy):\(location): error: \(error.message)\n".utf8))
-            throw Exit.findings
+        if fixed.isEmpty { program = loaded.program } else {
+            do { program = try Compiler.compile(Checker.check(checked.parsed, options: .init(paramOverrides: fixed)).0) } catch {
+                let location = SourceFile(path: strategy, text: loaded.text).location(ofOffset: error.range.start)
+                FileHandle.standardError.write(Data("\(strategy):\(location): error: \(error.message)\n".utf8))
+                throw Exit.findings
+            }
         }
         let sources = try openSources()
         let result: BacktestResult

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KeelRunner
 import KeelLanguage
 import KeelLint
 
@@ -89,6 +90,20 @@ func readText(_ path: String) throws -> String {
         throw TextFileError(message: "the file is not UTF-8 text")
     }
     return text
+}
+
+/// Reads, lints, checks and compiles the strategy a command runs; an unreadable file exits 66,
+/// one with errors prints every diagnostic and exits 1.
+func loadStrategy(_ path: String) throws -> LoadedStrategy {
+    let text: String
+    do { text = try readText(path) } catch {
+        FileHandle.standardError.write(Data("keel: cannot read '\(path)': \((error as? TextFileError)?.message ?? "\(error)")\n".utf8))
+        throw Exit.unreadable
+    }
+    do { return try LoadedStrategy(path: path, text: text) } catch {
+        FileHandle.standardError.write(Data(error.description.utf8))
+        throw Exit.findings
+    }
 }
 
 /// Finds strategy files under the paths given on the command line.

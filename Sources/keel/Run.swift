@@ -59,16 +59,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let text: String
-        do { text = try readText(strategy) } catch {
-            FileHandle.standardError.write(Data("keel: cannot read '\(strategy)': \((error as? TextFileError)?.message ?? "\(error)")\n".utf8))
-            throw Exit.unreadable
-        }
-        let loaded: LoadedStrategy
-        do { loaded = try LoadedStrategy(path: strategy, text: text) } catch {
-            FileHandle.standardError.write(Data(error.description.utf8))
-            throw Exit.findings
-        }
+        let loaded = try loadStrategy(strategy)
         let given = try timeframe.map { text -> Int in
             guard let seconds = DurationLiteral.parseSeconds(text) else { throw ValidationError("--timeframe takes 1m, 5m, 1h, 1d ..., not '\(text)'") }
             return seconds

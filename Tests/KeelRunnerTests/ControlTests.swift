@@ -57,6 +57,26 @@ struct ControlTests {
         #expect(try KeelBinary.run(["runs", "halt", "nope", "--state", state.path]).status == 1)
     }
 
+    @Test("keel runs flatten closes the open position at its last close, journaled as a control event")
+    func flattenRequest() throws {
+        let all = try lines()
+        let folder = try KeelBinary.temporaryFolder()
+        let stream = folder.appendingPathComponent("events.jsonl")
+        let state = folder.appendingPathComponent("state.db")
+        try (all[..<3_000].joined(separator: "\n") + "\n").write(to: stream, atomically: true, encoding: .utf8)
+        #expect(try KeelBinary.run(arguments(stream: stream.path, state: state)).status == 0)
+        let store = try KeelStore(path: state.path)
+        let open = try store.positions(run: "run")
+        #expect(open.count == 1, "the case needs an open position at bar 3,000")
+        #expect(try KeelBinary.run(["runs", "flatten", "run", "--state", state.path, "--reason", "end of test"]).status == 0)
+        let applied = try KeelBinary.run(arguments(stream: stream.path, state: state))
+        #expect(applied.status == 0 && applied.stderr.contains("applied flatten (end of test)"), "\(applied.stderr)")
+        #expect(try store.positions(run: "run").isEmpty)
+        let last = try #require(try store.trades(run: "run").last)
+        #expect(last.exitReason == "flatten" && last.exitPrice == open[0].markPrice)
+        #expect(try store.fills(run: "run").last?.clientOrderId == "run-ORCL-2999-flatten")
+    }
+
     @Test("SIGTERM with --flatten-on-exit closes every position at its last close, journaled, and exits 0")
     func flattenOnExit() throws {
         let all = try lines()

@@ -100,9 +100,8 @@ struct EventAssemblerTests {
         guard case .refused("late", _) = assembler.accept(.quote(symbol: "A", time: 200_000, price: 10, size: 1)) else {
             Issue.record("a quote of a closed bar is late"); return
         }
-        let refused = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: nil)
-        var copy = refused
-        guard case .refused("no_timeframe", _) = copy.accept(.quote(symbol: "A", time: 0, price: 1, size: 1)) else {
+        var untimed = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: nil)
+        guard case .refused("no_timeframe", _) = untimed.accept(.quote(symbol: "A", time: 0, price: 1, size: 1)) else {
             Issue.record("quotes need a timeframe"); return
         }
     }
