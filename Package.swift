@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // traits: [] keeps one build of Hummingbird for `swift build` and `swift test`.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -28,11 +31,15 @@ let package = Package(
         .target(name: "KeelData"),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "KeelStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore"]),
+        // The trading API's wire format and the simulated exchange behind the paper broker: no dependencies.
+        .target(name: "KeelBroker"),
+        .target(name: "KeelBrokerServer", dependencies: ["KeelBroker", .product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelBroker", "KeelBrokerClient"]),
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner",
+                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,5 +54,6 @@ let package = Package(
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["keel", "KeelTestSupport"]),
         .testTarget(name: "KeelRunnerTests", dependencies: ["keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport"]),
+        .testTarget(name: "KeelBrokerTests", dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport"]),
     ]
 )

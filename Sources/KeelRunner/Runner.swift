@@ -1,4 +1,5 @@
 import Foundation
+import KeelBrokerClient
 import KeelData
 import KeelEngine
 import KeelStore
@@ -7,7 +8,7 @@ import KeelStore
 import Glibc
 #endif
 
-/// Runs a strategy on a live stream in paper mode, journaling everything to the store, and
+/// Runs a strategy on a live stream, in paper mode or at a broker (`Live`), journaling everything to the store, and
 /// resumes exactly where a killed process had committed.
 ///
 /// Durability: each batch of events is committed in one transaction together with everything it
@@ -28,11 +29,46 @@ public final class Runner {
         public var commitEvery: Int
         /// On SIGINT or SIGTERM, close every position at its last close before stopping.
         public var flattenOnExit: Bool
+        /// Trade at a broker instead of on the simulated one.
+        public var live: Live?
 
         public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
-                    barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false) {
+                    barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil) {
             (self.strategy, self.runId, self.stream, self.statePath, self.capital) = (strategy, runId, stream, statePath, capital)
-            (self.symbols, self.barSeconds, self.commitEvery, self.flattenOnExit) = (symbols, barSeconds, commitEvery, flattenOnExit)
+            (self.symbols, self.barSeconds, self.commitEvery, self.flattenOnExit, self.live) = (symbols, barSeconds, commitEvery, flattenOnExit, live)
+        }
+
+        var mode: String { live == nil ? "paper" : "live" }
+    }
+
+    /// A live run's broker. Build it only through `Live.init`, which holds the two opt-ins.
+    public struct Live: Sendable {
+        public let brokerURL: String
+        public let token: String
+        /// At a start that finds Keel's record and the broker's state apart, take the broker's.
+        public let adoptBrokerState: Bool
+        public let timeout: Duration
+
+        /// Live trading needs two acts: the run's configuration says `live: true` and the command
+        /// says `--live`. Refused otherwise, before anything is sent.
+        public init(commandSaysLive: Bool, configuration: RunConfiguration?, brokerURL: String?, token: String, adoptBrokerState: Bool,
+                    timeout: Duration = .seconds(5)) throws(RunnerError) {
+            guard commandSaysLive else { throw RunnerError.usage("live trading needs --live on the command line") }
+            guard let configuration, configuration.live else {
+                throw RunnerError.refused("""
+                    refusing to trade live: the run's configuration does not enable it. Live trading needs two acts: \
+                    'live: true' in a run configuration file given with --config FILE, and --live on the command line. \
+                    Nothing was sent to the broker
+                    """)
+            }
+            guard let url = brokerURL ?? configuration.broker else { throw RunnerError.usage("name the broker: --broker URL") }
+            if let named = configuration.broker, let brokerURL, named != brokerURL {
+                throw RunnerError.refused("the run's configuration names the broker \(named), the command \(brokerURL); nothing was sent")
+            }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw RunnerError.usage("--broker takes the trading API's URL (http:// or https://), not '\(url)'")
+            }
+            (self.brokerURL, self.token, self.adoptBrokerState, self.timeout) = (url, token, adoptBrokerState, timeout)
         }
     }
 
@@ -59,14 +95,23 @@ public final class Runner {
         let store = try KeelStore(path: c.statePath)
         let stop = StopSignal()
         let run = try openRun(store)
-        let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds)
+        let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
+                              live: c.live != nil)
         try replay(store, session, run)
+        let broker = try c.live.map { live in try connect(live, store) }
+        defer { broker?.client.shutdown() }
         let source: LineSource = switch address {
         case .stdin: DescriptorLineSource(fd: 0, offset: 0)
         case .file(let path): try FileLineSource(path: path, offset: run.streamOffset)
         case .tcp(let host, let port): TCPLineSource(host: host, port: port, log: log)
         }
         defer { source.close() }
+        var lastSync = ContinuousClock.now
+        func sync() {
+            guard let broker else { return }
+            lastSync = .now
+            do { try broker.sync() } catch { log("broker: \(error); trying again in a moment") }
+        }
         while true {
             try applyControls(store, session)
             if let number = stop.received {
@@ -75,12 +120,14 @@ public final class Runner {
                     log("flattened every position at its last close (--flatten-on-exit)")
                 }
                 try commit(store, session, source, address, status: "stopped")
+                sync()
                 log("stopped by signal \(number); run \(c.runId) committed through event \(session.nextSeq - 1)")
                 return .stopped(signal: number)
             }
             guard let lines = try source.read(max: c.commitEvery, wait: 0.2) else {
                 session.endOfStream()
                 try commit(store, session, source, address, status: "ended")
+                sync()
                 log("end of stream; run \(c.runId) committed through event \(session.nextSeq - 1)")
                 return .endOfStream
             }
@@ -88,9 +135,30 @@ public final class Runner {
                 let event = session.apply(line: line)
                 if event.status != "accepted" { log("event \(event.seq) \(event.status): \(event.reason ?? "")") }
             }
-            if !session.batch.events.isEmpty { try commit(store, session, source, address, status: nil) }
+            if !session.batch.events.isEmpty {
+                try commit(store, session, source, address, status: nil)
+                sync()
+            } else if ContinuousClock.now - lastSync > .seconds(1) {
+                // A quiet stream: the broker's fills still arrive.
+                sync()
+            }
             // A quiet live stream still takes requests: the read above waits at most 0.2 s.
         }
+    }
+
+    /// Opens the broker and reconciles with it before the first event.
+    private func connect(_ live: Live, _ store: KeelStore) throws -> BrokerBridge {
+        let c = configuration
+        let client = BrokerClient(baseURL: live.brokerURL, token: live.token, timeout: live.timeout)
+        let bridge = BrokerBridge(client: client, store: store, runId: c.runId, symbols: c.symbols, log: log)
+        do { try bridge.reconcile(adopt: live.adoptBrokerState) } catch let error as BrokerClient.Failure {
+            client.shutdown()
+            throw RunnerError.refused("cannot reconcile with the broker at \(live.brokerURL): \(error); nothing was traded")
+        } catch {
+            client.shutdown()
+            throw error
+        }
+        return bridge
     }
 
     /// Operators' requests waiting in the store, applied in the order made and committed with the batch.
@@ -121,7 +189,9 @@ public final class Runner {
                     started with. Restore that file, or start a new run with --run-id NAME
                     """)
             }
-            guard run.mode == "paper" else { throw RunnerError.mismatch("run '\(c.runId)' is a \(run.mode) run; resume it in that mode") }
+            guard run.mode == c.mode else {
+                throw RunnerError.mismatch("run '\(c.runId)' is a \(run.mode) run; resume it in that mode (--\(run.mode))")
+            }
             var differences: [String] = []
             if run.symbols != c.symbols { differences.append("symbols \(run.symbols.joined(separator: ",")) (now \(c.symbols.joined(separator: ",")))") }
             if run.capital != c.capital { differences.append("capital \(run.capital) (now \(c.capital))") }
@@ -135,9 +205,9 @@ public final class Runner {
             return run
         }
         try store.createRun(NewRun(id: c.runId, strategyName: strategy.program.name, strategyHash: strategy.hash, strategySource: strategy.text,
-                                   strategyPath: strategy.path, mode: "paper", capital: c.capital, symbols: c.symbols, barSeconds: c.barSeconds,
+                                   strategyPath: strategy.path, mode: c.mode, capital: c.capital, symbols: c.symbols, barSeconds: c.barSeconds,
                                    stream: c.stream, now: Self.now()))
-        log("started run \(c.runId) (paper) on \(c.symbols.joined(separator: ", "))")
+        log("started run \(c.runId) (\(c.mode)) on \(c.symbols.joined(separator: ", "))")
         return try store.run(c.runId)!
     }
 

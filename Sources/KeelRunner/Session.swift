@@ -21,9 +21,12 @@ final class Session {
     var batch = Batch()
     /// The last event was the end of the stream.
     private var atEnd = false
+    /// A live run also writes its broker orders (`Batch.brokerIntents`).
+    let live: Bool
 
-    init(runId: String, program: CompiledStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0) {
+    init(runId: String, program: CompiledStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0, live: Bool = false) {
         self.runId = runId
+        self.live = live
         self.program = program
         self.barSeconds = barSeconds
         engine = Engine(program: program, symbols: symbols,
@@ -120,9 +123,10 @@ final class Session {
     /// Moves the engine's records into the batch, as store rows.
     private func record() {
         let records = engine.takeRecords()
+        if live { for entry in records.journal { brokerOrder(for: entry) } }
         for entry in records.journal {
             switch entry {
-            case .placed(let ticket, let at):
+            case .placed(let ticket, let at, _):
                 batch.orders.append(.placed(order(ticket, type: "market", status: "placed", quantity: nil, time: at, reason: nil)))
             case .filled(let fill):
                 let id = clientOrderId(fill.order)
@@ -151,6 +155,44 @@ final class Session {
             let readings = JSON.encode(.object(d.values.map { ($0.0, .number($0.1)) }), pretty: false)
             batch.decisions.append(StoredDecision(time: d.time, symbol: d.symbol, action: d.action, side: d.side.rawValue, rule: d.rule,
                                                   readings: readings))
+        }
+    }
+
+    /// What a live run asks of its broker for one journal entry. An entry is sent with the size it
+    /// has at the close, as a bracket when the strategy's stop-loss and single take-profit are fixed
+    /// percentages (the broker then holds them). Every exit closes what the broker holds, whatever
+    /// the engine's own fill: protective exits the broker already made are then nothing to send.
+    private func brokerOrder(for entry: JournalEntry) {
+        switch entry {
+        case .placed(let ticket, let time, let quantity):
+            let symbol = symbols[ticket.symbol]
+            let side = ticket.buying ? "buy" : "sell"
+            guard case .entry(let direction) = ticket.rule else {
+                batch.brokerIntents.append(BrokerIntent(clientOrderId: clientOrderId(ticket), kind: .close, symbol: symbol, side: side,
+                                                        qty: quantity, eventTime: time))
+                return
+            }
+            guard quantity > 0 else { return }
+            let sign = direction == .long ? 1.0 : -1.0
+            let reference = engine.lastClose(ticket.symbol)
+            var stop: Double?, target: Double?
+            if case .percent(let distance)? = program.stopLoss, !program.trailing { stop = reference * (1 - sign * distance) }
+            if program.takeProfit.count == 1, program.takeProfit[0].closeFraction >= 1, case .percent(let distance) = program.takeProfit[0].level {
+                target = reference * (1 + sign * distance)
+            }
+            batch.brokerIntents.append(BrokerIntent(clientOrderId: clientOrderId(ticket), kind: .open, symbol: symbol, side: side, qty: quantity,
+                                                    stopPrice: stop, limitPrice: target, eventTime: time))
+        case .filled(let fill):
+            switch fill.order.rule {
+            case .stopLoss, .trailingStop, .takeProfit, .flatten:
+                let flat = engine.positionQuantity(fill.order.symbol) == 0
+                batch.brokerIntents.append(BrokerIntent(clientOrderId: clientOrderId(fill.order), kind: flat ? .close : .reduce,
+                                                        symbol: symbols[fill.order.symbol], side: fill.order.buying ? "buy" : "sell",
+                                                        qty: fill.quantity, eventTime: fill.time))
+            default: break
+            }
+        case .cancelled(let ticket, _, _):
+            batch.brokerCancels.append(clientOrderId(ticket))
         }
     }
 

@@ -145,6 +145,11 @@ public final class KeelStore: Sendable {
                         """, arguments: [run, p.symbol, ordinal, p.side, p.quantity, p.entryTime, p.entryPrice, p.markTime, p.markPrice, p.unrealizedPnl])
                 }
             }
+            for o in batch.brokerIntents { try Self.insert(o, run: run, now: now, db) }
+            for id in batch.brokerCancels {
+                try db.execute(sql: "UPDATE broker_orders SET cancel_requested = 1, updated_at = ? WHERE run_id = ? AND client_order_id = ?",
+                               arguments: [now, run, id])
+            }
             for applied in batch.appliedControls {
                 try db.execute(sql: "UPDATE control_requests SET applied_seq = ? WHERE id = ?", arguments: [applied.seq, applied.id])
             }

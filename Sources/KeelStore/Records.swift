@@ -178,12 +178,17 @@ public struct Batch: Sendable {
     public var status: String?
     /// Control requests applied in this batch, with the seq of the event that journaled each.
     public var appliedControls: [(id: Int64, seq: Int64)] = []
+    /// A live run's orders for its broker, committed as intents before they are sent.
+    public var brokerIntents: [BrokerIntent] = []
+    /// A live run's orders to cancel at the broker (entries a halt or the kill switch cancelled).
+    public var brokerCancels: [String] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         events.isEmpty && orders.isEmpty && fills.isEmpty && trades.isEmpty && decisions.isEmpty && riskEvents.isEmpty
             && equity.isEmpty && positions == nil && summary == nil && streamOffset == nil && status == nil && appliedControls.isEmpty
+            && brokerIntents.isEmpty && brokerCancels.isEmpty
     }
 }
 

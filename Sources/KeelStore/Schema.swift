@@ -145,6 +145,64 @@ enum Schema {
                 CREATE INDEX risk_events_by_run ON risk_events(run_id, id);
                 """)
         }
+        migrator.registerMigration("v2: a live run's broker orders and fills") { db in
+            try db.execute(sql: """
+                -- What a live run asks of its broker. A row is written as an intent in the same commit as
+                -- the event that caused it, before anything is sent; then it follows the broker's answers.
+                CREATE TABLE broker_orders (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    client_order_id TEXT NOT NULL,
+                    -- The order intents were made in: an exit goes before the entry that follows it.
+                    seq INTEGER NOT NULL,
+                    -- open: an entry; close: sell or cover what the broker holds; reduce: part of it.
+                    kind TEXT NOT NULL CHECK (kind IN ('open', 'close', 'reduce')),
+                    symbol TEXT NOT NULL,
+                    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+                    qty REAL NOT NULL,
+                    stop_price REAL,
+                    limit_price REAL,
+                    -- intent, unknown, new, partially_filled, filled, canceled, rejected, skipped
+                    status TEXT NOT NULL,
+                    broker_order_id TEXT,
+                    filled_qty REAL NOT NULL DEFAULT 0,
+                    cancel_requested INTEGER NOT NULL DEFAULT 0,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    reason TEXT,
+                    event_time INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, client_order_id)
+                ) WITHOUT ROWID;
+                -- The broker's executions, each once: the money of a live run.
+                CREATE TABLE broker_fills (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    fill_id TEXT NOT NULL,
+                    broker_order_id TEXT,
+                    client_order_id TEXT NOT NULL,
+                    symbol TEXT NOT NULL,
+                    side TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+                    qty REAL NOT NULL,
+                    price REAL NOT NULL,
+                    time INTEGER NOT NULL,
+                    -- adjustment: a difference adopted from the broker at a reconciliation.
+                    kind TEXT NOT NULL DEFAULT 'fill' CHECK (kind IN ('fill', 'adjustment')),
+                    recorded_at INTEGER NOT NULL,
+                    UNIQUE (run_id, fill_id)
+                );
+                -- Every start of a live run compares Keel's positions and open orders with the broker's.
+                CREATE TABLE reconciliations (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    time INTEGER NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'adopted', 'refused')),
+                    details TEXT NOT NULL
+                );
+                CREATE INDEX broker_fills_by_run ON broker_fills(run_id, id);
+                -- The last broker fill seen: where the next poll of the broker's fills starts.
+                ALTER TABLE runs ADD COLUMN broker_cursor TEXT;
+                """)
+        }
         return migrator
     }
 }

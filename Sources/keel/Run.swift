@@ -8,7 +8,7 @@ import KeelStore
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a strategy on a live event stream in paper mode, journaled to a SQLite state file.",
+        abstract: "Run a strategy on a live event stream, on paper or at a broker, journaled to a SQLite state file.",
         discussion: """
         The stream is JSON lines (bar, quote, signal and heartbeat events) from a file, stdin (-) or
         tcp://HOST:PORT (reconnected with backoff). Kill the process at any moment and run the same
@@ -16,14 +16,32 @@ struct Run: ParsableCommand {
         SIGINT or SIGTERM stop it cleanly. Exits 0 when stopped or at the end of a file stream, 1
         when the strategy has errors or the run cannot resume, 64 on a usage error, 66 when a file
         cannot be read.
+
+        Live trading needs two acts: `live: true` in the run's configuration (--config FILE) and
+        --live here. The broker's token comes from --broker-token-file or KEEL_BROKER_TOKEN.
         """
     )
 
     @Argument(help: "The strategy file.")
     var strategy: String
 
-    @Flag(help: "Trade on Keel's simulated broker (the only mode this build runs).")
+    @Flag(help: "Trade on Keel's simulated broker.")
     var paper = false
+
+    @Flag(help: "Trade at the broker named by --broker (the run's configuration must enable it too).")
+    var live = false
+
+    @Option(help: "The run's configuration file (YAML: live, broker).")
+    var config: String?
+
+    @Option(help: "The broker's trading API, e.g. http://127.0.0.1:9200 (live runs).")
+    var broker: String?
+
+    @Option(help: "A file holding the broker's bearer token (default: the KEEL_BROKER_TOKEN environment variable).")
+    var brokerTokenFile: String?
+
+    @Flag(help: "When Keel's record and the broker disagree at the start, take the broker's positions as the truth.")
+    var adoptBrokerState = false
 
     @Option(help: "Events: a JSON-lines file, - for stdin, or tcp://HOST:PORT.")
     var stream: String
@@ -50,7 +68,7 @@ struct Run: ParsableCommand {
     var flattenOnExit = false
 
     func validate() throws {
-        guard paper else { throw ValidationError("say --paper: paper mode is the only mode this build runs") }
+        guard paper != live else { throw ValidationError("say --paper (Keel's simulated broker) or --live (a real one), not \(paper ? "both" : "neither")") }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every is at least 1") }
         if let runId, runId.isEmpty || runId.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
@@ -71,10 +89,11 @@ struct Run: ParsableCommand {
             ?? loaded.checked.parsed.symbols.map(\.value)
         guard !universe.isEmpty else { throw ValidationError("name the symbols: 'symbols:' in the strategy, or --symbols A,B") }
         let id = runId ?? URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
-        let runner = Runner(.init(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital, symbols: universe,
-                                  barSeconds: barSeconds, commitEvery: commitEvery, flattenOnExit: flattenOnExit),
-                            log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
         do {
+            let settings = try liveSettings()
+            let runner = Runner(.init(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital, symbols: universe,
+                                      barSeconds: barSeconds, commitEvery: commitEvery, flattenOnExit: flattenOnExit, live: settings),
+                                log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
             _ = try runner.run()
         } catch let error as RunnerError {
             FileHandle.standardError.write(Data("keel: \(error)\n".utf8))
@@ -84,6 +103,22 @@ struct Run: ParsableCommand {
         }
         let store = try KeelStore(path: state)
         print(ResultFormat.text(try RunReport.result(store, run: id)), terminator: "")
+    }
+
+    /// The broker of a live run, once both opt-ins are found; nil for a paper run.
+    private func liveSettings() throws -> Runner.Live? {
+        guard live else { return nil }
+        let configuration = try config.map { path -> RunConfiguration in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                FileHandle.standardError.write(Data("keel: cannot read the run configuration '\(path)'\n".utf8))
+                throw Exit.unreadable
+            }
+            return try RunConfiguration(path: path, text: text)
+        }
+        // The opt-ins first: a refused live run reads no token and sends nothing.
+        _ = try Runner.Live(commandSaysLive: true, configuration: configuration, brokerURL: broker, token: "-", adoptBrokerState: adoptBrokerState)
+        return try Runner.Live(commandSaysLive: true, configuration: configuration, brokerURL: broker, token: readToken(file: brokerTokenFile),
+                               adoptBrokerState: adoptBrokerState)
     }
 }
 

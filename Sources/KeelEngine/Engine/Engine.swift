@@ -180,6 +180,12 @@ public final class Engine {
     }
 
     /// Cash plus every open position marked at its symbol's last close.
+    /// The symbol's open position, signed (below zero: short); 0 when flat.
+    public func positionQuantity(_ index: Int) -> Double { books[index].signedQuantity }
+
+    /// The symbol's last close; NaN before its first bar.
+    public func lastClose(_ index: Int) -> Double { books[index].lastClose }
+
     public var equity: Double {
         var total = cash
         // Scalars only: reading the positions themselves would copy them, arrays and all.
@@ -379,7 +385,8 @@ public final class Engine {
                 if admit(index, side: side, time: bar.time) {
                     books[index].pendingEntry = side
                     books[index].pendingBar = books[index].barsSeen - 1
-                    log(.placed(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long), time: bar.time))
+                    log(.placed(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long), time: bar.time,
+                                quantity: Sizer(engine: self).quantity(for: index, side: side, price: costs.slipped(bar.close, buying: side == .long))))
                     trace(index, bar.time, "entry", side, RuleKey(entry: true, side: side))
                     break
                 }
@@ -393,7 +400,7 @@ public final class Engine {
         books[index].pendingExitRule = rule
         books[index].pendingBar = books[index].barsSeen - 1
         if options.journal, let p = books[index].position {
-            log(.placed(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: rule, buying: p.side == .short), time: time))
+            log(.placed(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: rule, buying: p.side == .short), time: time, quantity: p.quantity))
         }
     }
 

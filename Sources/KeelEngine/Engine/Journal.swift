@@ -50,8 +50,9 @@ public struct Execution: Sendable, Equatable {
 /// What the engine did with orders, in the order it happened. The runner stores it after every
 /// time step; a backtest does not keep it (`Engine.Options.journal`).
 public enum JournalEntry: Sendable, Equatable {
-    /// A market order placed at a close; an entry's quantity is sized at its fill.
-    case placed(OrderTicket, time: Int64)
+    /// A market order placed at a close. An entry's quantity is sized again at its fill; `quantity`
+    /// is its size at the close, what a live run sends to its broker. An exit's is the position's.
+    case placed(OrderTicket, time: Int64, quantity: Double)
     case filled(Execution)
     /// An order that will not fill: an entry the kill switch or a halt cancelled, or one too small to size.
     case cancelled(OrderTicket, time: Int64, reason: String)

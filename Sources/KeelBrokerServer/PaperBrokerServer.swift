@@ -1,0 +1,279 @@
+import Foundation
+import Hummingbird
+import KeelBroker
+import KeelData
+import NIOCore
+
+/// `keel broker serve`: the trading API over the simulated exchange, so a live-mode runner can be
+/// pointed at it as at a real broker (rehearsals, and the broker-fault tests on loopback). Market
+/// data reaches it as bars on `POST /v2/sim/bars`, in the stream's own line format; faults are
+/// injected with `POST /v2/sim/faults`. The account lives in memory.
+public enum PaperBrokerServer {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port; `onRunning` is told which.
+        public var port: Int
+        /// Every route but `/health` needs `Authorization: Bearer TOKEN`.
+        public var token: String
+        public var cash: Double
+        public var leverage: Double
+        /// How long a `timeout` fault holds its answer (longer than the client waits).
+        public var faultDelay: Duration
+        public var idleTimeout: Duration
+        public var bodyLimit: Int
+
+        public init(host: String = "127.0.0.1", port: Int, token: String, cash: Double = 100_000, leverage: Double = 2,
+                    faultDelay: Duration = .seconds(3), idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20) {
+            (self.host, self.port, self.token, self.cash, self.leverage) = (host, port, token, cash, leverage)
+            (self.faultDelay, self.idleTimeout, self.bodyLimit) = (faultDelay, idleTimeout, bodyLimit)
+        }
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    public static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage))
+        let router = Router(context: BrokerContext.self)
+        router.add(middleware: BearerAuth(token: configuration.token))
+        routes(router, state, configuration)
+        var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel-paper-broker")
+        server.reuseAddress = true
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
+            configuration: server,
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) }
+        )
+        try await app.runService()
+    }
+
+    static func routes(_ router: Router<BrokerContext>, _ state: BrokerState, _ c: Configuration) {
+        router.get("health") { _, _ in json(["status": "ok"]) }
+        let v2 = router.group("v2")
+        v2.get("account") { _, _ in try state.read { json($0.account) } }
+        v2.get("orders") { request, _ in
+            try state.read { exchange in
+                if let id = request.uri.queryParameters["client_order_id"] {
+                    return json(exchange.order(clientOrderId: String(id)).map { [$0] } ?? [])
+                }
+                let listing = request.uri.queryParameters["status"].flatMap { PaperExchange.Listing(rawValue: String($0)) } ?? .open
+                return json(exchange.orders(listing))
+            }
+        }
+        v2.post("orders") { request, context in try await submit(request, context, state, c) }
+        v2.get("orders/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            return try state.read { $0.order(id: id).map { json($0) } ?? failure(.notFound, "not_found", "no order \(id)") }
+        }
+        v2.delete("orders/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            return state.change { exchange, now in
+                answer({ $0.code == "not_found" ? .notFound : .unprocessableContent }) { () throws(PaperExchange.Rejection) in
+                    try exchange.cancel(id: id, now: now)
+                }
+            }
+        }
+        v2.delete("orders") { _, _ in state.change { exchange, now in json(exchange.cancelAll(now: now)) } }
+        v2.get("positions") { _, _ in try state.read { json($0.positions) } }
+        v2.get("positions/:symbol") { _, context in
+            let symbol = context.parameters.get("symbol") ?? ""
+            return try state.read { $0.position(symbol).map { json($0) } ?? failure(.notFound, "position_not_found", "no open position in \(symbol)") }
+        }
+        v2.delete("positions/:symbol") { _, context in
+            let symbol = context.parameters.get("symbol") ?? ""
+            return state.change { exchange, now in
+                answer({ _ in .notFound }) { () throws(PaperExchange.Rejection) in try exchange.closePosition(symbol, now: now) }
+            }
+        }
+        v2.delete("positions") { _, _ in
+            state.change { exchange, now in
+                json(exchange.openSymbols.compactMap { try? exchange.closePosition($0, now: now) })
+            }
+        }
+        v2.get("fills") { request, _ in
+            let after = request.uri.queryParameters["after"].map(String.init)
+            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 500
+            return try state.read { json($0.fills(after: after, limit: max(1, min(limit, 5_000)))) }
+        }
+        v2.post("sim/bars") { request, context in try await feed(request, context, state) }
+        v2.post("sim/faults") { request, context in
+            let faults = try await request.decode(as: Faults.self, context: context)
+            return state.inject(faults)
+        }
+    }
+
+    /// `POST /v2/orders`, with the injected faults a real broker's network and back end produce.
+    static func submit(_ request: Request, _ context: BrokerContext, _ state: BrokerState, _ c: Configuration) async throws -> Response {
+        let order: OrderRequest
+        do { order = try await request.decode(as: OrderRequest.self, context: context) } catch let error as HTTPError {
+            throw error
+        } catch {
+            return failure(.badRequest, "invalid_body", "the body is not an order: \(error)")
+        }
+        let fault = state.takeFault()
+        switch fault {
+        case .rateLimit:
+            var response = failure(.tooManyRequests, "rate_limited", "too many requests; retry after 1 s")
+            response.headers[.retryAfter] = "1"
+            return response
+        case .unavailable: return failure(.serviceUnavailable, "unavailable", "the order service is unavailable; nothing was placed")
+        default: break
+        }
+        let response = state.change { exchange, now in
+            answer({ $0.code == "duplicate_client_order_id" ? .conflict : .unprocessableContent }) { () throws(PaperExchange.Rejection) in
+                try exchange.submit(order, now: now)
+            }
+        }
+        // The nasty faults happen after the order is placed: the client cannot know it was.
+        switch fault {
+        case .timeout:
+            try await Task.sleep(for: c.faultDelay)
+            return response
+        case .error: return failure(.internalServerError, "internal", "internal error")
+        case .drop:
+            try await context.channel.close()
+            return response
+        default: return response
+        }
+    }
+
+    /// `POST /v2/sim/bars`: bar events in the stream's line format, one per line, matched in order.
+    static func feed(_ request: Request, _ context: BrokerContext, _ state: BrokerState) async throws -> Response {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let text = String(buffer: body)
+        var bars: [(String, Int64, Double, Double, Double, Double)] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            do {
+                guard case .bar(let symbol, let time, let open, let high, let low, let close, _) = try EventLine.parse(String(line)) else { continue }
+                bars.append((symbol, time, open, high, low, close))
+            } catch {
+                return failure(.badRequest, "invalid_bar", "line \(number + 1): \(error)")
+            }
+        }
+        return state.change { exchange, _ in
+            var fills = 0
+            for b in bars { fills += exchange.bar(symbol: b.0, time: b.1, open: b.2, high: b.3, low: b.4, close: b.5).count }
+            return json(["bars": bars.count, "fills": fills])
+        }
+    }
+}
+
+/// Faults to inject: how many of the next order submissions each strikes (in this order of
+/// precedence), and how many orders are refused or filled in part.
+struct Faults: Codable, Sendable {
+    var timeout: Int?, error: Int?, drop: Int?, rateLimit: Int?, unavailable: Int?, reject: Int?, partial: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case timeout, error, drop, unavailable, reject, partial
+        case rateLimit = "rate_limit"
+    }
+}
+
+enum Fault { case none, timeout, error, drop, rateLimit, unavailable }
+
+/// The exchange and the faults still to strike, behind one lock; handlers never hold it across a suspension.
+final class BrokerState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var exchange: PaperExchange
+    private var pending = Faults()
+
+    init(exchange: PaperExchange) { self.exchange = exchange }
+
+    func read<T>(_ body: (PaperExchange) throws -> T) rethrows -> T {
+        try lock.withLock { try body(exchange) }
+    }
+
+    func change<T>(_ body: (inout PaperExchange, Int64) -> T) -> T {
+        lock.withLock { body(&exchange, Int64(Date().timeIntervalSince1970 * 1_000)) }
+    }
+
+    func inject(_ faults: Faults) -> Response { lock.withLock { injectLocked(faults) } }
+
+    private func injectLocked(_ faults: Faults) -> Response {
+        func add(_ a: Int?, _ b: Int?) -> Int? { (a ?? 0) + (b ?? 0) }
+        pending.timeout = add(pending.timeout, faults.timeout)
+        pending.error = add(pending.error, faults.error)
+        pending.drop = add(pending.drop, faults.drop)
+        pending.rateLimit = add(pending.rateLimit, faults.rateLimit)
+        pending.unavailable = add(pending.unavailable, faults.unavailable)
+        exchange.rejectNext += faults.reject ?? 0
+        exchange.partialNext += faults.partial ?? 0
+        return json(["timeout": pending.timeout ?? 0, "error": pending.error ?? 0, "drop": pending.drop ?? 0,
+                     "rate_limit": pending.rateLimit ?? 0, "unavailable": pending.unavailable ?? 0,
+                     "reject": exchange.rejectNext, "partial": exchange.partialNext])
+    }
+
+    func takeFault() -> Fault { lock.withLock { takeFaultLocked() } }
+
+    private func takeFaultLocked() -> Fault {
+        func take(_ count: inout Int?) -> Bool {
+            guard let n = count, n > 0 else { return false }
+            count = n - 1
+            return true
+        }
+        if take(&pending.timeout) { return .timeout }
+        if take(&pending.error) { return .error }
+        if take(&pending.drop) { return .drop }
+        if take(&pending.rateLimit) { return .rateLimit }
+        if take(&pending.unavailable) { return .unavailable }
+        return .none
+    }
+}
+
+struct BrokerContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// Orders are small: a 1 MiB body is a mistake or an attack (413).
+    var maxUploadSize: Int { 1 << 20 }
+}
+
+/// Every route but `/health` needs the bearer token, compared in constant time.
+struct BearerAuth: RouterMiddleware {
+    let token: [UInt8]
+
+    init(token: String) { self.token = Array(token.utf8) }
+
+    func handle(_ request: Request, context: BrokerContext, next: (Request, BrokerContext) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/health" { return try await next(request, context) }
+        let header = request.headers[.authorization] ?? ""
+        let given = header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
+        guard Self.equal(given, token) else { return failure(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
+        return try await next(request, context)
+    }
+
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
+        return difference == 0 && !b.isEmpty
+    }
+}
+
+func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+    json(BrokerErrorBody(code: code, message: message), status: status)
+}
+
+func failure(_ status: HTTPResponse.Status, _ rejection: PaperExchange.Rejection) -> Response {
+    failure(status, rejection.code, rejection.message)
+}
+
+/// The exchange's answer as JSON, or its rejection with the status `status` gives it.
+func answer<T: Encodable>(_ status: (PaperExchange.Rejection) -> HTTPResponse.Status,
+                          _ body: () throws(PaperExchange.Rejection) -> T) -> Response {
+    do { return json(try body()) } catch { return failure(status(error), error) }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
