@@ -54,6 +54,10 @@ let package = Package(
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["keel", "KeelTestSupport"]),
         .testTarget(name: "KeelRunnerTests", dependencies: ["keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport"]),
-        .testTarget(name: "KeelBrokerTests", dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport"]),
+        .testTarget(
+            name: "KeelBrokerTests",
+            dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
     ]
 )

@@ -96,18 +96,19 @@ public enum PaperBrokerServer {
         }
         v2.post("sim/bars") { request, context in try await feed(request, context, state) }
         v2.post("sim/faults") { request, context in
-            let faults = try await request.decode(as: Faults.self, context: context)
-            return state.inject(faults)
+            switch try await decode(Faults.self, request, context) {
+            case .success(let faults): return state.inject(faults)
+            case .failure(let error): return error.response
+            }
         }
     }
 
     /// `POST /v2/orders`, with the injected faults a real broker's network and back end produce.
     static func submit(_ request: Request, _ context: BrokerContext, _ state: BrokerState, _ c: Configuration) async throws -> Response {
         let order: OrderRequest
-        do { order = try await request.decode(as: OrderRequest.self, context: context) } catch let error as HTTPError {
-            throw error
-        } catch {
-            return failure(.badRequest, "invalid_body", "the body is not an order: \(error)")
+        switch try await decode(OrderRequest.self, request, context) {
+        case .success(let decoded): order = decoded
+        case .failure(let error): return error.response
         }
         let fault = state.takeFault()
         switch fault {
@@ -138,7 +139,8 @@ public enum PaperBrokerServer {
 
     /// `POST /v2/sim/bars`: bar events in the stream's line format, one per line, matched in order.
     static func feed(_ request: Request, _ context: BrokerContext, _ state: BrokerState) async throws -> Response {
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError { return tooLarge(context) }
         let text = String(buffer: body)
         var bars: [(String, Int64, Double, Double, Double, Double)] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
@@ -155,6 +157,33 @@ public enum PaperBrokerServer {
             return json(["bars": bars.count, "fills": fills])
         }
     }
+}
+
+/// A JSON body, or the answer that refuses it: 413 over the limit, 400 with what is wrong.
+func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BrokerContext) async throws -> Result<T, ResponseError> {
+    let body: ByteBuffer
+    do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
+        return .failure(ResponseError(tooLarge(context)))
+    }
+    do { return .success(try JSONDecoder().decode(type, from: Data(buffer: body))) } catch {
+        return .failure(ResponseError(failure(.badRequest, "invalid_body", "the body is not a valid \(type): \(describe(error))")))
+    }
+}
+
+struct ResponseError: Error { let response: Response; init(_ response: Response) { self.response = response } }
+
+/// A decoding error as a user reads it: which field, what was wrong.
+func describe(_ error: Error) -> String {
+    switch error as? DecodingError {
+    case .keyNotFound(let key, _)?: "'\(key.stringValue)' is missing"
+    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
+        "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+    default: "\(error)"
+    }
+}
+
+func tooLarge(_ context: BrokerContext) -> Response {
+    failure(.contentTooLarge, "payload_too_large", "the body is over \(context.maxUploadSize) bytes")
 }
 
 /// Faults to inject: how many of the next order submissions each strikes (in this order of

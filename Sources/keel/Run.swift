@@ -40,6 +40,9 @@ struct Run: ParsableCommand {
     @Option(help: "A file holding the broker's bearer token (default: the KEEL_BROKER_TOKEN environment variable).")
     var brokerTokenFile: String?
 
+    @Option(help: "Seconds a broker request may take before its answer counts as lost (the order is then settled by its client id).")
+    var brokerTimeout: Double = 5
+
     @Flag(help: "When Keel's record and the broker disagree at the start, take the broker's positions as the truth.")
     var adoptBrokerState = false
 
@@ -70,6 +73,7 @@ struct Run: ParsableCommand {
     func validate() throws {
         guard paper != live else { throw ValidationError("say --paper (Keel's simulated broker) or --live (a real one), not \(paper ? "both" : "neither")") }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
+        guard brokerTimeout > 0, brokerTimeout.isFinite else { throw ValidationError("--broker-timeout must be above 0") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every is at least 1") }
         if let runId, runId.isEmpty || runId.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
             throw ValidationError("--run-id takes letters, digits, '-', '_' and '.', not '\(runId)'")
@@ -118,7 +122,7 @@ struct Run: ParsableCommand {
         // The opt-ins first: a refused live run reads no token and sends nothing.
         _ = try Runner.Live(commandSaysLive: true, configuration: configuration, brokerURL: broker, token: "-", adoptBrokerState: adoptBrokerState)
         return try Runner.Live(commandSaysLive: true, configuration: configuration, brokerURL: broker, token: readToken(file: brokerTokenFile),
-                               adoptBrokerState: adoptBrokerState)
+                               adoptBrokerState: adoptBrokerState, timeout: .milliseconds(Int64(brokerTimeout * 1_000)))
     }
 }
 

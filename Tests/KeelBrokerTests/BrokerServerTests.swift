@@ -1,0 +1,120 @@
+import Foundation
+import KeelBroker
+import KeelBrokerClient
+import Testing
+
+/// The paper broker server and the client, as two processes on loopback: auth, limits, and every
+/// fault the client must survive without doubling an order.
+@Suite(.serialized) struct BrokerServerTests {
+    static let bar = #"{"type":"bar","symbol":"X","timestamp":"2024-01-02T00:00:00Z","open":50,"high":51,"low":49,"close":50,"volume":1}"#
+
+    func order(_ id: String, qty: Double = 10) -> OrderRequest { OrderRequest(symbol: "X", qty: qty, side: .buy, clientOrderId: id) }
+
+    @Test func everyRouteButHealthNeedsTheToken() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        #expect(try broker.request("GET", "/health", token: nil).0 == 200)
+        let routes = [("GET", "/v2/account"), ("GET", "/v2/orders"), ("POST", "/v2/orders"), ("GET", "/v2/orders/O1"), ("DELETE", "/v2/orders/O1"),
+                      ("DELETE", "/v2/orders"), ("GET", "/v2/positions"), ("GET", "/v2/positions/X"), ("DELETE", "/v2/positions/X"),
+                      ("DELETE", "/v2/positions"), ("GET", "/v2/fills"), ("POST", "/v2/sim/bars"), ("POST", "/v2/sim/faults")]
+        for (method, path) in routes {
+            for token in [nil, "wrong", PaperBrokerProcess.token + "x", ""] {
+                let (status, body) = try broker.request(method, path, body: "{}", token: token)
+                #expect(status == 401, "\(method) \(path) with token \(token ?? "none")")
+                #expect(body.contains(#""code":"unauthorized""#))
+            }
+        }
+        #expect(try broker.request("GET", "/v2/account").0 == 200)
+    }
+
+    @Test func anOversizedBodyIs413AndAMalformedOne400() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let big = String(repeating: "a", count: (1 << 20) + 10)
+        #expect(try broker.request("POST", "/v2/orders", body: big).0 == 413)
+        #expect(try broker.request("POST", "/v2/sim/bars", body: big).0 == 413)
+        let (status, body) = try broker.request("POST", "/v2/orders", body: #"{"symbol":"X"}"#)
+        #expect(status == 400)
+        #expect(body.contains("invalid_body"))
+        #expect(try broker.request("POST", "/v2/sim/bars", body: "{\"type\":\"bar\"\n").0 == 400)
+    }
+
+    @Test func aTimeoutLeavesTheOrderUnknownUntilItsClientIdSettlesIt() throws {
+        let broker = try PaperBrokerProcess(faultDelay: 1.5)
+        defer { broker.stop() }
+        let client = broker.client(timeout: .milliseconds(300))
+        defer { client.shutdown() }
+        try broker.inject(#"{"timeout":1}"#)
+        guard case .unknown = client.submit(order("t1")) else { Issue.record("a timed-out submission must be unknown"); return }
+        // The order was placed all the same: the query finds it, and sending it again cannot double it.
+        #expect(try client.order(clientOrderId: "t1")?.status == .new)
+        #expect(client.submit(order("t1")) == .duplicate)
+        #expect(try client.orders("all").count == 1)
+    }
+
+    @Test(arguments: ["error", "drop"])
+    func aFailureAfterTheOrderIsPlacedIsUnknownNotLost(fault: String) throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let client = broker.client()
+        defer { client.shutdown() }
+        try broker.inject("{\"\(fault)\":1}")
+        guard case .unknown = client.submit(order("e1")) else { Issue.record("\(fault) must leave the order unknown"); return }
+        #expect(try client.order(clientOrderId: "e1") != nil)
+        #expect(client.submit(order("e1")) == .duplicate)
+        try broker.bars([Self.bar])
+        #expect(try client.fills(after: nil).map(\.clientOrderId) == ["e1"])
+    }
+
+    @Test func aFailureBeforeTheOrderIsPlacedIsFoundMissingAndSentAgainUnderTheSameId() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let client = broker.client()
+        defer { client.shutdown() }
+        try broker.inject(#"{"unavailable":1}"#)
+        guard case .unknown = client.submit(order("u1")) else { Issue.record("a 503 must leave the order unknown"); return }
+        #expect(try client.order(clientOrderId: "u1") == nil)
+        guard case .accepted = client.submit(order("u1")) else { Issue.record("the same id, sent again, is accepted"); return }
+        #expect(try client.orders("all").map(\.clientOrderId) == ["u1"])
+    }
+
+    @Test func rateLimitsAreWaitedOutAsRetryAfterSays() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let client = broker.client()
+        defer { client.shutdown() }
+        try broker.inject(#"{"rate_limit":2}"#)
+        let started = ContinuousClock.now
+        guard case .accepted = client.submit(order("r1")) else { Issue.record("a rate-limited order goes through once the limit passes"); return }
+        // Two answers of `Retry-After: 1`, honoured.
+        #expect(ContinuousClock.now - started >= .seconds(2))
+        #expect(try client.orders("all").count == 1)
+        let (status, _) = try broker.request("GET", "/v2/account")
+        #expect(status == 200)
+    }
+
+    @Test func rejectionsArePermanentAndRecorded() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let client = broker.client()
+        defer { client.shutdown() }
+        try broker.inject(#"{"reject":1}"#)
+        guard case .rejected(let body) = client.submit(order("j1")) else { Issue.record("an injected rejection is a rejection"); return }
+        #expect(body.code == "insufficient_buying_power")
+        #expect(try client.order(clientOrderId: "j1")?.status == .rejected)
+        #expect(client.submit(order("j1")) == .duplicate)
+    }
+
+    @Test func readsAreRetriedThroughTransientFailures() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let client = broker.client()
+        defer { client.shutdown() }
+        guard case .accepted(let placed) = client.submit(order("c1")) else { Issue.record("accepted"); return }
+        try broker.bars([Self.bar])
+        #expect(try client.position("X")?.qty == 10)
+        #expect(try client.position("Y") == nil)
+        #expect(try client.account().cash == 99_500)
+        #expect(try client.cancel(orderId: placed.id) == nil)
+    }
+}
