@@ -43,9 +43,15 @@ final class BrokerBridge {
     /// differences are then recorded as adjustments and the run goes on from there.
     func reconcile(adopt: Bool) throws {
         try sync()
+        for var order in try store.brokerOrders(run: runId, unsettledOnly: true) where order.status == "unknown" { try settle(&order) }
+        // The market does not wait: a fill that lands between the two reads is recorded and read again.
+        var held: [BrokerPosition] = []
+        for _ in 0..<5 {
+            held = try client.positions().filter { symbols.contains($0.symbol) }
+            if try recordFills() == 0 { break }
+        }
         let now = Runner.now()
         let recorded = try store.brokerPositions(run: runId)
-        let held = try client.positions().filter { symbols.contains($0.symbol) }
         var differences: [String] = []
         var adjustments: [StoredBrokerFill] = []
         for symbol in symbols.union(held.map(\.symbol)).sorted() {
@@ -58,13 +64,20 @@ final class BrokerBridge {
                                                 side: difference > 0 ? "buy" : "sell", qty: abs(difference), price: theirs?.avgEntryPrice ?? 0,
                                                 time: now, kind: "adjustment"))
         }
+        let open = Set(try client.orders("open").filter { symbols.contains($0.symbol) }.map(\.clientOrderId))
         let ours = try store.brokerOrders(run: runId)
         let known = Set(ours.map(\.clientOrderId))
-        let working = Set(ours.filter { ["new", "partially_filled", "unknown"].contains($0.status) }.map(\.clientOrderId))
-        let open = Set(try client.orders("open").filter { symbols.contains($0.symbol) }.map(\.clientOrderId))
-        let foreign = open.filter { !known.contains($0) && $0.hasPrefix(runId + "-") }
-        for id in foreign.sorted() { differences.append("the broker has an open order \(id) that Keel never placed") }
-        for id in working.subtracting(open).sorted() { differences.append("Keel's order \(id) is working by its record; the broker does not list it open") }
+        for id in open.filter({ !known.contains($0) && $0.hasPrefix(runId + "-") }).sorted() {
+            differences.append("the broker has an open order \(id) that Keel never placed")
+        }
+        for var order in ours where ["new", "partially_filled", "unknown"].contains(order.status) && !open.contains(order.clientOrderId) {
+            // Filled or cancelled since it was last read: the broker's record of it settles it.
+            if let found = try client.order(clientOrderId: order.clientOrderId) {
+                try record(found, into: &order)
+            } else {
+                differences.append("Keel's order \(order.clientOrderId) is \(order.status) by its record; the broker has no such order")
+            }
+        }
         let details = differences.isEmpty ? "positions and open orders agree" : differences.joined(separator: "; ")
         guard !differences.isEmpty else {
             try store.recordReconciliation(run: runId, outcome: "ok", details: details, adjustments: [], now: now)
@@ -116,13 +129,11 @@ final class BrokerBridge {
         order.attempts += 1
         try save(order)
         switch client.submit(request) {
-        case .accepted(let placed): take(placed, into: &order)
+        case .accepted(let placed): return try record(placed, into: &order)
         case .rejected(let body):
             order.status = "rejected"
             order.reason = "\(body.code): \(body.message)"
-            log("broker rejected \(order.clientOrderId): \(body.message)")
-            try store.recordRiskEvent(run: runId, StoredRiskEvent(time: order.eventTime, symbol: order.symbol, kind: "broker_rejected",
-                                                                  reason: "\(order.clientOrderId): \(body.code): \(body.message)"))
+            try noteRejection(order)
         case .duplicate:
             // Sent before (by a process that died before it recorded the answer): find it.
             order.status = "unknown"
@@ -141,8 +152,7 @@ final class BrokerBridge {
     /// the broker has none, the order never arrived and is sent again, under the same id.
     private func settle(_ order: inout BrokerIntent) throws {
         if let found = try client.order(clientOrderId: order.clientOrderId) {
-            take(found, into: &order)
-            try save(order)
+            try record(found, into: &order)
         } else {
             log("order \(order.clientOrderId) never reached the broker; sending it again under the same id")
             order.status = "intent"
@@ -150,22 +160,37 @@ final class BrokerBridge {
         }
     }
 
-    private func take(_ placed: BrokerOrder, into order: inout BrokerIntent) {
+    /// Takes the broker's state of an order into Keel's record.
+    private func record(_ placed: BrokerOrder, into order: inout BrokerIntent) throws {
+        let before = order
         order.brokerOrderId = placed.id
         order.status = placed.status == .held ? "new" : placed.status.rawValue
         order.filledQty = placed.filledQty
-        order.reason = nil
+        if order.status != before.status { order.reason = nil }
         if placed.qty != order.qty, order.kind != .open { order.qty = placed.qty }
+        guard order != before else { return }
+        if order.status == "rejected", before.status != "rejected" {
+            order.reason = "refused by the broker"
+            try noteRejection(order)
+        }
+        try save(order)
+    }
+
+    /// A refusal is final: the engine's model keeps its fill, the broker holds nothing, and the
+    /// next close of the symbol finds nothing to send. Journaled as a risk event.
+    private func noteRejection(_ order: BrokerIntent) throws {
+        log("broker rejected \(order.clientOrderId): \(order.reason ?? "")")
+        try store.recordRiskEvent(run: runId, StoredRiskEvent(time: order.eventTime, symbol: order.symbol, kind: "broker_rejected",
+                                                              reason: "\(order.clientOrderId): \(order.reason ?? "refused")"))
     }
 
     // MARK: Cancelling
 
     private func cancel(_ order: inout BrokerIntent) throws {
         guard let id = order.brokerOrderId else { return }
-        if let after = try client.cancel(orderId: id) { take(after, into: &order) } else if let now = try client.order(clientOrderId: order.clientOrderId) {
-            take(now, into: &order)
+        if let after = try client.cancel(orderId: id) { try record(after, into: &order) } else if let now = try client.order(clientOrderId: order.clientOrderId) {
+            try record(now, into: &order)
         }
-        try save(order)
     }
 
     /// Before a close: the symbol's entries still working and the legs of filled brackets, which
@@ -177,11 +202,8 @@ final class BrokerBridge {
         for var order in orders[(lastClose + 1)..<end] where order.symbol == symbol && order.kind == .open && order.brokerOrderId != nil {
             let bracket = order.stopPrice != nil || order.limitPrice != nil
             guard !order.isSettled || (order.status == "filled" && bracket) else { continue }
-            let status = order.status
+            // A filled entry stays filled; only its legs are cancelled.
             try cancel(&order)
-            // A filled entry stays filled; only its legs were cancelled.
-            if status == "filled" { order.status = "filled" }
-            try save(order)
         }
     }
 
@@ -189,12 +211,14 @@ final class BrokerBridge {
 
     /// Pages through the broker's fills after the last one seen, and records the run's own: those
     /// of its orders and of their bracket legs (`ID-tp`, `ID-sl`).
-    func recordFills() throws {
+    @discardableResult
+    func recordFills() throws -> Int {
         var cursor = try store.brokerCursor(run: runId)
         var mine: Set<String>?
+        var total = 0
         while true {
             let page = try client.fills(after: cursor)
-            guard let last = page.last else { return }
+            guard let last = page.last else { return total }
             let ours = try mine ?? Set(store.brokerOrders(run: runId).map(\.clientOrderId))
             mine = ours
             let fills = page.filter { ours.contains(Self.parentId($0.clientOrderId)) }.map {
@@ -203,6 +227,7 @@ final class BrokerBridge {
             }
             let added = try store.recordBrokerFills(run: runId, fills, cursor: last.id, now: Runner.now())
             if added > 0 { log("recorded \(added) broker fill\(added == 1 ? "" : "s")") }
+            total += added
             cursor = last.id
         }
     }
@@ -220,9 +245,7 @@ final class BrokerBridge {
         let open = Dictionary(try client.orders("open").map { ($0.clientOrderId, $0) }, uniquingKeysWith: { first, _ in first })
         for var order in working {
             guard let found = try open[order.clientOrderId] ?? client.order(clientOrderId: order.clientOrderId) else { continue }
-            let before = order
-            take(found, into: &order)
-            if order != before { try save(order) }
+            try record(found, into: &order)
         }
     }
 

@@ -4,6 +4,7 @@ import KeelBroker
 import KeelBrokerClient
 import KeelTestSupport
 import NIOCore
+import NIOHTTP1
 
 /// A real `keel broker serve` on a free loopback port, and a raw HTTP line to it for the routes
 /// the client does not speak (the simulation's bars and faults, the auth checks).
@@ -44,25 +45,15 @@ final class PaperBrokerProcess {
 
     func client(timeout: Duration = .milliseconds(500)) -> BrokerClient { BrokerClient(baseURL: url, token: Self.token, timeout: timeout) }
 
-    /// One request: (status, body).
+    /// One request: (status, body). Blocking on NIO's future, not on a task: a test thread
+    /// waiting on the cooperative pool could starve the very task it waits for.
     func request(_ method: String, _ path: String, body: String? = nil, token: String? = PaperBrokerProcess.token) throws -> (Int, String) {
-        var request = HTTPClientRequest(url: url + path)
-        request.method = .init(rawValue: method)
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        let sent = request
-        Task {
-            do {
-                let response = try await HTTPClient.shared.execute(sent, timeout: .seconds(10))
-                let bytes = try await response.body.collect(upTo: 1 << 24)
-                box.value = .success((Int(response.status.code), String(buffer: bytes)))
-            } catch { box.value = .failure(error) }
-            done.signal()
-        }
-        done.wait()
-        return try box.value!.get()
+        var headers = HTTPHeaders()
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let request = try HTTPClient.Request(url: url + path, method: HTTPMethod(rawValue: method), headers: headers,
+                                             body: body.map { .string($0) })
+        let response = try HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(10)).wait()
+        return (Int(response.status.code), response.body.map { String(buffer: $0) } ?? "")
     }
 
     func bars(_ lines: [String]) throws {
@@ -79,8 +70,4 @@ final class PaperBrokerProcess {
         let (_, body) = try request("GET", path)
         return try JSONDecoder().decode(type, from: Data(body.utf8))
     }
-}
-
-final class ResultBox: @unchecked Sendable {
-    var value: Result<(Int, String), Error>?
 }

@@ -20,6 +20,8 @@ public enum KeelBinary {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+
+        public init(status: Int32, stdout: String, stderr: String) { (self.status, self.stdout, self.stderr) = (status, stdout, stderr) }
     }
 
     /// Runs keel to the end and collects its output.

@@ -1,0 +1,249 @@
+import Foundation
+import KeelBroker
+import KeelStore
+import KeelTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `keel run --live` against `keel broker serve`: two real processes on loopback, a real SQLite
+/// file, faults injected at the broker, and the runner killed in the middle.
+@Suite("keel run --live against the paper broker", .serialized)
+struct LiveRunTests {
+    static let strategy = KeelBinary.root.appendingPathComponent("Tests/KeelEngineTests/Fixtures/conformance/strategies/S2E.yaml").path
+    static let orcl = KeelBinary.root.appendingPathComponent("Tests/KeelDataTests/Fixtures/ORCL.csv").path
+
+    /// A live run's folder: the run configuration, the token, the bars.
+    struct Setup {
+        let broker: PaperBrokerProcess
+        let folder: URL
+        let lines: [String]
+        var state: URL { folder.appendingPathComponent("run.db") }
+
+        init(bars: Int, configuration: String = "live: true\n") throws {
+            broker = try PaperBrokerProcess(faultDelay: 1)
+            folder = try KeelBinary.temporaryFolder(["run.yaml": configuration, "token": PaperBrokerProcess.token])
+            let events = try KeelBinary.run(["data", "events", "ORCL=\(LiveRunTests.orcl)"])
+            lines = Array(events.stdout.split(separator: "\n").prefix(bars).map(String.init))
+        }
+
+        func arguments(_ extra: [String] = []) -> [String] {
+            ["run", LiveRunTests.strategy, "--live", "--config", folder.appendingPathComponent("run.yaml").path, "--broker", broker.url,
+             "--broker-token-file", folder.appendingPathComponent("token").path, "--broker-timeout", "0.3", "--stream", "-",
+             "--state", state.path, "--symbols", "ORCL", "--timeframe", "1d", "--run-id", "live", "--commit-every", "1"] + extra
+        }
+
+        /// A runner reading its stream from a pipe.
+        func startRunner(_ extra: [String] = []) throws -> (Process, FileHandle, URL) {
+            let process = KeelBinary.start(arguments(extra))
+            let input = Pipe()
+            let log = folder.appendingPathComponent("runner-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardInput = input
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+            return (process, input.fileHandleForWriting, log)
+        }
+
+        /// Waits until the runner has committed event `seq` and sent the orders it made: then the
+        /// next bar reaches the broker after them, as a real market's next bar would.
+        func waitForRunner(_ runner: Process, seq: Int) throws {
+            let store = try KeelStore(path: state.path)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while runner.isRunning, ContinuousClock.now < deadline {
+                if let run = try store.run("live"), run.lastSeq >= seq,
+                   try store.brokerOrders(run: "live", unsettledOnly: true).allSatisfy({ $0.status != "intent" }) {
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+        }
+
+        /// Feeds bars: each to the broker first, then to the runner, which is waited for.
+        func feed(_ lines: ArraySlice<String>, to runner: Process, _ input: FileHandle) throws {
+            for (i, line) in zip(lines.indices, lines) {
+                try broker.bars([line])
+                try input.write(contentsOf: Data((line + "\n").utf8))
+                try waitForRunner(runner, seq: i + 1)
+            }
+        }
+
+        /// Runs to the end of an empty stream: a start, a reconciliation, a stop.
+        func restart(_ extra: [String] = []) throws -> KeelBinary.Output {
+            let process = KeelBinary.start(arguments(extra))
+            let err = Pipe()
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = err
+            try process.run()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return KeelBinary.Output(status: process.terminationStatus, stdout: "", stderr: String(decoding: stderr, as: UTF8.self))
+        }
+    }
+
+    /// Keel's record and the broker agree: every order at the broker is one Keel committed first,
+    /// once; every fill of the run's orders is recorded, once; the positions are the broker's.
+    func expectAgreement(_ setup: Setup, runId: String = "live") throws {
+        let store = try KeelStore(path: setup.state.path)
+        let ours = try store.brokerOrders(run: runId)
+        let atBroker = try setup.broker.decode([BrokerOrder].self, "/v2/orders?status=all").filter { $0.clientOrderId.hasPrefix(runId + "-") }
+        let committed = Set(ours.map(\.clientOrderId))
+        #expect(atBroker.allSatisfy { committed.contains($0.clientOrderId) }, "an order at the broker that Keel never committed")
+        #expect(Set(atBroker.map(\.clientOrderId)).count == atBroker.count, "two broker orders for one client order id")
+        let sent = ours.filter { $0.brokerOrderId != nil }
+        #expect(sent.count == atBroker.count, "Keel's sent orders and the broker's")
+        for order in sent { #expect(atBroker.first { $0.clientOrderId == order.clientOrderId }?.id == order.brokerOrderId) }
+
+        let fills = try setup.broker.decode([BrokerFill].self, "/v2/fills?limit=5000").filter { committed.contains(Self.parent($0.clientOrderId)) }
+        let recorded = try store.brokerFills(run: runId).filter { $0.kind == "fill" }
+        #expect(recorded.map(\.fillId) == fills.map(\.id), "every broker fill recorded once, in order")
+        #expect(recorded.map(\.qty) == fills.map(\.qty))
+        #expect(recorded.map(\.price) == fills.map(\.price))
+        let positions = try setup.broker.decode([BrokerPosition].self, "/v2/positions")
+        let held = try store.brokerPositions(run: runId)
+        #expect(held == Dictionary(uniqueKeysWithValues: positions.map { ($0.symbol, $0.qty) }))
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    static func parent(_ id: String) -> String { id.hasSuffix("-tp") || id.hasSuffix("-sl") ? String(id.dropLast(3)) : id }
+
+    @Test("broker faults: timeouts, 5xx, 429, 503, rejections, partial fills, a dropped connection and a kill -9: no duplicate order, no lost fill")
+    func faultCampaign() throws {
+        let setup = try Setup(bars: 420)
+        defer { setup.broker.stop() }
+        // Each strikes the next order submissions, in turn; the rejection and the partial fill strike at the exchange.
+        try setup.broker.inject(#"{"timeout":2,"error":2,"drop":2,"rate_limit":2,"unavailable":2,"reject":1,"partial":3}"#)
+        var (runner, input, log) = try setup.startRunner()
+        var logs = [log]
+        try setup.feed(setup.lines[0..<150], to: runner, input)
+        try setup.broker.inject(#"{"timeout":1,"drop":1,"error":1,"partial":1}"#)
+        try setup.feed(setup.lines[150..<260], to: runner, input)
+        // A bar reaches the broker and the runner, which is killed at once, wherever it is; the
+        // restart finds in the store where its stream resumes (the market went on meanwhile).
+        try setup.broker.bars([setup.lines[260], setup.lines[261]])
+        try input.write(contentsOf: Data((setup.lines[260] + "\n").utf8))
+        Thread.sleep(forTimeInterval: 0.01)
+        kill(runner.processIdentifier, SIGKILL)
+        runner.waitUntilExit()
+        let done = Int(try KeelStore(path: setup.state.path).run("live")?.lastSeq ?? 0)
+        (runner, input, log) = try setup.startRunner()
+        logs.append(log)
+        for missed in setup.lines[done...261] { try input.write(contentsOf: Data((missed + "\n").utf8)) }
+        try setup.waitForRunner(runner, seq: 262)
+        try setup.feed(setup.lines[262...], to: runner, input)
+        try input.close()
+        runner.waitUntilExit()
+        #expect(runner.terminationStatus == 0)
+        let text = try logs.map { try String(contentsOf: $0, encoding: .utf8) }.joined()
+        #expect(text.contains("is unknown"), "faults left orders unknown: \(text.suffix(2_000))")
+        #expect(text.contains("broker rejected"))
+        // The restart finds Keel's record and the broker in agreement.
+        let restart = try setup.restart()
+        #expect(restart.status == 0, "\(restart.stderr)")
+        #expect(restart.stderr.contains("positions and open orders agree"))
+        try expectAgreement(setup)
+        let store = try KeelStore(path: setup.state.path)
+        let orders = try store.brokerOrders(run: "live")
+        #expect(orders.filter { $0.kind == .open && $0.status == "filled" }.count >= 5)
+        // Closes the broker's bracket legs had already made: nothing left to send.
+        #expect(orders.contains { $0.kind == .close && $0.status == "skipped" })
+        #expect(orders.contains { $0.status == "rejected" })
+        #expect(!orders.contains { ["intent", "unknown"].contains($0.status) })
+        let fills = try store.brokerFills(run: "live")
+        #expect(Dictionary(grouping: fills, by: \.clientOrderId).values.contains { $0.count > 1 }, "a partial fill was recorded in two parts")
+        #expect(try store.riskEvents(run: "live").contains { $0.kind == "broker_rejected" })
+    }
+
+    @Test("live refusal: without the run configuration's live: true, keel run --live refuses, sends nothing and writes nothing")
+    func liveRefusal() throws {
+        let listener = try Listener()
+        defer { listener.close() }
+        for configuration in ["", "live: false\n", "# live: true\n"] {
+            let folder = try KeelBinary.temporaryFolder(["run.yaml": configuration, "token": "t"])
+            let state = folder.appendingPathComponent("run.db")
+            var arguments = ["run", Self.strategy, "--live", "--broker", "http://127.0.0.1:\(listener.port)", "--broker-token-file",
+                             folder.appendingPathComponent("token").path, "--stream", "-", "--state", state.path, "--symbols", "ORCL",
+                             "--timeframe", "1d"]
+            if !configuration.isEmpty { arguments += ["--config", folder.appendingPathComponent("run.yaml").path] }
+            let refused = try KeelBinary.run(arguments)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("refusing to trade live: the run's configuration does not enable it"))
+            #expect(refused.stderr.contains("Nothing was sent"))
+            #expect(!FileManager.default.fileExists(atPath: state.path))
+        }
+        #expect(listener.connections() == 0, "a refused live run opened a connection to the broker")
+        // And the other act: a configuration that enables live trading, without --live, runs on paper.
+        let unknownKey = try KeelBinary.temporaryFolder(["run.yaml": "live: true\nbrokr: x\n"])
+        let bad = try KeelBinary.run(["run", Self.strategy, "--live", "--config", unknownKey.appendingPathComponent("run.yaml").path, "--broker",
+                                      "http://127.0.0.1:\(listener.port)", "--stream", "-", "--state", unknownKey.appendingPathComponent("r.db").path,
+                                      "--symbols", "ORCL", "--timeframe", "1d"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("run.yaml:2:1: error: unknown key 'brokr'"))
+        #expect(listener.connections() == 0)
+    }
+
+    @Test("reconciliation: a position changed behind Keel's back refuses the start, until the broker's state is adopted")
+    func reconciliation() throws {
+        let setup = try Setup(bars: 600)
+        defer { setup.broker.stop() }
+        let (runner, input, _) = try setup.startRunner()
+        try setup.feed(setup.lines[...], to: runner, input)
+        try input.close()
+        runner.waitUntilExit()
+        try expectAgreement(setup)
+        let held = try setup.broker.decode([BrokerPosition].self, "/v2/positions")
+        try #require(held.count == 1, "the run ends holding ORCL")
+        // Someone closes the position at the broker.
+        #expect(try setup.broker.request("DELETE", "/v2/positions/ORCL").0 == 200)
+        try setup.broker.bars([setup.lines.last!])
+        let refused = try setup.restart()
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("refusing to trade: Keel's record and the broker disagree: ORCL: Keel's record holds \(Int(held[0].qty)), the broker 0"))
+        #expect(refused.stderr.contains("--adopt-broker-state"))
+        let adopted = try setup.restart(["--adopt-broker-state"])
+        #expect(adopted.status == 0, "\(adopted.stderr)")
+        let again = try setup.restart()
+        #expect(again.status == 0)
+        let outcomes = try KeelStore(path: setup.state.path).reconciliations(run: "live").map(\.outcome)
+        #expect(outcomes == ["ok", "refused", "adopted", "ok"])
+        #expect(try KeelStore(path: setup.state.path).brokerPositions(run: "live").isEmpty)
+    }
+}
+
+/// A TCP port that counts who connects to it.
+final class Listener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        listen(fd, 16)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// Connections accepted so far.
+    func connections() -> Int {
+        var count = 0
+        while true {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return count }
+            Glibc.close(client)
+            count += 1
+        }
+    }
+
+    func close() { Glibc.close(fd) }
+}
