@@ -41,7 +41,7 @@ public final class Runner {
         var mode: String { live == nil ? "paper" : "live" }
     }
 
-    /// A live run's broker. Build it only through `Live.init`, which holds the two opt-ins.
+    /// A live run's broker, named once `enabledBroker` has found both opt-ins.
     public struct Live: Sendable {
         public let brokerURL: String
         public let token: String
@@ -49,11 +49,14 @@ public final class Runner {
         public let adoptBrokerState: Bool
         public let timeout: Duration
 
+        public init(brokerURL: String, token: String, adoptBrokerState: Bool, timeout: Duration = .seconds(5)) {
+            (self.brokerURL, self.token, self.adoptBrokerState, self.timeout) = (brokerURL, token, adoptBrokerState, timeout)
+        }
+
         /// Live trading needs two acts: the run's configuration says `live: true` and the command
-        /// says `--live`. Refused otherwise, before anything is sent.
-        public init(commandSaysLive: Bool, configuration: RunConfiguration?, brokerURL: String?, token: String, adoptBrokerState: Bool,
-                    timeout: Duration = .seconds(5)) throws(RunnerError) {
-            guard commandSaysLive else { throw RunnerError.usage("live trading needs --live on the command line") }
+        /// says `--live` (which is why this is asked). Refused otherwise, before anything is read
+        /// or sent. Returns the broker's URL: the command's, or the configuration's.
+        public static func enabledBroker(configuration: RunConfiguration?, commandURL: String?) throws(RunnerError) -> String {
             guard let configuration, configuration.live else {
                 throw RunnerError.refused("""
                     refusing to trade live: the run's configuration does not enable it. Live trading needs two acts: \
@@ -61,14 +64,14 @@ public final class Runner {
                     Nothing was sent to the broker
                     """)
             }
-            guard let url = brokerURL ?? configuration.broker else { throw RunnerError.usage("name the broker: --broker URL") }
-            if let named = configuration.broker, let brokerURL, named != brokerURL {
-                throw RunnerError.refused("the run's configuration names the broker \(named), the command \(brokerURL); nothing was sent")
+            guard let url = commandURL ?? configuration.broker else { throw RunnerError.usage("name the broker: --broker URL") }
+            if let named = configuration.broker, let commandURL, named != commandURL {
+                throw RunnerError.refused("the run's configuration names the broker \(named), the command \(commandURL); nothing was sent")
             }
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
                 throw RunnerError.usage("--broker takes the trading API's URL (http:// or https://), not '\(url)'")
             }
-            (self.brokerURL, self.token, self.adoptBrokerState, self.timeout) = (url, token, adoptBrokerState, timeout)
+            return url
         }
     }
 

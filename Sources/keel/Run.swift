@@ -120,9 +120,9 @@ struct Run: ParsableCommand {
             return try RunConfiguration(path: path, text: text)
         }
         // The opt-ins first: a refused live run reads no token and sends nothing.
-        _ = try Runner.Live(commandSaysLive: true, configuration: configuration, brokerURL: broker, token: "-", adoptBrokerState: adoptBrokerState)
-        return try Runner.Live(commandSaysLive: true, configuration: configuration, brokerURL: broker, token: readToken(file: brokerTokenFile),
-                               adoptBrokerState: adoptBrokerState, timeout: .milliseconds(Int64(brokerTimeout * 1_000)))
+        let url = try Runner.Live.enabledBroker(configuration: configuration, commandURL: broker)
+        return Runner.Live(brokerURL: url, token: try readToken(file: brokerTokenFile), adoptBrokerState: adoptBrokerState,
+                           timeout: .milliseconds(Int64(brokerTimeout * 1_000)))
     }
 }
 
