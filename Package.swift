@@ -21,6 +21,7 @@ let package = Package(
         // traits: [] keeps one build of Hummingbird for `swift build` and `swift test`.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         .target(
@@ -35,7 +36,8 @@ let package = Package(
         .target(name: "KeelBroker"),
         .target(name: "KeelBrokerServer", dependencies: ["KeelBroker", .product(name: "Hummingbird", package: "hummingbird")]),
         .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelBroker", "KeelBrokerClient"]),
+        .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelBroker", "KeelBrokerClient",
+                           .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
         .executableTarget(
             name: "keel",
             dependencies: [
@@ -53,7 +55,11 @@ let package = Package(
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["keel", "KeelTestSupport"]),
-        .testTarget(name: "KeelRunnerTests", dependencies: ["keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport"]),
+        .testTarget(
+            name: "KeelRunnerTests",
+            dependencies: ["keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport",
+                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")]
+        ),
         .testTarget(
             name: "KeelBrokerTests",
             dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport",

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Where a run's events come from, as lines: a file (resumable at a byte offset), stdin, or a
-/// TCP socket that is reconnected with backoff whenever it drops.
+/// TCP socket or a WebSocket, reconnected with backoff whenever it drops.
 protocol LineSource: AnyObject {
     /// Up to `max` complete lines, waiting at most `wait` seconds for the first; an empty array
     /// when none came in time; nil when the stream has ended (a file or stdin at its end).
@@ -19,6 +19,7 @@ enum StreamAddress: Equatable {
     case stdin
     case file(String)
     case tcp(host: String, port: UInt16)
+    case webSocket(String)
 
     init(_ text: String) throws(RunnerError) {
         if text == "-" { self = .stdin; return }
@@ -31,9 +32,15 @@ enum StreamAddress: Equatable {
             return
         }
         if text.hasPrefix("ws://") || text.hasPrefix("wss://") {
-            throw RunnerError.usage("WebSocket streams are not supported yet; relay them to tcp:// or a file")
+            guard let url = URL(string: text), url.host != nil else {
+                throw RunnerError.usage("--stream ws://HOST:PORT/PATH, such as ws://127.0.0.1:9100/events, not '\(text)'")
+            }
+            self = .webSocket(text)
+            return
         }
-        if text.contains("://") { throw RunnerError.usage("--stream takes a file, '-' for stdin, or tcp://HOST:PORT, not '\(text)'") }
+        if text.contains("://") {
+            throw RunnerError.usage("--stream takes a file, '-' for stdin, tcp://HOST:PORT or ws://HOST:PORT/PATH, not '\(text)'")
+        }
         self = .file(text)
     }
 

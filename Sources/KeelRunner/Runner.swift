@@ -83,9 +83,9 @@ public final class Runner {
     }
 
     let configuration: Configuration
-    let log: (String) -> Void
+    let log: @Sendable (String) -> Void
 
-    public init(_ configuration: Configuration, log: @escaping (String) -> Void) {
+    public init(_ configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
         self.log = log
     }
@@ -107,6 +107,7 @@ public final class Runner {
         case .stdin: DescriptorLineSource(fd: 0, offset: 0)
         case .file(let path): try FileLineSource(path: path, offset: run.streamOffset)
         case .tcp(let host, let port): TCPLineSource(host: host, port: port, log: log)
+        case .webSocket(let url): WebSocketLineSource(url: url, log: log)
         }
         defer { source.close() }
         var lastSync = ContinuousClock.now
