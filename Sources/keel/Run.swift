@@ -10,10 +10,10 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a strategy on a live event stream, on paper or at a broker, journaled to a SQLite state file.",
         discussion: """
-        The stream is JSON lines (bar, quote, signal and heartbeat events) from a file, stdin (-) or
-        tcp://HOST:PORT (reconnected with backoff). Kill the process at any moment and run the same
-        command again: it resumes where it committed, with nothing lost and nothing doubled.
-        SIGINT or SIGTERM stop it cleanly. Exits 0 when stopped or at the end of a file stream, 1
+        The stream is JSON lines (bar, quote, signal and heartbeat events) from a file, stdin (-),
+        tcp://HOST:PORT or ws://HOST:PORT/PATH (reconnected with backoff). Kill the process at any
+        moment and run the same command again: it resumes where it committed, with nothing lost and
+        nothing doubled. SIGINT or SIGTERM stop it cleanly. Exits 0 when stopped or at the end of a file stream, 1
         when the strategy has errors or the run cannot resume, 64 on a usage error, 66 when a file
         cannot be read.
 
@@ -46,7 +46,7 @@ struct Run: ParsableCommand {
     @Flag(help: "When Keel's record and the broker disagree at the start, take the broker's positions as the truth.")
     var adoptBrokerState = false
 
-    @Option(help: "Events: a JSON-lines file, - for stdin, or tcp://HOST:PORT.")
+    @Option(help: "Events: a JSON-lines file, - for stdin, tcp://HOST:PORT or ws://HOST:PORT/PATH.")
     var stream: String
 
     @Option(help: "The SQLite state file (created when missing).")
