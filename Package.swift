@@ -34,18 +34,29 @@ let package = Package(
         .target(name: "KeelStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The trading API's wire format and the simulated exchange behind the paper broker: no dependencies.
         .target(name: "KeelBroker"),
-        .target(name: "KeelBrokerServer", dependencies: ["KeelBroker", .product(name: "Hummingbird", package: "hummingbird")]),
+        // What the two servers share: bearer auth, JSON answers and errors.
+        .target(name: "KeelHTTP", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "KeelBrokerServer", dependencies: ["KeelBroker", "KeelData", "KeelHTTP", .product(name: "Hummingbird", package: "hummingbird")]),
         .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .target(
+            name: "KeelService",
+            dependencies: ["KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData",
+                           .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelBroker", "KeelBrokerClient",
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer",
+                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "KeelTestSupport", path: "Tests/KeelTestSupport"),
+        .target(
+            name: "KeelTestSupport",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/KeelTestSupport"
+        ),
         .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage", "KeelTestSupport"]),
         .testTarget(
             name: "KeelLintTests",
@@ -62,8 +73,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KeelBrokerTests",
-            dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport",
-                           .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport"]
         ),
+        .testTarget(name: "KeelServiceTests", dependencies: ["keel", "KeelService", "KeelStore", "KeelTestSupport"]),
     ]
 )

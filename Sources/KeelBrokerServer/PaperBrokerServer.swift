@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KeelBroker
 import KeelData
+import KeelHTTP
 import NIOCore
 
 /// `keel broker serve`: the trading API over the simulated exchange, so a live-mode runner can be
@@ -33,7 +34,7 @@ public enum PaperBrokerServer {
     public static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
         let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage))
         let router = Router(context: BrokerContext.self)
-        router.add(middleware: BearerAuth(token: configuration.token))
+        router.add(middleware: BearerAuth<BrokerContext>(token: configuration.token))
         routes(router, state, configuration)
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel-paper-broker")
         server.reuseAddress = true
@@ -140,7 +141,7 @@ public enum PaperBrokerServer {
     /// `POST /v2/sim/bars`: bar events in the stream's line format, one per line, matched in order.
     static func feed(_ request: Request, _ context: BrokerContext, _ state: BrokerState) async throws -> Response {
         let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError { return tooLarge(context) }
+        do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError { return tooLarge(context.maxUploadSize) }
         let text = String(buffer: body)
         var bars: [(String, Int64, Double, Double, Double, Double)] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
@@ -157,33 +158,6 @@ public enum PaperBrokerServer {
             return json(["bars": bars.count, "fills": fills])
         }
     }
-}
-
-/// A JSON body, or the answer that refuses it: 413 over the limit, 400 with what is wrong.
-func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BrokerContext) async throws -> Result<T, ResponseError> {
-    let body: ByteBuffer
-    do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
-        return .failure(ResponseError(tooLarge(context)))
-    }
-    do { return .success(try JSONDecoder().decode(type, from: Data(buffer: body))) } catch {
-        return .failure(ResponseError(failure(.badRequest, "invalid_body", "the body is not a valid \(type): \(describe(error))")))
-    }
-}
-
-struct ResponseError: Error { let response: Response; init(_ response: Response) { self.response = response } }
-
-/// A decoding error as a user reads it: which field, what was wrong.
-func describe(_ error: Error) -> String {
-    switch error as? DecodingError {
-    case .keyNotFound(let key, _)?: "'\(key.stringValue)' is missing"
-    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
-        "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-    default: "\(error)"
-    }
-}
-
-func tooLarge(_ context: BrokerContext) -> Response {
-    failure(.contentTooLarge, "payload_too_large", "the body is over \(context.maxUploadSize) bytes")
 }
 
 /// Faults to inject: how many of the next order submissions each strikes (in this order of
@@ -261,38 +235,6 @@ struct BrokerContext: RequestContext {
     var maxUploadSize: Int { 1 << 20 }
 }
 
-/// Every route but `/health` needs the bearer token, compared in constant time.
-struct BearerAuth: RouterMiddleware {
-    let token: [UInt8]
-
-    init(token: String) { self.token = Array(token.utf8) }
-
-    func handle(_ request: Request, context: BrokerContext, next: (Request, BrokerContext) async throws -> Response) async throws -> Response {
-        if request.uri.path == "/health" { return try await next(request, context) }
-        let header = request.headers[.authorization] ?? ""
-        let given = header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
-        guard Self.equal(given, token) else { return failure(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
-        return try await next(request, context)
-    }
-
-    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(a.count == b.count ? 0 : 1)
-        for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
-        return difference == 0 && !b.isEmpty
-    }
-}
-
-func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
-
-func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-    json(BrokerErrorBody(code: code, message: message), status: status)
-}
-
 func failure(_ status: HTTPResponse.Status, _ rejection: PaperExchange.Rejection) -> Response {
     failure(status, rejection.code, rejection.message)
 }
@@ -301,8 +243,4 @@ func failure(_ status: HTTPResponse.Status, _ rejection: PaperExchange.Rejection
 func answer<T: Encodable>(_ status: (PaperExchange.Rejection) -> HTTPResponse.Status,
                           _ body: () throws(PaperExchange.Rejection) -> T) -> Response {
     do { return json(try body()) } catch { return failure(status(error), error) }
-}
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

@@ -203,6 +203,41 @@ enum Schema {
                 ALTER TABLE runs ADD COLUMN broker_cursor TEXT;
                 """)
         }
+        migrator.registerMigration("v3: the service's strategies and backtests") { db in
+            try db.execute(sql: """
+                -- Strategies created over HTTP (keel serve). Each update is a new version; runs and
+                -- backtests keep the version they started with.
+                CREATE TABLE api_strategies (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    mode TEXT NOT NULL DEFAULT 'paper' CHECK (mode IN ('paper', 'live')),
+                    version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deleted_at INTEGER
+                );
+                CREATE TABLE strategy_versions (
+                    strategy_id TEXT NOT NULL REFERENCES api_strategies(id),
+                    version INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (strategy_id, version)
+                ) WITHOUT ROWID;
+                CREATE TABLE backtests (
+                    id TEXT PRIMARY KEY,
+                    strategy_id TEXT NOT NULL REFERENCES api_strategies(id),
+                    version INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+                    -- The request as given (JSON), and the result in the backtest JSON contract.
+                    request TEXT NOT NULL,
+                    result TEXT,
+                    error TEXT,
+                    created_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                );
+                CREATE INDEX backtests_by_time ON backtests(created_at);
+                """)
+        }
         return migrator
     }
 }

@@ -40,31 +40,16 @@ struct Broker: ParsableCommand {
         var faultDelay: Double = 3
 
         func run() throws {
-            let token = try readToken(file: tokenFile)
+            let token = try readToken(file: tokenFile, variable: "KEEL_BROKER_TOKEN", option: "--token-file FILE")
             let configuration = PaperBrokerServer.Configuration(host: host, port: port, token: token, cash: cash, leverage: leverage,
                                                                 faultDelay: .milliseconds(Int64(faultDelay * 1_000)))
-            let host = host
-            let done = DispatchSemaphore(value: 0)
-            let failure = ErrorBox()
-            Task {
-                do {
-                    try await PaperBrokerServer.run(configuration) { port in
-                        FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
-                    }
-                } catch { failure.error = error }
-                done.signal()
-            }
-            done.wait()
-            if let error = failure.error {
-                FileHandle.standardError.write(Data("keel: the broker stopped: \(error)\n".utf8))
-                throw Exit.findings
-            }
+            try serve({ onRunning in try await PaperBrokerServer.run(configuration, onRunning: onRunning) }, host: host)
         }
     }
 }
 
-/// A bearer token from a file (trimmed) or from KEEL_BROKER_TOKEN; never printed.
-func readToken(file: String?) throws -> String {
+/// A bearer token from a file (trimmed) or from an environment variable; never printed.
+func readToken(file: String?, variable: String = "KEEL_BROKER_TOKEN", option: String = "--broker-token-file FILE") throws -> String {
     let token: String
     if let file {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -73,9 +58,9 @@ func readToken(file: String?) throws -> String {
         }
         token = text.trimmingCharacters(in: .whitespacesAndNewlines)
     } else {
-        token = ProcessInfo.processInfo.environment["KEEL_BROKER_TOKEN"] ?? ""
+        token = ProcessInfo.processInfo.environment[variable] ?? ""
     }
-    guard !token.isEmpty else { throw ValidationError("give the broker's token: --token-file FILE or KEEL_BROKER_TOKEN") }
+    guard !token.isEmpty else { throw ValidationError("give the token: \(option) or \(variable)") }
     return token
 }
 

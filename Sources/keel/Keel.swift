@@ -8,7 +8,7 @@ struct Keel: ParsableCommand {
         discussion: """
         Exit codes: 0 clean, 1 findings that fail, 64 usage error, 66 unreadable input.
         """,
-        subcommands: [Lint.self, Backtest.self, Run.self, Runs.self, Broker.self, Rules.self, Reference.self, DataCommand.self]
+        subcommands: [Lint.self, Backtest.self, Run.self, Runs.self, Broker.self, Serve.self, Rules.self, Reference.self, DataCommand.self]
     )
 }
 

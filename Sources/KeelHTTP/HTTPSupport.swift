@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// What Keel's two HTTP servers (the paper broker and `keel serve`) share: bearer auth compared
+/// in constant time, JSON answers, and errors as `{"code", "message", "details"?}`.
+
+/// Every route but the open ones needs `Authorization: Bearer TOKEN`. A nil token is open access
+/// (`keel serve --insecure-dev`), which the caller announces.
+public struct BearerAuth<Context: RequestContext>: RouterMiddleware {
+    let token: [UInt8]?
+    let open: Set<String>
+
+    public init(token: String?, openPaths: Set<String> = ["/health"]) {
+        self.token = token.map { Array($0.utf8) }
+        open = openPaths
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token, !open.contains(request.uri.path) else { return try await next(request, context) }
+        guard Self.equal(Self.bearer(request), token) else { return failure(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
+        return try await next(request, context)
+    }
+
+    static func bearer(_ request: Request) -> [UInt8] {
+        let header = request.headers[.authorization] ?? ""
+        return header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
+    }
+
+    /// Compares every byte whatever the lengths, so the time taken says nothing about the token.
+    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
+        return difference == 0 && !b.isEmpty
+    }
+}
+
+public func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+    raw(Data(encode(value).utf8), status: status)
+}
+
+/// A body already encoded as JSON.
+public func raw(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    var fields = headers
+    fields[.contentType] = "application/json"
+    return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+public struct ErrorBody: Codable, Sendable {
+    public var code: String
+    public var message: String
+}
+
+public func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+    json(ErrorBody(code: code, message: message), status: status)
+}
+
+/// An error whose `details` is JSON already (diagnostics, a list of problems).
+public func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String, detailsJSON: String) -> Response {
+    raw(Data((encode(ErrorBody(code: code, message: message)).dropLast() + ",\"details\":" + detailsJSON + "}").utf8), status: status)
+}
+
+/// JSON text with sorted keys and plain slashes, as every answer has.
+public func encode<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+}
+
+public struct ResponseError: Error {
+    public let response: Response
+    public init(_ response: Response) { self.response = response }
+}
+
+/// A JSON body, or the answer that refuses it: 413 over the context's limit, 400 with what is wrong.
+public func decode<T: Decodable, Context: RequestContext>(_ type: T.Type, _ request: Request, _ context: Context) async throws -> Result<T, ResponseError> {
+    let body: ByteBuffer
+    do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
+        return .failure(ResponseError(tooLarge(context.maxUploadSize)))
+    }
+    do { return .success(try JSONDecoder().decode(type, from: Data(buffer: body))) } catch {
+        return .failure(ResponseError(failure(.badRequest, "invalid_body", "the body is not a valid \(type): \(describe(error))")))
+    }
+}
+
+/// A decoding error as a user reads it: which field, what was wrong.
+public func describe(_ error: Error) -> String {
+    switch error as? DecodingError {
+    case .keyNotFound(let key, _)?: "'\(key.stringValue)' is missing"
+    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
+        "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+    default: "\(error)"
+    }
+}
+
+public func tooLarge(_ limit: Int) -> Response {
+    failure(.contentTooLarge, "payload_too_large", "the body is over \(limit) bytes")
+}
+
+extension Duration {
+    public var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import KeelData
+import KeelEngine
+import KeelHTTP
+import KeelRunner
+import KeelStore
+
+/// `/v1/backtests`: create (asynchronous: 202 with status `running`), list, get (status and the
+/// backtest JSON contract with its equity curve), cancel. Results persist in the store.
+enum BacktestRoutes {
+    struct Body: Codable {
+        var strategyId: String
+        var version: Int?
+        /// Symbol to a CSV file inside the server's data folder.
+        var data: [String: String]
+        var capital: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case version, data, capital
+            case strategyId = "strategy_id"
+        }
+    }
+
+    struct View: Encodable {
+        var id: String
+        var strategyId: String
+        var version: Int
+        var status: String
+        var error: String?
+        var createdAt: Int64
+        var finishedAt: Int64?
+
+        init(_ b: StoredBacktest) {
+            (id, strategyId, version, status, error, createdAt, finishedAt) = (b.id, b.strategyId, b.version, b.status, b.error, b.createdAt, b.finishedAt)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, version, status, error
+            case strategyId = "strategy_id", createdAt = "created_at", finishedAt = "finished_at"
+        }
+    }
+
+    static func add(to group: RouterGroup<ServiceContext>, _ state: ServiceState) {
+        group.post { request, context in
+            let decoded = try await decode(Body.self, request, context)
+            guard case .success(let body) = decoded else { return decoded.failureResponse }
+            return try create(body, state)
+        }
+        group.get { request, _ in
+            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
+            let offset = request.uri.queryParameters["offset"].flatMap { Int(String($0)) } ?? 0
+            guard (1...500).contains(limit), offset >= 0 else {
+                return failure(.badRequest, "invalid_page", "limit is 1 to 500 and offset at least 0")
+            }
+            return json(try state.store.backtests(limit: limit, offset: offset).map(View.init))
+        }
+        group.get(":id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard ServiceState.isId(id, prefix: "bt"), let backtest = try state.store.backtest(id) else { return notFound("backtest", id) }
+            return full(backtest)
+        }
+        group.delete(":id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard ServiceState.isId(id, prefix: "bt"), try state.store.backtest(id) != nil else { return notFound("backtest", id) }
+            state.running.cancel(id)
+            guard try state.store.finishBacktest(id, status: "cancelled", result: nil, error: nil, now: ServiceState.now()) else {
+                return failure(.conflict, "not_running", "backtest \(id) has finished already")
+            }
+            return full(try state.store.backtest(id)!)
+        }
+    }
+
+    /// The view with the request and the result as they are stored: JSON already.
+    static func full(_ b: StoredBacktest) -> Response {
+        let head = encode(View(b))
+        let result = b.result.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "null"
+        return raw(Data((head.dropLast() + ",\"request\":" + b.request + ",\"result\":" + result + "}").utf8))
+    }
+
+    static func create(_ body: Body, _ state: ServiceState) throws -> Response {
+        guard ServiceState.isId(body.strategyId, prefix: "st"), let (strategy, source) = try state.store.apiStrategy(body.strategyId, version: body.version)
+        else { return notFound("strategy", body.strategyId) }
+        let capital = body.capital ?? 100_000
+        guard capital > 0, capital.isFinite else { return failure(.unprocessableContent, "invalid_capital", "capital must be above 0") }
+        guard !body.data.isEmpty else { return failure(.unprocessableContent, "invalid_data", "name the bars: data: {SYMBOL: FILE.csv}") }
+        var files: [(String, String)] = []
+        for (symbol, name) in body.data.sorted(by: { $0.key < $1.key }) {
+            guard let path = state.resolve(name) else {
+                return failure(.unprocessableContent, "invalid_data", "'\(name.prefix(200))' is not a readable file inside the server's data folder")
+            }
+            files.append((symbol, path))
+        }
+        let loaded: LoadedStrategy
+        do { loaded = try LoadedStrategy(path: "\(strategy.id).yaml", text: source) } catch {
+            return failure(.unprocessableContent, "invalid_strategy", "\(error)")
+        }
+        let id = ServiceState.newId("bt")
+        let version = body.version ?? strategy.version
+        let request = encode(body)
+        try state.store.createBacktest(id: id, strategyId: strategy.id, version: version, request: request, now: ServiceState.now())
+        let flag = state.running.start(id)
+        let inputs = files
+        DispatchQueue.global(qos: .userInitiated).async {
+            run(id, loaded.program, files: inputs, capital: capital, flag: flag, state)
+        }
+        var response = full(try state.store.backtest(id)!)
+        response.status = .accepted
+        response.headers[.location] = "/v1/backtests/\(id)"
+        return response
+    }
+
+    /// The backtest itself, off the server's threads; a cancel stops it at its next chunk of bars.
+    static func run(_ id: String, _ program: CompiledStrategy, files: [(String, String)], capital: Double, flag: CancellationFlag, _ state: ServiceState) {
+        defer { state.running.end(id) }
+        let finished: (status: String, result: String?, error: String?)
+        do {
+            let sources: [BarSource] = try files.map { CancellableSource(try CSVBarStream(path: $0.1, symbol: $0.0), flag: flag) }
+            let result = try Backtest.run(program, sources: sources, capital: capital, keepEquityCurve: true, keepTrades: true)
+            finished = ("done", ResultFormat.json(result, includeEquity: true), nil)
+        } catch is CancellationError {
+            return
+        } catch {
+            finished = ("failed", nil, "\(error)")
+        }
+        _ = try? state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: ServiceState.now())
+    }
+}
+
+extension ServiceState {
+    /// A file inside the data folder, or nil: absolute paths, `..` that climbs out and symbolic
+    /// links that lead out are all refused.
+    func resolve(_ name: String) -> String? {
+        guard !name.isEmpty, !name.hasPrefix("/"), !name.contains("\0") else { return nil }
+        let url = dataDirectory.appendingPathComponent(name).standardizedFileURL.resolvingSymlinksInPath()
+        let root = dataDirectory.resolvingSymlinksInPath().path
+        guard url.path.hasPrefix(root + "/"), FileManager.default.isReadableFile(atPath: url.path) else { return nil }
+        var directory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &directory), !directory.boolValue else { return nil }
+        return url.path
+    }
+}
+
+/// A bar source that stops with `CancellationError` once its backtest is cancelled.
+final class CancellableSource: BarSource {
+    let source: BarSource
+    let flag: CancellationFlag
+
+    init(_ source: BarSource, flag: CancellationFlag) { (self.source, self.flag) = (source, flag) }
+
+    var symbol: String { source.symbol }
+    var signalNames: [String] { source.signalNames }
+    var fractionRead: Double { source.fractionRead }
+
+    func next(into chunk: inout BarSeries) throws -> Bool {
+        if flag.isCancelled { throw CancellationError() }
+        return try source.next(into: &chunk)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import KeelHTTP
+import KeelStore
+
+/// `keel serve`: one process hosting the store, strategies and backtests over HTTP.
+public enum KeelService {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port; `onRunning` is told which.
+        public var port: Int
+        public var databasePath: String
+        /// nil is open access (`--insecure-dev`).
+        public var token: String?
+        /// Where backtests read their bars: a request names files inside it, never outside.
+        public var dataDirectory: String
+        public var idleTimeout: Duration
+        public var bodyLimit: Int
+
+        public init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
+                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20) {
+            (self.host, self.port, self.databasePath, self.token, self.dataDirectory) = (host, port, databasePath, token, dataDirectory)
+            (self.idleTimeout, self.bodyLimit) = (idleTimeout, bodyLimit)
+        }
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in hand.
+    public static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        let store = try KeelStore(path: configuration.databasePath)
+        _ = try store.failUnfinishedBacktests(now: ServiceState.now())
+        let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory)
+        var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel")
+        server.reuseAddress = true
+        let app = Application(
+            router: router(state, token: configuration.token, bodyLimit: configuration.bodyLimit),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
+            configuration: server,
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) }
+        )
+        try await app.runService()
+    }
+
+    /// Every route of the service. The OpenAPI document is checked against this list by a test.
+    public static func router(_ state: ServiceState, token: String?, bodyLimit: Int = 1 << 20) -> Router<ServiceContext> {
+        let router = Router(context: ServiceContext.self)
+        router.add(middleware: BodyLimit(limit: bodyLimit))
+        router.add(middleware: BearerAuth<ServiceContext>(token: token, openPaths: ["/health"]))
+        router.get("health") { _, _ in json(["status": "ok"]) }
+        router.get("ready") { _, _ in
+            do {
+                _ = try state.store.journalMode()
+                return json(["status": "ready", "store": "ok"])
+            } catch {
+                return failure(.serviceUnavailable, "not_ready", "the store cannot be read: \(error)")
+            }
+        }
+        router.get("openapi.json") { _, _ in raw(Data(OpenAPI.document().utf8)) }
+        StrategyRoutes.add(to: router.group("v1/strategies"), state)
+        BacktestRoutes.add(to: router.group("v1/backtests"), state)
+        return router
+    }
+}
+
+public struct ServiceContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    var limit = 1 << 20
+
+    public init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+
+    public var maxUploadSize: Int { limit }
+}
+
+/// Sets the body limit on each request's context (a context cannot read the configuration).
+struct BodyLimit: RouterMiddleware {
+    let limit: Int
+
+    func handle(_ request: Request, context: ServiceContext, next: (Request, ServiceContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.limit = limit
+        return try await next(request, context)
+    }
+}
+
+/// What the handlers share: the store, the data folder, the backtests in flight.
+public final class ServiceState: Sendable {
+    public let store: KeelStore
+    let dataDirectory: URL
+    let running = RunningBacktests()
+
+    public init(store: KeelStore, dataDirectory: String) {
+        self.store = store
+        self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
+
+    /// `st_` or `bt_` and 16 hex digits: anything else is not an id, whatever it tries to be.
+    static func newId(_ prefix: String) -> String {
+        prefix + "_" + (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+    }
+
+    static func isId(_ text: String, prefix: String) -> Bool {
+        text.count == prefix.count + 17 && text.hasPrefix(prefix + "_") && text.dropFirst(prefix.count + 1).allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+}
+
+/// The cancellation flags of the backtests in flight.
+final class RunningBacktests: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flags: [String: CancellationFlag] = [:]
+
+    func start(_ id: String) -> CancellationFlag {
+        let flag = CancellationFlag()
+        lock.withLock { flags[id] = flag }
+        return flag
+    }
+
+    func cancel(_ id: String) { lock.withLock { flags[id]?.cancel() } }
+
+    func end(_ id: String) { _ = lock.withLock { flags.removeValue(forKey: id) } }
+}
+
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    var isCancelled: Bool { lock.withLock { cancelled } }
+    func cancel() { lock.withLock { cancelled = true } }
+}
+
+func notFound(_ what: String, _ id: String) -> Response { failure(.notFound, "not_found", "no \(what) '\(id.prefix(64))'") }

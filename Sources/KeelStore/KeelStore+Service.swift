@@ -1,0 +1,130 @@
+import GRDB
+
+/// A strategy as the service keeps it: its current version.
+public struct StoredStrategy: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var mode: String
+    public var version: Int
+    public var createdAt: Int64
+    public var updatedAt: Int64
+}
+
+public struct StoredBacktest: Sendable, Equatable {
+    public var id: String
+    public var strategyId: String
+    public var version: Int
+    public var status: String
+    public var request: String
+    public var result: String?
+    public var error: String?
+    public var createdAt: Int64
+    public var finishedAt: Int64?
+}
+
+/// `keel serve`'s side of the store: strategies with versions, and backtests.
+extension KeelStore {
+    private static func strategy(_ row: Row) -> StoredStrategy {
+        StoredStrategy(id: row["id"], name: row["name"], mode: row["mode"], version: row["version"], createdAt: row["created_at"],
+                       updatedAt: row["updated_at"])
+    }
+
+    public func createStrategy(id: String, name: String, source: String, now: Int64) throws -> StoredStrategy {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO api_strategies (id, name, version, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
+                           arguments: [id, name, now, now])
+            try db.execute(sql: "INSERT INTO strategy_versions (strategy_id, version, source, created_at) VALUES (?, 1, ?, ?)",
+                           arguments: [id, source, now])
+        }
+        return StoredStrategy(id: id, name: name, mode: "paper", version: 1, createdAt: now, updatedAt: now)
+    }
+
+    /// The strategies not deleted, oldest first.
+    public func apiStrategies() throws -> [StoredStrategy] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_strategies WHERE deleted_at IS NULL ORDER BY created_at, id").map(Self.strategy)
+        }
+    }
+
+    /// A strategy and the source of one of its versions (the current one by default).
+    public func apiStrategy(_ id: String, version: Int? = nil) throws -> (StoredStrategy, source: String)? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_strategies WHERE id = ? AND deleted_at IS NULL", arguments: [id]) else {
+                return nil
+            }
+            let strategy = Self.strategy(row)
+            guard let source = try String.fetchOne(db, sql: "SELECT source FROM strategy_versions WHERE strategy_id = ? AND version = ?",
+                                                   arguments: [id, version ?? strategy.version]) else { return nil }
+            return (strategy, source)
+        }
+    }
+
+    /// A new version; nil when there is no such strategy.
+    public func updateStrategy(_ id: String, name: String, source: String, now: Int64) throws -> StoredStrategy? {
+        try pool.write { db in
+            guard let version = try Int.fetchOne(db, sql: "SELECT version FROM api_strategies WHERE id = ? AND deleted_at IS NULL", arguments: [id])
+            else { return nil }
+            try db.execute(sql: "INSERT INTO strategy_versions (strategy_id, version, source, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [id, version + 1, source, now])
+            try db.execute(sql: "UPDATE api_strategies SET version = ?, name = ?, updated_at = ? WHERE id = ?", arguments: [version + 1, name, now, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM api_strategies WHERE id = ?", arguments: [id]).map(Self.strategy)
+        }
+    }
+
+    /// Deleted strategies keep their versions, so the backtests that ran them still say what ran.
+    public func deleteStrategy(_ id: String, now: Int64) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE api_strategies SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [now, id])
+            return db.changesCount == 1
+        }
+    }
+
+    // MARK: Backtests
+
+    public func createBacktest(id: String, strategyId: String, version: Int, request: String, now: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO backtests (id, strategy_id, version, status, request, created_at) VALUES (?, ?, ?, 'running', ?, ?)
+                """, arguments: [id, strategyId, version, request, now])
+        }
+    }
+
+    /// Ends a running backtest; false when it had ended already (cancelled, say).
+    @discardableResult
+    public func finishBacktest(_ id: String, status: String, result: String?, error: String?, now: Int64) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE backtests SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+                           arguments: [status, result, error, now, id])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Backtests a stopped server left running can never finish: they are failed at the next start.
+    public func failUnfinishedBacktests(now: Int64) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE backtests SET status = 'failed', error = 'the server stopped before it finished', finished_at = ? WHERE status = 'running'
+                """, arguments: [now])
+            return db.changesCount
+        }
+    }
+
+    private static func backtest(_ row: Row) -> StoredBacktest {
+        StoredBacktest(id: row["id"], strategyId: row["strategy_id"], version: row["version"], status: row["status"], request: row["request"],
+                       result: row["result"], error: row["error"], createdAt: row["created_at"], finishedAt: row["finished_at"])
+    }
+
+    public func backtest(_ id: String) throws -> StoredBacktest? {
+        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM backtests WHERE id = ?", arguments: [id]).map(Self.backtest) }
+    }
+
+    /// Newest first, without their results.
+    public func backtests(limit: Int, offset: Int) throws -> [StoredBacktest] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, strategy_id, version, status, request, NULL AS result, error, created_at, finished_at
+                FROM backtests ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
+                """, arguments: [limit, offset]).map(Self.backtest)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KeelService
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve Keel over HTTP: strategies and backtests, on one SQLite file.",
+        discussion: """
+        Every route but /health needs `Authorization: Bearer TOKEN`, the token from --token-file or
+        KEEL_API_TOKEN (never logged). --insecure-dev serves without one, with a warning. Backtests
+        read CSV files inside --data-dir only. Prints `listening on http://HOST:PORT` once ready;
+        SIGINT or SIGTERM stop it after the requests in hand. The routes: GET /openapi.json.
+        """
+    )
+
+    @Option(help: "Port (0: any free one, printed when listening).")
+    var port: Int = 8080
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The SQLite file (created when missing).")
+    var db: String
+
+    @Option(help: "A file holding the API token (default: the KEEL_API_TOKEN environment variable).")
+    var tokenFile: String?
+
+    @Flag(help: "Serve without a token: development only, on a machine of your own.")
+    var insecureDev = false
+
+    @Option(help: "The folder backtests read their bar files from.")
+    var dataDir: String = "."
+
+    @Option(help: "Largest request body, in bytes (larger ones get 413).")
+    var bodyLimit: Int = 1 << 20
+
+    func run() throws {
+        let token: String?
+        if insecureDev {
+            FileHandle.standardError.write(Data("keel: WARNING: --insecure-dev: every route is open to anyone who can reach \(host):\(port)\n".utf8))
+            token = nil
+        } else {
+            token = try readToken(file: tokenFile, variable: "KEEL_API_TOKEN", option: "--token-file FILE (or --insecure-dev for development)")
+        }
+        var directory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &directory), directory.boolValue else {
+            throw ValidationError("--data-dir '\(dataDir)' is not a folder")
+        }
+        let configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
+                                                      bodyLimit: bodyLimit)
+        try serve { onRunning in try await KeelService.run(configuration, onRunning: onRunning) }
+    }
+}
+
+/// Runs a server until it stops; prints `listening on http://HOST:PORT` once it is up.
+func serve(_ body: @escaping @Sendable (@escaping @Sendable (Int) -> Void) async throws -> Void, host: String = "127.0.0.1") throws {
+    let done = DispatchSemaphore(value: 0)
+    let failure = ErrorBox()
+    Task {
+        do {
+            try await body { port in FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8)) }
+        } catch { failure.error = error }
+        done.signal()
+    }
+    done.wait()
+    if let error = failure.error {
+        FileHandle.standardError.write(Data("keel: the server stopped: \(error)\n".utf8))
+        throw Exit.findings
+    }
+}

@@ -1,0 +1,50 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A real keel server (`keel serve`, `keel broker serve`) on a free loopback port, and plain HTTP
+/// requests to it.
+public final class ServerProcess {
+    public let process: Process
+    public let url: String
+
+    /// Starts `keel ARGUMENTS` (which must include `--port 0`) and waits for `listening on URL`.
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process = KeelBinary.start(arguments)
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        while !text.contains("\n") {
+            let data = out.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first, line.hasPrefix("listening on ") else {
+            process.terminate()
+            throw Failure(message: "the server did not start: \(text)")
+        }
+        url = String(line.dropFirst("listening on ".count))
+    }
+
+    public struct Failure: Error { public var message: String }
+
+    public func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// One request: (status, headers, body). Blocking on NIO's future, not on a task: a test thread
+    /// waiting on the cooperative pool could starve the very task it waits for.
+    public func send(_ method: String, _ path: String, body: String? = nil, token: String?) throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var headers = HTTPHeaders()
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if body != nil { headers.add(name: "Content-Type", value: "application/json") }
+        let request = try HTTPClient.Request(url: url + path, method: HTTPMethod(rawValue: method), headers: headers, body: body.map { .string($0) })
+        let response = try HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(20)).wait()
+        return (Int(response.status.code), response.headers, response.body.map { String(buffer: $0) } ?? "")
+    }
+}
