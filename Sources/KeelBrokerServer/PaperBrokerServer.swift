@@ -35,6 +35,7 @@ public enum PaperBrokerServer {
         let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage))
         let router = Router(context: BrokerContext.self)
         router.add(middleware: BearerAuth<BrokerContext>(token: configuration.token))
+        router.add(middleware: ReadFaults(state: state))
         routes(router, state, configuration)
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel-paper-broker")
         server.reuseAddress = true
@@ -97,8 +98,8 @@ public enum PaperBrokerServer {
         }
         v2.post("sim/bars") { request, context in try await feed(request, context, state) }
         v2.post("sim/faults") { request, context in
-            switch try await decode(Faults.self, request, context) {
-            case .success(let faults): return state.inject(faults)
+            switch try await decode([String: Int].self, request, context) {
+            case .success(let counts): return state.inject(counts)
             case .failure(let error): return error.response
             }
         }
@@ -111,7 +112,7 @@ public enum PaperBrokerServer {
         case .success(let decoded): order = decoded
         case .failure(let error): return error.response
         }
-        let fault = state.takeFault()
+        let fault = state.takeSubmissionFault()
         switch fault {
         case .rateLimit:
             var response = failure(.tooManyRequests, "rate_limited", "too many requests; retry after 1 s")
@@ -160,24 +161,19 @@ public enum PaperBrokerServer {
     }
 }
 
-/// Faults to inject: how many of the next order submissions each strikes (in this order of
-/// precedence), and how many orders are refused or filled in part.
-struct Faults: Codable, Sendable {
-    var timeout: Int?, error: Int?, drop: Int?, rateLimit: Int?, unavailable: Int?, reject: Int?, partial: Int?
+/// An injected fault. Those of order submissions strike in this order of precedence; `read_error`
+/// answers the next reads with 503; `reject` and `partial` strike at the exchange.
+enum Fault: String, CaseIterable {
+    case timeout, error, drop, rateLimit = "rate_limit", unavailable, readError = "read_error", reject, partial
 
-    enum CodingKeys: String, CodingKey {
-        case timeout, error, drop, unavailable, reject, partial
-        case rateLimit = "rate_limit"
-    }
+    static let onSubmission: [Fault] = [.timeout, .error, .drop, .rateLimit, .unavailable]
 }
-
-enum Fault { case none, timeout, error, drop, rateLimit, unavailable }
 
 /// The exchange and the faults still to strike, behind one lock; handlers never hold it across a suspension.
 final class BrokerState: @unchecked Sendable {
     private let lock = NSLock()
     private var exchange: PaperExchange
-    private var pending = Faults()
+    private var pending: [Fault: Int] = [:]
 
     init(exchange: PaperExchange) { self.exchange = exchange }
 
@@ -189,36 +185,52 @@ final class BrokerState: @unchecked Sendable {
         lock.withLock { body(&exchange, Int64(Date().timeIntervalSince1970 * 1_000)) }
     }
 
-    func inject(_ faults: Faults) -> Response { lock.withLock { injectLocked(faults) } }
-
-    private func injectLocked(_ faults: Faults) -> Response {
-        func add(_ a: Int?, _ b: Int?) -> Int? { (a ?? 0) + (b ?? 0) }
-        pending.timeout = add(pending.timeout, faults.timeout)
-        pending.error = add(pending.error, faults.error)
-        pending.drop = add(pending.drop, faults.drop)
-        pending.rateLimit = add(pending.rateLimit, faults.rateLimit)
-        pending.unavailable = add(pending.unavailable, faults.unavailable)
-        exchange.rejectNext += faults.reject ?? 0
-        exchange.partialNext += faults.partial ?? 0
-        return json(["timeout": pending.timeout ?? 0, "error": pending.error ?? 0, "drop": pending.drop ?? 0,
-                     "rate_limit": pending.rateLimit ?? 0, "unavailable": pending.unavailable ?? 0,
-                     "reject": exchange.rejectNext, "partial": exchange.partialNext])
+    /// Adds `{fault: count}`; an unknown fault is refused with the names there are.
+    func inject(_ counts: [String: Int]) -> Response {
+        var faults: [(Fault, Int)] = []
+        for (name, count) in counts {
+            guard let fault = Fault(rawValue: name), count >= 0 else {
+                return failure(.badRequest, "unknown_fault", "'\(name)': \(count) is not a fault; the faults are "
+                               + Fault.allCases.map(\.rawValue).joined(separator: ", ") + ", each with a count of 0 or more")
+            }
+            faults.append((fault, count))
+        }
+        return lock.withLock {
+            for (fault, count) in faults {
+                switch fault {
+                case .reject: exchange.rejectNext += count
+                case .partial: exchange.partialNext += count
+                default: pending[fault, default: 0] += count
+                }
+            }
+            var state = Dictionary(uniqueKeysWithValues: Fault.allCases.map { ($0.rawValue, pending[$0] ?? 0) })
+            (state["reject"], state["partial"]) = (exchange.rejectNext, exchange.partialNext)
+            return json(state)
+        }
     }
 
-    func takeFault() -> Fault { lock.withLock { takeFaultLocked() } }
+    /// The fault that strikes this order submission, if any.
+    func takeSubmissionFault() -> Fault? { lock.withLock { Fault.onSubmission.first { take($0) } } }
 
-    private func takeFaultLocked() -> Fault {
-        func take(_ count: inout Int?) -> Bool {
-            guard let n = count, n > 0 else { return false }
-            count = n - 1
-            return true
+    func takeReadFault() -> Bool { lock.withLock { take(.readError) } }
+
+    /// Counts one strike of `fault` down; the lock is held.
+    private func take(_ fault: Fault) -> Bool {
+        guard let n = pending[fault], n > 0 else { return false }
+        pending[fault] = n - 1
+        return true
+    }
+}
+
+/// Reads (`GET /v2/...`) answered 503 while a `read_error` fault lasts: what a broker's bad minute looks like.
+struct ReadFaults: RouterMiddleware {
+    let state: BrokerState
+
+    func handle(_ request: Request, context: BrokerContext, next: (Request, BrokerContext) async throws -> Response) async throws -> Response {
+        if request.method == .get, request.uri.path.hasPrefix("/v2/"), state.takeReadFault() {
+            return failure(.serviceUnavailable, "unavailable", "the service is unavailable (injected fault)")
         }
-        if take(&pending.timeout) { return .timeout }
-        if take(&pending.error) { return .error }
-        if take(&pending.drop) { return .drop }
-        if take(&pending.rateLimit) { return .rateLimit }
-        if take(&pending.unavailable) { return .unavailable }
-        return .none
+        return try await next(request, context)
     }
 }
 

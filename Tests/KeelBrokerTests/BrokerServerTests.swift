@@ -112,9 +112,23 @@ import Testing
         defer { client.shutdown() }
         guard case .accepted(let placed) = client.submit(order("c1")) else { Issue.record("accepted"); return }
         try broker.bars([Self.bar])
+        // Three reads answered 503 in a row: each read below is retried through them.
+        try broker.inject(#"{"read_error":3}"#)
         #expect(try client.position("X")?.qty == 10)
         #expect(try client.position("Y") == nil)
         #expect(try client.account().cash == 99_500)
         #expect(try client.cancel(orderId: placed.id) == nil)
+        // More failures than the client's four attempts: it says so.
+        try broker.inject(#"{"read_error":4}"#)
+        #expect(throws: BrokerClient.Failure.self) { _ = try client.account() }
+        #expect(try client.account().cash == 99_500)
+    }
+
+    @Test func anUnknownFaultIsRefusedWithTheNamesThereAre() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let (status, body) = try broker.request("POST", "/v2/sim/faults", body: #"{"timeouts":1}"#)
+        #expect(status == 400)
+        #expect(body.contains("'timeouts': 1 is not a fault; the faults are timeout, error, drop, rate_limit, unavailable, read_error, reject, partial"))
     }
 }
