@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        // Already in the graph through async-http-client's certificates: AES-GCM for broker credentials.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -41,7 +43,10 @@ let package = Package(
         .target(
             name: "KeelService",
             dependencies: ["KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData",
-                           .product(name: "Hummingbird", package: "hummingbird")]
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelBroker", "KeelBrokerClient",
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),

@@ -10,16 +10,26 @@ import NIOCore
 public struct BearerAuth<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]?
     let open: Set<String>
+    /// Paths that also take `?token=`: a browser's WebSocket cannot send headers.
+    let queryTokenPaths: Set<String>
 
-    public init(token: String?, openPaths: Set<String> = ["/health"]) {
+    public init(token: String?, openPaths: Set<String> = ["/health"], queryTokenPaths: Set<String> = []) {
         self.token = token.map { Array($0.utf8) }
         open = openPaths
+        self.queryTokenPaths = queryTokenPaths
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token, !open.contains(request.uri.path) else { return try await next(request, context) }
-        guard Self.equal(Self.bearer(request), token) else { return failure(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
+        guard Self.equal(presented(request), token) else { return failure(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
         return try await next(request, context)
+    }
+
+    func presented(_ request: Request) -> [UInt8] {
+        if request.headers[.authorization] == nil, queryTokenPaths.contains(request.uri.path), let query = request.uri.queryParameters["token"] {
+            return Array(query.utf8)
+        }
+        return Self.bearer(request)
     }
 
     static func bearer(_ request: Request) -> [UInt8] {
@@ -69,7 +79,13 @@ public func encode<T: Encodable>(_ value: T) -> String {
 
 public struct ResponseError: Error {
     public let response: Response
-    public init(_ response: Response) { self.response = response }
+    /// What the answer says, for callers that are not HTTP clients (MCP).
+    public let message: String
+    public init(_ response: Response, message: String = "") { (self.response, self.message) = (response, message) }
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.init(failure(status, code, message), message: message)
+    }
 }
 
 /// A JSON body, or the answer that refuses it: 413 over the context's limit, 400 with what is wrong.

@@ -31,11 +31,15 @@ public final class Runner {
         public var flattenOnExit: Bool
         /// Trade at a broker instead of on the simulated one.
         public var live: Live?
+        /// A process hosting the run (keel serve): its store, its stop, its listeners. Without one
+        /// the run has the state file to itself and stops on SIGINT or SIGTERM.
+        public var host: RunHost?
 
         public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
-                    barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil) {
+                    barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil, host: RunHost? = nil) {
             (self.strategy, self.runId, self.stream, self.statePath, self.capital) = (strategy, runId, stream, statePath, capital)
             (self.symbols, self.barSeconds, self.commitEvery, self.flattenOnExit, self.live) = (symbols, barSeconds, commitEvery, flattenOnExit, live)
+            self.host = host
         }
 
         var mode: String { live == nil ? "paper" : "live" }
@@ -78,7 +82,7 @@ public final class Runner {
     public enum Outcome: Equatable, Sendable {
         /// A file or stdin ended; the run can go on later from where it stopped.
         case endOfStream
-        /// SIGINT or SIGTERM.
+        /// SIGINT or SIGTERM, or the host's `stop()` (signal 0).
         case stopped(signal: Int32)
     }
 
@@ -93,10 +97,13 @@ public final class Runner {
     public func run() throws -> Outcome {
         let c = configuration
         let address = try StreamAddress(c.stream)
-        let lock = try StateLock(path: c.statePath)
-        defer { lock.release() }
-        let store = try KeelStore(path: c.statePath)
-        let stop = StopSignal()
+        // A host holds the lock on its own store for as long as it runs.
+        let lock = c.host == nil ? try StateLock(path: c.statePath) : nil
+        defer { lock?.release() }
+        let store = try c.host?.store ?? KeelStore(path: c.statePath)
+        let signals = c.host == nil ? StopSignal() : nil
+        let host = c.host
+        func stopRequested() -> Int32? { host.map { $0.stopRequested ? 0 : nil } ?? signals?.received }
         let run = try openRun(store)
         let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
                               live: c.live != nil)
@@ -118,14 +125,14 @@ public final class Runner {
         }
         while true {
             try applyControls(store, session)
-            if let number = stop.received {
+            if let number = stopRequested() {
                 if c.flattenOnExit {
                     session.control("flatten", reason: "shutdown")
                     log("flattened every position at its last close (--flatten-on-exit)")
                 }
                 try commit(store, session, source, address, status: "stopped")
                 sync()
-                log("stopped by signal \(number); run \(c.runId) committed through event \(session.nextSeq - 1)")
+                log("stopped by \(number == 0 ? "its host" : "signal \(number)"); run \(c.runId) committed through event \(session.nextSeq - 1)")
                 return .stopped(signal: number)
             }
             guard let lines = try source.read(max: c.commitEvery, wait: 0.2) else {
@@ -136,6 +143,9 @@ public final class Runner {
                 return .endOfStream
             }
             for line in lines {
+                // An operator's request made while this batch was read applies before the next
+                // event: a halt stops new orders within one event.
+                if host?.takeControlsRequested() == true { try applyControls(store, session) }
                 let event = session.apply(line: line)
                 if event.status != "accepted" { log("event \(event.seq) \(event.status): \(event.reason ?? "")") }
             }
@@ -168,7 +178,7 @@ public final class Runner {
     /// Operators' requests waiting in the store, applied in the order made and committed with the batch.
     private func applyControls(_ store: KeelStore, _ session: Session) throws {
         for request in try store.pendingControls(run: configuration.runId) {
-            let event = session.control(request.action, reason: request.reason)
+            let event = session.control(request.action, reason: request.reason, argument: request.argument)
             session.batch.appliedControls.append((request.id, event.seq))
             log("applied \(request.action)\(request.reason.map { " (\($0))" } ?? "") as event \(event.seq)")
         }
@@ -180,6 +190,7 @@ public final class Runner {
         if address.resumesAtOffset { batch.streamOffset = source.offset }
         batch.status = status
         try store.commit(batch, run: configuration.runId, now: Self.now())
+        configuration.host?.committed(batch)
     }
 
     /// Creates the run, or finds it and checks that this command may resume it.
@@ -242,10 +253,10 @@ public final class Runner {
 
 /// One runner per state file: an exclusive lock beside it, released by the kernel when the
 /// process dies, so a killed runner never blocks its restart.
-struct StateLock {
+public struct StateLock {
     let fd: Int32
 
-    init(path: String) throws(RunnerError) {
+    public init(path: String) throws(RunnerError) {
         fd = open(path + ".lock", O_RDWR | O_CREAT, 0o644)
         guard fd >= 0 else { throw RunnerError.stream("cannot create the lock \(path).lock: \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -254,7 +265,7 @@ struct StateLock {
         }
     }
 
-    func release() {
+    public func release() {
         flock(fd, LOCK_UN)
         Glibc.close(fd)
     }

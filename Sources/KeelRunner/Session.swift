@@ -73,12 +73,14 @@ final class Session {
 
     static let endLine = #"{"type":"end"}"#
 
-    /// Applies an operator's request (halt, resume, flatten), journaled as a `control` event so a
-    /// replay applies it at the same point of the stream.
+    /// Applies an operator's request (halt, resume, flatten, close one symbol, switch the risk
+    /// profile), journaled as a `control` event so a replay applies it at the same point of the stream.
     @discardableResult
-    func control(_ action: String, reason: String?) -> StoredEvent {
+    func control(_ action: String, reason: String?, argument: String? = nil) -> StoredEvent {
         atEnd = false
-        let line = JSON.encode(.object([("action", .string(action)), ("reason", reason.map { .string($0) } ?? .null)]), pretty: false)
+        var fields: [(String, JSON.Value)] = [("action", .string(action)), ("reason", reason.map { .string($0) } ?? .null)]
+        if let argument { fields.append(("argument", .string(argument))) }
+        let line = JSON.encode(.object(fields), pretty: false)
         let event = StoredEvent(seq: nextSeq, kind: "control", symbol: nil, time: lastTime, line: line, status: "accepted", reason: nil)
         nextSeq += 1
         batch.events.append(event)
@@ -86,6 +88,15 @@ final class Session {
         switch action {
         case "halt": engine.halt(time, reason: reason ?? "halted by the operator")
         case "resume": engine.resume(time)
+        case "close":
+            // Checked by whoever asked; a symbol the run does not trade closes nothing.
+            if let symbol = argument.flatMap(symbols.firstIndex(of:)) { engine.flatten(time, only: symbol) }
+        case "risk_profile":
+            if let profile = argument.flatMap(ProfileName.init(rawValue:)) {
+                let settings = program.settings
+                let (checked, _) = Checker.check(settings.parsed, options: .init(profileOverride: profile, paramOverrides: settings.paramValues))
+                engine.switchRisk(to: checked, time)
+            }
         default: engine.flatten(time)
         }
         record()
@@ -103,7 +114,8 @@ final class Session {
         case "control":
             let fields = (try? EventLine.object(Array(event.line.utf8))) ?? [:]
             guard case .string(let action)? = fields["action"]?.token else { return }
-            if case .string(let reason)? = fields["reason"]?.token { control(action, reason: reason) } else { control(action, reason: nil) }
+            func text(_ key: String) -> String? { if case .string(let value)? = fields[key]?.token { value } else { nil } }
+            control(action, reason: text("reason"), argument: text("argument"))
         default: apply(line: event.line)
         }
     }

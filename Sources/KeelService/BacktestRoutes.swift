@@ -15,9 +15,11 @@ enum BacktestRoutes {
         /// Symbol to a CSV file inside the server's data folder.
         var data: [String: String]
         var capital: Double?
+        /// Where `backtest.completed` or `backtest.failed` is POSTed.
+        var webhook: String?
 
         enum CodingKeys: String, CodingKey {
-            case version, data, capital
+            case version, data, capital, webhook
             case strategyId = "strategy_id"
         }
     }
@@ -48,12 +50,8 @@ enum BacktestRoutes {
             return try create(body, state)
         }
         group.get { request, _ in
-            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
-            let offset = request.uri.queryParameters["offset"].flatMap { Int(String($0)) } ?? 0
-            guard (1...500).contains(limit), offset >= 0 else {
-                return failure(.badRequest, "invalid_page", "limit is 1 to 500 and offset at least 0")
-            }
-            return json(try state.store.backtests(limit: limit, offset: offset).map(View.init))
+            guard let page = Page(request) else { return Page.invalid }
+            return json(try state.store.backtests(limit: page.limit, offset: page.offset).map(View.init))
         }
         group.get(":id") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -67,47 +65,65 @@ enum BacktestRoutes {
             guard try state.store.finishBacktest(id, status: "cancelled", result: nil, error: nil, now: ServiceState.now()) else {
                 return failure(.conflict, "not_running", "backtest \(id) has finished already")
             }
+            notify(id, state)
             return full(try state.store.backtest(id)!)
         }
     }
 
     /// The view with the request and the result as they are stored: JSON already.
-    static func full(_ b: StoredBacktest) -> Response {
+    static func full(_ b: StoredBacktest) -> Response { raw(Data(fullJSON(b).utf8)) }
+
+    static func fullJSON(_ b: StoredBacktest) -> String {
         let head = encode(View(b))
         let result = b.result.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "null"
-        return raw(Data((head.dropLast() + ",\"request\":" + b.request + ",\"result\":" + result + "}").utf8))
+        return head.dropLast() + ",\"request\":" + b.request + ",\"result\":" + result + "}"
     }
 
     static func create(_ body: Body, _ state: ServiceState) throws -> Response {
+        switch try start(body, state) {
+        case .failure(let refusal): return refusal.response
+        case .success(let backtest):
+            var response = full(backtest)
+            response.status = .accepted
+            response.headers[.location] = "/v1/backtests/\(backtest.id)"
+            return response
+        }
+    }
+
+    /// Checks the request, stores the backtest as `running` and starts it off the server's threads.
+    static func start(_ body: Body, _ state: ServiceState) throws -> Result<StoredBacktest, ResponseError> {
         guard ServiceState.isId(body.strategyId, prefix: "st"), let (strategy, source) = try state.store.apiStrategy(body.strategyId, version: body.version)
-        else { return notFound("strategy", body.strategyId) }
+        else { return .failure(ResponseError(.notFound, "not_found", "no strategy '\(body.strategyId.prefix(64))'")) }
         let capital = body.capital ?? 100_000
-        guard capital > 0, capital.isFinite else { return failure(.unprocessableContent, "invalid_capital", "capital must be above 0") }
-        guard !body.data.isEmpty else { return failure(.unprocessableContent, "invalid_data", "name the bars: data: {SYMBOL: FILE.csv}") }
+        guard capital > 0, capital.isFinite else { return .failure(ResponseError(.unprocessableContent, "invalid_capital", "capital must be above 0")) }
+        guard !body.data.isEmpty else {
+            return .failure(ResponseError(.unprocessableContent, "invalid_data", "name the bars: data: {SYMBOL: FILE.csv}"))
+        }
+        if let webhook = body.webhook, !Webhooks.isValid(webhook) {
+            return .failure(ResponseError(.unprocessableContent, "invalid_webhook", "webhook is an http:// or https:// URL"))
+        }
         var files: [(String, String)] = []
         for (symbol, name) in body.data.sorted(by: { $0.key < $1.key }) {
             guard let path = state.resolve(name) else {
-                return failure(.unprocessableContent, "invalid_data", "'\(name.prefix(200))' is not a readable file inside the server's data folder")
+                return .failure(ResponseError(.unprocessableContent, "invalid_data",
+                                              "'\(name.prefix(200))' is not a readable file inside the server's data folder"))
             }
             files.append((symbol, path))
         }
         let loaded: LoadedStrategy
         do { loaded = try LoadedStrategy(path: "\(strategy.id).yaml", text: source) } catch {
-            return failure(.unprocessableContent, "invalid_strategy", "\(error)")
+            return .failure(ResponseError(.unprocessableContent, "invalid_strategy", "\(error)"))
         }
         let id = ServiceState.newId("bt")
         let version = body.version ?? strategy.version
-        let request = encode(body)
-        try state.store.createBacktest(id: id, strategyId: strategy.id, version: version, request: request, now: ServiceState.now())
+        try state.store.createBacktest(id: id, strategyId: strategy.id, version: version, request: encode(body), webhook: body.webhook,
+                                       now: ServiceState.now())
         let flag = state.running.start(id)
         let inputs = files
         DispatchQueue.global(qos: .userInitiated).async {
             run(id, loaded.program, files: inputs, capital: capital, flag: flag, state)
         }
-        var response = full(try state.store.backtest(id)!)
-        response.status = .accepted
-        response.headers[.location] = "/v1/backtests/\(id)"
-        return response
+        return .success(try state.store.backtest(id)!)
     }
 
     /// The backtest itself, off the server's threads; a cancel stops it at its next chunk of bars.
@@ -124,6 +140,24 @@ enum BacktestRoutes {
             finished = ("failed", nil, "\(error)")
         }
         _ = try? state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: ServiceState.now())
+        notify(id, state)
+    }
+
+    /// Tells the backtest's webhook how it ended: `backtest.completed` (done or cancelled) or `backtest.failed`.
+    static func notify(_ id: String, _ state: ServiceState) {
+        guard let backtest = try? state.store.backtest(id), let webhook = backtest.webhook else { return }
+        struct Ended: Encodable {
+            var status: String
+            var error: String?
+            var final_equity: Double?
+            var total_return: Double?
+        }
+        var ended = Ended(status: backtest.status, error: backtest.error)
+        if let result = backtest.result, let figures = try? JSONSerialization.jsonObject(with: Data(result.utf8)) as? [String: Any] {
+            ended.final_equity = figures["final_equity"] as? Double
+            ended.total_return = (figures["metrics"] as? [String: Any])?["total_return"] as? Double
+        }
+        state.webhooks.send(to: webhook, event: backtest.status == "failed" ? "backtest.failed" : "backtest.completed", subject: id, data: ended)
     }
 }
 

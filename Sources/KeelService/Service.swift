@@ -1,6 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import KeelHTTP
+import KeelRunner
 import KeelStore
 
 /// `keel serve`: one process hosting the store, strategies and backtests over HTTP.
@@ -16,35 +19,50 @@ public enum KeelService {
         public var dataDirectory: String
         public var idleTimeout: Duration
         public var bodyLimit: Int
+        /// Requests per token per minute; nil is unlimited.
+        public var rateLimit: Int?
 
         public init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
-                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20) {
+                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600) {
             (self.host, self.port, self.databasePath, self.token, self.dataDirectory) = (host, port, databasePath, token, dataDirectory)
-            (self.idleTimeout, self.bodyLimit) = (idleTimeout, bodyLimit)
+            (self.idleTimeout, self.bodyLimit, self.rateLimit) = (idleTimeout, bodyLimit, rateLimit)
         }
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in hand.
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in hand and stops its runs (each
+    /// commits first); they are resumed at the next start, as are runs a killed server left running.
     public static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        // One server per store: `keel run` on the same file is refused while it serves.
+        let lock = try StateLock(path: configuration.databasePath)
+        defer { lock.release() }
         let store = try KeelStore(path: configuration.databasePath)
         _ = try store.failUnfinishedBacktests(now: ServiceState.now())
-        let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory)
+        let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
+                                 rateLimit: configuration.rateLimit)
+        try RunRoutes.resume(state)
+        state.webhooks.resumePending()
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel")
         server.reuseAddress = true
+        let router = router(state, token: configuration.token, bodyLimit: configuration.bodyLimit)
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))
         let app = Application(
-            router: router(state, token: configuration.token, bodyLimit: configuration.bodyLimit),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(http1: http1, ws: .init(maxFrameSize: 1 << 16))),
             configuration: server,
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) }
         )
         try await app.runService()
+        state.runs.shutDown()
+        await state.webhooks.shutdown()
     }
 
     /// Every route of the service. The OpenAPI document is checked against this list by a test.
     public static func router(_ state: ServiceState, token: String?, bodyLimit: Int = 1 << 20) -> Router<ServiceContext> {
         let router = Router(context: ServiceContext.self)
+        router.add(middleware: RecordStats(stats: state.stats))
         router.add(middleware: BodyLimit(limit: bodyLimit))
-        router.add(middleware: BearerAuth<ServiceContext>(token: token, openPaths: ["/health"]))
+        router.add(middleware: BearerAuth<ServiceContext>(token: token, openPaths: ["/health"], queryTokenPaths: ["/v1/ws"]))
+        if let limiter = state.limiter { router.add(middleware: RateLimit(limiter: limiter)) }
         router.get("health") { _, _ in json(["status": "ok"]) }
         router.get("ready") { _, _ in
             do {
@@ -57,15 +75,29 @@ public enum KeelService {
         router.get("openapi.json") { _, _ in raw(Data(OpenAPI.document().utf8)) }
         StrategyRoutes.add(to: router.group("v1/strategies"), state)
         BacktestRoutes.add(to: router.group("v1/backtests"), state)
+        RunRoutes.add(to: router.group("v1/runs"), state)
+        BrokerRoutes.add(to: router.group("v1/brokers"), state)
+        LeaderboardRoutes.add(to: router.group("v1/leaderboard"), state)
+        router.get("v1/metrics") { _, _ in json(try Metrics.all(state)) }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: try Metrics.prometheus(state))))
+        }
+        EventRoute.add(to: router, state)
+        MCP.add(to: router, state)
         return router
     }
 }
 
-public struct ServiceContext: RequestContext {
+public struct ServiceContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<ServiceContext>
     var limit = 1 << 20
 
-    public init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+    }
 
     public var maxUploadSize: Int { limit }
 }
@@ -81,20 +113,39 @@ struct BodyLimit: RouterMiddleware {
     }
 }
 
-/// What the handlers share: the store, the data folder, the backtests in flight.
+/// What the handlers share: the store, the data folder, the backtests and runs in flight, the
+/// listeners, the webhooks, the sealing key and the counters.
 public final class ServiceState: Sendable {
     public let store: KeelStore
     let dataDirectory: URL
     let running = RunningBacktests()
+    let hub: EventHub
+    let webhooks: Webhooks
+    let runs: HostedRuns
+    /// nil: broker credentials cannot be stored (no key in the environment).
+    let secrets: Secrets?
+    let limiter: RateLimiter?
+    let stats = RequestStats()
 
-    public init(store: KeelStore, dataDirectory: String) {
+    init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, listenerCapacity: Int = 1_024,
+         webhookWait: Duration = .milliseconds(200)) {
         self.store = store
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
+        self.secrets = secrets
+        limiter = rateLimit.map { RateLimiter(limit: $0) }
+        hub = EventHub(capacity: listenerCapacity)
+        webhooks = Webhooks(store: store, firstWait: webhookWait)
+        runs = HostedRuns(store: store, hub: hub, webhooks: webhooks)
+    }
+
+    /// For tests that build the router alone: no key, no rate limit.
+    public convenience init(store: KeelStore, dataDirectory: String) {
+        self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimit: nil)
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
 
-    /// `st_` or `bt_` and 16 hex digits: anything else is not an id, whatever it tries to be.
+    /// `st_`, `bt_`, `run_` or `br_` and 16 hex digits: anything else is not an id, whatever it tries to be.
     static func newId(_ prefix: String) -> String {
         prefix + "_" + (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
     }
@@ -118,6 +169,8 @@ final class RunningBacktests: @unchecked Sendable {
     func cancel(_ id: String) { lock.withLock { flags[id]?.cancel() } }
 
     func end(_ id: String) { _ = lock.withLock { flags.removeValue(forKey: id) } }
+
+    var count: Int { lock.withLock { flags.count } }
 }
 
 final class CancellationFlag: @unchecked Sendable {

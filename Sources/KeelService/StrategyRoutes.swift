@@ -14,6 +14,10 @@ enum StrategyRoutes {
         var source: String
     }
 
+    struct ModeBody: Decodable {
+        var mode: String
+    }
+
     struct View: Encodable {
         var id: String
         var name: String
@@ -89,6 +93,18 @@ enum StrategyRoutes {
                 return json(View(updated, diagnostics: diagnostics))
             }
         }
+        // The first of a live run's two opt-ins: the strategy is switched to live (the run's request is the second).
+        group.put(":id/mode") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            guard ServiceState.isId(id, prefix: "st"), try state.store.apiStrategy(id) != nil else { return notFound("strategy", id) }
+            let decoded = try await decode(ModeBody.self, request, context)
+            guard case .success(let body) = decoded else { return decoded.failureResponse }
+            guard ["paper", "live"].contains(body.mode) else {
+                return failure(.unprocessableContent, "invalid_mode", "mode is 'paper' or 'live', not '\(body.mode.prefix(40))'")
+            }
+            guard let updated = try state.store.setStrategyMode(id, mode: body.mode, now: ServiceState.now()) else { return notFound("strategy", id) }
+            return json(View(updated))
+        }
         group.delete(":id") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard ServiceState.isId(id, prefix: "st"), try state.store.deleteStrategy(id, now: ServiceState.now()) else {
@@ -100,24 +116,29 @@ enum StrategyRoutes {
 
     /// Checked, linted and compiled as `keel lint` and `keel backtest` do: the name and the
     /// findings that do not stop it, or a 422 with every diagnostic.
-    static func validate(_ source: String) -> Result<(String, [DiagnosticView]), ResponseError> {
-        let file = SourceFile(path: "strategy.yaml", text: source)
-        let report = Linter().lint(file)
-        let diagnostics = report.diagnostics.map { d in
-            let start = file.location(ofOffset: d.range.start), end = file.location(ofOffset: d.range.end)
-            return DiagnosticView(id: d.id, severity: d.severity.rawValue, message: d.message, line: start.line, column: start.column,
-                                  endLine: end.line, endColumn: end.column)
-        }
-        let errors = report.count(.error)
+    static func validate(_ source: String, profile: ProfileName? = nil) -> Result<(String, [DiagnosticView]), ResponseError> {
+        let (errors, diagnostics) = lint(source, profile: profile)
         do {
             guard errors == 0 else { throw RunnerError.refused("") }
-            let loaded = try LoadedStrategy(path: file.path, text: source)
+            let loaded = try LoadedStrategy(path: "strategy.yaml", text: source)
             return .success((loaded.program.name, diagnostics))
         } catch {
             let details = encode(diagnostics)
             let message = errors > 0 ? "the strategy has \(errors) error\(errors == 1 ? "" : "s")" : "the strategy does not compile: \(error)"
             return .failure(ResponseError(failure(.unprocessableContent, "invalid_strategy", message, detailsJSON: details)))
         }
+    }
+
+    /// `keel lint` over a text: the number of errors and every finding at its line and column.
+    static func lint(_ source: String, profile: ProfileName? = nil) -> (errors: Int, diagnostics: [DiagnosticView]) {
+        let file = SourceFile(path: "strategy.yaml", text: source)
+        let report = Linter(profileOverride: profile).lint(file)
+        let diagnostics = report.diagnostics.map { d in
+            let start = file.location(ofOffset: d.range.start), end = file.location(ofOffset: d.range.end)
+            return DiagnosticView(id: d.id, severity: d.severity.rawValue, message: d.message, line: start.line, column: start.column,
+                                  endLine: end.line, endColumn: end.column)
+        }
+        return (report.count(.error), diagnostics)
     }
 }
 

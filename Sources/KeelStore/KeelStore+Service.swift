@@ -20,6 +20,8 @@ public struct StoredBacktest: Sendable, Equatable {
     public var error: String?
     public var createdAt: Int64
     public var finishedAt: Int64?
+    /// Where completion is POSTed.
+    public var webhook: String?
 }
 
 /// `keel serve`'s side of the store: strategies with versions, and backtests.
@@ -71,6 +73,14 @@ extension KeelStore {
         }
     }
 
+    /// `paper` or `live`: a live run needs its strategy switched to live and the run's request to say so.
+    public func setStrategyMode(_ id: String, mode: String, now: Int64) throws -> StoredStrategy? {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE api_strategies SET mode = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [mode, now, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM api_strategies WHERE id = ? AND deleted_at IS NULL", arguments: [id]).map(Self.strategy)
+        }
+    }
+
     /// Deleted strategies keep their versions, so the backtests that ran them still say what ran.
     public func deleteStrategy(_ id: String, now: Int64) throws -> Bool {
         try pool.write { db in
@@ -81,11 +91,11 @@ extension KeelStore {
 
     // MARK: Backtests
 
-    public func createBacktest(id: String, strategyId: String, version: Int, request: String, now: Int64) throws {
+    public func createBacktest(id: String, strategyId: String, version: Int, request: String, webhook: String? = nil, now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: """
-                INSERT INTO backtests (id, strategy_id, version, status, request, created_at) VALUES (?, ?, ?, 'running', ?, ?)
-                """, arguments: [id, strategyId, version, request, now])
+                INSERT INTO backtests (id, strategy_id, version, status, request, webhook, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?)
+                """, arguments: [id, strategyId, version, request, webhook, now])
         }
     }
 
@@ -111,7 +121,8 @@ extension KeelStore {
 
     private static func backtest(_ row: Row) -> StoredBacktest {
         StoredBacktest(id: row["id"], strategyId: row["strategy_id"], version: row["version"], status: row["status"], request: row["request"],
-                       result: row["result"], error: row["error"], createdAt: row["created_at"], finishedAt: row["finished_at"])
+                       result: row["result"], error: row["error"], createdAt: row["created_at"], finishedAt: row["finished_at"],
+                       webhook: row["webhook"])
     }
 
     public func backtest(_ id: String) throws -> StoredBacktest? {
@@ -122,7 +133,7 @@ extension KeelStore {
     public func backtests(limit: Int, offset: Int) throws -> [StoredBacktest] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, strategy_id, version, status, request, NULL AS result, error, created_at, finished_at
+                SELECT id, strategy_id, version, status, request, NULL AS result, error, created_at, finished_at, webhook
                 FROM backtests ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?
                 """, arguments: [limit, offset]).map(Self.backtest)
         }

@@ -163,19 +163,21 @@ public final class KeelStore: Sendable {
 
     // MARK: - Operator requests
 
-    /// Queues a halt, resume or flatten for a run; its runner applies it within a moment, or when it next starts.
-    public func requestControl(run: String, action: String, reason: String?, now: Int64) throws -> Int64 {
+    /// Queues a halt, resume, flatten, close (of the symbol in `argument`) or risk_profile (switch
+    /// to the profile in `argument`) for a run; its runner applies it within a moment, or when it next starts.
+    public func requestControl(run: String, action: String, reason: String?, argument: String? = nil, now: Int64) throws -> Int64 {
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO control_requests (run_id, action, reason, requested_at) VALUES (?, ?, ?, ?)",
-                           arguments: [run, action, reason, now])
+            try db.execute(sql: "INSERT INTO control_requests (run_id, action, reason, argument, requested_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [run, action, reason, argument, now])
             return db.lastInsertedRowID
         }
     }
 
     public func pendingControls(run: String) throws -> [ControlRequest] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, action, reason FROM control_requests WHERE run_id = ? AND applied_seq IS NULL ORDER BY id",
-                             arguments: [run]).map { ControlRequest(id: $0[0], action: $0[1], reason: $0[2]) }
+            try Row.fetchAll(db, sql: """
+                SELECT id, action, reason, argument FROM control_requests WHERE run_id = ? AND applied_seq IS NULL ORDER BY id
+                """, arguments: [run]).map { ControlRequest(id: $0[0], action: $0[1], reason: $0[2], argument: $0[3]) }
         }
     }
 

@@ -1,6 +1,7 @@
+import Foundation
+
 /// The store's rows as plain values. The store knows nothing of the engine: the runner maps its
 /// records onto these.
-
 public struct StoredRun: Sendable, Equatable {
     public var id: String
     public var strategyName: String
@@ -197,4 +198,54 @@ public struct ControlRequest: Sendable, Equatable {
     public var id: Int64
     public var action: String
     public var reason: String?
+    /// The symbol of a `close`, the profile of a `risk_profile`.
+    public var argument: String?
+}
+
+// MARK: - JSON, as the service answers and pushes them (snake_case, times in ms since the epoch)
+
+extension StoredOrder: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case symbol, side, type, rule, bar, status, quantity, reason
+        case clientOrderId = "client_order_id", placedTime = "placed_time", updatedTime = "updated_time"
+    }
+}
+
+extension StoredFill: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case symbol, side, quantity, price, fee, time, reason
+        case fillId = "fill_id", clientOrderId = "client_order_id"
+    }
+}
+
+extension StoredTrade: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case symbol, side, quantity, pnl, fees
+        case entryTime = "entry_time", entryPrice = "entry_price", exitTime = "exit_time", exitPrice = "exit_price", exitReason = "exit_reason"
+    }
+}
+
+extension StoredPosition: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case symbol, side, quantity
+        case entryTime = "entry_time", entryPrice = "entry_price", markTime = "mark_time", markPrice = "mark_price", unrealizedPnl = "unrealized_pnl"
+    }
+}
+
+extension StoredRiskEvent: Encodable {}
+
+extension StoredDecision: Encodable {
+    enum CodingKeys: String, CodingKey { case time, symbol, action, side, rule, readings }
+
+    /// The readings are stored as a JSON object of numbers and answered as one.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(time, forKey: .time)
+        try c.encode(symbol, forKey: .symbol)
+        try c.encode(action, forKey: .action)
+        try c.encode(side, forKey: .side)
+        try c.encode(rule, forKey: .rule)
+        let values = (try? JSONDecoder().decode([String: Double?].self, from: Data(readings.utf8))) ?? [:]
+        try c.encode(values, forKey: .readings)
+    }
 }

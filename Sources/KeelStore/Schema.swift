@@ -238,6 +238,46 @@ enum Schema {
                 CREATE INDEX backtests_by_time ON backtests(created_at);
                 """)
         }
+        migrator.registerMigration("v4: the service's runs, brokers and webhooks") { db in
+            try db.execute(sql: """
+                -- The symbol of a 'close', the profile of a 'risk_profile'.
+                ALTER TABLE control_requests ADD COLUMN argument TEXT;
+                -- Broker connections. The credentials are sealed (AES-GCM, key from the environment)
+                -- and never read back out through the API.
+                CREATE TABLE brokers (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    sealed_credentials BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    deleted_at INTEGER
+                );
+                -- Runs started over HTTP: which strategy version, which broker connection, whom to call back.
+                CREATE TABLE service_runs (
+                    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+                    strategy_id TEXT NOT NULL REFERENCES api_strategies(id),
+                    version INTEGER NOT NULL,
+                    broker_id TEXT REFERENCES brokers(id),
+                    webhook TEXT,
+                    request TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                ALTER TABLE backtests ADD COLUMN webhook TEXT;
+                -- Every callback owed, and how its delivery went.
+                CREATE TABLE webhook_deliveries (
+                    id INTEGER PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

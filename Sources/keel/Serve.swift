@@ -5,12 +5,14 @@ import KeelService
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve Keel over HTTP: strategies and backtests, on one SQLite file.",
+        abstract: "Serve Keel over HTTP: strategies, backtests, paper and live runs, on one SQLite file.",
         discussion: """
         Every route but /health needs `Authorization: Bearer TOKEN`, the token from --token-file or
         KEEL_API_TOKEN (never logged). --insecure-dev serves without one, with a warning. Backtests
-        read CSV files inside --data-dir only. Prints `listening on http://HOST:PORT` once ready;
-        SIGINT or SIGTERM stop it after the requests in hand. The routes: GET /openapi.json.
+        and runs read files inside --data-dir only. Broker credentials are sealed with the key in
+        KEEL_SECRET_KEY (32 bytes in base64). Prints `listening on http://HOST:PORT` once ready;
+        SIGINT or SIGTERM stop it after the requests in hand, and its runs after their next commit
+        (they go on at the next start). The routes: GET /openapi.json.
         """
     )
 
@@ -35,6 +37,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Largest request body, in bytes (larger ones get 413).")
     var bodyLimit: Int = 1 << 20
 
+    @Option(help: "Requests per token per minute (0: no limit); halt and resume are never limited.")
+    var rateLimit: Int = 600
+
     func run() throws {
         let token: String?
         if insecureDev {
@@ -48,7 +53,7 @@ struct Serve: ParsableCommand {
             throw ValidationError("--data-dir '\(dataDir)' is not a folder")
         }
         let configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
-                                                      bodyLimit: bodyLimit)
+                                                      bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil)
         try serve { onRunning in try await KeelService.run(configuration, onRunning: onRunning) }
     }
 }

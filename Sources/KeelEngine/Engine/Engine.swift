@@ -55,7 +55,10 @@ public final class Engine {
     }
 
     public let program: CompiledStrategy
-    let settings: CheckedStrategy
+    /// The checked strategy's settings. Behind a pointer like the books: an operator may switch the
+    /// risk profile of a running strategy (`switchRisk`), and a `var` would be checked on every bar.
+    private let settingsStorage: UnsafeMutablePointer<CheckedStrategy>
+    var settings: CheckedStrategy { _read { yield settingsStorage.pointee } }
     let costs: Costs
     public let symbols: [String]
     /// Per-symbol state and the ledger live in buffers the engine owns, not in `var` properties: a
@@ -137,7 +140,8 @@ public final class Engine {
 
     public init(program: CompiledStrategy, symbols: [String], options: Options) {
         self.program = program
-        self.settings = program.settings
+        settingsStorage = .allocate(capacity: 1)
+        settingsStorage.initialize(to: program.settings)
         self.costs = Costs(settings: program.settings.costs)
         self.symbols = symbols
         self.options = options
@@ -177,6 +181,8 @@ public final class Engine {
         targetPrices.deallocate()
         ledger.deinitialize(count: 1)
         ledger.deallocate()
+        settingsStorage.deinitialize(count: 1)
+        settingsStorage.deallocate()
     }
 
     /// Cash plus every open position marked at its symbol's last close.
@@ -521,10 +527,11 @@ public final class Engine {
     }
 
     /// Closes every position now at its last close (with slippage and fees) and cancels every
-    /// pending order: the operator's "close all", or a shutdown with `--flatten-on-exit`.
-    public func flatten(_ time: Int64) {
-        cancelPendingEntries(time, reason: "flattened")
-        for index in books.indices {
+    /// pending order: the operator's "close all", or a shutdown with `--flatten-on-exit`. With
+    /// `only`, just that symbol's position and orders: the operator's "close this position".
+    public func flatten(_ time: Int64, only: Int? = nil) {
+        cancelPendingEntries(time, reason: "flattened", only: only)
+        for index in books.indices where only == nil || only == index {
             books[index].pendingExit = nil
             guard let p = books[index].position, !books[index].lastClose.isNaN else { continue }
             let ticket = OrderTicket(symbol: index, bar: books[index].barsSeen - 1, rule: .flatten, buying: p.side == .short)
@@ -533,13 +540,22 @@ public final class Engine {
         }
     }
 
-    private func cancelPendingEntries(_ time: Int64, reason: String) {
-        for index in books.indices {
+    private func cancelPendingEntries(_ time: Int64, reason: String, only: Int? = nil) {
+        for index in books.indices where only == nil || only == index {
             guard let side = books[index].pendingEntry else { continue }
             books[index].pendingEntry = nil
             log(.cancelled(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long), time: time,
                            reason: reason))
         }
+    }
+
+    /// The operator switches the risk profile of a running strategy: `checked` is the same strategy
+    /// checked against the new profile, so its limits and default sizing apply from the next order.
+    /// Peak equity, the session and a tripped kill switch carry over.
+    public func switchRisk(to checked: CheckedStrategy, _ time: Int64) {
+        settingsStorage.pointee = checked
+        risk.dailyLossLimit = checked.risk.limit(.dailyLossLimit)
+        record(RiskEvent(time: time, symbol: "*", kind: "risk_profile", reason: "risk profile switched to \(checked.profile.name.rawValue)"))
     }
 
     /// Cancels every pending entry, flattens every position at the next fill, and blocks new orders

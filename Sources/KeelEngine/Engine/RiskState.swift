@@ -3,8 +3,8 @@ import KeelLanguage
 /// The risk manager's running state: peak equity for drawdown, the session for the daily loss limit
 /// and the kill switch latch.
 struct RiskState {
-    /// Read every bar, so resolved once.
-    let dailyLossLimit: Double?
+    /// Read every bar, so resolved once (and again when the operator switches the profile).
+    var dailyLossLimit: Double?
     var peak: Double
     var sessionStartEquity: Double
     var session: Int64 = .min

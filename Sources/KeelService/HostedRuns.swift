@@ -1,0 +1,91 @@
+import Foundation
+import KeelRunner
+import KeelStore
+import Synchronization
+
+/// The runs `keel serve` hosts, each on its own thread with the runner of `keel run`: the same
+/// journal, the same recovery. A run the server was running when it stopped (or was killed) is
+/// resumed when it starts again.
+final class HostedRuns: Sendable {
+    private struct Active {
+        let host: RunHost
+        var shuttingDown = false
+    }
+
+    private let active = Mutex<[String: Active]>([:])
+    private let finished = NSCondition()
+    let store: KeelStore
+    let hub: EventHub
+    let webhooks: Webhooks
+
+    init(store: KeelStore, hub: EventHub, webhooks: Webhooks) {
+        (self.store, self.hub, self.webhooks) = (store, hub, webhooks)
+    }
+
+    var count: Int { active.withLock { $0.count } }
+
+    func isActive(_ id: String) -> Bool { active.withLock { $0[id] != nil } }
+
+    /// Starts (or resumes) a run on a thread of its own; it ends with its stream, a stop, or an error.
+    func start(_ configuration: Runner.Configuration, webhook: String?) {
+        var configuration = configuration
+        let id = configuration.runId
+        let hub = hub, webhooks = webhooks
+        let host = RunHost(store: store) { batch in
+            hub.publish(run: id, batch)
+            for event in batch.riskEvents where event.kind == "kill_switch" || event.kind == "halt" {
+                if let webhook { webhooks.send(to: webhook, event: "run.\(event.kind)", subject: id, data: event) }
+            }
+        }
+        configuration.host = host
+        let ready = configuration
+        let thread = Thread { [self] in
+            let runner = Runner(ready) { message in FileHandle.standardError.write(Data("keel serve: \(message)\n".utf8)) }
+            let outcome: Result<Runner.Outcome, any Error> = Result { try runner.run() }
+            finish(id, outcome, webhook: webhook)
+        }
+        thread.name = "keel run \(id)"
+        active.withLock { $0[id] = Active(host: host) }
+        thread.start()
+    }
+
+    private func finish(_ id: String, _ outcome: Result<Runner.Outcome, any Error>, webhook: String?) {
+        let shuttingDown = active.withLock { $0.removeValue(forKey: id)?.shuttingDown ?? false }
+        let now = ServiceState.now()
+        switch outcome {
+        case .success:
+            // Stopped by the server's own shutdown: resumed at its next start.
+            if shuttingDown { try? store.setStatus(run: id, "suspended", now: now) }
+            let status = (try? store.run(id)?.status) ?? "unknown"
+            if let webhook, !shuttingDown { webhooks.send(to: webhook, event: "run.completed", subject: id, data: ["status": status]) }
+        case .failure(let error):
+            try? store.setStatus(run: id, "failed", now: now)
+            FileHandle.standardError.write(Data("keel serve: run \(id) failed: \(error)\n".utf8))
+            if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": "\(error)"]) }
+        }
+        finished.withLock { finished.broadcast() }
+    }
+
+    /// Asks a run to commit and stop; false when it is not running here.
+    @discardableResult
+    func stop(_ id: String) -> Bool {
+        guard let host = active.withLock({ $0[id]?.host }) else { return false }
+        host.stop()
+        return true
+    }
+
+    /// Wakes a run to read the request just written, before its next event.
+    func controlsRequested(_ id: String) { active.withLock { $0[id]?.host }?.controlsRequested() }
+
+    /// The server is stopping: every run commits and stops, to be resumed at the next start.
+    func shutDown() {
+        let hosts = active.withLock { runs in
+            for id in runs.keys { runs[id]?.shuttingDown = true }
+            return runs.values.map(\.host)
+        }
+        for host in hosts { host.stop() }
+        finished.withLock {
+            while count > 0 { _ = finished.wait(until: Date(timeIntervalSinceNow: 0.1)) }
+        }
+    }
+}

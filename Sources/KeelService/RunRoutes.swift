@@ -1,0 +1,279 @@
+import Foundation
+import Hummingbird
+import KeelHTTP
+import KeelLanguage
+import KeelRunner
+import KeelStore
+
+/// `/v1/runs`: start a paper (or live) run of a strategy on a stream, stop it; its portfolio,
+/// positions, orders, trades and signals; close one position or all; halt and resume; switch the
+/// risk profile. Requests to a running run are journaled like `keel runs halt` and applied before
+/// its next event.
+enum RunRoutes {
+    struct Body: Codable {
+        var strategyId: String
+        var version: Int?
+        /// A JSON-lines file inside the data folder, tcp://HOST:PORT or ws://HOST:PORT/PATH.
+        var stream: String
+        var symbols: [String]?
+        var capital: Double?
+        var barSeconds: Int?
+        var webhook: String?
+        /// The second opt-in of a live run (the strategy's mode `live` is the first), with its broker connection.
+        var live: Bool?
+        var brokerId: String?
+
+        enum CodingKeys: String, CodingKey {
+            case version, stream, symbols, capital, webhook, live
+            case strategyId = "strategy_id", barSeconds = "bar_seconds", brokerId = "broker_id"
+        }
+    }
+
+    struct View: Encodable {
+        var id: String
+        var strategyId: String
+        var version: Int
+        var mode: String
+        var status: String
+        var active: Bool
+        var stream: String
+        var symbols: [String]
+        var capital: Double
+        var riskProfile: String
+        var brokerId: String?
+        var createdAt: Int64
+        var updatedAt: Int64
+        var lastSeq: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case id, version, mode, status, active, stream, symbols, capital
+            case strategyId = "strategy_id", riskProfile = "risk_profile", brokerId = "broker_id", createdAt = "created_at",
+                 updatedAt = "updated_at", lastSeq = "last_seq"
+        }
+    }
+
+    struct ControlBody: Decodable {
+        var reason: String?
+        var profile: String?
+    }
+
+    static func add(to group: RouterGroup<ServiceContext>, _ state: ServiceState) {
+        group.post { request, context in
+            let decoded = try await decode(Body.self, request, context)
+            guard case .success(let body) = decoded else { return decoded.failureResponse }
+            return try start(body, state)
+        }
+        group.get { request, _ in
+            guard let page = Page(request) else { return Page.invalid }
+            return json(try state.store.serviceRuns(limit: page.limit, offset: page.offset).map { view($0, state) })
+        }
+        group.get(":id") { _, context in
+            try withRun(context, state) { json(view($0, state)) }
+        }
+        group.post(":id/stop") { _, context in
+            try withRun(context, state) { run in
+                guard state.runs.stop(run.run.id) else { return failure(.conflict, "not_running", "run \(run.run.id) is not running") }
+                return json(view(run, state), status: .accepted)
+            }
+        }
+        group.get(":id/portfolio") { _, context in
+            try withRun(context, state) { run in
+                json(Portfolio(summary: run.run.summary ?? "{}", positions: try state.store.positions(run: run.run.id), status: run.run.status))
+            }
+        }
+        group.get(":id/positions") { _, context in try withRun(context, state) { json(try state.store.positions(run: $0.run.id)) } }
+        group.get(":id/orders") { request, context in try withRun(context, state) { page(try state.store.orders(run: $0.run.id), request) } }
+        group.get(":id/trades") { request, context in try withRun(context, state) { page(try state.store.trades(run: $0.run.id), request) } }
+        group.get(":id/signals") { request, context in try withRun(context, state) { page(try state.store.decisions(run: $0.run.id), request) } }
+        group.get(":id/metrics") { _, context in try withRun(context, state) { json(try Metrics.run($0.run, state.store)) } }
+        for action in ["halt", "resume", "close_all"] {
+            group.post(RouterPath(":id/\(action)")) { request, context in
+                let body = try await optionalBody(request, context)
+                guard case .success(let control) = body else { return body.failureResponse }
+                return try withRun(context, state) { run in
+                    try requestControl(run, action == "close_all" ? "flatten" : action, reason: control.reason, argument: nil, state)
+                }
+            }
+        }
+        group.post(":id/positions/:symbol/close") { request, context in
+            let body = try await optionalBody(request, context)
+            guard case .success(let control) = body else { return body.failureResponse }
+            return try withRun(context, state) { run in
+                let symbol = context.parameters.get("symbol") ?? ""
+                guard run.run.symbols.contains(symbol) else { return notFound("symbol in run \(run.run.id)", symbol) }
+                return try requestControl(run, "close", reason: control.reason, argument: symbol, state)
+            }
+        }
+        group.put(":id/risk_profile") { request, context in
+            let decoded = try await decode(ControlBody.self, request, context)
+            guard case .success(let body) = decoded else { return decoded.failureResponse }
+            return try withRun(context, state) { run in
+                guard let profile = body.profile.flatMap(ProfileName.init(rawValue:)) else {
+                    let names = ProfileName.allCases.map(\.rawValue).joined(separator: ", ")
+                    return failure(.unprocessableContent, "invalid_profile", "profile is one of \(names)")
+                }
+                // The strategy must pass the linter under the new profile (conservative requires a stop-loss, say).
+                if case .failure(let refusal) = StrategyRoutes.validate(run.run.strategySource, profile: profile) { return refusal.response }
+                return try requestControl(run, "risk_profile", reason: body.reason, argument: profile.rawValue, state)
+            }
+        }
+    }
+
+    /// A control body is optional: no body at all is `{}`.
+    static func optionalBody(_ request: Request, _ context: ServiceContext) async throws -> Result<ControlBody, ResponseError> {
+        if request.headers[.contentLength] == "0" || (request.headers[.contentLength] == nil && request.headers[.transferEncoding] == nil) {
+            return .success(ControlBody())
+        }
+        return try await decode(ControlBody.self, request, context)
+    }
+
+    static func withRun(_ context: ServiceContext, _ state: ServiceState, _ body: (StoredServiceRun) throws -> Response) throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard ServiceState.isId(id, prefix: "run"), let run = try state.store.serviceRun(id) else { return notFound("run", id) }
+        return try body(run)
+    }
+
+    static func view(_ r: StoredServiceRun, _ state: ServiceState) -> View {
+        let profile = (try? state.store.switchedProfile(run: r.run.id)) ?? nil
+        let original = (try? LoadedStrategy(path: "strategy.yaml", text: r.run.strategySource))?.checked.profile.name.rawValue ?? "balanced"
+        return View(id: r.run.id, strategyId: r.strategyId, version: r.version, mode: r.run.mode, status: r.run.status,
+                    active: state.runs.isActive(r.run.id), stream: r.run.stream, symbols: r.run.symbols, capital: r.run.capital,
+                    riskProfile: profile ?? original, brokerId: r.brokerId, createdAt: r.run.createdAt, updatedAt: r.run.updatedAt,
+                    lastSeq: r.run.lastSeq)
+    }
+
+    /// Journals the request, then wakes the runner: it is applied before the next event.
+    static func requestControl(_ run: StoredServiceRun, _ action: String, reason: String?, argument: String?, _ state: ServiceState) throws -> Response {
+        guard state.runs.isActive(run.run.id) else {
+            return failure(.conflict, "not_running", "run \(run.run.id) is \(run.run.status), not running; start a new run")
+        }
+        let id = try state.store.requestControl(run: run.run.id, action: action, reason: reason.map { String($0.prefix(500)) }, argument: argument,
+                                                now: ServiceState.now())
+        state.runs.controlsRequested(run.run.id)
+        struct Queued: Encodable {
+            var request_id: Int64
+            var run_id: String
+            var action: String
+            var argument: String?
+            var status = "queued"
+        }
+        return json(Queued(request_id: id, run_id: run.run.id, action: action, argument: argument), status: .accepted)
+    }
+
+    static func page<T: Encodable>(_ items: [T], _ request: Request) -> Response {
+        guard let page = Page(request) else { return Page.invalid }
+        return json(Array(items.dropFirst(page.offset).prefix(page.limit)))
+    }
+
+    static func start(_ body: Body, _ state: ServiceState) throws -> Response {
+        guard ServiceState.isId(body.strategyId, prefix: "st"), let (strategy, source) = try state.store.apiStrategy(body.strategyId, version: body.version)
+        else { return notFound("strategy", body.strategyId) }
+        let loaded: LoadedStrategy
+        do { loaded = try LoadedStrategy(path: "\(strategy.id).yaml", text: source) } catch {
+            return failure(.unprocessableContent, "invalid_strategy", "\(error)")
+        }
+        let capital = body.capital ?? 100_000
+        guard capital > 0, capital.isFinite else { return failure(.unprocessableContent, "invalid_capital", "capital must be above 0") }
+        let stream: String
+        if ["tcp://", "ws://", "wss://"].contains(where: body.stream.hasPrefix) {
+            stream = body.stream
+        } else if let path = state.resolve(body.stream) {
+            stream = path
+        } else {
+            return failure(.unprocessableContent, "invalid_stream", """
+                '\(body.stream.prefix(200))' is neither tcp://HOST:PORT, ws://HOST:PORT/PATH nor a readable file inside the server's data folder
+                """)
+        }
+        let symbols = body.symbols ?? loaded.checked.parsed.symbols.map(\.value)
+        guard !symbols.isEmpty, symbols.allSatisfy(isSymbol) else {
+            return failure(.unprocessableContent, "invalid_symbols", "name the symbols (letters, digits, '.', '-', '_', '/'): symbols: [\"AAPL\"]")
+        }
+        guard let barSeconds = loaded.barSeconds(given: body.barSeconds), barSeconds > 0 else {
+            return failure(.unprocessableContent, "invalid_timeframe", "name the bar length: the strategy's timeframe, or bar_seconds")
+        }
+        if let webhook = body.webhook, !Webhooks.isValid(webhook) {
+            return failure(.unprocessableContent, "invalid_webhook", "webhook is an http:// or https:// URL")
+        }
+        var live: Runner.Live?
+        if body.live == true {
+            switch liveBroker(strategy, body, state) {
+            case .success(let broker): live = broker
+            case .failure(let refusal): return refusal.response
+            }
+        }
+        let id = ServiceState.newId("run")
+        let now = ServiceState.now()
+        let configuration = Runner.Configuration(strategy: loaded, runId: id, stream: stream, statePath: state.store.path, capital: capital,
+                                                 symbols: symbols, barSeconds: barSeconds, commitEvery: 64, live: live)
+        try state.store.createRun(NewRun(id: id, strategyName: loaded.program.name, strategyHash: loaded.hash, strategySource: source,
+                                         strategyPath: loaded.path, mode: live == nil ? "paper" : "live", capital: capital, symbols: symbols,
+                                         barSeconds: barSeconds, stream: stream, now: now))
+        try state.store.createServiceRun(runId: id, strategyId: strategy.id, version: body.version ?? strategy.version,
+                                         brokerId: live == nil ? nil : body.brokerId, webhook: body.webhook, request: encode(body), now: now)
+        state.runs.start(configuration, webhook: body.webhook)
+        var response = json(view(try state.store.serviceRun(id)!, state), status: .created)
+        response.headers[.location] = "/v1/runs/\(id)"
+        return response
+    }
+
+    static func isSymbol(_ text: String) -> Bool {
+        (1...32).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-/".contains($0)) }
+    }
+
+    /// A live run needs both opt-ins (the strategy switched to live, the request's `live: true`)
+    /// and a broker connection whose credentials open; refused before anything is sent otherwise.
+    static func liveBroker(_ strategy: StoredStrategy, _ body: Body, _ state: ServiceState) -> Result<Runner.Live, ResponseError> {
+        guard strategy.mode == "live" else {
+            return .failure(ResponseError(failure(.forbidden, "live_not_enabled", """
+                refusing to trade live: strategy \(strategy.id) is in paper mode. Live trading needs two acts: PUT /v1/strategies/\(strategy.id)/mode \
+                {"mode":"live"}, and "live": true in the run's request. Nothing was sent to a broker
+                """)))
+        }
+        guard let brokerId = body.brokerId, ServiceState.isId(brokerId, prefix: "br"), let broker = try? state.store.broker(brokerId) else {
+            return .failure(ResponseError(failure(.unprocessableContent, "invalid_broker", "a live run names its broker connection: broker_id")))
+        }
+        guard let secrets = state.secrets, let token = try? secrets.open(broker.sealedCredentials, boundTo: broker.id) else {
+            return .failure(ResponseError(failure(.serviceUnavailable, "credentials_unavailable", """
+                the credentials of \(broker.id) cannot be opened: start keel serve with the \(Secrets.variable) they were stored with
+                """)))
+        }
+        return .success(Runner.Live(brokerURL: broker.url, token: token, adoptBrokerState: false))
+    }
+
+    /// At the server's start: the runs it was running when it stopped go on from their journals.
+    static func resume(_ state: ServiceState) throws {
+        for run in try state.store.serviceRuns(limit: 10_000, offset: 0) where ["running", "suspended"].contains(run.run.status) {
+            let r = run.run
+            do {
+                let loaded = try LoadedStrategy(path: r.strategyPath ?? "\(run.strategyId).yaml", text: r.strategySource)
+                var live: Runner.Live?
+                if r.mode == "live" {
+                    guard let brokerId = run.brokerId, let broker = try state.store.broker(brokerId), let secrets = state.secrets else {
+                        throw RunnerError.refused("its broker connection or the \(Secrets.variable) to open it is missing")
+                    }
+                    live = Runner.Live(brokerURL: broker.url, token: try secrets.open(broker.sealedCredentials, boundTo: broker.id), adoptBrokerState: false)
+                }
+                state.runs.start(Runner.Configuration(strategy: loaded, runId: r.id, stream: r.stream, statePath: state.store.path, capital: r.capital,
+                                                      symbols: r.symbols, barSeconds: r.barSeconds, commitEvery: 64, live: live),
+                                 webhook: run.webhook)
+            } catch {
+                try state.store.setStatus(run: r.id, "failed", now: ServiceState.now())
+                FileHandle.standardError.write(Data("keel serve: run \(r.id) cannot resume: \(error)\n".utf8))
+            }
+        }
+    }
+}
+
+/// `limit` (1 to 500, default 50) and `offset` query parameters.
+struct Page {
+    var limit: Int
+    var offset: Int
+
+    init?(_ request: Request) {
+        limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
+        offset = request.uri.queryParameters["offset"].flatMap { Int(String($0)) } ?? 0
+        guard (1...500).contains(limit), offset >= 0 else { return nil }
+    }
+
+    static var invalid: Response { failure(.badRequest, "invalid_page", "limit is 1 to 500 and offset at least 0") }
+}
