@@ -80,6 +80,8 @@ let package = Package(
             name: "KeelBrokerTests",
             dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport"]
         ),
-        .testTarget(name: "KeelServiceTests", dependencies: ["keel", "KeelService", "KeelStore", "KeelTestSupport"]),
+        .testTarget(name: "KeelServiceTests", dependencies: ["keel", "KeelService", "KeelStore", "KeelTestSupport",
+                                                             .product(name: "Hummingbird", package: "hummingbird"),
+                                                             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
     ]
 )

@@ -4,7 +4,7 @@ import KeelHTTP
 import KeelStore
 import Synchronization
 
-/// Counts every answer by status class and keeps the latencies of the last 4,096 requests, for
+/// Counts every answer by status class (and turns an unexpected error into a JSON 500) and keeps the latencies of the last 4,096 requests, for
 /// the system metrics' percentiles.
 final class RequestStats: Sendable {
     private struct State {
@@ -45,10 +45,14 @@ struct RecordStats<Context: RequestContext>: RouterMiddleware {
             let response = try await next(request, context)
             stats.record(status: Int(response.status.code), seconds: (ContinuousClock.now - start) / .seconds(1))
             return response
-        } catch {
-            let status = (error as? HTTPResponseError)?.status.code ?? 500
-            stats.record(status: Int(status), seconds: (ContinuousClock.now - start) / .seconds(1))
+        } catch let error as HTTPResponseError {
+            stats.record(status: Int(error.status.code), seconds: (ContinuousClock.now - start) / .seconds(1))
             throw error
+        } catch {
+            // A failure no handler turned into an answer: logged whole, answered in the errors' shape.
+            stats.record(status: 500, seconds: (ContinuousClock.now - start) / .seconds(1))
+            FileHandle.standardError.write(Data("keel serve: \(request.method) \(request.uri.path) failed: \(error)\n".utf8))
+            return failure(.internalServerError, "internal", "the server could not answer; its log says why")
         }
     }
 }

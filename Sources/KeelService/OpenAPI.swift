@@ -34,6 +34,60 @@ public enum OpenAPI {
               open: false, responses: [("200", "the backtest"), ("404", "no such backtest")]),
         .init(method: "DELETE", path: "/v1/backtests/{id}", summary: "Cancel a running backtest", open: false,
               responses: [("200", "cancelled"), ("404", "no such backtest"), ("409", "finished already")]),
+        .init(method: "PUT", path: "/v1/strategies/{id}/mode", summary: "Switch a strategy to 'live' or back to 'paper' ({mode})", open: false,
+              responses: [("200", "the strategy"), ("404", "no such strategy"), ("422", "not a mode")]),
+        .init(method: "GET", path: "/v1/runs", summary: "List the service's runs, newest first (?limit=&offset=)", open: false,
+              responses: [("200", "runs")]),
+        .init(method: "POST", path: "/v1/runs", summary: """
+            Start a run ({strategy_id, version?, stream: FILE | tcp://HOST:PORT | ws://HOST:PORT/PATH, symbols?, capital?, bar_seconds?,             webhook?, live?, broker_id?}); paper unless the strategy is live and the request says live: true
+            """, open: false,
+              responses: [("201", "running"), ("403", "live not enabled"), ("404", "no such strategy"), ("422", "bad stream, symbols or broker")]),
+        .init(method: "GET", path: "/v1/runs/{id}", summary: "A run: status, mode, risk profile, progress", open: false,
+              responses: [("200", "the run"), ("404", "no such run")]),
+        .init(method: "POST", path: "/v1/runs/{id}/stop", summary: "Stop a run after its next commit", open: false,
+              responses: [("202", "stopping"), ("404", "no such run"), ("409", "not running")]),
+        .init(method: "GET", path: "/v1/runs/{id}/portfolio", summary: "Equity, metrics and open positions", open: false,
+              responses: [("200", "the portfolio"), ("404", "no such run")]),
+        .init(method: "GET", path: "/v1/runs/{id}/positions", summary: "Open positions", open: false,
+              responses: [("200", "positions"), ("404", "no such run")]),
+        .init(method: "GET", path: "/v1/runs/{id}/orders", summary: "Orders (?limit=&offset=)", open: false,
+              responses: [("200", "orders"), ("404", "no such run")]),
+        .init(method: "GET", path: "/v1/runs/{id}/trades", summary: "Closed trades (?limit=&offset=)", open: false,
+              responses: [("200", "trades"), ("404", "no such run")]),
+        .init(method: "GET", path: "/v1/runs/{id}/signals", summary: "The strategy's decisions with their readings (?limit=&offset=)", open: false,
+              responses: [("200", "signals"), ("404", "no such run")]),
+        .init(method: "GET", path: "/v1/runs/{id}/metrics", summary: "Performance, signals and risk events of a run", open: false,
+              responses: [("200", "metrics"), ("404", "no such run")]),
+        .init(method: "POST", path: "/v1/runs/{id}/halt", summary: "Kill switch: cancel pending entries, refuse new ones ({reason?}); never rate-limited",
+              open: false, responses: [("202", "queued, applied before the next event"), ("404", "no such run"), ("409", "not running")]),
+        .init(method: "POST", path: "/v1/runs/{id}/resume", summary: "Allow entries again after a halt; never rate-limited", open: false,
+              responses: [("202", "queued"), ("404", "no such run"), ("409", "not running")]),
+        .init(method: "POST", path: "/v1/runs/{id}/close_all", summary: "Close every position at its last close", open: false,
+              responses: [("202", "queued"), ("404", "no such run"), ("409", "not running")]),
+        .init(method: "POST", path: "/v1/runs/{id}/positions/{symbol}/close", summary: "Close one position at its last close", open: false,
+              responses: [("202", "queued"), ("404", "no such run or symbol"), ("409", "not running")]),
+        .init(method: "PUT", path: "/v1/runs/{id}/risk_profile", summary: "Switch the risk profile of a running strategy ({profile})", open: false,
+              responses: [("202", "queued"), ("404", "no such run"), ("409", "not running"), ("422", "not a profile, or the strategy fails under it")]),
+        .init(method: "GET", path: "/v1/ws", summary: """
+            WebSocket (?token= or bearer; ?run_id= for one run): order, fill, signal, risk_event and portfolio_update messages
+            """, open: false, responses: [("101", "upgraded")]),
+        .init(method: "GET", path: "/v1/brokers", summary: "Broker connections (never their credentials)", open: false,
+              responses: [("200", "connections")]),
+        .init(method: "POST", path: "/v1/brokers", summary: "Connect a broker ({name, url, credentials: {token}}), sealed at rest", open: false,
+              responses: [("201", "connected"), ("422", "bad url or credentials"), ("503", "no KEEL_SECRET_KEY")]),
+        .init(method: "GET", path: "/v1/brokers/{id}", summary: "A broker connection", open: false,
+              responses: [("200", "the connection"), ("404", "no such connection")]),
+        .init(method: "DELETE", path: "/v1/brokers/{id}", summary: "Remove a connection and erase its credentials", open: false,
+              responses: [("204", "removed"), ("404", "no such connection")]),
+        .init(method: "GET", path: "/v1/leaderboard", summary: """
+            Backtests and paper runs ranked (?by=return|pnl|win_rate|drawdown&from=&to= in ms&limit=&offset=)
+            """, open: false, responses: [("200", "the board"), ("400", "bad metric, period or page")]),
+        .init(method: "GET", path: "/v1/metrics", summary: "System and per-run metrics as JSON", open: false, responses: [("200", "metrics")]),
+        .init(method: "GET", path: "/metrics", summary: "The same metrics in Prometheus text format", open: false, responses: [("200", "metrics")]),
+        .init(method: "POST", path: "/mcp", summary: """
+            Model Context Protocol (streamable HTTP, JSON-RPC 2.0): tools list_strategies, lint_strategy, run_backtest, get_backtest
+            """, open: false, responses: [("200", "a JSON-RPC answer"), ("202", "a notification, acknowledged")]),
+        .init(method: "GET", path: "/mcp", summary: "No server-to-client stream is offered", open: false, responses: [("405", "POST only")]),
     ]
 
     public static func document() -> String {
@@ -41,9 +95,12 @@ public enum OpenAPI {
         for path in operations.map(\.path).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
             let methods: [(String, JSON.Value)] = operations.filter { $0.path == path }.map { op in
                 var fields: [(String, JSON.Value)] = [("summary", .string(op.summary))]
-                if path.contains("{id}") {
-                    fields.append(("parameters", .array([.object([("name", .string("id")), ("in", .string("path")), ("required", .bool(true)),
-                                                                  ("schema", .object([("type", .string("string"))]))])])))
+                let names = path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
+                if !names.isEmpty {
+                    fields.append(("parameters", .array(names.map { name in
+                        .object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)),
+                                 ("schema", .object([("type", .string("string"))]))])
+                    })))
                 }
                 fields.append(("security", .array(op.open ? [] : [.object([("bearer", .array([]))])])))
                 var responses = op.responses.map { ($0.0, JSON.Value.object([("description", .string($0.1))])) }
@@ -56,7 +113,10 @@ public enum OpenAPI {
         return JSON.encode(.object([
             ("openapi", .string("3.1.0")),
             ("info", .object([("title", .string("Keel")), ("version", .string("1")),
-                              ("description", .string("Strategies and backtests. Errors are {code, message, details?}."))])),
+                              ("description", .string("""
+                                  Strategies, backtests, paper and live runs, brokers, metrics, events and MCP. Errors are {code, message, details?}. \
+                                  Every answer carries X-RateLimit-Limit, -Remaining and -Reset (seconds); past the limit, 429 with Retry-After.
+                                  """))])),
             ("paths", .object(paths)),
             ("components", .object([("securitySchemes", .object([("bearer", .object([("type", .string("http")), ("scheme", .string("bearer"))]))]))])),
         ]))

@@ -53,7 +53,6 @@ public enum KeelService {
         )
         try await app.runService()
         state.runs.shutDown()
-        await state.webhooks.shutdown()
     }
 
     /// Every route of the service. The OpenAPI document is checked against this list by a test.

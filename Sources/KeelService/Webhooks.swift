@@ -12,17 +12,12 @@ final class Webhooks: Sendable {
     let store: KeelStore
     let attempts: Int
     let firstWait: Duration
-    private let client: HTTPClient
+    /// The process-wide client: it lives as long as the process, so nothing has to shut it down.
+    private var client: HTTPClient { .shared }
 
     init(store: KeelStore, attempts: Int = 5, firstWait: Duration = .milliseconds(200)) {
         (self.store, self.attempts, self.firstWait) = (store, attempts, firstWait)
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
-        configuration.redirectConfiguration = .disallow
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
-
-    func shutdown() async { try? await client.shutdown() }
 
     struct Payload<Data: Encodable>: Encodable {
         var event: String

@@ -240,8 +240,21 @@ enum Schema {
         }
         migrator.registerMigration("v4: the service's runs, brokers and webhooks") { db in
             try db.execute(sql: """
-                -- The symbol of a 'close', the profile of a 'risk_profile'.
-                ALTER TABLE control_requests ADD COLUMN argument TEXT;
+                -- Two more operator requests: 'close' (one symbol, in argument) and 'risk_profile' (the
+                -- profile, in argument). SQLite cannot change a CHECK: the table is rebuilt.
+                CREATE TABLE control_requests_v4 (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    action TEXT NOT NULL CHECK (action IN ('halt', 'resume', 'flatten', 'close', 'risk_profile')),
+                    reason TEXT,
+                    argument TEXT,
+                    requested_at INTEGER NOT NULL,
+                    applied_seq INTEGER
+                );
+                INSERT INTO control_requests_v4 (id, run_id, action, reason, requested_at, applied_seq)
+                    SELECT id, run_id, action, reason, requested_at, applied_seq FROM control_requests;
+                DROP TABLE control_requests;
+                ALTER TABLE control_requests_v4 RENAME TO control_requests;
                 -- Broker connections. The credentials are sealed (AES-GCM, key from the environment)
                 -- and never read back out through the API.
                 CREATE TABLE brokers (

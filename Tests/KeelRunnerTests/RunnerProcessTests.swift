@@ -177,37 +177,3 @@ struct RunnerProcessTests {
         #expect(list.stdout.hasPrefix("s\tpaper\tended\tS1 SMA crossover\t5037 events\tequity "), "\(list.stdout)")
     }
 }
-
-/// A TCP listener on loopback that serves one connection at a time: writes the text, then closes.
-final class LoopbackServer {
-    let socket: Int32
-    let port: UInt16
-
-    init() throws {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        guard bound == 0, listen(socket, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        port = UInt16(bigEndian: address.sin_port)
-        self.socket = socket
-    }
-
-    deinit { close(socket) }
-
-    func serve(_ text: String) throws {
-        let client = accept(socket, nil, nil)
-        guard client >= 0 else { throw POSIXError(.ECONNABORTED) }
-        defer { close(client) }
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let sent = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw POSIXError(.EPIPE) }
-            bytes = bytes.dropFirst(sent)
-        }
-    }
-}

@@ -16,7 +16,8 @@ struct ServiceTests {
         let folder: URL
         let process: ServerProcess
 
-        init(folder: URL? = nil) throws {
+        /// Unlimited unless `extra` sets `--rate-limit`: the tests poll.
+        init(folder: URL? = nil, extra: [String] = ["--rate-limit", "0"], environment: [String: String] = [:]) throws {
             let folder = try folder ?? KeelBinary.temporaryFolder(["token": ServiceTests.token])
             self.folder = folder
             let csv = folder.appendingPathComponent("data/ORCL.csv")
@@ -25,7 +26,8 @@ struct ServiceTests {
                 try FileManager.default.copyItem(at: ServiceTests.data.appendingPathComponent("ORCL.csv"), to: csv)
             }
             process = try ServerProcess(["serve", "--port", "0", "--db", folder.appendingPathComponent("keel.db").path, "--token-file",
-                                         folder.appendingPathComponent("token").path, "--data-dir", folder.appendingPathComponent("data").path])
+                                         folder.appendingPathComponent("token").path, "--data-dir", folder.appendingPathComponent("data").path]
+                                        + extra, environment: environment)
         }
 
         func send(_ method: String, _ path: String, _ body: String? = nil, token: String? = ServiceTests.token) throws -> (status: Int, body: String) {
@@ -35,7 +37,9 @@ struct ServiceTests {
 
         func object(_ method: String, _ path: String, _ body: String? = nil) throws -> (Int, [String: Any]) {
             let (status, text) = try send(method, path, body)
-            return (status, (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:])
+            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            #expect(object != nil, "\(method) \(path) answered \(status) with no JSON object: \(text.prefix(200))")
+            return (status, object ?? [:])
         }
 
         /// Creates a strategy from a conformance file; its id.
@@ -80,7 +84,7 @@ struct ServiceTests {
         #expect(routes.count >= 12)
         for route in routes {
             let parts = route.split(separator: " ")
-            let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "st_0123456789abcdef")
+            let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "st_0123456789abcdef").replacingOccurrences(of: "{symbol}", with: "ORCL")
             for token in [nil, "wrong", "", Self.token + "x", String(Self.token.dropLast())] {
                 let (status, body) = try server.send(String(parts[0]), path, "{}", token: token)
                 if path == "/health" {

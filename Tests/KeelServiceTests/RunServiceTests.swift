@@ -1,0 +1,430 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWSClient
+import KeelStore
+import KeelTestSupport
+import Logging
+import Testing
+@testable import KeelService
+
+/// `/v1/runs`, `/v1/ws`, rate limits, brokers, webhooks, the leaderboard, metrics and MCP, on a
+/// real `keel serve` process on loopback and its real SQLite file.
+@Suite("keel serve: runs and the rest", .serialized)
+struct RunServiceTests {
+    typealias Server = ServiceTests.Server
+    static let body = ServiceTests.body
+
+    /// ORCL's bars as the stream's JSON lines, one bar per line in time order.
+    static func orclLines() throws -> [String] {
+        let events = try KeelBinary.run(["data", "events", "ORCL=" + ServiceTests.data.appendingPathComponent("ORCL.csv").path])
+        #expect(events.status == 0)
+        return events.stdout.split(separator: "\n").map(String.init)
+    }
+
+    static func list(_ server: Server, _ path: String) throws -> [[String: Any]] {
+        let (status, text) = try server.send("GET", path)
+        #expect(status == 200, "\(path): \(text)")
+        return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    /// Polls until `condition` holds (at most 60 s).
+    static func until(_ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    struct TimedOut: Error { var what: String }
+
+    static func lastSeq(_ server: Server, _ run: String) throws -> Int {
+        try server.object("GET", "/v1/runs/\(run)").1["last_seq"] as? Int ?? -1
+    }
+
+    /// A WebSocket listener that keeps every text message.
+    final class Listener: @unchecked Sendable {
+        final class Inbox: @unchecked Sendable {
+            private let lock = NSLock()
+            private var received: [[String: Any]] = []
+            private var raw: [String] = []
+
+            func keep(_ text: String) {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return }
+                lock.withLock {
+                    received.append(object)
+                    raw.append(text)
+                }
+            }
+
+            var messages: [[String: Any]] { lock.withLock { received } }
+            var texts: [String] { lock.withLock { raw } }
+        }
+
+        private let inbox = Inbox()
+        private var task: Task<Void, Never>?
+
+        init(url: String, headers: HTTPFields = [:]) {
+            let inbox = inbox
+            task = Task.detached {
+                _ = try? await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: headers), logger: Logger(label: "test")) { inbound, _, _ in
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message { inbox.keep(text) }
+                    }
+                }
+            }
+        }
+
+        var messages: [[String: Any]] { inbox.messages }
+        var texts: [String] { inbox.texts }
+        func stop() { task?.cancel() }
+    }
+
+    @Test("WebSocket listeners (token in the query or the header) receive a paper run's fills, exactly those in the store")
+    func webSocketListenersReceiveFills() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        try Self.orclLines().joined(separator: "\n").write(to: server.folder.appendingPathComponent("data/ORCL.jsonl"), atomically: true, encoding: .utf8)
+        let strategy = try server.create("S2E")
+        let ws = server.process.url.replacingOccurrences(of: "http://", with: "ws://") + "/v1/ws"
+        let byQuery = Listener(url: ws + "?token=" + ServiceTests.token)
+        let byHeader = Listener(url: ws, headers: [.authorization: "Bearer " + ServiceTests.token])
+        let refused = Listener(url: ws + "?token=wrong")
+        defer { [byQuery, byHeader, refused].forEach { $0.stop() } }
+        try Self.until("the listeners to connect") { try server.object("GET", "/v1/metrics").1["system"].flatMap { ($0 as? [String: Any])?["websocket_listeners"] as? Int } == 2 }
+
+        let (status, run) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"], "bar_seconds": 86_400]))
+        #expect(status == 201)
+        let id = run["id"] as? String ?? ""
+        func ended(_ listener: Listener) -> Bool {
+            listener.messages.contains { $0["type"] as? String == "portfolio_update" && ($0["data"] as? [String: Any])?["status"] as? String == "ended" }
+        }
+        try Self.until("the run's last portfolio update") { ended(byQuery) && ended(byHeader) }
+
+        let store = try KeelStore(path: server.folder.appendingPathComponent("keel.db").path)
+        let stored = try store.fills(run: id)
+        #expect(stored.count > 10)
+        struct Fill: Decodable {
+            struct Data: Decodable {
+                var fill_id: String
+                var price: Double
+                var quantity: Double
+            }
+            var type: String
+            var run_id: String
+            var data: Data
+        }
+        for listener in [byQuery, byHeader] {
+            // Decoded from the text (JSONSerialization rounds some doubles on the way in).
+            let fills = listener.texts.compactMap { try? JSONDecoder().decode(Fill.self, from: Data($0.utf8)) }.filter { $0.type == "fill" && $0.run_id == id }
+            #expect(fills.map(\.data.fill_id) == stored.map(\.fillId))
+            #expect(fills.map(\.data.price) == stored.map(\.price))
+            #expect(fills.map(\.data.quantity) == stored.map(\.quantity))
+            let types = Set(listener.messages.compactMap { $0["type"] as? String })
+            #expect(types.isSuperset(of: ["order", "fill", "signal", "portfolio_update"]), "\(types)")
+        }
+        #expect(refused.messages.isEmpty)
+    }
+
+    @Test("halt stops new orders within one event; resume, a risk profile switch and closing one position apply before the next event")
+    func haltWithinOneEvent() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        let lines = try Self.orclLines()
+        try lines.joined(separator: "\n").write(to: server.folder.appendingPathComponent("data/ORCL.jsonl"), atomically: true, encoding: .utf8)
+        let strategy = try server.create("S1")
+        // A file run finds the bars where S1 decides to enter.
+        let (_, reference) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"], "bar_seconds": 86_400]))
+        let referenceId = reference["id"] as? String ?? ""
+        try Self.until("the reference run") { try server.object("GET", "/v1/runs/\(referenceId)").1["status"] as? String == "ended" }
+        let entries = try Self.list(server, "/v1/runs/\(referenceId)/orders?limit=500").filter { $0["rule"] as? String == "entry.long" }
+            .compactMap { $0["bar"] as? Int }
+        #expect(entries.count >= 3)
+        let first = entries[0]
+
+        let producer = try LoopbackServer()
+        let (status, started) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "tcp://127.0.0.1:\(producer.port)",
+                                                                                 "symbols": ["ORCL"], "bar_seconds": 86_400]))
+        #expect(status == 201)
+        let id = started["id"] as? String ?? ""
+        let connection = try producer.accept()
+        defer { connection.close() }
+        var sent = 0
+        func send(through bar: Int) throws {
+            try connection.send(lines[sent...bar].joined(separator: "\n") + "\n")
+            sent = bar + 1
+        }
+        let ws = server.process.url.replacingOccurrences(of: "http://", with: "ws://") + "/v1/ws?run_id=\(id)&token=" + ServiceTests.token
+        let listener = Listener(url: ws)
+        defer { listener.stop() }
+        // One symbol: a bar's step runs as it arrives. Every bar before the entry signal's, then the halt, then that one bar.
+        try send(through: first - 1)
+        try Self.until("bars up to the entry signal") { try Self.lastSeq(server, id) == sent }
+        let (halted, _) = try server.object("POST", "/v1/runs/\(id)/halt", Self.body(["reason": "test"]))
+        #expect(halted == 202)
+        try send(through: first)
+        try Self.until("the halt and one more bar") { try Self.lastSeq(server, id) == sent + 1 }
+        let store = try KeelStore(path: server.folder.appendingPathComponent("keel.db").path)
+        let events = try store.events(run: id)
+        #expect(events[first].kind == "control" && events[first].line.contains("halt"))
+        #expect(events[first + 1].kind == "bar")
+        #expect(try store.orders(run: id).isEmpty)
+        #expect(try store.riskEvents(run: id).map(\.kind) == ["halt", "halted"])
+
+        // Resume and switch to balanced (20% of equity at most), then on to the second entry.
+        #expect(try server.send("POST", "/v1/runs/\(id)/resume").status == 202)
+        let (switched, _) = try server.object("PUT", "/v1/runs/\(id)/risk_profile", Self.body(["profile": "balanced"]))
+        #expect(switched == 202)
+        let (refusedProfile, refusal) = try server.object("PUT", "/v1/runs/\(id)/risk_profile", Self.body(["profile": "conservative"]))
+        #expect(refusedProfile == 422 && refusal["code"] as? String == "invalid_strategy")
+        // Decided at bar entries[1], filled at the next bar's open.
+        try send(through: entries[1] + 1)
+        try Self.until("the second entry's fill") { try store.positions(run: id).count == 1 }
+        #expect(try server.object("GET", "/v1/runs/\(id)").1["risk_profile"] as? String == "balanced")
+        let position = try store.positions(run: id)[0]
+        let equity = try store.equity(run: id).last?.equity ?? 0
+        #expect(position.quantity * position.entryPrice <= 0.2 * equity + position.entryPrice)
+        #expect(position.quantity * position.entryPrice >= 0.15 * equity)
+
+        // Close that one position: it is closed before the next bar.
+        #expect(try server.send("POST", "/v1/runs/\(id)/positions/ORCL/close").status == 202)
+        #expect(try server.send("POST", "/v1/runs/\(id)/positions/MSFT/close").status == 404)
+        try send(through: sent)
+        try Self.until("the close") { try store.positions(run: id).isEmpty }
+        #expect(try store.trades(run: id).last?.exitReason == "flatten")
+        #expect(try store.riskEvents(run: id).map(\.kind) == ["halt", "halted", "resume", "risk_profile"])
+        try Self.until("the listener's risk events") {
+            listener.messages.filter { $0["type"] as? String == "risk_event" }.compactMap { ($0["data"] as? [String: Any])?["kind"] as? String }
+                == ["halt", "halted", "resume", "risk_profile"]
+        }
+
+        #expect(try server.send("POST", "/v1/runs/\(id)/stop").status == 202)
+        try Self.until("the stop") { try server.object("GET", "/v1/runs/\(id)").1["status"] as? String == "stopped" }
+        #expect(try server.send("POST", "/v1/runs/\(id)/halt").status == 409)
+    }
+
+    @Test("past the limit a token gets 429 with Retry-After and X-RateLimit-*; halt and resume are never limited")
+    func rateLimits() throws {
+        let server = try Server(extra: ["--rate-limit", "5"])
+        defer { server.process.stop() }
+        for expected in (0..<5).reversed() {
+            let answer = try server.process.send("GET", "/v1/strategies", token: ServiceTests.token)
+            #expect(answer.status == 200)
+            #expect(answer.headers["X-RateLimit-Limit"].first == "5")
+            #expect(answer.headers["X-RateLimit-Remaining"].first == String(expected))
+        }
+        let limited = try server.process.send("GET", "/v1/strategies", token: ServiceTests.token)
+        #expect(limited.status == 429)
+        #expect(limited.body.contains(#""code":"rate_limited""#))
+        let reset = Int(limited.headers["X-RateLimit-Reset"].first ?? "") ?? 0
+        #expect((1...61).contains(reset))
+        #expect(limited.headers["Retry-After"].first == String(reset))
+        #expect(limited.headers["X-RateLimit-Remaining"].first == "0")
+        // The kill switch still answers (404: no such run), and /health is open and unlimited.
+        #expect(try server.send("POST", "/v1/runs/run_0123456789abcdef/halt").status == 404)
+        #expect(try server.send("POST", "/v1/runs/run_0123456789abcdef/resume").status == 404)
+        #expect(try server.send("GET", "/health", token: nil).status == 200)
+    }
+
+    @Test("broker credentials are sealed at rest, never answered, and a live run needs both opt-ins")
+    func brokers() throws {
+        let key = Data((0..<32).map { UInt8($0 * 7 % 256) }).base64EncodedString()
+        let server = try Server(environment: ["KEEL_SECRET_KEY": key])
+        defer { server.process.stop() }
+        let secret = "tok-\(UUID().uuidString)"
+        let (status, text) = try server.send("POST", "/v1/brokers", Self.body(["name": "paper", "url": "http://127.0.0.1:9",
+                                                                              "credentials": ["token": secret]]))
+        #expect(status == 201)
+        #expect(!text.contains(secret))
+        let broker = (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["id"] as? String ?? ""
+        #expect(try !server.send("GET", "/v1/brokers").body.contains(secret))
+        #expect(try !server.send("GET", "/v1/brokers/\(broker)").body.contains(secret))
+        let file = try Data(contentsOf: server.folder.appendingPathComponent("keel.db"))
+            + ((try? Data(contentsOf: server.folder.appendingPathComponent("keel.db-wal"))) ?? Data())
+        #expect(file.range(of: Data(secret.utf8)) == nil)
+
+        let strategy = try server.create("S1")
+        let request = Self.body(["strategy_id": strategy, "stream": "tcp://127.0.0.1:9", "symbols": ["ORCL"], "bar_seconds": 86_400, "live": true,
+                                 "broker_id": broker])
+        let (refused, refusal) = try server.object("POST", "/v1/runs", request)
+        #expect(refused == 403 && refusal["code"] as? String == "live_not_enabled")
+        #expect(try server.send("PUT", "/v1/strategies/\(strategy)/mode", Self.body(["mode": "live"])).status == 200)
+        let (noBroker, _) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "tcp://127.0.0.1:9", "symbols": ["ORCL"],
+                                                                             "bar_seconds": 86_400, "live": true]))
+        #expect(noBroker == 422)
+        #expect(try server.send("DELETE", "/v1/brokers/\(broker)").status == 204)
+        #expect(try server.send("GET", "/v1/brokers/\(broker)").status == 404)
+
+        let keyless = try Server()
+        defer { keyless.process.stop() }
+        let (unavailable, _) = try keyless.object("POST", "/v1/brokers", Self.body(["name": "x", "url": "http://127.0.0.1:9", "credentials": ["token": "t"]]))
+        #expect(unavailable == 503)
+    }
+
+    /// A loopback listener that fails its first `failures` requests with 500.
+    final class Callbacks: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bodies: [(event: String, body: String)] = []
+        private var port = 0
+        let failures: Int
+
+        init(failures: Int) { self.failures = failures }
+
+        var received: [(event: String, body: String)] { lock.withLock { bodies } }
+        var url: String { lock.withLock { "http://127.0.0.1:\(port)/hook" } }
+
+        func start() async throws -> Task<Void, any Error> {
+            let router = Router()
+            router.post("hook") { request, _ -> Response in
+                let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
+                let count = self.lock.withLock {
+                    self.bodies.append((request.headers[HTTPField.Name("X-Keel-Event")!] ?? "", text))
+                    return self.bodies.count
+                }
+                return Response(status: count <= self.failures ? .internalServerError : .ok)
+            }
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                  onServerRunning: { channel in self.lock.withLock { self.port = channel.localAddress?.port ?? 0 } })
+            let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+            while lock.withLock({ port }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            return task
+        }
+    }
+
+    @Test("a backtest's completion is POSTed to its webhook, retried until the listener answers 2xx")
+    func webhooks() async throws {
+        let callbacks = Callbacks(failures: 2)
+        let listener = try await callbacks.start()
+        defer { listener.cancel() }
+        let server = try Server()
+        defer { server.process.stop() }
+        let strategy = try server.create("S1")
+        let (status, created) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": strategy, "data": ["ORCL": "ORCL.csv"],
+                                                                                     "webhook": callbacks.url]))
+        #expect(status == 202)
+        let id = created["id"] as? String ?? ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while callbacks.received.count < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let received = callbacks.received
+        #expect(received.count == 3)
+        #expect(received.allSatisfy { $0.event == "backtest.completed" })
+        let payload = (try? JSONSerialization.jsonObject(with: Data((received.last?.body ?? "").utf8)) as? [String: Any]) ?? [:]
+        #expect(payload["subject"] as? String == id)
+        #expect((payload["data"] as? [String: Any])?["status"] as? String == "done")
+        try await Task.sleep(for: .milliseconds(200))
+        let store = try KeelStore(path: server.folder.appendingPathComponent("keel.db").path)
+        let delivery = try store.deliveries().first
+        #expect(delivery?.status == "delivered" && delivery?.attempts == 3)
+        #expect(callbacks.received.count == 3)
+    }
+
+    @Test("the leaderboard ranks backtests by return, P&L, win rate or drawdown, paginated; metrics answer in JSON and Prometheus text")
+    func leaderboardAndMetrics() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        var results: [String: [String: Any]] = [:]
+        for name in ["S1", "S2E", "S3"] {
+            let strategy = try server.create(name)
+            let (_, created) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": strategy, "data": ["ORCL": "ORCL.csv"]]))
+            let id = created["id"] as? String ?? ""
+            results[id] = try server.finished(id)["result"] as? [String: Any]
+        }
+        func returns(_ id: String) -> Double { (results[id]?["metrics"] as? [String: Any])?["total_return"] as? Double ?? .nan }
+        let (_, board) = try server.object("GET", "/v1/leaderboard?by=return")
+        let ids = (board["entries"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(board["total"] as? Int == 3)
+        #expect(ids == results.keys.sorted { returns($0) > returns($1) })
+        let (_, page) = try server.object("GET", "/v1/leaderboard?by=return&limit=1&offset=1")
+        #expect((page["entries"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[1]])
+        #expect((page["entries"] as? [[String: Any]])?.first?["rank"] as? Int == 2)
+        let (_, drawdown) = try server.object("GET", "/v1/leaderboard?by=drawdown")
+        let drawdowns = (drawdown["entries"] as? [[String: Any]] ?? []).compactMap { $0["max_drawdown"] as? Double }
+        #expect(drawdowns == drawdowns.sorted() && drawdowns.count == 3)
+        #expect(try server.send("GET", "/v1/leaderboard?by=luck").status == 400)
+        let (_, none) = try server.object("GET", "/v1/leaderboard?from=0&to=1")
+        #expect(none["total"] as? Int == 0)
+
+        let (_, metrics) = try server.object("GET", "/v1/metrics")
+        let system = metrics["system"] as? [String: Any] ?? [:]
+        #expect(((system["requests"] as? [String: Any])?["2xx"] as? Int ?? 0) > 5)
+        #expect((system["latency_ms"] as? [String: Any])?["p99"] is Double)
+        let text = try server.send("GET", "/metrics").body
+        #expect(text.contains("# TYPE keel_http_requests_total counter"))
+        #expect(text.contains("keel_http_request_duration_seconds{quantile=\"0.99\"}"))
+        #expect(text.contains("keel_kill_switch_activations_total 0"))
+    }
+
+    @Test("MCP: initialize, list the tools, lint a text, run a backtest and read its result, with the same token")
+    func mcp() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        func call(_ id: Int, _ method: String, _ params: [String: Any] = [:]) throws -> [String: Any] {
+            let (status, answer) = try server.object("POST", "/mcp", Self.body(["jsonrpc": "2.0", "id": id, "method": method, "params": params]))
+            #expect(status == 200)
+            return answer["result"] as? [String: Any] ?? answer
+        }
+        func text(_ result: [String: Any]) -> [String: Any] {
+            let content = (result["content"] as? [[String: Any]])?.first?["text"] as? String ?? ""
+            return (try? JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any]) ?? [:]
+        }
+        #expect(try call(1, "initialize", ["protocolVersion": "2025-06-18"])["protocolVersion"] as? String == "2025-06-18")
+        #expect(try server.send("POST", "/mcp", Self.body(["jsonrpc": "2.0", "method": "notifications/initialized"])).status == 202)
+        let tools = (try call(2, "tools/list")["tools"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(tools == ["list_strategies", "lint_strategy", "run_backtest", "get_backtest"])
+        let lint = text(try call(3, "tools/call", ["name": "lint_strategy", "arguments": ["source": "keel: 1\nname: broken\nentry:\n  long: sma(close) > 3\n"]]))
+        #expect(lint["errors"] as? Int ?? 0 >= 1)
+        let strategy = try server.create("S1")
+        let started = text(try call(4, "tools/call", ["name": "run_backtest", "arguments": ["strategy_id": strategy, "data": ["ORCL": "ORCL.csv"]]]))
+        let id = started["id"] as? String ?? ""
+        let done = text(try call(5, "tools/call", ["name": "get_backtest", "arguments": ["id": id, "wait_seconds": 30]]))
+        #expect(done["status"] as? String == "done")
+        let overHTTP = try server.finished(id)
+        #expect(NSDictionary(dictionary: done["result"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: overHTTP["result"] as? [String: Any] ?? ["x": 1]))
+        let refused = try call(6, "tools/call", ["name": "run_backtest", "arguments": ["strategy_id": strategy, "data": ["ORCL": "../etc/passwd"]]])
+        #expect(refused["isError"] as? Bool == true)
+        let unknown = try server.object("POST", "/mcp", Self.body(["jsonrpc": "2.0", "id": 7, "method": "resources/list"])).1
+        #expect((unknown["error"] as? [String: Any])?["code"] as? Int == -32601)
+        #expect(try server.send("POST", "/mcp", "{}", token: nil).status == 401)
+    }
+
+    @Test("a running backtest is cancelled by DELETE: it stops, stays cancelled and keeps no result")
+    func cancelRunningBacktest() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        let generated = try KeelBinary.run(["data", "generate", "--names", "BIG", "--bars", "300000", "--out", server.folder.appendingPathComponent("data").path])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let strategy = try server.create("S1")
+        let (_, created) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": strategy, "data": ["BIG": "BIG.csv"]]))
+        let id = created["id"] as? String ?? ""
+        #expect(created["status"] as? String == "running")
+        let (status, cancelled) = try server.object("DELETE", "/v1/backtests/\(id)")
+        #expect(status == 200 && cancelled["status"] as? String == "cancelled")
+        Thread.sleep(forTimeInterval: 0.5)
+        let (_, later) = try server.object("GET", "/v1/backtests/\(id)")
+        #expect(later["status"] as? String == "cancelled")
+        #expect(later["result"] is NSNull)
+        #expect(try server.send("DELETE", "/v1/backtests/\(id)").status == 409)
+        let (_, metrics) = try server.object("GET", "/v1/metrics")
+        #expect((metrics["system"] as? [String: Any])?["backtests_running"] as? Int == 0)
+    }
+
+    @Test("a listener that falls behind is dropped; publishing never waits for it")
+    func slowListenerIsDropped() async throws {
+        let hub = EventHub(capacity: 8)
+        let (slow, _) = hub.listen(run: nil)
+        let (other, stopOther) = hub.listen(run: "run_b")
+        var batch = Batch()
+        batch.riskEvents = [StoredRiskEvent(time: 1, symbol: "*", kind: "halt", reason: "x")]
+        for _ in 0..<9 { hub.publish(run: "run_a", batch) }
+        #expect(hub.droppedCount == 1)
+        #expect(hub.listenerCount == 1)
+        var delivered = 0
+        for await _ in slow { delivered += 1 }
+        #expect(delivered == 8)
+        stopOther()
+        var none = 0
+        for await _ in other { none += 1 }
+        #expect(none == 0)
+    }
+}
