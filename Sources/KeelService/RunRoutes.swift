@@ -135,7 +135,8 @@ enum RunRoutes {
 
     static func view(_ r: StoredServiceRun, _ state: ServiceState) -> View {
         let profile = (try? state.store.switchedProfile(run: r.run.id)) ?? nil
-        let original = (try? LoadedStrategy(path: "strategy.yaml", text: r.run.strategySource))?.checked.profile.name.rawValue ?? "balanced"
+        // The file's own profile: reading the YAML is enough, no need to check and compile it again.
+        let original = StrategyReader.read(SourceFile(path: "strategy.yaml", text: r.run.strategySource)).0?.profileName.rawValue ?? "balanced"
         return View(id: r.run.id, strategyId: r.strategyId, version: r.version, mode: r.run.mode, status: r.run.status,
                     active: state.runs.isActive(r.run.id), stream: r.run.stream, symbols: r.run.symbols, capital: r.run.capital,
                     riskProfile: profile ?? original, brokerId: r.brokerId, createdAt: r.run.createdAt, updatedAt: r.run.updatedAt,
@@ -253,6 +254,7 @@ enum RunRoutes {
                     }
                     live = Runner.Live(brokerURL: broker.url, token: try secrets.open(broker.sealedCredentials, boundTo: broker.id), adoptBrokerState: false)
                 }
+                try state.store.setStatus(run: r.id, "running", now: ServiceState.now())
                 state.runs.start(Runner.Configuration(strategy: loaded, runId: r.id, stream: r.stream, statePath: state.store.path, capital: r.capital,
                                                       symbols: r.symbols, barSeconds: r.barSeconds, commitEvery: 64, live: live),
                                  webhook: run.webhook)

@@ -39,6 +39,11 @@ struct RunServiceTests {
 
     struct TimedOut: Error { var what: String }
 
+    /// WebSocket listeners connected, by the server's own count.
+    static func listeners(_ server: Server) throws -> Int {
+        (try server.object("GET", "/v1/metrics").1["system"] as? [String: Any])?["websocket_listeners"] as? Int ?? -1
+    }
+
     static func lastSeq(_ server: Server, _ run: String) throws -> Int {
         try server.object("GET", "/v1/runs/\(run)").1["last_seq"] as? Int ?? -1
     }
@@ -92,7 +97,7 @@ struct RunServiceTests {
         let byHeader = Listener(url: ws, headers: [.authorization: "Bearer " + ServiceTests.token])
         let refused = Listener(url: ws + "?token=wrong")
         defer { [byQuery, byHeader, refused].forEach { $0.stop() } }
-        try Self.until("the listeners to connect") { try server.object("GET", "/v1/metrics").1["system"].flatMap { ($0 as? [String: Any])?["websocket_listeners"] as? Int } == 2 }
+        try Self.until("the listeners to connect") { try Self.listeners(server) == 2 }
 
         let (status, run) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"], "bar_seconds": 86_400]))
         #expect(status == 201)
@@ -158,6 +163,7 @@ struct RunServiceTests {
         let ws = server.process.url.replacingOccurrences(of: "http://", with: "ws://") + "/v1/ws?run_id=\(id)&token=" + ServiceTests.token
         let listener = Listener(url: ws)
         defer { listener.stop() }
+        try Self.until("the listener to connect") { try Self.listeners(server) == 1 }
         // One symbol: a bar's step runs as it arrives. Every bar before the entry signal's, then the halt, then that one bar.
         try send(through: first - 1)
         try Self.until("bars up to the entry signal") { try Self.lastSeq(server, id) == sent }
@@ -202,6 +208,43 @@ struct RunServiceTests {
         #expect(try server.send("POST", "/v1/runs/\(id)/stop").status == 202)
         try Self.until("the stop") { try server.object("GET", "/v1/runs/\(id)").1["status"] as? String == "stopped" }
         #expect(try server.send("POST", "/v1/runs/\(id)/halt").status == 409)
+    }
+
+    @Test("a run the server was running when it stopped goes on at its next start, from its journal")
+    func runsResumeAfterARestart() throws {
+        let lines = try Self.orclLines()
+        let producer = try LoopbackServer()
+        var server = try Server()
+        let folder = server.folder
+        let strategy = try server.create("S1")
+        let (_, started) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "tcp://127.0.0.1:\(producer.port)",
+                                                                           "symbols": ["ORCL"], "bar_seconds": 86_400]))
+        let id = started["id"] as? String ?? ""
+        let first = try producer.accept()
+        try first.send(lines[..<500].joined(separator: "\n") + "\n")
+        try Self.until("500 bars") { try Self.lastSeq(server, id) == 500 }
+        server.process.stop()
+        first.close()
+        let store = try KeelStore(path: folder.appendingPathComponent("keel.db").path)
+        #expect(try store.run(id)?.status == "suspended")
+
+        server = try Server(folder: folder)
+        defer { server.process.stop() }
+        let second = try producer.accept()
+        defer { second.close() }
+        let (_, resumed) = try server.object("GET", "/v1/runs/\(id)")
+        #expect(resumed["status"] as? String == "running" && resumed["active"] as? Bool == true)
+        try second.send(lines[500...].joined(separator: "\n") + "\n")
+        try Self.until("every bar") { try Self.lastSeq(server, id) == lines.count }
+        #expect(try store.events(run: id).map(\.seq) == Array(1...Int64(lines.count)))
+        // The same fills as one uninterrupted run of the same bars from a file.
+        try lines.joined(separator: "\n").write(to: folder.appendingPathComponent("data/ORCL.jsonl"), atomically: true, encoding: .utf8)
+        let (_, reference) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"],
+                                                                             "bar_seconds": 86_400]))
+        let referenceId = reference["id"] as? String ?? ""
+        try Self.until("the reference run") { try server.object("GET", "/v1/runs/\(referenceId)").1["status"] as? String == "ended" }
+        let prices = { (run: String) in try store.fills(run: run).map { [$0.time, Int64($0.quantity), Int64($0.price * 1e6)] } }
+        #expect(try prices(id) == prices(referenceId) && !(try prices(id)).isEmpty)
     }
 
     @Test("past the limit a token gets 429 with Retry-After and X-RateLimit-*; halt and resume are never limited")
