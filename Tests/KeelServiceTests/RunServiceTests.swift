@@ -37,6 +37,16 @@ struct RunServiceTests {
         }
     }
 
+    /// `until` for async tests: it waits with `Task.sleep`, leaving the cooperative pool to the
+    /// WebSocket listeners (a blocked pool thread starved them under the full suite's load).
+    static func eventually(_ what: String, _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     struct TimedOut: Error { var what: String }
 
     /// WebSocket listeners connected, by the server's own count.
@@ -73,9 +83,17 @@ struct RunServiceTests {
         init(url: String, headers: HTTPFields = [:]) {
             let inbox = inbox
             task = Task.detached {
-                _ = try? await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: headers), logger: Logger(label: "test")) { inbound, _, _ in
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message { inbox.keep(text) }
+                // Tried again until it connects: a loaded machine can refuse or time out a first attempt.
+                while !Task.isCancelled {
+                    do {
+                        try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: headers), logger: Logger(label: "test")) { inbound, _, _ in
+                            for try await message in inbound.messages(maxSize: 1 << 20) {
+                                if case .text(let text) = message { inbox.keep(text) }
+                            }
+                        }
+                        return
+                    } catch {
+                        try? await Task.sleep(for: .milliseconds(50))
                     }
                 }
             }
@@ -87,7 +105,7 @@ struct RunServiceTests {
     }
 
     @Test("WebSocket listeners (token in the query or the header) receive a paper run's fills, exactly those in the store")
-    func webSocketListenersReceiveFills() throws {
+    func webSocketListenersReceiveFills() async throws {
         let server = try Server()
         defer { server.process.stop() }
         try Self.orclLines().joined(separator: "\n").write(to: server.folder.appendingPathComponent("data/ORCL.jsonl"), atomically: true, encoding: .utf8)
@@ -97,7 +115,7 @@ struct RunServiceTests {
         let byHeader = Listener(url: ws, headers: [.authorization: "Bearer " + ServiceTests.token])
         let refused = Listener(url: ws + "?token=wrong")
         defer { [byQuery, byHeader, refused].forEach { $0.stop() } }
-        try Self.until("the listeners to connect") { try Self.listeners(server) == 2 }
+        try await Self.eventually("the listeners to connect") { try Self.listeners(server) == 2 }
 
         let (status, run) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"], "bar_seconds": 86_400]))
         #expect(status == 201)
@@ -105,7 +123,7 @@ struct RunServiceTests {
         func ended(_ listener: Listener) -> Bool {
             listener.messages.contains { $0["type"] as? String == "portfolio_update" && ($0["data"] as? [String: Any])?["status"] as? String == "ended" }
         }
-        try Self.until("the run's last portfolio update") { ended(byQuery) && ended(byHeader) }
+        try await Self.eventually("the run's last portfolio update") { ended(byQuery) && ended(byHeader) }
 
         let store = try KeelStore(path: server.folder.appendingPathComponent("keel.db").path)
         let stored = try store.fills(run: id)
@@ -133,7 +151,7 @@ struct RunServiceTests {
     }
 
     @Test("halt stops new orders within one event; resume, a risk profile switch and closing one position apply before the next event")
-    func haltWithinOneEvent() throws {
+    func haltWithinOneEvent() async throws {
         let server = try Server()
         defer { server.process.stop() }
         let lines = try Self.orclLines()
@@ -142,7 +160,7 @@ struct RunServiceTests {
         // A file run finds the bars where S1 decides to enter.
         let (_, reference) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"], "bar_seconds": 86_400]))
         let referenceId = reference["id"] as? String ?? ""
-        try Self.until("the reference run") { try server.object("GET", "/v1/runs/\(referenceId)").1["status"] as? String == "ended" }
+        try await Self.eventually("the reference run") { try server.object("GET", "/v1/runs/\(referenceId)").1["status"] as? String == "ended" }
         let entries = try Self.list(server, "/v1/runs/\(referenceId)/orders?limit=500").filter { $0["rule"] as? String == "entry.long" }
             .compactMap { $0["bar"] as? Int }
         #expect(entries.count >= 3)
@@ -163,14 +181,14 @@ struct RunServiceTests {
         let ws = server.process.url.replacingOccurrences(of: "http://", with: "ws://") + "/v1/ws?run_id=\(id)&token=" + ServiceTests.token
         let listener = Listener(url: ws)
         defer { listener.stop() }
-        try Self.until("the listener to connect") { try Self.listeners(server) == 1 }
+        try await Self.eventually("the listener to connect") { try Self.listeners(server) == 1 }
         // One symbol: a bar's step runs as it arrives. Every bar before the entry signal's, then the halt, then that one bar.
         try send(through: first - 1)
-        try Self.until("bars up to the entry signal") { try Self.lastSeq(server, id) == sent }
+        try await Self.eventually("bars up to the entry signal") { try Self.lastSeq(server, id) == sent }
         let (halted, _) = try server.object("POST", "/v1/runs/\(id)/halt", Self.body(["reason": "test"]))
         #expect(halted == 202)
         try send(through: first)
-        try Self.until("the halt and one more bar") { try Self.lastSeq(server, id) == sent + 1 }
+        try await Self.eventually("the halt and one more bar") { try Self.lastSeq(server, id) == sent + 1 }
         let store = try KeelStore(path: server.folder.appendingPathComponent("keel.db").path)
         let events = try store.events(run: id)
         #expect(events[first].kind == "control" && events[first].line.contains("halt"))
@@ -186,7 +204,7 @@ struct RunServiceTests {
         #expect(refusedProfile == 422 && refusal["code"] as? String == "invalid_strategy")
         // Decided at bar entries[1], filled at the next bar's open.
         try send(through: entries[1] + 1)
-        try Self.until("the second entry's fill") { try store.positions(run: id).count == 1 }
+        try await Self.eventually("the second entry's fill") { try store.positions(run: id).count == 1 }
         #expect(try server.object("GET", "/v1/runs/\(id)").1["risk_profile"] as? String == "balanced")
         let position = try store.positions(run: id)[0]
         let equity = try store.equity(run: id).last?.equity ?? 0
@@ -197,16 +215,16 @@ struct RunServiceTests {
         #expect(try server.send("POST", "/v1/runs/\(id)/positions/ORCL/close").status == 202)
         #expect(try server.send("POST", "/v1/runs/\(id)/positions/MSFT/close").status == 404)
         try send(through: sent)
-        try Self.until("the close") { try store.positions(run: id).isEmpty }
+        try await Self.eventually("the close") { try store.positions(run: id).isEmpty }
         #expect(try store.trades(run: id).last?.exitReason == "flatten")
         #expect(try store.riskEvents(run: id).map(\.kind) == ["halt", "halted", "resume", "risk_profile"])
-        try Self.until("the listener's risk events") {
+        try await Self.eventually("the listener's risk events") {
             listener.messages.filter { $0["type"] as? String == "risk_event" }.compactMap { ($0["data"] as? [String: Any])?["kind"] as? String }
                 == ["halt", "halted", "resume", "risk_profile"]
         }
 
         #expect(try server.send("POST", "/v1/runs/\(id)/stop").status == 202)
-        try Self.until("the stop") { try server.object("GET", "/v1/runs/\(id)").1["status"] as? String == "stopped" }
+        try await Self.eventually("the stop") { try server.object("GET", "/v1/runs/\(id)").1["status"] as? String == "stopped" }
         #expect(try server.send("POST", "/v1/runs/\(id)/halt").status == 409)
     }
 
