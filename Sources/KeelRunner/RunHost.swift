@@ -25,8 +25,10 @@ public final class RunHost: Sendable {
 
     var stopRequested: Bool { stopping.load(ordering: .relaxed) }
 
-    /// An atomic exchange per event: a load would do, but the flag must also be cleared.
-    func takeControlsRequested() -> Bool { controlsWaiting.exchange(false, ordering: .acquiringAndReleasing) }
+    /// Read before every event: a plain load, and an exchange (which clears it) only when it is set.
+    func takeControlsRequested() -> Bool {
+        controlsWaiting.load(ordering: .acquiring) && controlsWaiting.exchange(false, ordering: .acquiringAndReleasing)
+    }
 
     func committed(_ batch: Batch) { onCommit(batch) }
 }

@@ -93,13 +93,13 @@ enum BacktestRoutes {
     /// Checks the request, stores the backtest as `running` and starts it off the server's threads.
     static func start(_ body: Body, _ state: ServiceState) throws -> Result<StoredBacktest, ResponseError> {
         guard ServiceState.isId(body.strategyId, prefix: "st"), let (strategy, source) = try state.store.apiStrategy(body.strategyId, version: body.version)
-        else { return .failure(ResponseError(.notFound, "not_found", "no strategy '\(body.strategyId.prefix(64))'")) }
+        else { return .failure(notFoundError("strategy", body.strategyId)) }
         let capital = body.capital ?? 100_000
         guard capital > 0, capital.isFinite else { return .failure(ResponseError(.unprocessableContent, "invalid_capital", "capital must be above 0")) }
         guard !body.data.isEmpty else {
             return .failure(ResponseError(.unprocessableContent, "invalid_data", "name the bars: data: {SYMBOL: FILE.csv}"))
         }
-        if let webhook = body.webhook, !Webhooks.isValid(webhook) {
+        if let webhook = body.webhook, !isHTTPURL(webhook) {
             return .failure(ResponseError(.unprocessableContent, "invalid_webhook", "webhook is an http:// or https:// URL"))
         }
         var files: [(String, String)] = []

@@ -43,7 +43,7 @@ enum BrokerRoutes {
                     """)
             }
             guard (1...100).contains(body.name.count) else { return failure(.unprocessableContent, "invalid_name", "name is 1 to 100 characters") }
-            guard Webhooks.isValid(body.url) else {
+            guard isHTTPURL(body.url) else {
                 return failure(.unprocessableContent, "invalid_url", "url is the broker's trading API, http:// or https://")
             }
             guard !body.credentials.token.isEmpty, body.credentials.token.count <= 4_096 else {

@@ -47,6 +47,8 @@ final class EventHub: Sendable {
 
     /// Called on the runner's thread after each commit.
     func publish(run: String, _ batch: Batch) {
+        // Nobody listening: nothing to encode (a run commits often, and most of the time no one watches).
+        guard state.withLock({ $0.listeners.values.contains { $0.run == nil || $0.run == run } }) else { return }
         let messages = Self.messages(run: run, batch)
         guard !messages.isEmpty else { return }
         published.add(messages.count, ordering: .relaxed)

@@ -27,9 +27,9 @@ final class HostedRuns: Sendable {
     func isActive(_ id: String) -> Bool { active.withLock { $0[id] != nil } }
 
     /// Starts (or resumes) a run on a thread of its own; it ends with its stream, a stop, or an error.
-    func start(_ configuration: Runner.Configuration, webhook: String?) {
-        var configuration = configuration
-        let id = configuration.runId
+    /// Commits at most 64 events at a time: a busy stream's messages reach listeners in small batches.
+    func start(_ strategy: LoadedStrategy, runId id: String, stream: String, capital: Double, symbols: [String], barSeconds: Int?,
+               live: Runner.Live?, webhook: String?) {
         let hub = hub, webhooks = webhooks
         let host = RunHost(store: store) { batch in
             hub.publish(run: id, batch)
@@ -37,10 +37,10 @@ final class HostedRuns: Sendable {
                 if let webhook { webhooks.send(to: webhook, event: "run.\(event.kind)", subject: id, data: event) }
             }
         }
-        configuration.host = host
-        let ready = configuration
+        let configuration = Runner.Configuration(strategy: strategy, runId: id, stream: stream, statePath: store.path, capital: capital,
+                                                 symbols: symbols, barSeconds: barSeconds, commitEvery: 64, live: live, host: host)
         let thread = Thread { [self] in
-            let runner = Runner(ready) { message in FileHandle.standardError.write(Data("keel serve: \(message)\n".utf8)) }
+            let runner = Runner(configuration) { message in FileHandle.standardError.write(Data("keel serve: \(message)\n".utf8)) }
             let outcome: Result<Runner.Outcome, any Error> = Result { try runner.run() }
             finish(id, outcome, webhook: webhook)
         }

@@ -192,7 +192,7 @@ enum RunRoutes {
         guard let barSeconds = loaded.barSeconds(given: body.barSeconds), barSeconds > 0 else {
             return failure(.unprocessableContent, "invalid_timeframe", "name the bar length: the strategy's timeframe, or bar_seconds")
         }
-        if let webhook = body.webhook, !Webhooks.isValid(webhook) {
+        if let webhook = body.webhook, !isHTTPURL(webhook) {
             return failure(.unprocessableContent, "invalid_webhook", "webhook is an http:// or https:// URL")
         }
         var live: Runner.Live?
@@ -204,14 +204,13 @@ enum RunRoutes {
         }
         let id = ServiceState.newId("run")
         let now = ServiceState.now()
-        let configuration = Runner.Configuration(strategy: loaded, runId: id, stream: stream, statePath: state.store.path, capital: capital,
-                                                 symbols: symbols, barSeconds: barSeconds, commitEvery: 64, live: live)
         try state.store.createRun(NewRun(id: id, strategyName: loaded.program.name, strategyHash: loaded.hash, strategySource: source,
                                          strategyPath: loaded.path, mode: live == nil ? "paper" : "live", capital: capital, symbols: symbols,
                                          barSeconds: barSeconds, stream: stream, now: now))
         try state.store.createServiceRun(runId: id, strategyId: strategy.id, version: body.version ?? strategy.version,
                                          brokerId: live == nil ? nil : body.brokerId, webhook: body.webhook, request: encode(body), now: now)
-        state.runs.start(configuration, webhook: body.webhook)
+        state.runs.start(loaded, runId: id, stream: stream, capital: capital, symbols: symbols, barSeconds: barSeconds, live: live,
+                         webhook: body.webhook)
         var response = json(view(try state.store.serviceRun(id)!, state), status: .created)
         response.headers[.location] = "/v1/runs/\(id)"
         return response
@@ -230,13 +229,18 @@ enum RunRoutes {
                 {"mode":"live"}, and "live": true in the run's request. Nothing was sent to a broker
                 """)))
         }
-        guard let brokerId = body.brokerId, ServiceState.isId(brokerId, prefix: "br"), let broker = try? state.store.broker(brokerId) else {
-            return .failure(ResponseError(failure(.unprocessableContent, "invalid_broker", "a live run names its broker connection: broker_id")))
+        return openBroker(body.brokerId, state)
+    }
+
+    /// The broker of a live run, its credentials opened: at the run's start and again at each resume.
+    static func openBroker(_ id: String?, _ state: ServiceState) -> Result<Runner.Live, ResponseError> {
+        guard let id, ServiceState.isId(id, prefix: "br"), let broker = try? state.store.broker(id) else {
+            return .failure(ResponseError(.unprocessableContent, "invalid_broker", "a live run names its broker connection: broker_id"))
         }
         guard let secrets = state.secrets, let token = try? secrets.open(broker.sealedCredentials, boundTo: broker.id) else {
-            return .failure(ResponseError(failure(.serviceUnavailable, "credentials_unavailable", """
+            return .failure(ResponseError(.serviceUnavailable, "credentials_unavailable", """
                 the credentials of \(broker.id) cannot be opened: start keel serve with the \(Secrets.variable) they were stored with
-                """)))
+                """))
         }
         return .success(Runner.Live(brokerURL: broker.url, token: token, adoptBrokerState: false))
     }
@@ -248,15 +252,9 @@ enum RunRoutes {
             do {
                 let loaded = try LoadedStrategy(path: r.strategyPath ?? "\(run.strategyId).yaml", text: r.strategySource)
                 var live: Runner.Live?
-                if r.mode == "live" {
-                    guard let brokerId = run.brokerId, let broker = try state.store.broker(brokerId), let secrets = state.secrets else {
-                        throw RunnerError.refused("its broker connection or the \(Secrets.variable) to open it is missing")
-                    }
-                    live = Runner.Live(brokerURL: broker.url, token: try secrets.open(broker.sealedCredentials, boundTo: broker.id), adoptBrokerState: false)
-                }
+                if r.mode == "live" { live = try openBroker(run.brokerId, state).mapError { RunnerError.refused($0.message) }.get() }
                 try state.store.setStatus(run: r.id, "running", now: ServiceState.now())
-                state.runs.start(Runner.Configuration(strategy: loaded, runId: r.id, stream: r.stream, statePath: state.store.path, capital: r.capital,
-                                                      symbols: r.symbols, barSeconds: r.barSeconds, commitEvery: 64, live: live),
+                state.runs.start(loaded, runId: r.id, stream: r.stream, capital: r.capital, symbols: r.symbols, barSeconds: r.barSeconds, live: live,
                                  webhook: run.webhook)
             } catch {
                 try state.store.setStatus(run: r.id, "failed", now: ServiceState.now())

@@ -179,4 +179,13 @@ final class CancellationFlag: @unchecked Sendable {
     func cancel() { lock.withLock { cancelled = true } }
 }
 
-func notFound(_ what: String, _ id: String) -> Response { failure(.notFound, "not_found", "no \(what) '\(id.prefix(64))'") }
+func notFound(_ what: String, _ id: String) -> Response { notFoundError(what, id).response }
+
+func notFoundError(_ what: String, _ id: String) -> ResponseError { ResponseError(.notFound, "not_found", "no \(what) '\(id.prefix(64))'") }
+
+/// A webhook or a broker's trading API: http or https with a host, at most 2,000 characters.
+func isHTTPURL(_ url: String) -> Bool {
+    guard url.count <= 2_000, let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+          parsed.host?.isEmpty == false else { return false }
+    return true
+}

@@ -26,13 +26,6 @@ final class Webhooks: Sendable {
         var data: Data
     }
 
-    /// A callback URL must be http or https, and at most 2,000 characters.
-    static func isValid(_ url: String) -> Bool {
-        guard url.count <= 2_000, let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
-              parsed.host?.isEmpty == false else { return false }
-        return true
-    }
-
     /// Records the delivery and sends it in the background.
     func send(to url: String, event: String, subject: String, data: some Encodable) {
         let payload = encode(Payload(event: event, subject: subject, time: ServiceState.now(), data: data))

@@ -353,7 +353,7 @@ struct RunServiceTests {
         }
     }
 
-    @Test("a backtest's completion is POSTed to its webhook, retried until the listener answers 2xx")
+    @Test("a backtest's completion is POSTed to its webhook, retried until the listener answers 2xx; a run's completion too")
     func webhooks() async throws {
         let callbacks = Callbacks(failures: 2)
         let listener = try await callbacks.start()
@@ -378,6 +378,18 @@ struct RunServiceTests {
         let delivery = try store.deliveries().first
         #expect(delivery?.status == "delivered" && delivery?.attempts == 3)
         #expect(callbacks.received.count == 3)
+
+        // A run's completion too (the listener answers 200 from now on).
+        try Self.orclLines().joined(separator: "\n").write(to: server.folder.appendingPathComponent("data/ORCL.jsonl"), atomically: true, encoding: .utf8)
+        let (runStatus, run) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"],
+                                                                               "bar_seconds": 86_400, "webhook": callbacks.url]))
+        #expect(runStatus == 201)
+        while callbacks.received.count < 4, ContinuousClock.now < deadline + .seconds(30) { try await Task.sleep(for: .milliseconds(20)) }
+        let completed = callbacks.received.dropFirst(3).first
+        #expect(completed?.event == "run.completed")
+        let runPayload = (try? JSONSerialization.jsonObject(with: Data((completed?.body ?? "").utf8)) as? [String: Any]) ?? [:]
+        #expect(runPayload["subject"] as? String == run["id"] as? String)
+        #expect((runPayload["data"] as? [String: Any])?["status"] as? String == "ended")
     }
 
     @Test("the leaderboard ranks backtests by return, P&L, win rate or drawdown, paginated; metrics answer in JSON and Prometheus text")
