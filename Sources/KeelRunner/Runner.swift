@@ -176,8 +176,11 @@ public final class Runner {
     }
 
     /// Operators' requests waiting in the store, applied in the order made and committed with the batch.
+    /// A request stays pending in the store until that commit, so one already applied in the batch
+    /// in hand is skipped: a host's wake-up can come between the two.
     private func applyControls(_ store: KeelStore, _ session: Session) throws {
-        for request in try store.pendingControls(run: configuration.runId) {
+        let applied = Set(session.batch.appliedControls.map(\.id))
+        for request in try store.pendingControls(run: configuration.runId) where !applied.contains(request.id) {
             let event = session.control(request.action, reason: request.reason, argument: request.argument)
             session.batch.appliedControls.append((request.id, event.seq))
             log("applied \(request.action)\(request.reason.map { " (\($0))" } ?? "") as event \(event.seq)")
