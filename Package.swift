@@ -62,6 +62,11 @@ let package = Package(
             dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/KeelTestSupport"
         ),
+        .target(
+            name: "KeelBrokerTestSupport",
+            dependencies: ["KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport"],
+            path: "Tests/KeelBrokerTestSupport"
+        ),
         .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage", "KeelTestSupport"]),
         .testTarget(
             name: "KeelLintTests",
@@ -78,9 +83,9 @@ let package = Package(
         ),
         .testTarget(
             name: "KeelBrokerTests",
-            dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport"]
+            dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport"]
         ),
-        .testTarget(name: "KeelServiceTests", dependencies: ["keel", "KeelService", "KeelStore", "KeelTestSupport",
+        .testTarget(name: "KeelServiceTests", dependencies: ["keel", "KeelService", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport",
                                                              .product(name: "Hummingbird", package: "hummingbird"),
                                                              .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
     ]

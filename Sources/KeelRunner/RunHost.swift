@@ -1,13 +1,15 @@
+import Dispatch
 import KeelStore
 import Synchronization
 
 /// A process that hosts runs on its own threads (keel serve) rather than one run per process: it
 /// shares its store, stops a run without a signal, rings when an operator's request is waiting,
-/// and hears every commit.
+/// hears every commit, and sees the runner's loop turn.
 public final class RunHost: Sendable {
     public let store: KeelStore
     private let stopping = Atomic<Bool>(false)
     private let controlsWaiting = Atomic<Bool>(false)
+    private let lastTurn = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
     private let onCommit: @Sendable (Batch) -> Void
 
     /// `onCommit` runs on the runner's thread after each batch is durable: it must hand the batch
@@ -31,4 +33,14 @@ public final class RunHost: Sendable {
     }
 
     func committed(_ batch: Batch) { onCommit(batch) }
+
+    /// Called at each turn of the runner's loop, which turns at least every 0.2 s on a quiet stream
+    /// (its read waits no longer) and at most 5 s apart while a dropped stream is reconnected.
+    func turned() { lastTurn.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+
+    /// Seconds since the runner's loop last turned (since the host was made, before its first
+    /// turn): a run stuck in a call that does not return shows here, a quiet one does not.
+    public var secondsSinceTurn: Double {
+        Double(DispatchTime.now().uptimeNanoseconds &- lastTurn.load(ordering: .relaxed)) / 1e9
+    }
 }

@@ -124,6 +124,7 @@ public final class Runner {
             do { try broker.sync() } catch { log("broker: \(error); trying again in a moment") }
         }
         while true {
+            host?.turned()
             try applyControls(store, session)
             if let number = stopRequested() {
                 if c.flattenOnExit {

@@ -26,6 +26,15 @@ final class HostedRuns: Sendable {
 
     func isActive(_ id: String) -> Bool { active.withLock { $0[id] != nil } }
 
+    /// Active runs whose loop has not turned for `seconds`, the longest first: stuck (a broker or a
+    /// stream call that does not return), not merely quiet.
+    func stalled(after seconds: Double) -> [(id: String, seconds: Double)] {
+        active.withLock { runs in runs.map { ($0.key, $0.value.host.secondsSinceTurn) } }
+            .filter { $0.1 > seconds }
+            .sorted { $0.1 > $1.1 }
+            .map { (id: $0.0, seconds: $0.1) }
+    }
+
     /// Starts (or resumes) a run on a thread of its own; it ends with its stream, a stop, or an error.
     /// Commits at most 64 events at a time: a busy stream's messages reach listeners in small batches.
     func start(_ strategy: LoadedStrategy, runId id: String, stream: String, capital: Double, symbols: [String], barSeconds: Int?,

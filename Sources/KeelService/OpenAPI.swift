@@ -14,7 +14,7 @@ public enum OpenAPI {
 
     public static let operations: [Operation] = [
         .init(method: "GET", path: "/health", summary: "Liveness", open: true, responses: [("200", "alive")]),
-        .init(method: "GET", path: "/ready", summary: "Readiness: the store can be read", open: false,
+        .init(method: "GET", path: "/ready", summary: "Readiness: the store can be read and every hosted run's loop is turning", open: false,
               responses: [("200", "ready"), ("503", "not ready")]),
         .init(method: "GET", path: "/openapi.json", summary: "This document", open: false, responses: [("200", "the document")]),
         .init(method: "GET", path: "/v1/strategies", summary: "List strategies", open: false, responses: [("200", "strategies")]),

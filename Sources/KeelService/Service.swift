@@ -21,11 +21,13 @@ public enum KeelService {
         public var bodyLimit: Int
         /// Requests per token per minute; nil is unlimited.
         public var rateLimit: Int?
+        /// Seconds a run's loop may go without turning before `/ready` answers 503.
+        public var stallLimit: Double
 
         public init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
-                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600) {
+                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10) {
             (self.host, self.port, self.databasePath, self.token, self.dataDirectory) = (host, port, databasePath, token, dataDirectory)
-            (self.idleTimeout, self.bodyLimit, self.rateLimit) = (idleTimeout, bodyLimit, rateLimit)
+            (self.idleTimeout, self.bodyLimit, self.rateLimit, self.stallLimit) = (idleTimeout, bodyLimit, rateLimit, stallLimit)
         }
     }
 
@@ -38,7 +40,7 @@ public enum KeelService {
         let store = try KeelStore(path: configuration.databasePath)
         _ = try store.failUnfinishedBacktests(now: ServiceState.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
-                                 rateLimit: configuration.rateLimit)
+                                 rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit)
         try RunRoutes.resume(state)
         state.webhooks.resumePending()
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel")
@@ -55,6 +57,32 @@ public enum KeelService {
         state.runs.shutDown()
     }
 
+    /// Ready: the store answers and every hosted run's loop has turned within the stall limit (a
+    /// quiet stream still turns it every 0.2 s; a broker or stream call that hangs does not).
+    static func ready(_ state: ServiceState) -> Response {
+        do {
+            _ = try state.store.journalMode()
+        } catch {
+            return failure(.serviceUnavailable, "not_ready", "the store cannot be read: \(error)")
+        }
+        let stalled = state.runs.stalled(after: state.stallLimit)
+        guard stalled.isEmpty else {
+            let list = stalled.map { "\($0.id) (\(Int($0.seconds)) s)" }.joined(separator: ", ")
+            let details = stalled.map { StalledRun(runId: $0.id, secondsSinceTurn: ($0.seconds * 10).rounded() / 10) }
+            return failure(.serviceUnavailable, "not_ready", "runs have not turned their loop for over \(state.stallLimit) s: \(list)",
+                           detailsJSON: encode(details))
+        }
+        return json(ReadyBody(status: "ready", store: "ok", runs: state.runs.count))
+    }
+
+    private struct ReadyBody: Encodable { var status, store: String; var runs: Int }
+
+    private struct StalledRun: Encodable {
+        var runId: String
+        var secondsSinceTurn: Double
+        enum CodingKeys: String, CodingKey { case runId = "run_id", secondsSinceTurn = "seconds_since_turn" }
+    }
+
     /// Every route of the service. The OpenAPI document is checked against this list by a test.
     public static func router(_ state: ServiceState, token: String?, bodyLimit: Int = 1 << 20) -> Router<ServiceContext> {
         let router = Router(context: ServiceContext.self)
@@ -63,14 +91,7 @@ public enum KeelService {
         router.add(middleware: BearerAuth<ServiceContext>(token: token, openPaths: ["/health"], queryTokenPaths: ["/v1/ws"]))
         if let limiter = state.limiter { router.add(middleware: RateLimit(limiter: limiter)) }
         router.get("health") { _, _ in json(["status": "ok"]) }
-        router.get("ready") { _, _ in
-            do {
-                _ = try state.store.journalMode()
-                return json(["status": "ready", "store": "ok"])
-            } catch {
-                return failure(.serviceUnavailable, "not_ready", "the store cannot be read: \(error)")
-            }
-        }
+        router.get("ready") { _, _ in ready(state) }
         router.get("openapi.json") { _, _ in raw(Data(OpenAPI.document().utf8)) }
         StrategyRoutes.add(to: router.group("v1/strategies"), state)
         BacktestRoutes.add(to: router.group("v1/backtests"), state)
@@ -125,10 +146,12 @@ public final class ServiceState: Sendable {
     let secrets: Secrets?
     let limiter: RateLimiter?
     let stats = RequestStats()
+    let stallLimit: Double
 
-    init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, listenerCapacity: Int = 1_024,
+    init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, stallLimit: Double = 10, listenerCapacity: Int = 1_024,
          webhookWait: Duration = .milliseconds(200)) {
         self.store = store
+        self.stallLimit = stallLimit
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
         self.secrets = secrets
         limiter = rateLimit.map { RateLimiter(limit: $0) }

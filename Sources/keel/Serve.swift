@@ -40,6 +40,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Requests per token per minute (0: no limit); halt and resume are never limited.")
     var rateLimit: Int = 600
 
+    @Option(help: "Seconds a run's loop may go without turning (a hung broker or stream call) before /ready answers 503.")
+    var stallLimit: Double = 10
+
     func run() throws {
         let token: String?
         if insecureDev {
@@ -53,7 +56,7 @@ struct Serve: ParsableCommand {
             throw ValidationError("--data-dir '\(dataDir)' is not a folder")
         }
         let configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
-                                                      bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil)
+                                                      bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit)
         try serve { onRunning in try await KeelService.run(configuration, onRunning: onRunning) }
     }
 }

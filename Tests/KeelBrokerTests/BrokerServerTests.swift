@@ -1,6 +1,7 @@
 import Foundation
 import KeelBroker
 import KeelBrokerClient
+import KeelBrokerTestSupport
 import Testing
 
 /// The paper broker server and the client, as two processes on loopback: auth, limits, and every

@@ -1,5 +1,6 @@
 import Foundation
 import KeelBroker
+import KeelBrokerTestSupport
 import KeelStore
 import KeelTestSupport
 import Testing
@@ -35,8 +36,25 @@ struct LiveRunTests {
              "--state", state.path, "--symbols", "ORCL", "--timeframe", "1d", "--run-id", "live", "--commit-every", "1"] + extra
         }
 
-        /// A runner reading its stream from a pipe.
-        func startRunner(_ extra: [String] = []) throws -> (Process, FileHandle, URL) {
+        /// A runner reading its stream from a pipe, its standard error kept in a log.
+        struct Runner {
+            let process: Process
+            let input: FileHandle
+            let log: URL
+
+            /// Sends one line of the stream; a runner that has exited fails with its log.
+            func send(_ line: String) throws {
+                do {
+                    try input.write(contentsOf: Data((line + "\n").utf8))
+                } catch {
+                    process.waitUntilExit()
+                    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                    throw PaperBrokerProcess.Failure(message: "the runner exited (\(process.terminationStatus)): \(text.suffix(2_000))")
+                }
+            }
+        }
+
+        func startRunner(_ extra: [String] = []) throws -> Runner {
             let process = KeelBinary.start(arguments(extra))
             let input = Pipe()
             let log = folder.appendingPathComponent("runner-\(UUID().uuidString).log")
@@ -45,7 +63,7 @@ struct LiveRunTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
-            return (process, input.fileHandleForWriting, log)
+            return Runner(process: process, input: input.fileHandleForWriting, log: log)
         }
 
         /// Waits until the runner has committed event `seq` and sent the orders it made: then the
@@ -63,11 +81,11 @@ struct LiveRunTests {
         }
 
         /// Feeds bars: each to the broker first, then to the runner, which is waited for.
-        func feed(_ lines: ArraySlice<String>, to runner: Process, _ input: FileHandle) throws {
+        func feed(_ lines: ArraySlice<String>, to runner: Runner) throws {
             for (i, line) in zip(lines.indices, lines) {
                 try broker.bars([line])
-                try input.write(contentsOf: Data((line + "\n").utf8))
-                try waitForRunner(runner, seq: i + 1)
+                try runner.send(line)
+                try waitForRunner(runner.process, seq: i + 1)
             }
         }
 
@@ -85,31 +103,9 @@ struct LiveRunTests {
         }
     }
 
-    /// Keel's record and the broker agree: every order at the broker is one Keel committed first,
-    /// once; every fill of the run's orders is recorded, once; the positions are the broker's.
     func expectAgreement(_ setup: Setup, runId: String = "live") throws {
-        let store = try KeelStore(path: setup.state.path)
-        let ours = try store.brokerOrders(run: runId)
-        let atBroker = try setup.broker.decode([BrokerOrder].self, "/v2/orders?status=all").filter { $0.clientOrderId.hasPrefix(runId + "-") }
-        let committed = Set(ours.map(\.clientOrderId))
-        #expect(atBroker.allSatisfy { committed.contains($0.clientOrderId) }, "an order at the broker that Keel never committed")
-        #expect(Set(atBroker.map(\.clientOrderId)).count == atBroker.count, "two broker orders for one client order id")
-        let sent = ours.filter { $0.brokerOrderId != nil }
-        #expect(sent.count == atBroker.count, "Keel's sent orders and the broker's")
-        for order in sent { #expect(atBroker.first { $0.clientOrderId == order.clientOrderId }?.id == order.brokerOrderId) }
-
-        let fills = try setup.broker.decode([BrokerFill].self, "/v2/fills?limit=5000").filter { committed.contains(Self.parent($0.clientOrderId)) }
-        let recorded = try store.brokerFills(run: runId).filter { $0.kind == "fill" }
-        #expect(recorded.map(\.fillId) == fills.map(\.id), "every broker fill recorded once, in order")
-        #expect(recorded.map(\.qty) == fills.map(\.qty))
-        #expect(recorded.map(\.price) == fills.map(\.price))
-        let positions = try setup.broker.decode([BrokerPosition].self, "/v2/positions")
-        let held = try store.brokerPositions(run: runId)
-        #expect(held == Dictionary(uniqueKeysWithValues: positions.map { ($0.symbol, $0.qty) }))
-        #expect(try store.integrityCheck() == "ok")
+        try expectBrokerAgreement(KeelStore(path: setup.state.path), setup.broker, runId: runId)
     }
-
-    static func parent(_ id: String) -> String { id.hasSuffix("-tp") || id.hasSuffix("-sl") ? String(id.dropLast(3)) : id }
 
     @Test("broker faults: timeouts, 5xx, 429, 503, rejections, partial fills, a dropped connection and a kill -9: no duplicate order, no lost fill")
     func faultCampaign() throws {
@@ -117,27 +113,27 @@ struct LiveRunTests {
         defer { setup.broker.stop() }
         // Each strikes the next order submissions, in turn; the rejection and the partial fill strike at the exchange.
         try setup.broker.inject(#"{"timeout":2,"error":2,"drop":2,"rate_limit":2,"unavailable":2,"reject":1,"partial":3}"#)
-        var (runner, input, log) = try setup.startRunner()
-        var logs = [log]
-        try setup.feed(setup.lines[0..<150], to: runner, input)
+        var runner = try setup.startRunner()
+        var logs = [runner.log]
+        try setup.feed(setup.lines[0..<150], to: runner)
         try setup.broker.inject(#"{"timeout":1,"drop":1,"error":1,"partial":1}"#)
-        try setup.feed(setup.lines[150..<260], to: runner, input)
+        try setup.feed(setup.lines[150..<260], to: runner)
         // A bar reaches the broker and the runner, which is killed at once, wherever it is; the
         // restart finds in the store where its stream resumes (the market went on meanwhile).
         try setup.broker.bars([setup.lines[260], setup.lines[261]])
-        try input.write(contentsOf: Data((setup.lines[260] + "\n").utf8))
+        try runner.send(setup.lines[260])
         Thread.sleep(forTimeInterval: 0.01)
-        kill(runner.processIdentifier, SIGKILL)
-        runner.waitUntilExit()
+        kill(runner.process.processIdentifier, SIGKILL)
+        runner.process.waitUntilExit()
         let done = Int(try KeelStore(path: setup.state.path).run("live")?.lastSeq ?? 0)
-        (runner, input, log) = try setup.startRunner()
-        logs.append(log)
-        for missed in setup.lines[done...261] { try input.write(contentsOf: Data((missed + "\n").utf8)) }
-        try setup.waitForRunner(runner, seq: 262)
-        try setup.feed(setup.lines[262...], to: runner, input)
-        try input.close()
-        runner.waitUntilExit()
-        #expect(runner.terminationStatus == 0)
+        runner = try setup.startRunner()
+        logs.append(runner.log)
+        for missed in setup.lines[done...261] { try runner.send(missed) }
+        try setup.waitForRunner(runner.process, seq: 262)
+        try setup.feed(setup.lines[262...], to: runner)
+        try runner.input.close()
+        runner.process.waitUntilExit()
+        #expect(runner.process.terminationStatus == 0)
         let text = try logs.map { try String(contentsOf: $0, encoding: .utf8) }.joined()
         #expect(text.contains("is unknown"), "faults left orders unknown: \(text.suffix(2_000))")
         #expect(text.contains("broker rejected"))
@@ -190,10 +186,10 @@ struct LiveRunTests {
     func reconciliation() throws {
         let setup = try Setup(bars: 600)
         defer { setup.broker.stop() }
-        let (runner, input, _) = try setup.startRunner()
-        try setup.feed(setup.lines[...], to: runner, input)
-        try input.close()
-        runner.waitUntilExit()
+        let runner = try setup.startRunner()
+        try setup.feed(setup.lines[...], to: runner)
+        try runner.input.close()
+        runner.process.waitUntilExit()
         try expectAgreement(setup)
         let held = try setup.broker.decode([BrokerPosition].self, "/v2/positions")
         try #require(held.count == 1, "the run ends holding ORCL")

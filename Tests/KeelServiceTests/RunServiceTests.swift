@@ -39,11 +39,11 @@ struct RunServiceTests {
 
     /// `until` for async tests: it waits with `Task.sleep`, leaving the cooperative pool to the
     /// WebSocket listeners (a blocked pool thread starved them under the full suite's load).
-    static func eventually(_ what: String, _ condition: () throws -> Bool) async throws {
+    static func eventually(_ what: String, every pause: Duration = .milliseconds(20), _ condition: () throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while try !condition() {
             guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: pause)
         }
     }
 

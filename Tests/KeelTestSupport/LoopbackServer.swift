@@ -8,6 +8,7 @@ import Glibc
 public final class LoopbackServer {
     let socket: Int32
     public let port: UInt16
+    private var listening = true
 
     public init() throws {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -23,7 +24,14 @@ public final class LoopbackServer {
         self.socket = socket
     }
 
-    deinit { close(socket) }
+    deinit { stopListening() }
+
+    /// Closes the listener: connections the kernel took but nobody accepted are reset.
+    public func stopListening() {
+        guard listening else { return }
+        listening = false
+        close(socket)
+    }
 
     /// Accepts one connection, sends `text` and closes it.
     public func serve(_ text: String) throws {

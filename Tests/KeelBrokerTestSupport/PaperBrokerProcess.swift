@@ -5,41 +5,44 @@ import KeelTestSupport
 
 /// A real `keel broker serve` on a free loopback port, and a raw HTTP line to it for the routes
 /// the client does not speak (the simulation's bars and faults, the auth checks).
-final class PaperBrokerProcess {
-    static let token = "test-token-\(UUID().uuidString)"
-    let server: ServerProcess
-    let folder: URL
-    var url: String { server.url }
+public final class PaperBrokerProcess {
+    public static let token = "test-token-\(UUID().uuidString)"
+    public let server: ServerProcess
+    public let folder: URL
+    public var url: String { server.url }
 
-    init(faultDelay: Double = 1) throws {
+    public init(faultDelay: Double = 1) throws {
         folder = try KeelBinary.temporaryFolder(["token": Self.token + "\n"])
         server = try ServerProcess(["broker", "serve", "--port", "0", "--token-file", folder.appendingPathComponent("token").path,
                                     "--fault-delay", String(faultDelay)])
     }
 
-    struct Failure: Error { var message: String }
+    public struct Failure: Error {
+        public var message: String
+        public init(message: String) { self.message = message }
+    }
 
-    func stop() { server.stop() }
+    public func stop() { server.stop() }
 
-    func client(timeout: Duration = .milliseconds(500)) -> BrokerClient { BrokerClient(baseURL: url, token: Self.token, timeout: timeout) }
+    public func client(timeout: Duration = .milliseconds(500)) -> BrokerClient { BrokerClient(baseURL: url, token: Self.token, timeout: timeout) }
 
     /// One request: (status, body).
-    func request(_ method: String, _ path: String, body: String? = nil, token: String? = PaperBrokerProcess.token) throws -> (Int, String) {
+    public func request(_ method: String, _ path: String, body: String? = nil, token: String? = PaperBrokerProcess.token) throws -> (Int, String) {
         let answer = try server.send(method, path, body: body, token: token)
         return (answer.status, answer.body)
     }
 
-    func bars(_ lines: [String]) throws {
+    public func bars(_ lines: [String]) throws {
         let (status, body) = try request("POST", "/v2/sim/bars", body: lines.joined(separator: "\n") + "\n")
         guard status == 200 else { throw Failure(message: "bars: \(status) \(body)") }
     }
 
-    func inject(_ faults: String) throws {
+    public func inject(_ faults: String) throws {
         let (status, body) = try request("POST", "/v2/sim/faults", body: faults)
         guard status == 200 else { throw Failure(message: "faults: \(status) \(body)") }
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
+    public func decode<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
         let (_, body) = try request("GET", path)
         return try JSONDecoder().decode(type, from: Data(body.utf8))
     }
