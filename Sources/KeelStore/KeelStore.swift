@@ -23,14 +23,32 @@ public final class KeelStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "keel"
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Schema.migrator.migrate(pool)
+        pool = try Self.open(path, configuration)
         // DatabasePool sets synchronous=NORMAL on its writer once it is set up: WAL's default
         // trade-off, which can lose the last commits on power loss. A runner promises that an
         // order intent is on disk before the order is sent, so FULL, set again here and checked.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let level = try synchronousLevel()
         guard level == 2 else { throw Failure.notDurable(level) }
+    }
+
+    /// Two processes opening a new file at once (a runner starting while `keel runs halt` or a
+    /// test reads it) race its setup: switching to WAL can find the file busy, and each can find a
+    /// migration missing, one applies it and the other's CREATE fails. Each migration is its own
+    /// transaction, so the loser's rolled back: it opens and migrates again from what it then
+    /// finds. A migration that fails on its own still fails, after the last try.
+    private static func open(_ path: String, _ configuration: Configuration) throws -> DatabasePool {
+        var attempt = 1
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try Schema.migrator.migrate(pool)
+                return pool
+            } catch is DatabaseError where attempt < 8 {
+                Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
+                attempt += 1
+            }
+        }
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 is FULL).
