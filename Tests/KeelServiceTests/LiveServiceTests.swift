@@ -66,7 +66,7 @@ struct LiveServiceTests {
         try expectBrokerAgreement(store, broker, runId: id)
     }
 
-    @Test("/ready is 200 while a run is merely quiet, 503 naming a run stuck in a broker call, and 200 again once that run fails")
+    @Test("/ready is 200 while a run is merely quiet, 503 naming a run stuck in a broker call, and 200 again once that run fails (its webhook hears run.failed)")
     func readyWatchesTheRuns() async throws {
         let server = try Server(extra: ["--rate-limit", "0", "--stall-limit", "1"], environment: ["KEEL_SECRET_KEY": Self.key])
         defer { server.process.stop() }
@@ -83,8 +83,11 @@ struct LiveServiceTests {
         // (a 5 s timeout, four tries) before its loop ever turns.
         let mute = try LoopbackServer()
         let (connection, strategy) = try Self.liveSetup(server, brokerURL: "http://127.0.0.1:\(mute.port)", token: "t", strategy: "S2E")
+        let callbacks = RunServiceTests.Callbacks(failures: 0)
+        let hooks = try await callbacks.start()
+        defer { hooks.cancel() }
         let stuck = try Self.startRun(server, ["strategy_id": strategy, "stream": "tcp://127.0.0.1:\(producer.port)", "live": true,
-                                               "broker_id": connection])
+                                               "broker_id": connection, "webhook": callbacks.url])
         var answer: (Int, [String: Any]) = (0, [:])
         try await RunServiceTests.eventually("/ready to notice the stuck run") {
             answer = try server.object("GET", "/ready")
@@ -99,6 +102,9 @@ struct LiveServiceTests {
         // The broker goes away: the run's calls fail, it ends `failed`, and the server is ready again.
         mute.stopListening()
         try await RunServiceTests.eventually("the stuck run to fail") { try server.object("GET", "/v1/runs/\(stuck)").1["status"] as? String == "failed" }
+        try await RunServiceTests.eventually("the failure's webhook") { callbacks.received.contains { $0.event == "run.failed" } }
+        let failed = callbacks.received.first { $0.event == "run.failed" }?.body ?? ""
+        #expect(failed.contains(stuck) && failed.contains("cannot reconcile with the broker"), "\(failed)")
         let (after, afterBody) = try server.object("GET", "/ready")
         #expect(after == 200 && afterBody["runs"] as? Int == 1, "\(afterBody)")
     }

@@ -167,8 +167,11 @@ struct RunServiceTests {
         let first = entries[0]
 
         let producer = try LoopbackServer()
+        let callbacks = Callbacks(failures: 0)
+        let hooks = try await callbacks.start()
+        defer { hooks.cancel() }
         let (status, started) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "tcp://127.0.0.1:\(producer.port)",
-                                                                                 "symbols": ["ORCL"], "bar_seconds": 86_400]))
+                                                                                 "symbols": ["ORCL"], "bar_seconds": 86_400, "webhook": callbacks.url]))
         #expect(status == 201)
         let id = started["id"] as? String ?? ""
         let connection = try producer.accept()
@@ -195,6 +198,7 @@ struct RunServiceTests {
         #expect(events[first + 1].kind == "bar")
         #expect(try store.orders(run: id).isEmpty)
         #expect(try store.riskEvents(run: id).map(\.kind) == ["halt", "halted"])
+        try await Self.eventually("the halt's webhook") { callbacks.received.contains { $0.event == "run.halt" && $0.body.contains(id) } }
 
         // Resume and switch to balanced (20% of equity at most), then on to the second entry.
         #expect(try server.send("POST", "/v1/runs/\(id)/resume").status == 202)
@@ -353,7 +357,7 @@ struct RunServiceTests {
         }
     }
 
-    @Test("a backtest's completion is POSTed to its webhook, retried until the listener answers 2xx; a run's completion too")
+    @Test("a backtest's completion is POSTed to its webhook, retried until the listener answers 2xx; a run's completion and kill switch too")
     func webhooks() async throws {
         let callbacks = Callbacks(failures: 2)
         let listener = try await callbacks.start()
@@ -390,6 +394,37 @@ struct RunServiceTests {
         let runPayload = (try? JSONSerialization.jsonObject(with: Data((completed?.body ?? "").utf8)) as? [String: Any]) ?? [:]
         #expect(runPayload["subject"] as? String == run["id"] as? String)
         #expect((runPayload["data"] as? [String: Any])?["status"] as? String == "ended")
+
+        // The kill switch: all in at hour 1, a crash at hour 3 (a loss past the 5% daily limit)
+        // trips it; the run's webhook hears it, then the run's completion.
+        let crash = """
+            keel: 1
+            name: Crash
+            timeframe: 1h
+            profile: degen
+            entry: {long: bar_index == 1 or bar_index == 5}
+            allocation: {size: percent_of_equity(100%)}
+            risk: {daily_loss_limit: 5%}
+            """
+        let (crashStatus, crashStrategy) = try server.object("POST", "/v1/strategies", Self.body(["source": crash]))
+        #expect(crashStatus == 201, "\(crashStrategy)")
+        let bars = (0..<12).map { hour in
+            let price = hour < 3 ? 100 : 80
+            return #"{"type":"bar","symbol":"X","timestamp":"2020-01-01T\#(hour < 10 ? "0" : "")\#(hour):00:00Z","open":\#(hour == 3 ? 100 : price),"#
+                + #""high":\#(hour == 3 ? 100 : price),"low":\#(price),"close":\#(price),"volume":1000}"#
+        }
+        try bars.joined(separator: "\n").write(to: server.folder.appendingPathComponent("data/crash.jsonl"), atomically: true, encoding: .utf8)
+        let (_, crashRun) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": crashStrategy["id"] as? String ?? "", "stream": "crash.jsonl",
+                                                                            "symbols": ["X"], "bar_seconds": 3_600, "webhook": callbacks.url]))
+        let crashId = crashRun["id"] as? String ?? ""
+        // Each delivery goes on its own: their order at the listener is not promised.
+        try await Self.eventually("the crash run's kill switch and completion") {
+            Set(callbacks.received.dropFirst(4).filter { $0.body.contains(crashId) }.map(\.event)).isSuperset(of: ["run.kill_switch", "run.completed"])
+        }
+        let tripped = callbacks.received.dropFirst(4).first { $0.event == "run.kill_switch" }
+        let trippedPayload = (try? JSONSerialization.jsonObject(with: Data((tripped?.body ?? "").utf8)) as? [String: Any]) ?? [:]
+        #expect(trippedPayload["subject"] as? String == crashId)
+        #expect((trippedPayload["data"] as? [String: Any])?["kind"] as? String == "kill_switch")
     }
 
     @Test("the leaderboard ranks backtests by return, P&L, win rate or drawdown, paginated; metrics answer in JSON and Prometheus text")
