@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         // Already in the graph through async-http-client's certificates: AES-GCM for broker credentials.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // Already in the graph through Hummingbird: the tests stop their loopback listeners gracefully.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -87,6 +89,7 @@ let package = Package(
         ),
         .testTarget(name: "KeelServiceTests", dependencies: ["keel", "KeelService", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport",
                                                              .product(name: "Hummingbird", package: "hummingbird"),
-                                                             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
+                                                             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                                                             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ]
 )

@@ -68,6 +68,10 @@ struct LiveServiceTests {
 
     @Test("/ready is 200 while a run is merely quiet, 503 naming a run stuck in a broker call, and 200 again once that run fails (its webhook hears run.failed)")
     func readyWatchesTheRuns() async throws {
+        // The webhook listener outlives the server (defers run last to first).
+        let callbacks = RunServiceTests.Callbacks(failures: 0)
+        let hooks = try await callbacks.start()
+        defer { hooks.stop() }
         let server = try Server(extra: ["--rate-limit", "0", "--stall-limit", "1"], environment: ["KEEL_SECRET_KEY": Self.key])
         defer { server.process.stop() }
         // A paper run whose stream connects and sends nothing: its loop still turns every 0.2 s.
@@ -83,9 +87,6 @@ struct LiveServiceTests {
         // (a 5 s timeout, four tries) before its loop ever turns.
         let mute = try LoopbackServer()
         let (connection, strategy) = try Self.liveSetup(server, brokerURL: "http://127.0.0.1:\(mute.port)", token: "t", strategy: "S2E")
-        let callbacks = RunServiceTests.Callbacks(failures: 0)
-        let hooks = try await callbacks.start()
-        defer { hooks.cancel() }
         let stuck = try Self.startRun(server, ["strategy_id": strategy, "stream": "tcp://127.0.0.1:\(producer.port)", "live": true,
                                                "broker_id": connection, "webhook": callbacks.url])
         var answer: (Int, [String: Any]) = (0, [:])

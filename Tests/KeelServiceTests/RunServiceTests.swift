@@ -5,6 +5,7 @@ import HummingbirdWSClient
 import KeelStore
 import KeelTestSupport
 import Logging
+import ServiceLifecycle
 import Testing
 @testable import KeelService
 
@@ -152,6 +153,10 @@ struct RunServiceTests {
 
     @Test("halt stops new orders within one event; resume, a risk profile switch and closing one position apply before the next event")
     func haltWithinOneEvent() async throws {
+        // The webhook listener outlives the server (defers run last to first).
+        let callbacks = Callbacks(failures: 0)
+        let hooks = try await callbacks.start()
+        defer { hooks.stop() }
         let server = try Server()
         defer { server.process.stop() }
         let lines = try Self.orclLines()
@@ -167,9 +172,6 @@ struct RunServiceTests {
         let first = entries[0]
 
         let producer = try LoopbackServer()
-        let callbacks = Callbacks(failures: 0)
-        let hooks = try await callbacks.start()
-        defer { hooks.cancel() }
         let (status, started) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "tcp://127.0.0.1:\(producer.port)",
                                                                                  "symbols": ["ORCL"], "bar_seconds": 86_400, "webhook": callbacks.url]))
         #expect(status == 201)
@@ -339,7 +341,14 @@ struct RunServiceTests {
         var received: [(event: String, body: String)] { lock.withLock { bodies } }
         var url: String { lock.withLock { "http://127.0.0.1:\(port)/hook" } }
 
-        func start() async throws -> Task<Void, any Error> {
+        /// Shuts the listener down gracefully. Cancelling its task instead traps in NIO when a
+        /// connection was accepted but not yet handed on (a late delivery, under load).
+        struct Running {
+            let group: ServiceGroup
+            func stop() { Task { await group.triggerGracefulShutdown() } }
+        }
+
+        func start() async throws -> Running {
             let router = Router()
             router.post("hook") { request, _ -> Response in
                 let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
@@ -351,9 +360,10 @@ struct RunServiceTests {
             }
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                   onServerRunning: { channel in self.lock.withLock { self.port = channel.localAddress?.port ?? 0 } })
-            let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+            let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "callbacks"))
+            Task { try await group.run() }
             while lock.withLock({ port }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            return task
+            return Running(group: group)
         }
     }
 
@@ -361,7 +371,7 @@ struct RunServiceTests {
     func webhooks() async throws {
         let callbacks = Callbacks(failures: 2)
         let listener = try await callbacks.start()
-        defer { listener.cancel() }
+        defer { listener.stop() }
         let server = try Server()
         defer { server.process.stop() }
         let strategy = try server.create("S1")
