@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import KeelHTTP
 import KeelRunner
 import KeelStore
+import NIOCore
 
 /// `keel serve`: one process hosting the store, strategies and backtests over HTTP.
 public enum KeelService {
@@ -23,11 +24,15 @@ public enum KeelService {
         public var rateLimit: Int?
         /// Seconds a run's loop may go without turning before `/ready` answers 503.
         public var stallLimit: Double
+        /// Messages a WebSocket listener may fall behind before it is dropped.
+        public var listenerQueue: Int
 
         public init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
-                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10) {
+                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10,
+                    listenerQueue: Int = 1_024) {
             (self.host, self.port, self.databasePath, self.token, self.dataDirectory) = (host, port, databasePath, token, dataDirectory)
-            (self.idleTimeout, self.bodyLimit, self.rateLimit, self.stallLimit) = (idleTimeout, bodyLimit, rateLimit, stallLimit)
+            (self.idleTimeout, self.bodyLimit, self.rateLimit) = (idleTimeout, bodyLimit, rateLimit)
+            (self.stallLimit, self.listenerQueue) = (stallLimit, listenerQueue)
         }
     }
 
@@ -40,7 +45,8 @@ public enum KeelService {
         let store = try KeelStore(path: configuration.databasePath)
         _ = try store.failUnfinishedBacktests(now: ServiceState.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
-                                 rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit)
+                                 rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit,
+                                 listenerCapacity: configuration.listenerQueue)
         try RunRoutes.resume(state)
         state.webhooks.resumePending()
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel")
@@ -112,11 +118,14 @@ public enum KeelService {
 public struct ServiceContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<ServiceContext>
+    /// The connection: a WebSocket listener's send buffer is set on it.
+    let channel: any Channel
     var limit = 1 << 20
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
+        channel = source.channel
     }
 
     public var maxUploadSize: Int { limit }

@@ -43,6 +43,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a run's loop may go without turning (a hung broker or stream call) before /ready answers 503.")
     var stallLimit: Double = 10
 
+    @Option(help: "Messages a WebSocket listener may fall behind before it is dropped (closed with 1008).")
+    var listenerQueue: Int = 1_024
+
     func run() throws {
         let token: String?
         if insecureDev {
@@ -55,8 +58,11 @@ struct Serve: ParsableCommand {
         guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &directory), directory.boolValue else {
             throw ValidationError("--data-dir '\(dataDir)' is not a folder")
         }
+        guard stallLimit > 0 else { throw ValidationError("--stall-limit must be more than 0 seconds") }
+        guard listenerQueue > 0 else { throw ValidationError("--listener-queue must be at least 1 message") }
         let configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
-                                                      bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit)
+                                                      bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit,
+                                                      listenerQueue: listenerQueue)
         try serve { onRunning in try await KeelService.run(configuration, onRunning: onRunning) }
     }
 }

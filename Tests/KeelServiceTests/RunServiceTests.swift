@@ -9,6 +9,10 @@ import ServiceLifecycle
 import Testing
 @testable import KeelService
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `/v1/runs`, `/v1/ws`, rate limits, brokers, webhooks, the leaderboard, metrics and MCP, on a
 /// real `keel serve` process on loopback and its real SQLite file.
 @Suite("keel serve: runs and the rest", .serialized)
@@ -545,4 +549,74 @@ struct RunServiceTests {
         for await _ in other { none += 1 }
         #expect(none == 0)
     }
+}
+
+extension RunServiceTests {
+    @Test("over a real socket, a listener that stops reading is dropped, and the runs it listened to go on to their end")
+    func stalledSocketIsDropped() async throws {
+        let server = try Server(extra: ["--rate-limit", "0", "--listener-queue", "1024"])
+        defer { server.process.stop() }
+        let bars = try Self.orclLines()
+        try bars.joined(separator: "\n").write(to: server.folder.appendingPathComponent("data/ORCL.jsonl"), atomically: true, encoding: .utf8)
+        let port = Int(server.process.url.split(separator: ":").last ?? "") ?? 0
+        let stalled = try StalledListener(port: port, path: "/v1/ws?token=\(ServiceTests.token)")
+        defer { stalled.close() }
+        let reading = Listener(url: "ws://127.0.0.1:\(port)/v1/ws?token=\(ServiceTests.token)")
+        defer { reading.stop() }
+        try await Self.eventually("both listeners to connect") { try Self.listeners(server) == 2 }
+        // Five runs of ORCL publish some 4,300 messages (1.2 MB): far more than a 4 KB receive
+        // window, the listener's fixed 64 KB send buffer (128 KB to the kernel), NIO's 64 KB and a
+        // queue of 1,024 hold. Without the fixed buffer, Linux grew it to 4 MB and 6,900 fit.
+        let strategy = try server.create("S1")
+        let runs = try (0..<5).map { _ in
+            try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"],
+                                                             "bar_seconds": 86_400])).1["id"] as? String ?? ""
+        }
+        try await Self.eventually("every run to end") {
+            try runs.allSatisfy { try server.object("GET", "/v1/runs/\($0)").1["status"] as? String == "ended" }
+        }
+        let seqs = try runs.map { try Self.lastSeq(server, $0) }
+        #expect(seqs.allSatisfy { $0 == bars.count + 1 }, "every bar and the end of the stream: \(seqs), \(bars.count) bars")
+        // The stalled listener alone was dropped; the one that reads heard every run.
+        let system = try server.object("GET", "/v1/metrics").1["system"] as? [String: Any] ?? [:]
+        #expect(system["websocket_dropped"] as? Int == 1, "\(system)")
+        #expect(system["websocket_listeners"] as? Int == 1)
+        try await Self.eventually("the reader to hear every run") {
+            Set(reading.messages.compactMap { $0["run_id"] as? String }) == Set(runs)
+        }
+    }
+}
+
+/// A WebSocket client that completes the upgrade and then never reads, its receive buffer
+/// shrunk so that the server's writes back up at once.
+final class StalledListener {
+    let fd: Int32
+
+    init(port: Int, path: String) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var size: Int32 = 4_096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        // Read the answer's head, byte by byte, so that no message after it is read.
+        var head = [UInt8]()
+        var byte: UInt8 = 0
+        while !head.ends(with: Array("\r\n\r\n".utf8)), recv(fd, &byte, 1, 0) == 1 { head.append(byte) }
+        guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { throw POSIXError(.EPROTO) }
+    }
+
+    func close() { Glibc.close(fd) }
+}
+
+private extension Array where Element: Equatable {
+    func ends(with suffix: [Element]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
 }
