@@ -18,6 +18,7 @@ enum EventRoute {
         }, onUpgrade: { inbound, outbound, context in
             // A fixed send buffer: Linux would otherwise grow it to 4 MB for a listener that stops
             // reading, hiding thousands of messages from the queue that decides when to drop it.
+            // Should the option fail, the kernel's own sizing applies.
             try? await context.requestContext.channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: sendBuffer).get()
             let (messages, stop) = state.hub.listen(run: context.request.uri.queryParameters["run_id"].map(String.init))
             defer { stop() }

@@ -26,13 +26,11 @@ final class HostedRuns: Sendable {
 
     func isActive(_ id: String) -> Bool { active.withLock { $0[id] != nil } }
 
-    /// Active runs whose loop has not turned for `seconds`, the longest first: stuck (a broker or a
+    /// Active runs whose loop has not turned for `limit` seconds, the longest first: stuck (a broker or a
     /// stream call that does not return), not merely quiet.
-    func stalled(after seconds: Double) -> [(id: String, seconds: Double)] {
-        active.withLock { runs in runs.map { ($0.key, $0.value.host.secondsSinceTurn) } }
-            .filter { $0.1 > seconds }
-            .sorted { $0.1 > $1.1 }
-            .map { (id: $0.0, seconds: $0.1) }
+    func stalled(after limit: Double) -> [(id: String, seconds: Double)] {
+        let turns = active.withLock { runs in runs.map { (id: $0.key, seconds: $0.value.host.secondsSinceTurn) } }
+        return turns.filter { $0.seconds > limit }.sorted { $0.seconds > $1.seconds }
     }
 
     /// Starts (or resumes) a run on a thread of its own; it ends with its stream, a stop, or an error.

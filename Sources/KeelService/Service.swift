@@ -46,7 +46,7 @@ public enum KeelService {
         _ = try store.failUnfinishedBacktests(now: ServiceState.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
                                  rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit,
-                                 listenerCapacity: configuration.listenerQueue)
+                                 listenerQueue: configuration.listenerQueue)
         try RunRoutes.resume(state)
         state.webhooks.resumePending()
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel")
@@ -157,14 +157,14 @@ public final class ServiceState: Sendable {
     let stats = RequestStats()
     let stallLimit: Double
 
-    init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, stallLimit: Double = 10, listenerCapacity: Int = 1_024,
+    init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, stallLimit: Double = 10, listenerQueue: Int = 1_024,
          webhookWait: Duration = .milliseconds(200)) {
         self.store = store
         self.stallLimit = stallLimit
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
         self.secrets = secrets
         limiter = rateLimit.map { RateLimiter(limit: $0) }
-        hub = EventHub(capacity: listenerCapacity)
+        hub = EventHub(capacity: listenerQueue)
         webhooks = Webhooks(store: store, firstWait: webhookWait)
         runs = HostedRuns(store: store, hub: hub, webhooks: webhooks)
     }
