@@ -82,9 +82,15 @@ enum RunRoutes {
             }
         }
         group.get(":id/positions") { _, context in try withRun(context, state) { json(try state.store.positions(run: $0.run.id)) } }
-        group.get(":id/orders") { request, context in try withRun(context, state) { page(try state.store.orders(run: $0.run.id), request) } }
-        group.get(":id/trades") { request, context in try withRun(context, state) { page(try state.store.trades(run: $0.run.id), request) } }
-        group.get(":id/signals") { request, context in try withRun(context, state) { page(try state.store.decisions(run: $0.run.id), request) } }
+        group.get(":id/orders") { request, context in
+            try withRun(context, state) { run in try paged(request) { try state.store.orders(run: run.run.id, limit: $0.limit, offset: $0.offset) } }
+        }
+        group.get(":id/trades") { request, context in
+            try withRun(context, state) { run in try paged(request) { try state.store.trades(run: run.run.id, limit: $0.limit, offset: $0.offset) } }
+        }
+        group.get(":id/signals") { request, context in
+            try withRun(context, state) { run in try paged(request) { try state.store.decisions(run: run.run.id, limit: $0.limit, offset: $0.offset) } }
+        }
         group.get(":id/metrics") { _, context in try withRun(context, state) { json(try Metrics.run($0.run, state.store)) } }
         for action in ["halt", "resume", "close_all"] {
             group.post(RouterPath(":id/\(action)")) { request, context in
@@ -161,9 +167,10 @@ enum RunRoutes {
         return json(Queued(request_id: id, run_id: run.run.id, action: action, argument: argument), status: .accepted)
     }
 
-    static func page<T: Encodable>(_ items: [T], _ request: Request) -> Response {
+    /// One page of a run's rows, read as a page from the store: a long run's signals are never all loaded.
+    static func paged<T: Encodable>(_ request: Request, _ rows: (Page) throws -> [T]) throws -> Response {
         guard let page = Page(request) else { return Page.invalid }
-        return json(Array(items.dropFirst(page.offset).prefix(page.limit)))
+        return json(try rows(page))
     }
 
     static func start(_ body: Body, _ state: ServiceState) throws -> Response {

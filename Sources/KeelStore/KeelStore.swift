@@ -211,12 +211,13 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func orders(run: String) throws -> [StoredOrder] {
+    /// A page of the run's orders; `limit` -1 is all of them (SQLite's own meaning), as for trades and decisions.
+    public func orders(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredOrder] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT client_order_id, symbol, side, type, rule, bar, placed_time, status, quantity, updated_time, reason
-                FROM orders WHERE run_id = ? ORDER BY placed_time, symbol, bar, client_order_id
-                """, arguments: [run]).map {
+                FROM orders WHERE run_id = ? ORDER BY placed_time, symbol, bar, client_order_id LIMIT ? OFFSET ?
+                """, arguments: [run, limit, offset]).map {
                 StoredOrder(clientOrderId: $0[0], symbol: $0[1], side: $0[2], type: $0[3], rule: $0[4], bar: $0[5], placedTime: $0[6],
                             status: $0[7], quantity: $0[8], updatedTime: $0[9], reason: $0[10])
             }
@@ -234,12 +235,12 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func trades(run: String) throws -> [StoredTrade] {
+    public func trades(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredTrade] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason
-                FROM trades WHERE run_id = ? ORDER BY id
-                """, arguments: [run]).map {
+                FROM trades WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?
+                """, arguments: [run, limit, offset]).map {
                 StoredTrade(symbol: $0[0], side: $0[1], entryTime: $0[2], entryPrice: $0[3], exitTime: $0[4], exitPrice: $0[5],
                             quantity: $0[6], pnl: $0[7], fees: $0[8], exitReason: $0[9])
             }
@@ -272,10 +273,10 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func decisions(run: String) throws -> [StoredDecision] {
+    public func decisions(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredDecision] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT time, symbol, action, side, rule, readings FROM decisions WHERE run_id = ? ORDER BY id",
-                             arguments: [run]).map {
+            try Row.fetchAll(db, sql: "SELECT time, symbol, action, side, rule, readings FROM decisions WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?",
+                             arguments: [run, limit, offset]).map {
                 StoredDecision(time: $0[0], symbol: $0[1], action: $0[2], side: $0[3], rule: $0[4], readings: $0[5])
             }
         }

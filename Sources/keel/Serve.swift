@@ -63,7 +63,7 @@ struct Serve: ParsableCommand {
         let configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
                                                       bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit,
                                                       listenerQueue: listenerQueue)
-        try serve { onRunning in try await KeelService.run(configuration, onRunning: onRunning) }
+        try serve({ onRunning in try await KeelService.run(configuration, onRunning: onRunning) }, host: host)
     }
 }
 

@@ -273,6 +273,11 @@ struct RunServiceTests {
         try Self.until("the reference run") { try server.object("GET", "/v1/runs/\(referenceId)").1["status"] as? String == "ended" }
         let prices = { (run: String) in try store.fills(run: run).map { [$0.time, Int64($0.quantity), Int64($0.price * 1e6)] } }
         #expect(try prices(id) == prices(referenceId) && !(try prices(id)).isEmpty)
+        // A page is read from the store as a page: the second to the fourth signal, then the trades past the last.
+        let signals = try store.decisions(run: referenceId)
+        let page = try Self.list(server, "/v1/runs/\(referenceId)/signals?limit=3&offset=1")
+        #expect(signals.count > 4 && page.compactMap { $0["time"] as? Int64 } == signals[1...3].map(\.time))
+        #expect(try Self.list(server, "/v1/runs/\(referenceId)/trades?offset=\(try store.trades(run: referenceId).count)").isEmpty)
     }
 
     @Test("past the limit a token gets 429 with Retry-After and X-RateLimit-*; halt and resume are never limited")
