@@ -139,7 +139,9 @@ enum BacktestRoutes {
         } catch {
             finished = ("failed", nil, "\(error)")
         }
-        _ = try? state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: ServiceState.now())
+        logged("backtest \(id) as \(finished.status)") {
+            try state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: ServiceState.now())
+        }
         notify(id, state)
     }
 

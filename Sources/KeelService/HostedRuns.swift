@@ -62,11 +62,11 @@ final class HostedRuns: Sendable {
         switch outcome {
         case .success:
             // Stopped by the server's own shutdown: resumed at its next start.
-            if shuttingDown { try? store.setStatus(run: id, "suspended", now: now) }
+            if shuttingDown { logged("run \(id) as suspended") { try store.setStatus(run: id, "suspended", now: now) } }
             let status = (try? store.run(id)?.status) ?? "unknown"
             if let webhook, !shuttingDown { webhooks.send(to: webhook, event: "run.completed", subject: id, data: ["status": status]) }
         case .failure(let error):
-            try? store.setStatus(run: id, "failed", now: now)
+            logged("run \(id) as failed") { try store.setStatus(run: id, "failed", now: now) }
             FileHandle.standardError.write(Data("keel serve: run \(id) failed: \(error)\n".utf8))
             if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": "\(error)"]) }
         }

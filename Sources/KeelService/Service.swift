@@ -216,6 +216,18 @@ func notFound(_ what: String, _ id: String) -> Response { notFoundError(what, id
 func notFoundError(_ what: String, _ id: String) -> ResponseError { ResponseError(.notFound, "not_found", "no \(what) '\(id.prefix(64))'") }
 
 /// A webhook or a broker's trading API: http or https with a host, at most 2,000 characters.
+/// A store write no request waits for (a run's or a backtest's end, a webhook's record): should it
+/// fail, the failure goes to the log rather than nowhere. nil then.
+@discardableResult
+func logged<T>(_ what: String, _ write: () throws -> T) -> T? {
+    do {
+        return try write()
+    } catch {
+        FileHandle.standardError.write(Data("keel serve: could not record \(what): \(error)\n".utf8))
+        return nil
+    }
+}
+
 func isHTTPURL(_ url: String) -> Bool {
     guard url.count <= 2_000, let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
           parsed.host?.isEmpty == false else { return false }

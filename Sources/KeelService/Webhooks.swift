@@ -29,7 +29,10 @@ final class Webhooks: Sendable {
     /// Records the delivery and sends it in the background.
     func send(to url: String, event: String, subject: String, data: some Encodable) {
         let payload = encode(Payload(event: event, subject: subject, time: ServiceState.now(), data: data))
-        guard let id = try? store.addDelivery(url: url, event: event, subject: subject, payload: payload, now: ServiceState.now()) else { return }
+        // Not stored, not sent: a restart could not resend it.
+        guard let id = logged("webhook \(event) for \(subject), so it is not sent", {
+            try store.addDelivery(url: url, event: event, subject: subject, payload: payload, now: ServiceState.now())
+        }) else { return }
         let delivery = WebhookDelivery(id: id, url: url, event: event, subject: subject, payload: payload, status: "pending", attempts: 0)
         Task { await deliver(delivery) }
     }
@@ -44,8 +47,10 @@ final class Webhooks: Sendable {
         for attempt in (delivery.attempts + 1)...max(delivery.attempts + 1, attempts) {
             let error = await post(delivery)
             let last = attempt >= attempts
-            try? store.recordAttempt(delivery: delivery.id, status: error == nil ? "delivered" : last ? "failed" : "pending", error: error,
-                                     now: ServiceState.now())
+            logged("attempt \(attempt) of webhook delivery \(delivery.id)") {
+                try store.recordAttempt(delivery: delivery.id, status: error == nil ? "delivered" : last ? "failed" : "pending", error: error,
+                                        now: ServiceState.now())
+            }
             if error == nil || last { return }
             try? await Task.sleep(for: wait)
             wait *= 2
