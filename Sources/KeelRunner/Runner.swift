@@ -38,6 +38,8 @@ public final class Runner {
         public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
                     barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil, host: RunHost? = nil) {
             (self.strategy, self.runId, self.stream, self.statePath, self.capital) = (strategy, runId, stream, statePath, capital)
+            // The universe's order, as a backtest takes it: the same stream gives the same fills whatever order --symbols names.
+            let symbols = Universe.order(named: strategy.checked.parsed.symbols.map(\.value), feed: symbols)
             (self.symbols, self.barSeconds, self.commitEvery, self.flattenOnExit, self.live) = (symbols, barSeconds, commitEvery, flattenOnExit, live)
             self.host = host
         }

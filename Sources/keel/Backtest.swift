@@ -54,6 +54,10 @@ struct Backtest: ParsableCommand {
         for item in data where item.split(separator: "=", maxSplits: 1).count != 2 {
             throw ValidationError("--data takes SYMBOL=PATH, not '\(item)'")
         }
+        let symbols = data.map { String($0.prefix { $0 != "=" }) }
+        if let twice = symbols.first(where: { s in symbols.filter { $0 == s }.count > 1 }) {
+            throw ValidationError("--data names \(twice) twice; give each symbol once")
+        }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
         guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
         do {

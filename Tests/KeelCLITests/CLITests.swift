@@ -274,3 +274,31 @@ struct CacheCommandTests {
         #expect(built.status == 0 && built.stdout.contains("2520 bars"))
     }
 }
+
+/// The universe's order decides who gets the cash within a time step, never the order of `--data`.
+@Suite("keel backtest: the order of --data")
+struct DataOrderTests {
+    @Test("every order of the --data flags prints byte-identical JSON and text")
+    func permutedFlags() throws {
+        let folder = "Tests/KeelEngineTests/Fixtures/conformance/multi/rotation_real"
+        let flags = ["ORCL", "NVDA", "GOOG"].map { ["--data", "\($0)=\(folder)/\($0).csv"] }
+        let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+        for format in ["json", "text"] {
+            var outputs: Set<String> = []
+            for order in orders {
+                let run = try KeelBinary.run(["backtest", "\(folder)/strategy.yaml", "--no-cache", "--format", format] + order.flatMap { flags[$0] },
+                                             in: KeelBinary.root)
+                #expect(run.status == 0, "\(run.stderr)")
+                outputs.insert(run.stdout)
+            }
+            #expect(outputs.count == 1, "\(format): \(outputs.count) different outputs")
+        }
+    }
+
+    @Test("a symbol given twice is a usage error")
+    func twice() throws {
+        let run = try KeelBinary.run(["backtest", "Strategies/sma_cross.yaml", "--data", "AAPL=Examples/data/AAPL.csv",
+                                      "--data", "AAPL=Examples/data/MSFT.csv"], in: KeelBinary.root)
+        #expect(run.status == 64 && run.stderr.contains("--data names AAPL twice"), "\(run.stderr)")
+    }
+}

@@ -18,13 +18,15 @@ struct CuratedStrategyTests {
         var testDescription: String { name }
     }
 
+    // Re-pinned for issue 13: the multi-symbol strategies now size entries on equity valued at the
+    // open (it read the close of symbols stepped before them) after every exit of the step.
     static let pins = [
         Pin(name: "bollinger_reversion", finalEquity: 96723.18194654002, trades: 75, open: 0),
-        Pin(name: "conservative_ladder", finalEquity: 100391.06261678295, trades: 173, open: 1),
-        Pin(name: "donchian_breakout", finalEquity: 79483.42274760376, trades: 92, open: 0),
+        Pin(name: "conservative_ladder", finalEquity: 100400.29708330774, trades: 173, open: 1),
+        Pin(name: "donchian_breakout", finalEquity: 79490.0662506746, trades: 92, open: 0),
         Pin(name: "macd_trend", finalEquity: 101645.19434331302, trades: 111, open: 0),
-        Pin(name: "market_filter_trend", finalEquity: 91990.65440396963, trades: 143, open: 1),
-        Pin(name: "momentum_rotation", finalEquity: 101534.67139219817, trades: 449, open: 3),
+        Pin(name: "market_filter_trend", finalEquity: 92003.31696720344, trades: 143, open: 1),
+        Pin(name: "momentum_rotation", finalEquity: 101525.43274177346, trades: 449, open: 3),
         Pin(name: "multi_timeframe", finalEquity: 99512.3698295386, trades: 2, open: 0),
         Pin(name: "rsi_mean_reversion", finalEquity: 100357.92229051201, trades: 1, open: 0),
         Pin(name: "sma_cross", finalEquity: 93065.94192714745, trades: 47, open: 1),

@@ -48,7 +48,7 @@ public struct BacktestResult: Sendable {
 }
 
 /// Replays historical bars through the engine: events in timestamp order across symbols, ties in
-/// the universe's order. Bars arrive in chunks from each source, so a file streams from disk.
+/// the universe's order (`Universe.order`), whatever order the sources come in. Bars arrive in chunks from each source, so a file streams from disk.
 public enum Backtest {
     /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
@@ -64,6 +64,8 @@ public enum Backtest {
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
                            progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
+        let order = Universe.order(named: program.settings.parsed.symbols.map(\.value), feed: sources.map(\.symbol))
+        let sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
         let feeds = Feeds(sources)
         feeds.onRefill = progress.map { report in { report(sources.map(\.fractionRead).reduce(0, +) / Double(max(1, sources.count))) } }
         try feeds.start()
@@ -89,6 +91,8 @@ public enum Backtest {
             }
             let symbols = active[..<count]
             engine.beginTime(now)
+            for i in symbols { engine.exitsAtOpen(i, bars[i]) }
+            for i in symbols { engine.entriesAtOpen(i, bars[i]) }
             for i in symbols {
                 if !signals.isEmpty {
                     for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
@@ -108,6 +112,7 @@ public enum Backtest {
             }
             engine.rankStep()
             for i in symbols { engine.exitStep(i, bars[i]) }
+            for i in symbols { engine.exitsAtClose(i, bars[i]) }
             for i in symbols { engine.entryStep(i, bars[i]) }
             engine.endTime(now)
             for i in symbols { try feeds.advance(i) }

@@ -126,6 +126,10 @@ public final class Engine {
         var pendingExitRule = OrderRule.killSwitch
         var pendingBar = 0
         var lastClose = Double.nan
+        /// The last price known at this moment of the time step: the bar's open from the open until
+        /// its close is taken, the close after. Equity and exposure value the position at it, so
+        /// sizing at an open never reads a close not yet known.
+        var mark = Double.nan
         var firstClose = Double.nan
         var cooldownUntilBar = -1
         var barsSeen = 0
@@ -185,18 +189,18 @@ public final class Engine {
         settingsStorage.deallocate()
     }
 
-    /// Cash plus every open position marked at its symbol's last close.
     /// The symbol's open position, signed (below zero: short); 0 when flat.
     public func positionQuantity(_ index: Int) -> Double { books[index].signedQuantity }
 
     /// The symbol's last close; NaN before its first bar.
     public func lastClose(_ index: Int) -> Double { books[index].lastClose }
 
+    /// Cash plus every open position marked at the last price known (`Book.mark`).
     public var equity: Double {
         var total = cash
         // Scalars only: reading the positions themselves would copy them, arrays and all.
-        for i in books.indices where books[i].signedQuantity != 0 && !books[i].lastClose.isNaN {
-            total += books[i].signedQuantity * books[i].lastClose
+        for i in books.indices where books[i].signedQuantity != 0 && !books[i].mark.isNaN {
+            total += books[i].signedQuantity * books[i].mark
         }
         return total
     }
@@ -204,33 +208,54 @@ public final class Engine {
     /// Processes one bar of one symbol: a time step with a single event.
     public func process(symbol index: Int, bar: BarInput, signals: [Double] = []) {
         beginTime(bar.time)
+        exitsAtOpen(index, bar)
+        entriesAtOpen(index, bar)
         marketStep(index, bar, signals: signals)
         indicatorStep(index, bar)
         rankStep()
         exitStep(index, bar)
+        exitsAtClose(index, bar)
         entryStep(index, bar)
         endTime(bar.time)
     }
 
-    /// A time step over every symbol with a bar at that time, in the order of DESIGN.md section 4:
-    /// first fills and protective orders (steps 1-2) for all, then indicators (step 3) for all, so
-    /// that a rule reading another symbol sees that symbol's bar of the same time; then ranking and
-    /// the rules (step 4); then marking to market and the risk limits (step 5).
+    /// A time step over every symbol with a bar at that time is one unit, in the order of DESIGN.md
+    /// section 4, each phase over all those symbols (in the universe's order) before the next:
+    /// `exitsAtOpen`, `entriesAtOpen` (step 1: every exit of the step fills before any entry, so
+    /// entries are sized on the cash those exits returned), `marketStep` (step 2), `indicatorStep`
+    /// (step 3: a rule reading another symbol sees that symbol's bar of the same time), `rankStep`,
+    /// `exitStep`, `exitsAtClose`, `entryStep` (step 4), `endTime` (step 5).
     public func beginTime(_ time: Int64) {
         // Nothing moves between the last step's end and this one's start: its equity still holds.
         risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
     }
 
-    /// Steps 1 and 2 for one symbol.
-    public func marketStep(_ index: Int, _ bar: BarInput, signals: [Double] = []) {
+    /// Step 1, first half, for one symbol: its bar opens. From now on its position is valued at
+    /// this open; the exit placed at the last close fills, and so does every protective level the
+    /// open gapped through (they are exits at this open too).
+    public func exitsAtOpen(_ index: Int, _ bar: BarInput) {
         books[index].barsSeen += 1
         if books[index].position != nil { books[index].position!.barsHeld += 1 }
-        fillPending(index, at: bar.open, time: bar.time)
+        books[index].mark = bar.open
+        fillPendingExit(index, at: bar.open, time: bar.time)
+        fillGaps(index, bar)
+    }
+
+    /// Step 1, second half: the entry placed at the last close fills at this open, sized on the
+    /// cash and equity after every exit of the time step.
+    public func entriesAtOpen(_ index: Int, _ bar: BarInput) {
+        fillPendingEntry(index, at: bar.open, time: bar.time)
+    }
+
+    /// Step 2 for one symbol, then the bar's close is known: protective orders inside the bar, the
+    /// close, the external signals, and the contexts that read this symbol.
+    public func marketStep(_ index: Int, _ bar: BarInput, signals: [Double] = []) {
         checkProtective(index, bar)
         if tracksReturns, !books[index].lastClose.isNaN {
             books[index].lastReturnVariance = books[index].returns.update(bar.close / books[index].lastClose - 1).variance
         }
         books[index].lastClose = bar.close
+        books[index].mark = bar.close
         if books[index].firstClose.isNaN { books[index].firstClose = bar.close }
         for (i, value) in signals.enumerated() where i < books[index].evaluator.signals.count {
             books[index].evaluator.signals[i] = value
@@ -277,10 +302,16 @@ public final class Engine {
         if books[index].position != nil { books[index].barsInMarket += 1 }
     }
 
+    /// With `fill: close`, the exits decided at this close fill at it, every symbol's before any
+    /// entry is decided, as at an open.
+    public func exitsAtClose(_ index: Int, _ bar: BarInput) {
+        if settings.fill == .close { fillPendingExit(index, at: bar.close, time: bar.time) }
+    }
+
     /// Step 4, second half: entries for one symbol, then fills at this close with `fill: close`.
     public func entryStep(_ index: Int, _ bar: BarInput) {
         decideEntries(index, bar)
-        if settings.fill == .close { fillPending(index, at: bar.close, time: bar.time) }
+        if settings.fill == .close { fillPendingEntry(index, at: bar.close, time: bar.time) }
     }
 
     /// Step 5: mark to market, check the limits, record equity.
@@ -304,19 +335,20 @@ public final class Engine {
 
     // MARK: - Fills
 
-    private func fillPending(_ index: Int, at open: Double, time: Int64) {
-        if let reason = books[index].pendingExit {
-            books[index].pendingExit = nil
-            if let p = books[index].position {
-                let ticket = OrderTicket(symbol: index, bar: books[index].pendingBar, rule: books[index].pendingExitRule, buying: p.side == .short)
-                close(index, quantity: p.quantity, at: costs.slipped(open, buying: p.side == .short), time: time, reason: reason, ticket: ticket)
-            }
+    private func fillPendingExit(_ index: Int, at price: Double, time: Int64) {
+        guard let reason = books[index].pendingExit else { return }
+        books[index].pendingExit = nil
+        if let p = books[index].position {
+            let ticket = OrderTicket(symbol: index, bar: books[index].pendingBar, rule: books[index].pendingExitRule, buying: p.side == .short)
+            close(index, quantity: p.quantity, at: costs.slipped(price, buying: p.side == .short), time: time, reason: reason, ticket: ticket)
         }
-        if let side = books[index].pendingEntry {
-            books[index].pendingEntry = nil
-            openPosition(index, side: side, reference: open, time: time,
-                         ticket: OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long))
-        }
+    }
+
+    private func fillPendingEntry(_ index: Int, at price: Double, time: Int64) {
+        guard let side = books[index].pendingEntry else { return }
+        books[index].pendingEntry = nil
+        openPosition(index, side: side, reference: price, time: time,
+                     ticket: OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long))
     }
 
     func openPosition(_ index: Int, side: Side, reference: Double, time: Int64, ticket: OrderTicket) {

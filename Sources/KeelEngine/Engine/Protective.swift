@@ -44,19 +44,34 @@ extension Engine {
         books[index].position = p
     }
 
+    /// Step 1: the levels the open gapped through fill at the open, as exits of this open: the
+    /// bar is seen as its open alone, so a level inside the bar waits for step 2.
+    func fillGaps(_ index: Int, _ bar: BarInput) {
+        guard books[index].position != nil else { return }
+        let open = BarInput(time: bar.time, open: bar.open, high: bar.open, low: bar.open, close: bar.open, volume: 0, index: bar.index)
+        if !hitStop(index, open) { hitTargets(index, open) }
+    }
+
     /// Step 2: a gap through a level fills at the open, otherwise at the level. When a stop and a
-    /// target are both inside the bar, the intrabar policy decides which is reached first.
+    /// target are both inside the bar, the intrabar policy decides which is reached first; a level
+    /// the open already passed was reached first, whatever the policy.
     func checkProtective(_ index: Int, _ bar: BarInput) {
         guard let p = books[index].position else { return }
         let stopFirst: Bool
-        switch settings.intrabar {
-        case .stopFirst: stopFirst = true
-        case .targetFirst: stopFirst = false
-        case .nearestFirst:
+        if gapped(p.stop, p, bar, stop: true) {
+            stopFirst = true
+        } else if p.nextTarget < program.takeProfit.count, gapped(targetPrices[index * program.takeProfit.count + p.nextTarget], p, bar, stop: false) {
+            stopFirst = false
+        } else {
+            switch settings.intrabar {
+            case .stopFirst: stopFirst = true
+            case .targetFirst: stopFirst = false
+            case .nearestFirst:
             // The extreme nearer the open is reached first: for a long the stop lies toward the low.
             let towardStop = p.side == .long ? bar.open - bar.low : bar.high - bar.open
             let towardTarget = p.side == .long ? bar.high - bar.open : bar.open - bar.low
             stopFirst = towardStop <= towardTarget
+            }
         }
         if stopFirst {
             if !hitStop(index, bar) { hitTargets(index, bar) }
@@ -64,6 +79,12 @@ extension Engine {
             hitTargets(index, bar)
             hitStop(index, bar)
         }
+    }
+
+    /// Whether the bar opened at or beyond `level`: past a long's stop below, or its target above.
+    private func gapped(_ level: Double, _ p: Position, _ bar: BarInput, stop: Bool) -> Bool {
+        guard !level.isNaN else { return false }
+        return (p.side == .long) == stop ? bar.open <= level : bar.open >= level
     }
 
     @discardableResult

@@ -29,10 +29,13 @@ extension Engine {
     /// `signals[k]` holds the external signals of `symbols[k]`, in `program.signalNames` order.
     public func timeStep(_ time: Int64, symbols active: [Int], bars: [BarInput], signals: [[Double]]) {
         beginTime(time)
+        for (k, index) in active.enumerated() { exitsAtOpen(index, bars[k]) }
+        for (k, index) in active.enumerated() { entriesAtOpen(index, bars[k]) }
         for (k, index) in active.enumerated() { marketStep(index, bars[k], signals: signals[k]) }
         for (k, index) in active.enumerated() { indicatorStep(index, bars[k]) }
         rankStep()
         for (k, index) in active.enumerated() { exitStep(index, bars[k]) }
+        for (k, index) in active.enumerated() { exitsAtClose(index, bars[k]) }
         for (k, index) in active.enumerated() { entryStep(index, bars[k]) }
         endTime(time)
     }

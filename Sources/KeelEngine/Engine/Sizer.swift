@@ -7,13 +7,12 @@ struct Sizer {
 
     func quantity(for index: Int, side: Side, price: Double) -> Double {
         let settings = engine.settings
-        let lot = settings.lot
         let equity = engine.equity
         guard price > 0, equity > 0 else { return 0 }
         var value: Double
         switch settings.sizing {
         case .percentOfEquity(let share): value = share * equity
-        case .fixed(let quantity): value = quantity * price
+        case .fixed(let quantity): return fixedQuantity(quantity, price: price, equity: equity)
         case .risk(let share): value = riskValue(share * equity, price: price, index: index)
         case .volatilityTarget(let target, _): value = volatilityValue(target, equity: equity, index: index)
         case .kelly(let fraction, let lookback): value = kellyShare(fraction, lookback: lookback) * equity
@@ -21,17 +20,52 @@ struct Sizer {
             let slots = settings.rankTop ?? settings.maxPositions ?? engine.symbols.count
             value = equity / Double(max(1, slots))
         }
-        if let cap = settings.risk.limit(.maxPosition) { value = min(value, cap * equity) }
+        value = min(value, capValue(equity))
+        return affordable(wholeLots(value / price), price: price)
+    }
+
+    /// `fixed(q)` is a quantity, never rounded through a value (`(q * p) / p` can fall below q):
+    /// q in whole lots, unless a cap or the cash allows less.
+    private func fixedQuantity(_ wanted: Double, price: Double, equity: Double) -> Double {
+        var quantity = lots(wanted)
+        let cap = capValue(equity)
+        if quantity * price > cap { quantity = wholeLots(cap / price) }
+        return affordable(quantity, price: price)
+    }
+
+    /// The largest position value the risk limits allow now.
+    private func capValue(_ equity: Double) -> Double {
+        var value = Double.infinity
+        if let cap = engine.settings.risk.limit(.maxPosition) { value = cap * equity }
         // Gross exposure and leverage both bound the sum of all positions' values against equity.
         for limit in [RiskLimit.maxGrossExposure, .maxLeverage] {
-            if let bound = settings.risk.limit(limit) { value = min(value, max(0, bound * equity - grossExposure())) }
+            if let bound = engine.settings.risk.limit(limit) { value = min(value, max(0, bound * equity - grossExposure())) }
         }
-        var quantity = (value / price / lot).rounded(.down) * lot
-        // What the fill costs, fees included, must fit the cash (a short needs the same as margin).
-        let costs = settings.costs
+        return value
+    }
+
+    /// A quantity the author wrote, in whole lots: one that is a whole number of lots up to binary
+    /// rounding (0.3 of lot 0.1, where 0.3 / 0.1 is 2.9999999999999996) stays as written.
+    private func lots(_ quantity: Double) -> Double {
+        let count = quantity / engine.settings.lot
+        let nearest = count.rounded()
+        if nearest > 0, abs(count - nearest) <= 1e-9 * nearest { return quantity }
+        return wholeLots(quantity)
+    }
+
+    /// Rounded down to whole lots: a computed size never exceeds what it was computed from.
+    private func wholeLots(_ quantity: Double) -> Double {
+        let lot = engine.settings.lot
+        return (quantity / lot).rounded(.down) * lot
+    }
+
+    /// At most what the cash pays for, fees included (a short needs the same as margin); 0 below one lot.
+    private func affordable(_ quantity: Double, price: Double) -> Double {
+        let lot = engine.settings.lot
+        let costs = engine.settings.costs
         let perUnit = price * (1 + costs.feeFraction) + costs.feePerUnit
-        let affordable = ((engine.cash - costs.feePerOrder) / perUnit / lot).rounded(.down) * lot
-        quantity = min(quantity, max(0, affordable))
+        let cashQuantity = ((engine.cash - costs.feePerOrder) / perUnit / lot).rounded(.down) * lot
+        let quantity = min(quantity, max(0, cashQuantity))
         return quantity >= lot ? quantity : 0
     }
 
@@ -71,8 +105,8 @@ struct Sizer {
 
     private func grossExposure() -> Double {
         var total = 0.0
-        for i in engine.books.indices where engine.books[i].signedQuantity != 0 && !engine.books[i].lastClose.isNaN {
-            total += abs(engine.books[i].signedQuantity) * engine.books[i].lastClose
+        for i in engine.books.indices where engine.books[i].signedQuantity != 0 && !engine.books[i].mark.isNaN {
+            total += abs(engine.books[i].signedQuantity) * engine.books[i].mark
         }
         return total
     }
