@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "KeelLintTests",
             dependencies: ["KeelLint", "KeelLanguage", "KeelTestSupport"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "Fixtures"]
         ),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),

@@ -29,6 +29,12 @@ struct Lint: ParsableCommand {
     @Option(help: "A .keel-lint.yaml to use.")
     var config: String?
 
+    @Option(help: "The folder SARIF artifact URIs are relative to (default: the repository root, the nearest folder above with a .git).")
+    var sarifRoot: String?
+
+    @Flag(help: "Exit 0 when the paths hold no strategy file (by default a scan that finds none exits 66).")
+    var allowEmpty = false
+
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("name at least one strategy file or folder") }
     }
@@ -36,11 +42,18 @@ struct Lint: ParsableCommand {
     func run() throws {
         var reports: [Linter.Report] = []
         var configuration = LintConfiguration()
-        if let (file, problems) = try loadConfiguration() {
+        switch loadConfiguration() {
+        case .none: break
+        case .loaded(let file, let problems):
             configuration = file
             if !problems.isEmpty, let path = file.path, let text = try? readText(path) {
                 reports.append(Linter.Report(file: SourceFile(path: path, text: text), diagnostics: problems))
             }
+        case .unreadable(let path):
+            // Still a valid document in the format asked for (a redirected keel.sarif must parse), carrying the error.
+            print(render([unreadable(path, TextFileError(message: "cannot read the lint configuration '\(path)'"))]), terminator: "")
+            FileHandle.standardError.write(Data("keel: cannot read configuration '\(path)'\n".utf8))
+            throw Exit.unreadable
         }
         let linter = Linter(configuration: configuration, profileOverride: profile)
         let discovery = StrategyFiles.collect(paths)
@@ -51,22 +64,37 @@ struct Lint: ParsableCommand {
                 reports.append(unreadable(path, error))
             }
         }
-        print(Reporter.render(reports, format: format), terminator: "")
+        print(render(reports), terminator: "")
         for missing in discovery.missing {
             FileHandle.standardError.write(Data("keel: cannot read '\(missing)': no such file or directory\n".utf8))
         }
         if !discovery.missing.isEmpty { throw Exit.unreadable }
+        if discovery.files.isEmpty, !allowEmpty {
+            // A CI job pointed at the wrong folder must not pass silently.
+            FileHandle.standardError.write(Data("keel: no strategy files (.yaml, .yml) in \(paths.joined(separator: ", ")); pass --allow-empty if that is expected\n".utf8))
+            throw Exit.unreadable
+        }
         let failing = reports.contains { $0.count(.error) > 0 || (strict && $0.count(.warning) > 0) }
         if failing { throw Exit.findings }
     }
 
-    private func loadConfiguration() throws -> (LintConfiguration, [Diagnostic])? {
-        guard let path = config ?? StrategyFiles.findConfiguration() else { return nil }
-        guard let text = try? readText(path) else {
-            FileHandle.standardError.write(Data("keel: cannot read configuration '\(path)'\n".utf8))
-            throw Exit.unreadable
-        }
-        return LintConfiguration.parse(SourceFile(path: path, text: text))
+    private func render(_ reports: [Linter.Report]) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        let root = sarifRoot.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 } ?? StrategyFiles.repositoryRoot(from: cwd)
+        return Reporter.render(reports, format: format, root: ArtifactRoot(rootPath: root, workingDirectory: cwd))
+    }
+
+    private enum LoadedConfiguration {
+        case none
+        case loaded(LintConfiguration, [Diagnostic])
+        case unreadable(String)
+    }
+
+    private func loadConfiguration() -> LoadedConfiguration {
+        guard let path = config ?? StrategyFiles.findConfiguration() else { return .none }
+        guard let text = try? readText(path) else { return .unreadable(path) }
+        let (file, problems) = LintConfiguration.parse(SourceFile(path: path, text: text))
+        return .loaded(file, problems)
     }
 
     private func unreadable(_ path: String, _ error: Error) -> Linter.Report {
@@ -106,15 +134,18 @@ func loadStrategy(_ path: String) throws -> LoadedStrategy {
     }
 }
 
-/// Finds strategy files under the paths given on the command line.
+/// Finds strategy files under the paths given on the command line: `.yaml` and `.yml` files in any
+/// case, through symbolic links (a folder reached twice, by a link loop or two links, is walked
+/// once), skipping folders whose name starts with a dot unless named on the command line.
 enum StrategyFiles {
     static func collect(_ paths: [String]) -> (files: [String], missing: [String]) {
         var files: [String] = []
         var missing: [String] = []
-        let manager = FileManager.default
+        var visited = Set<String>()
         for path in paths {
             var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            // fileExists follows links: a link to a folder is a folder.
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 missing.append(path)
                 continue
             }
@@ -122,21 +153,46 @@ enum StrategyFiles {
                 files.append(path)
                 continue
             }
-            let enumerator = manager.enumerator(atPath: path)
             var found: [String] = []
-            while let relative = enumerator?.nextObject() as? String {
-                let name = (relative as NSString).lastPathComponent
-                if name.hasPrefix(".") {
-                    if (relative as NSString).pathExtension.isEmpty { enumerator?.skipDescendants() }
-                    continue
-                }
-                if relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
-                    found.append((path as NSString).appendingPathComponent(relative))
-                }
-            }
+            walk(path, into: &found, visited: &visited)
             files += found.sorted()
         }
         return (files, missing)
+    }
+
+    private static func walk(_ folder: String, into found: inout [String], visited: inout Set<String>) {
+        // The folder's real path identifies it whatever links led here.
+        guard let resolved = realpath(folder, nil) else { return }
+        let real = String(cString: resolved)
+        free(resolved)
+        guard visited.insert(real).inserted else { return }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where !name.hasPrefix(".") {
+            let path = (folder as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                walk(path, into: &found, visited: &visited)
+            } else if isStrategyFile(name) {
+                found.append(path)
+            }
+        }
+    }
+
+    static func isStrategyFile(_ name: String) -> Bool {
+        let ext = (name as NSString).pathExtension.lowercased()
+        return ext == "yaml" || ext == "yml"
+    }
+
+    /// The nearest folder at or above `folder` that holds a `.git`: SARIF's URIs are relative to it.
+    static func repositoryRoot(from folder: String) -> String? {
+        var current = URL(fileURLWithPath: folder)
+        while true {
+            if FileManager.default.fileExists(atPath: current.appendingPathComponent(".git").path) { return current.path }
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { return nil }
+            current = parent
+        }
     }
 
     /// The nearest `.keel-lint.yaml` in the current folder or above.

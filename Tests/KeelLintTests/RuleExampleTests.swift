@@ -148,7 +148,7 @@ struct ReporterTests {
         #expect(object["version"] as? String == "2.1.0")
         let run = try #require((object["runs"] as? [[String: Any]])?.first)
         let driver = try #require((run["tool"] as? [String: Any])?["driver"] as? [String: Any])
-        #expect((driver["rules"] as? [Any])?.count == RuleRegistry.all.count)
+        #expect((driver["rules"] as? [Any])?.count == RuleRegistry.all.count + DiagnosticCatalogue.entries.count)
         let results = try #require(run["results"] as? [[String: Any]])
         let result = try #require(results.first { $0["ruleId"] as? String == "unknown-function" })
         let location = try #require((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
@@ -183,5 +183,39 @@ struct ReporterTests {
              |                 ^~~~
         """))
         #expect(output.hasSuffix("1 file checked: 1 error, 2 warnings, 1 note\n"))
+    }
+}
+
+/// Every diagnostic id in the sources has a description SARIF can list: a lint rule or a catalogue
+/// entry. Scans the sources for the ways an id is written, so a new id cannot ship undescribed.
+@Suite("Diagnostic ids")
+struct DiagnosticIdTests {
+    @Test("every id the sources emit is a lint rule or in the catalogue, and the catalogue has no stale entry")
+    func described() throws {
+        let sources = packageRoot.appendingPathComponent("Sources")
+        var emitted = Set<String>()
+        let pattern = try Regex(#"(?:error|warning|note)\("([a-z0-9-]+)"|id: (?:String = )?"([a-z0-9-]+)""#)
+        let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        for file in files where file.hasPrefix("KeelLanguage") || file.hasPrefix("KeelLint") || file.hasPrefix("keel/") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for match in text.matches(of: pattern) {
+                if let id = (match.output[1].substring ?? match.output[2].substring).map(String.init) { emitted.insert(id) }
+            }
+        }
+        let described = Set(RuleRegistry.ids).union(DiagnosticCatalogue.entries.map(\.id))
+        #expect(emitted.count > 60)
+        #expect(emitted.subtracting(described).isEmpty, "undescribed: \(emitted.subtracting(described).sorted())")
+        let stale = Set(DiagnosticCatalogue.entries.map(\.id)).subtracting(emitted)
+        #expect(stale.isEmpty, "in the catalogue but never emitted: \(stale.sorted())")
+    }
+}
+
+extension DiagnosticIdTests {
+    @Test("docs/diagnostics.md, where SARIF's helpUri points, has a section for every id")
+    func documented() throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("docs/diagnostics.md"), encoding: .utf8)
+        let headings = Set(text.split(separator: "\n").filter { $0.hasPrefix("### ") }.map { String($0.dropFirst(4)) })
+        let ids = Set(RuleRegistry.ids).union(DiagnosticCatalogue.entries.map(\.id))
+        #expect(ids.subtracting(headings).isEmpty, "undocumented: \(ids.subtracting(headings).sorted())")
     }
 }

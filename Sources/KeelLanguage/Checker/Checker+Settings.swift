@@ -1,6 +1,10 @@
 /// Resolves the non-rule keys (stops, ladder, time stop, allocation, execution, risk) to values.
 extension Checker {
     static let sizingMethods = ["percent_of_equity", "fixed", "risk", "volatility_target", "kelly", "equal_weight"]
+    /// The most bars a count of bars in a setting may hold (a time stop, a cooldown): far past any
+    /// data set, and well inside `Int`, so no conversion can trap.
+    static let maxBars = 1e9
+    static let maxBarsText = "1,000,000,000"
 
     mutating func resolveSettings() {
         let parsed = checked.parsed
@@ -58,12 +62,14 @@ extension Checker {
     private mutating func resolveTimeStop(_ expr: Expr) {
         let info = check(expr, in: Scope(role: .timeStop))
         guard info.type != .error, !checked.parsed.brokenExpressions.contains(expr.id) else { return }
-        if info.type == .number, let bars = info.constant?.number, bars == bars.rounded(), bars >= 1 {
+        // Checked as a Double before any conversion: `time_stop: 1e19` must be a diagnostic, not a trap.
+        if info.type == .number, let bars = info.constant?.number, bars == bars.rounded(), bars >= 1, bars <= Self.maxBars {
             checked.timeStop = .bars(Int(bars))
-        } else if case .duration(let duration)? = info.constant, duration.count > 0 {
+        } else if case .duration(let duration)? = info.constant, duration.count > 0, Double(duration.count) <= Self.maxBars {
             checked.timeStop = duration.unit == .bars ? .bars(duration.count) : .seconds(duration.seconds ?? 0)
         } else {
-            diagnostics.error("invalid-value", "'time_stop:' is a positive duration such as '40 bars' or '5d'", at: expr.range)
+            diagnostics.error("invalid-value", "'time_stop:' is a positive duration such as '40 bars' or '5d', at most \(Self.maxBarsText) bars",
+                              at: expr.range)
         }
     }
 
@@ -157,6 +163,10 @@ extension Checker {
             diagnostics.error("invalid-sizing", "\(name)(...) takes positive values", at: expr.range)
             return nil
         }
+        if values.count > 1, !(values[1] == values[1].rounded() && values[1] >= 2 && values[1] <= Double(BuiltinTable.maxWindow)) {
+            diagnostics.error("invalid-sizing", "\(name)'s lookback is a whole number of bars from 2 to \(BuiltinTable.maxWindow)", at: expr.range)
+            return nil
+        }
         let lookback = values.count > 1 ? Int(values[1]) : (name == "kelly" ? 50 : 20)
         switch name {
         case "percent_of_equity": return .percentOfEquity(values[0])
@@ -226,13 +236,26 @@ extension Checker {
                     diagnostics.error("invalid-value", "cooldown counts bars, e.g. '5 bars'", at: expr.range)
                     return
                 }
+                guard Double(duration.count) <= Self.maxBars else {
+                    diagnostics.error("invalid-value", "cooldown is at most \(Self.maxBarsText) bars", at: expr.range)
+                    return
+                }
                 checked.risk.limits[limit] = .some(Double(duration.count))
                 return
             }
             guard let value = constant(expr, role: .risk(limit), expecting: types, what: "risk.\(limit.rawValue)") else { return }
-            guard value >= 0 else {
+            guard value >= 0, value.isFinite else {
                 diagnostics.error("invalid-value", "risk.\(limit.rawValue) cannot be negative", at: expr.range)
                 return
+            }
+            switch limit.valueKind {
+            case .bars where !(value == value.rounded() && value <= Self.maxBars):
+                diagnostics.error("invalid-value", "risk.\(limit.rawValue) is a whole number of bars up to \(Self.maxBarsText)", at: expr.range)
+                return
+            case .count where !(value == value.rounded() && value >= 1 && value <= 100_000):
+                diagnostics.error("invalid-value", "risk.\(limit.rawValue) is a whole number from 1 to 100,000", at: expr.range)
+                return
+            default: break
             }
             checked.risk.limits[limit] = .some(value)
         }

@@ -19,57 +19,11 @@ enum JSONReporter {
     }
 }
 
-/// SARIF 2.1.0, which GitHub code scanning shows inline on pull requests.
-enum SARIFReporter {
-    static func render(_ reports: [Linter.Report]) -> String {
-        let rules: [JSON.Value] = RuleRegistry.all.map { rule in
-            let description = rule.description
-            return .object([
-                ("id", .string(description.id)), ("name", .string(description.name)),
-                ("shortDescription", .object([("text", .string(description.name))])),
-                ("fullDescription", .object([("text", .string(description.rationale))])),
-                ("defaultConfiguration", .object([("level", .string(description.severity.rawValue))])),
-            ])
-        }
-        let results: [JSON.Value] = reports.placed.map { place in
-            .object([
-                ("ruleId", .string(place.diagnostic.id)), ("level", .string(place.diagnostic.severity.rawValue)),
-                ("message", .object([("text", .string(place.diagnostic.message))])),
-                ("locations", .array([.object([("physicalLocation", .object([
-                    ("artifactLocation", .object([("uri", .string(place.file.path))])),
-                    ("region", region(place)),
-                ]))])])),
-            ])
-        }
-        return JSON.encode(.object([
-            ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")), ("version", .string("2.1.0")),
-            ("runs", .array([.object([
-                ("tool", .object([("driver", .object([
-                    ("name", .string("keel")), ("rules", .array(rules)),
-                ]))])),
-                ("columnKind", .string("unicodeCodePoints")),
-                ("results", .array(results)),
-            ])])),
-        ])) + "\n"
-    }
-}
-
-extension SARIFReporter {
-    /// SARIF counts columns in code points (`columnKind`), not in the characters the other formats use.
-    static func region(_ place: Placed) -> JSON.Value {
-        let range = place.diagnostic.range
-        let startColumn = place.file.scalarColumn(ofOffset: range.start)
-        let endColumn = place.file.scalarColumn(ofOffset: range.end)
-        return .object([
-            ("startLine", .int(place.start.line)), ("startColumn", .int(startColumn)),
-            ("endLine", .int(place.end.line)),
-            ("endColumn", .int(place.end.line == place.start.line ? max(endColumn, startColumn + 1) : endColumn)),
-        ])
-    }
-}
-
 /// GitHub Actions workflow commands: `::error file=...,line=...,col=...::message`.
 enum GitHubReporter {
+    /// GitHub shows at most this many annotations of each kind per step; the rest are only in the log.
+    static let shownPerKind = 10
+
     static func render(_ reports: [Linter.Report]) -> String {
         var output = ""
         for place in reports.placed {
@@ -81,17 +35,25 @@ enum GitHubReporter {
             ]
             output += "::\(command) \(properties.joined(separator: ","))::\(escapeData(place.diagnostic.message))\n"
         }
-        return output
+        // A plain line, not a command: it is not an annotation, so it is never among those cut off.
+        let counts = [Severity.error, .warning, .note].map { (reports.total($0), $0) }
+        let listed = counts.map { "\($0.0) \($0.1.rawValue)\($0.0 == 1 ? "" : "s")" }.joined(separator: ", ")
+        var summary = "keel lint: \(listed) in \(reports.count) file\(reports.count == 1 ? "" : "s")"
+        if counts.contains(where: { $0.0 > shownPerKind }) {
+            summary += " (GitHub shows \(shownPerKind) annotations of each kind per step: every finding is listed above)"
+        }
+        return output + summary + "\n"
     }
 
+    /// Walks Unicode scalars, not `Character`s: "\r\n" is one `Character` and would pass unescaped.
     static func escapeData(_ text: String) -> String {
         var result = ""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "%": result += "%25"
             case "\r": result += "%0D"
             case "\n": result += "%0A"
-            default: result.append(character)
+            default: result.unicodeScalars.append(scalar)
             }
         }
         return result
@@ -99,11 +61,11 @@ enum GitHubReporter {
 
     static func escapeProperty(_ text: String) -> String {
         var result = ""
-        for character in escapeData(text) {
-            switch character {
+        for scalar in escapeData(text).unicodeScalars {
+            switch scalar {
             case ":": result += "%3A"
             case ",": result += "%2C"
-            default: result.append(character)
+            default: result.unicodeScalars.append(scalar)
             }
         }
         return result

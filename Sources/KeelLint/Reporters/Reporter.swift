@@ -7,11 +7,12 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 public enum Reporter {
-    public static func render(_ reports: [Linter.Report], format: ReportFormat) -> String {
+    /// `root`: what SARIF's artifact URIs are relative to (the other formats print paths as given).
+    public static func render(_ reports: [Linter.Report], format: ReportFormat, root: ArtifactRoot? = nil) -> String {
         switch format {
         case .text: TextReporter.render(reports)
         case .json: JSONReporter.render(reports)
-        case .sarif: SARIFReporter.render(reports)
+        case .sarif: SARIFReporter.render(reports, root: root ?? ArtifactRoot(rootPath: nil, workingDirectory: "/"))
         case .github: GitHubReporter.render(reports)
         }
     }

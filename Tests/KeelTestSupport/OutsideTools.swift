@@ -1,0 +1,49 @@
+import Foundation
+
+/// The outside tools the tests drive, from the virtualenv `.ci/tools.sh` makes (`.build/tools`), or
+/// `KEEL_TOOLS_PYTHON`. Missing tools fail the test that needs them with how to install them:
+/// never a silent skip.
+public enum OutsideTools {
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static var python: URL {
+        get throws {
+            let candidates = [ProcessInfo.processInfo.environment["KEEL_TOOLS_PYTHON"].map(URL.init(fileURLWithPath:)),
+                              KeelBinary.root.appendingPathComponent(".build/tools/bin/python3")].compactMap { $0 }
+            guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+                throw Missing(description: "the outside tools are not installed: run .ci/tools.sh (a virtualenv at .build/tools)")
+            }
+            return found
+        }
+    }
+
+    /// Validates `document` (JSON text) against the JSON Schema at `schema` with the `jsonschema`
+    /// package, every format checked. Returns the errors, one line each; empty when valid.
+    public static func validate(_ document: String, schema: URL) throws -> [String] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("keel-doc-\(UUID().uuidString).json")
+        try document.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let script = """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1]))
+        cls = jsonschema.validators.validator_for(schema)
+        v = cls(schema, format_checker=jsonschema.FormatChecker())
+        for e in v.iter_errors(json.load(open(sys.argv[2]))):
+            print(e.message[:300], "at", "/".join(str(p) for p in e.absolute_path))
+        """
+        let process = Process()
+        process.executableURL = try python
+        process.arguments = ["-c", script, schema.path, file.path]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Missing(description: "jsonschema failed: \(problems)") }
+        return text.split(separator: "\n").map(String.init)
+    }
+}
