@@ -14,8 +14,9 @@ struct RunSummary {
     var riskEventCount: Int
     var metrics: [(String, Double)]
 
-    static let metricNames = ["total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor", "trade_count",
-                              "exposure", "buy_and_hold"]
+    /// What every stored summary holds; the other metrics came later and read as NaN from older stores.
+    static let requiredMetrics = ["total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor", "trade_count",
+                                  "exposure", "buy_and_hold"]
 
     init(_ result: BacktestResult) {
         bars = result.bars
@@ -23,9 +24,7 @@ struct RunSummary {
         lastTime = result.lastTime
         finalEquity = result.finalEquity
         riskEventCount = result.riskEventCount
-        let m = result.metrics
-        metrics = zip(Self.metricNames, [m.totalReturn, m.cagr, m.sharpe, m.sortino, m.maxDrawdown, m.winRate, m.profitFactor,
-                                         Double(m.tradeCount), m.exposure, m.buyAndHold]).map { ($0, $1) }
+        metrics = result.metrics.named
     }
 
     func encoded() -> String {
@@ -51,22 +50,11 @@ struct RunSummary {
         guard let bars = value("bars"), let first = value("first_time"), let last = value("last_time"), let equity = value("final_equity"),
               let events = value("risk_event_count") else { return nil }
         (self.bars, firstTime, lastTime, finalEquity, riskEventCount) = (Int(bars), Int64(first), Int64(last), equity, Int(events))
-        var metrics: [(String, Double)] = []
-        for name in Self.metricNames {
-            guard let x = value(name) else { return nil }
-            metrics.append((name, x))
-        }
-        self.metrics = metrics
+        for name in Self.requiredMetrics where value(name) == nil { return nil }
+        metrics = Metrics().named.compactMap { name, _ in value(name).map { (name, $0) } }
     }
 
-    var result: Metrics {
-        var m = Metrics()
-        let v = Dictionary(metrics, uniquingKeysWith: { a, _ in a })
-        (m.totalReturn, m.cagr, m.sharpe, m.sortino, m.maxDrawdown) = (v["total_return"]!, v["cagr"]!, v["sharpe"]!, v["sortino"]!, v["max_drawdown"]!)
-        (m.winRate, m.profitFactor, m.tradeCount) = (v["win_rate"]!, v["profit_factor"]!, Int(v["trade_count"]!))
-        (m.exposure, m.buyAndHold) = (v["exposure"]!, v["buy_and_hold"]!)
-        return m
-    }
+    var result: Metrics { Metrics(named: Dictionary(metrics, uniquingKeysWith: { a, _ in a })) }
 }
 
 /// A stored run in the backtest's result contract: what `keel runs show` prints.

@@ -44,6 +44,9 @@ struct Backtest: ParsableCommand {
     @Flag(help: "Read the CSV files even when a valid .keelcache is next to them, and write none.")
     var noCache = false
 
+    @Option(help: "Periods per year for Sharpe, Sortino and volatility (default: the data's observed bars per year, e.g. 252 for weekday daily bars).")
+    var annualization: Double?
+
     @Option(help: "Sweep runs at once (default: one per core).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -60,6 +63,7 @@ struct Backtest: ParsableCommand {
         }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
         guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
+        if let annualization, !(annualization > 0 && annualization.isFinite) { throw ValidationError("--annualization must be above 0") }
         do {
             _ = try Sweep.parse(sets, list: false)
             _ = try Sweep.parse(sweeps, list: true)
@@ -90,7 +94,8 @@ struct Backtest: ParsableCommand {
         do {
             // Only the JSON lists trades; the summary needs their statistics alone, so memory stays flat.
             result = try KeelEngine.Backtest.run(program, sources: sources, capital: capital, trace: trace != nil, keepEquityCurve: equity,
-                                                 keepTrades: format == .json, progress: { bar.set(Int($0 * 1_000)) })
+                                                 keepTrades: format == .json, annualization: annualization,
+                                                 progress: { bar.set(Int($0 * 1_000)) })
             bar.finish()
         } catch let failure as CSVBarReader.Failure {
             bar.finish()

@@ -89,7 +89,10 @@ struct ConformanceTests {
         }
         let mean = returns.reduce(0, +) / Double(returns.count)
         let deviation = (returns.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(returns.count - 1)).squareRoot()
-        let annual = (365.0 * 86_400 / 86_400).squareRoot()
+        // Annualised by the observed bars per year: the curve's intervals over its span in years.
+        let years = Double(result.equityCurve.last!.time - result.equityCurve.first!.time) / 1_000 / (365.25 * 86_400)
+        #expect(result.metrics.annualization == Double(result.equityCurve.count - 1) / years)
+        let annual = result.metrics.annualization.squareRoot()
         #expect(abs(result.metrics.sharpe - mean / deviation * annual) <= 1e-9 * abs(result.metrics.sharpe))
         #expect(result.metrics.maxDrawdown == drawdown)
         #expect(abs(result.metrics.totalReturn - (result.finalEquity / 100_000 - 1)) < 1e-15)

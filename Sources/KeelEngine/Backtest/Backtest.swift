@@ -52,10 +52,11 @@ public struct BacktestResult: Sendable {
 public enum Backtest {
     /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
-                           keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil) -> BacktestResult {
+                           keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
+                           annualization: Double? = nil) -> BacktestResult {
         // A memory source never throws.
         try! run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
-                 keepTrades: keepTrades, precomputeRows: precomputeRows)
+                 keepTrades: keepTrades, precomputeRows: precomputeRows, annualization: annualization)
     }
 
     /// `precomputeRows` is how many bars of a symbol the evaluator computes at once (the bar-only
@@ -63,7 +64,7 @@ public enum Backtest {
     /// all evaluators' columns within about 16 MB.
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
-                           progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
+                           annualization: Double? = nil, progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         let order = Universe.order(named: program.settings.parsed.symbols.map(\.value), feed: sources.map(\.symbol))
         let sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
         let feeds = Feeds(sources)
@@ -73,7 +74,7 @@ public enum Backtest {
         let rows = precomputeRows ?? min(4_096, max(16, (1 << 21) / max(1, program.slotCount * sources.count)))
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
                             options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve,
-                                          keepTrades: keepTrades, precomputeRows: rows))
+                                          keepTrades: keepTrades, precomputeRows: rows, annualization: annualization))
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         var signals = [Double](repeating: .nan, count: program.signalNames.count)

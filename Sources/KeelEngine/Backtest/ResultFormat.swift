@@ -13,12 +13,7 @@ public enum ResultFormat {
             ("first_time", .string(TimestampParser.format(result.firstTime))),
             ("last_time", .string(TimestampParser.format(result.lastTime))),
             ("final_equity", .number(result.finalEquity)),
-            ("metrics", .object([
-                ("total_return", .number(m.totalReturn)), ("cagr", .number(m.cagr)), ("sharpe", .number(m.sharpe)),
-                ("sortino", .number(m.sortino)), ("max_drawdown", .number(m.maxDrawdown)), ("win_rate", .number(m.winRate)),
-                ("profit_factor", .number(m.profitFactor)), ("trade_count", .int(m.tradeCount)), ("exposure", .number(m.exposure)),
-                ("buy_and_hold", .number(m.buyAndHold)),
-            ])),
+            ("metrics", .object(m.named.map { name, value in (name, name == "trade_count" ? .int(Int(value)) : .number(value)) })),
             ("trades", .array(result.trades.map(trade))),
             ("open_positions", .array(result.openPositions.map(openPosition))),
             ("risk_events", .array(result.riskEvents.map { event in
@@ -77,16 +72,35 @@ public enum ResultFormat {
             ("CAGR", pct(m.cagr)),
             ("Sharpe", format(m.sharpe, 2)),
             ("Sortino", format(m.sortino, 2)),
+            ("volatility", pct(m.volatility)),
+            ("Calmar", format(m.calmar, 2)),
+            ("annualized by", "\(format(m.annualization, 1)) bars per year"),
             ("max drawdown", pct(m.maxDrawdown)),
+            ("avg drawdown", pct(m.averageDrawdown)),
+            ("drawdown length", "max \(duration(m.maxDrawdownDuration)), avg \(duration(m.averageDrawdownDuration))"),
             ("trades", "\(m.tradeCount) closed, \(result.openPositions.count) open"),
             ("win rate", pct(m.winRate)),
             ("profit factor", m.profitFactor.isFinite ? format(m.profitFactor, 2) : "n/a (no losing trade)"),
-            ("exposure", pct(m.exposure)),
+            ("trade return", "best \(pct(m.bestTrade)), worst \(pct(m.worstTrade)), avg \(pct(m.averageTrade))"),
+            ("expectancy", pct(m.expectancy)),
+            ("SQN", format(m.sqn, 2)),
+            ("Kelly", format(m.kelly, 4)),
+            ("trade length", "max \(duration(m.maxTradeDuration)), avg \(duration(m.averageTradeDuration))"),
+            ("exposure", "\(pct(m.exposure)) of symbol-bars; \(pct(m.exposureTime)) of time (backtesting.py's)"),
             ("buy and hold", pct(m.buyAndHold)),
             ("risk events", "\(result.riskEventCount)"),
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// A length of time for people: days with one decimal from a day up, else hours, minutes or seconds.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "n/a" }
+        if seconds >= 86_400 { return format(seconds / 86_400, 1) + " days" }
+        if seconds >= 3_600 { return format(seconds / 3_600, 1) + " hours" }
+        if seconds >= 60 { return format(seconds / 60, 1) + " minutes" }
+        return format(seconds, 0) + " seconds"
     }
 
     /// Fixed decimals without Foundation's formatter.

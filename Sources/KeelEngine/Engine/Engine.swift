@@ -18,10 +18,13 @@ public final class Engine {
         public var precomputeRows: Int
         /// Keep every order placed, filled or cancelled in `journal` (the runner stores them).
         public var journal: Bool
+        /// Periods per year for Sharpe, Sortino and volatility; nil: the data's observed bars per year.
+        public var annualization: Double?
 
         public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false,
-                    keepTrades: Bool = true, precomputeRows: Int = 1, journal: Bool = false) {
+                    keepTrades: Bool = true, precomputeRows: Int = 1, journal: Bool = false, annualization: Double? = nil) {
             self.journal = journal
+            self.annualization = annualization
             self.capital = capital
             self.barSeconds = barSeconds
             self.trace = trace
@@ -77,6 +80,9 @@ public final class Engine {
         var tradeStatistics = TradeStatistics()
         /// Equity at the end of the last time step.
         var lastEquity: Double?
+        /// Time steps during which a position was open, and whether the current one has had one.
+        var stepsHeld = 0
+        var stepHeld = false
     }
 
     public var cash: Double {
@@ -95,6 +101,8 @@ public final class Engine {
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
     public var statistics: EquityStatistics { ledger.pointee.statistics }
     public var tradeStatistics: TradeStatistics { ledger.pointee.tradeStatistics }
+    /// Time steps during which a position was open (backtesting.py's exposure time counts them).
+    public var stepsHeld: Int { ledger.pointee.stepsHeld }
 
     var risk: RiskState {
         get { ledger.pointee.risk }
@@ -228,6 +236,9 @@ public final class Engine {
     public func beginTime(_ time: Int64) {
         // Nothing moves between the last step's end and this one's start: its equity still holds.
         risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
+        var held = false
+        for i in books.indices where books[i].signedQuantity != 0 { held = true }
+        ledger.pointee.stepHeld = held
     }
 
     /// Step 1, first half, for one symbol: its bar opens. From now on its position is valued at
@@ -316,6 +327,7 @@ public final class Engine {
 
     /// Step 5: mark to market, check the limits, record equity.
     public func endTime(_ time: Int64) {
+        if ledger.pointee.stepHeld { ledger.pointee.stepsHeld += 1 }
         let now = equity
         ledger.pointee.lastEquity = now
         risk.afterBar(now)
@@ -367,6 +379,7 @@ public final class Engine {
         var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: fee)
         armProtective(&position, index)
         books[index].position = position
+        ledger.pointee.stepHeld = true
     }
 
     /// Closes `quantity` of the position at `price`, records the trade, and drops the position when empty.
@@ -379,7 +392,7 @@ public final class Engine {
         cash += p.sign * quantity * price - fee
         let gross = p.sign * quantity * (price - p.entryPrice)
         let pnl = gross - entryFee - fee
-        ledger.pointee.tradeStatistics.record(pnl: pnl)
+        ledger.pointee.tradeStatistics.record(pnl: pnl, returnFraction: pnl / (quantity * p.entryPrice), duration: time - p.entryTime)
         if options.keepTrades {
             trades.append(Trade(symbol: symbols[index], side: p.side, entryTime: p.entryTime, entryPrice: p.entryPrice, exitTime: time,
                                 exitPrice: price, quantity: quantity, pnl: pnl, fees: entryFee + fee, exitReason: reason))

@@ -17,8 +17,9 @@ extension Engine {
         let buyAndHold = held.isEmpty ? 0 : held.reduce(0.0) { $0 + ($1.lastClose / $1.firstClose - 1) } / Double(held.count)
         var finished = statistics
         finished.finish()
+        let exposureTime = finished.count == 0 ? 0 : Double(stepsHeld) / Double(finished.count)
         let metrics = Metrics.compute(finished, capital: options.capital, trades: tradeStatistics, barSeconds: barSeconds,
-                                      exposure: exposure, buyAndHold: buyAndHold)
+                                      annualization: options.annualization, exposure: exposure, exposureTime: exposureTime, buyAndHold: buyAndHold)
         return BacktestResult(strategy: program.name, symbols: symbols, capital: options.capital, bars: bars, firstTime: firstTime,
                               lastTime: lastTime, finalEquity: equity, trades: trades, openPositions: open, equityCurve: equityCurve,
                               riskEvents: riskEvents, riskEventCount: riskEventCount, decisions: decisions, metrics: metrics)
