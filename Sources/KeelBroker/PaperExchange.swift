@@ -33,6 +33,10 @@ public struct PaperExchange: Sendable {
     public var rejectNext = 0
     public var partialNext = 0
 
+    /// The largest quantity one order may ask for: far past any real order, and well inside exact
+    /// binary64 integers (`qty: 1e308` was taken).
+    public static let maxQuantity = 1e12
+
     public init(cash: Double, leverage: Double = 2) {
         self.cash = cash
         self.leverage = leverage
@@ -48,8 +52,11 @@ public struct PaperExchange: Sendable {
             record(request, orderClass: orderClass, status: .rejected, now: now)
             throw Rejection(code: "insufficient_buying_power", message: "simulated rejection (injected fault)", recorded: true)
         }
-        if request.side == .buy || (holdings[request.symbol]?.qty ?? 0) <= 0, let price = lastPrice[request.symbol] {
-            let opening = request.side == .buy ? max(0, request.qty + min(0, holdings[request.symbol]?.qty ?? 0)) : request.qty
+        // Every order that opens or adds to a position, long or short, must fit the buying power: the
+        // part of a sell beyond the units held is a short sale (selling 100,000 while long 1 opens 99,999).
+        if let price = lastPrice[request.symbol] ?? request.limitPrice {
+            let held = holdings[request.symbol]?.qty ?? 0
+            let opening = request.side == .buy ? max(0, request.qty + min(0, held)) : max(0, request.qty - max(0, held))
             let power = max(0, equity) * leverage - grossExposure
             if opening * price > power + 1e-9 {
                 record(request, orderClass: orderClass, status: .rejected, now: now)
@@ -90,7 +97,9 @@ public struct PaperExchange: Sendable {
             throw refuse("duplicate_client_order_id", "an order with client_order_id '\(r.clientOrderId)' exists; query it instead of sending it again")
         }
         guard !r.symbol.isEmpty else { throw refuse("invalid_symbol", "symbol is required") }
-        guard r.qty > 0, r.qty.isFinite else { throw refuse("invalid_qty", "qty must be a positive number, not \(r.qty)") }
+        guard r.qty > 0, r.qty <= Self.maxQuantity else {
+            throw refuse("invalid_qty", "qty must be a positive number of at most \(Int(Self.maxQuantity)), not \(r.qty)")
+        }
         for (name, price) in [("limit_price", r.limitPrice), ("stop_price", r.stopPrice), ("take_profit.limit_price", r.takeProfit?.limitPrice),
                               ("stop_loss.stop_price", r.stopLoss?.stopPrice)] {
             if let price, !(price > 0 && price.isFinite) { throw refuse("invalid_price", "\(name) must be a positive number, not \(price)") }
@@ -106,6 +115,16 @@ public struct PaperExchange: Sendable {
             guard r.takeProfit == nil, r.stopLoss == nil else { throw refuse("invalid_order", "take_profit and stop_loss need order_class bracket or oco") }
         case .bracket:
             guard r.takeProfit != nil || r.stopLoss != nil else { throw refuse("invalid_order", "a bracket needs take_profit, stop_loss or both") }
+            // A buy's stop sits below its entry and its target above; a sell's the other way round.
+            if let entry = r.limitPrice ?? lastPrice[r.symbol] {
+                let buying = r.side == .buy
+                if let stop = r.stopLoss?.stopPrice, buying ? stop >= entry : stop <= entry {
+                    throw refuse("invalid_order", "a \(r.side.rawValue) bracket's stop_loss.stop_price \(stop) must be \(buying ? "below" : "above") the entry \(entry)")
+                }
+                if let target = r.takeProfit?.limitPrice, buying ? target <= entry : target >= entry {
+                    throw refuse("invalid_order", "a \(r.side.rawValue) bracket's take_profit.limit_price \(target) must be \(buying ? "above" : "below") the entry \(entry)")
+                }
+            }
         case .oco:
             guard r.type == .limit, r.stopLoss != nil else {
                 throw refuse("invalid_order", "an oco order is a limit (the target) with stop_loss.stop_price (the stop)")

@@ -5,10 +5,17 @@ public struct BarBuilder: Sendable {
     public struct Bar: Sendable, Equatable {
         public var time: Int64
         public var open, high, low, close, volume: Double
+
+        public init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double) {
+            (self.time, self.open, self.high, self.low, self.close, self.volume) = (time, open, high, low, close, volume)
+        }
     }
 
     public let periodMilliseconds: Int64
     public private(set) var building: Bar?
+    /// The bar being built holds bar events (finer bars resampled), not only quotes: the end of a
+    /// file stream completes it, as it completes the open step.
+    public private(set) var holdsBars = false
 
     public init(periodMilliseconds: Int64) {
         precondition(periodMilliseconds > 0)
@@ -26,7 +33,7 @@ public struct BarBuilder: Sendable {
     public mutating func add(time: Int64, price: Double, size: Double) -> Bar? {
         let start = boundary(time)
         var closed: Bar?
-        if let bar = building, bar.time != start { closed = bar; building = nil }
+        if let bar = building, bar.time != start { closed = bar; building = nil; holdsBars = false }
         if var bar = building {
             bar.high = max(bar.high, price)
             bar.low = min(bar.low, price)
@@ -39,12 +46,38 @@ public struct BarBuilder: Sendable {
         return closed
     }
 
+    /// Adds a bar finer than the period: the open of the first, the extremes, the close of the
+    /// last, volumes summed. Returns the bar it closed, if it starts a new one.
+    public mutating func add(_ bar: Bar) -> Bar? {
+        let start = boundary(bar.time)
+        var closed: Bar?
+        if let building, building.time != start { closed = building; self.building = nil }
+        if var merged = building {
+            merged.high = max(merged.high, bar.high)
+            merged.low = min(merged.low, bar.low)
+            merged.close = bar.close
+            merged.volume += bar.volume
+            building = merged
+        } else {
+            building = Bar(time: start, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume)
+        }
+        holdsBars = true
+        return closed
+    }
+
+    /// Closes the bar being built, whatever the time: the end of a file stream.
+    public mutating func finish() -> Bar? {
+        defer { building = nil; holdsBars = false }
+        return building
+    }
+
     public func isLate(_ time: Int64) -> Bool { building.map { time < $0.time } ?? false }
 
     /// Closes the bar being built if `time` is at or past its end.
     public mutating func close(at time: Int64) -> Bar? {
         guard let bar = building, time >= bar.time + periodMilliseconds else { return nil }
         building = nil
+        holdsBars = false
         return bar
     }
 }

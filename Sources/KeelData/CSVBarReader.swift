@@ -97,7 +97,7 @@ public struct CSVBarReader {
         }
         let timeField = fields[layout.time]
         guard let time = TimestampParser.parse(bytes, timeField.lowerBound, timeField.upperBound) else {
-            return "'\(text(timeField, bytes))' is not a timestamp (ISO-8601, or epoch seconds or milliseconds)"
+            return "'\(text(timeField, bytes))' is not a timestamp (ISO-8601, or epoch seconds, milliseconds, microseconds or nanoseconds)"
         }
         let open: Double, high: Double, low: Double, close: Double
         do {

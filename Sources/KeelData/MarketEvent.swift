@@ -5,7 +5,7 @@
 ///     {"type":"signal","symbol":"ORCL","timestamp":"2014-12-31T00:00:00Z","name":"sentiment","value":0.4}
 ///     {"type":"heartbeat","timestamp":"2014-12-31T00:01:00Z"}
 ///
-/// A timestamp is ISO 8601 (UTC) or epoch seconds or milliseconds. Numbers are read as the CSV
+/// A timestamp is ISO 8601 (UTC) or an epoch in seconds, milliseconds, microseconds or nanoseconds (by its magnitude). Numbers are read as the CSV
 /// reader reads them: the decimal text correctly rounded to binary64.
 public enum MarketEvent: Sendable, Equatable {
     case bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double)
@@ -98,7 +98,7 @@ public enum EventLine {
             switch token.token {
             case .string(let value): raw = value
             case .number(let digits): raw = String(digits)
-            case .literal: throw EventLineError(column: token.column, message: "\"timestamp\" must be ISO 8601 text or epoch seconds or milliseconds")
+            case .literal: throw EventLineError(column: token.column, message: "\"timestamp\" must be ISO 8601 text or an epoch number")
             }
             guard let value = TimestampParser.parse(raw) else {
                 throw EventLineError(column: token.column, message: "unreadable timestamp \(raw); write ISO 8601 such as 2024-01-02T14:30:00Z")
@@ -111,8 +111,12 @@ public enum EventLine {
             let symbol = try text("symbol"), at = try time()
             let (open, high, low, close) = (try number("open"), try number("high"), try number("low"), try number("close"))
             let volume = try number("volume", default: 0)
-            guard low <= min(open, close), high >= max(open, close), low > 0 else {
+            // The CSV reader's row checks: finite prices above 0 inside [low, high], a finite volume of at least 0.
+            guard low <= min(open, close), high >= max(open, close), low > 0, high.isFinite else {
                 throw EventLineError(column: 1, message: "inconsistent bar: low \(low), high \(high), open \(open), close \(close)")
+            }
+            guard volume.isFinite, volume >= 0 else {
+                throw EventLineError(column: fields["volume"]?.column ?? 1, message: "volume \(volume) is not a finite number of at least 0")
             }
             return .bar(symbol: symbol, time: at, open: open, high: high, low: low, close: close, volume: volume)
         case "quote", "trade":
@@ -123,8 +127,10 @@ public enum EventLine {
             } else {
                 price = (try number("bid") + number("ask")) / 2
             }
-            guard price > 0 else { throw EventLineError(column: fields["price"]?.column ?? 1, message: "price must be positive") }
-            return .quote(symbol: symbol, time: at, price: price, size: try number("size", default: 0))
+            guard price > 0, price.isFinite else { throw EventLineError(column: fields["price"]?.column ?? 1, message: "price must be a finite number above 0") }
+            let size = try number("size", default: 0)
+            guard size.isFinite, size >= 0 else { throw EventLineError(column: fields["size"]?.column ?? 1, message: "size \(size) is not a finite number of at least 0") }
+            return .quote(symbol: symbol, time: at, price: price, size: size)
         case "signal":
             return .signal(symbol: try text("symbol"), time: try time(), name: try text("name"), value: try number("value"))
         case "heartbeat":

@@ -53,8 +53,21 @@ public enum DecimalParser {
         return Double(mantissa) / powersOfTen[fractionDigits]
     }
 
+    /// The standard library's parser, on decimal text only: it reads a C string, so a NUL would end
+    /// the number early (`1.5\0garbage` read as 1.5), and it takes hexadecimal (`0x1p3`). A field is
+    /// all number or it is not one.
     static func slowParse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
-        Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+        for index in start..<end where !allowedInSlowPath(bytes[index]) { return nil }
+        return Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+    }
+
+    /// Digits, sign, point, exponent, and the letters of `nan`, `inf` and `infinity` in either case.
+    private static func allowedInSlowPath(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."): true
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): "eEnNaAiIfFtTyY".utf8.contains(byte)
+        default: false
+        }
     }
 
     /// Convenience for tests and small inputs.

@@ -2,7 +2,9 @@
 /// epoch milliseconds.
 public enum TimestampParser {
     /// Accepts `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` with `Z`, `±HH:MM`, `±HHMM` or no zone
-    /// (UTC), and integer epochs: up to 11 digits are seconds, more are milliseconds.
+    /// (UTC), and integer epochs in the unit their magnitude says: up to 11 digits are seconds, 12
+    /// to 14 milliseconds, 15 to 17 microseconds (Binance spot klines from 2025 on), 18 and 19
+    /// nanoseconds. Sub-millisecond parts are dropped (rounded toward the past).
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
         let length = end - start
         guard length > 0 else { return nil }
@@ -21,14 +23,24 @@ public enum TimestampParser {
         var negative = false
         if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
         let digitsStart = index
-        guard end - digitsStart <= 16, end > digitsStart else { return nil }
+        let digits = end - digitsStart
+        guard digits <= 19, end > digitsStart else { return nil }
         while index < end {
             guard let digit = digit(bytes[index]) else { return nil }
-            value = value * 10 + Int64(digit)
+            let (times, over) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overAgain) = times.addingReportingOverflow(Int64(digit))
+            guard !over, !overAgain else { return nil }
+            value = sum
             index += 1
         }
-        let milliseconds = end - digitsStart > 11 ? value : value * 1_000
-        return negative ? -milliseconds : milliseconds
+        let signed = negative ? -value : value
+        func floorDivided(_ x: Int64, _ d: Int64) -> Int64 { x >= 0 ? x / d : -((-x + d - 1) / d) }
+        switch digits {
+        case ...11: return signed * 1_000
+        case 12...14: return signed
+        case 15...17: return floorDivided(signed, 1_000)
+        default: return floorDivided(signed, 1_000_000)
+        }
     }
 
     private static func iso(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {

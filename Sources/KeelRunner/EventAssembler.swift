@@ -7,13 +7,16 @@ import KeelEngine
 /// - A time step holds every universe symbol's bar at one time. It closes when every symbol has
 ///   its bar, when any event carries a later time, or at the end of a file stream.
 /// - Quotes become bars of the strategy's timeframe, aligned to the boundary; a bar closes when
-///   time (any event's) reaches its end.
+///   time (any event's) reaches its end. Bars finer than the timeframe are resampled the same way
+///   (as a backtest resamples them); the end of a file stream also closes a bar built from bars.
 /// - A signal holds its value from its time on, for the bars of its symbol that follow.
 /// - Refused, journaled, never applied: a bar at or before a closed step (`late`), a second bar of
 ///   a symbol within the open step (`duplicate` when equal, `conflict` when not: the first one
 ///   stands), a quote for a bar already closed (`late`), an older value of a signal (`late`), a
 ///   symbol outside the universe (`unknown_symbol`), a signal the strategy does not read
-///   (`unknown_signal`), quotes without a timeframe (`no_timeframe`).
+///   (`unknown_signal`), quotes without a timeframe (`no_timeframe`), an event past the horizon
+///   the caller gives (`clock_skew`: one bad timestamp years ahead would otherwise make every later
+///   real bar late).
 ///
 /// It reads no clock: the same events give the same steps, which is what makes a restart exact.
 public struct EventAssembler {
@@ -42,8 +45,27 @@ public struct EventAssembler {
     private var signalValues: [[Double]]
     private var signalTimes: [[Int64]]
     private var ready: [Step] = []
+    /// Each symbol's last bar event as it came, before any resampling: a second one at its time is a duplicate.
+    private var lastBar: [BarBuilder.Bar?]
+    private var inference: BarSizeInference
+    /// The stream's own bar size, inferred from its bars as a backtest infers it; nil before two bars of a symbol.
+    public var streamBarSeconds: Int? { inference.seconds }
 
-    public init(symbols: [String], signalNames: [String], barMilliseconds: Int64?) {
+    /// The newest event time taken so far.
+    public private(set) var newestTime: Int64?
+
+    /// Bars finer than `barMilliseconds` are resampled to it (the strategy declares its timeframe);
+    /// otherwise bars pass as they are and `barMilliseconds` serves quotes only.
+    public let resamplesBars: Bool
+    private let barMilliseconds: Int64?
+    /// Each symbol's smallest gap between consecutive bars so far: a bar that reaches its bucket's
+    /// end by it completes the bucket at once.
+    private var smallestGap: [Int64?]
+
+    public init(symbols: [String], signalNames: [String], barMilliseconds: Int64?, resamplesBars: Bool = false) {
+        self.resamplesBars = resamplesBars && barMilliseconds != nil
+        self.barMilliseconds = barMilliseconds
+        smallestGap = Array(repeating: nil, count: symbols.count)
         self.symbols = symbols
         index = Dictionary(symbols.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.signalNames = signalNames
@@ -52,19 +74,50 @@ public struct EventAssembler {
         barCounts = Array(repeating: 0, count: symbols.count)
         signalValues = symbols.map { _ in Array(repeating: .nan, count: signalNames.count) }
         signalTimes = symbols.map { _ in Array(repeating: .min, count: signalNames.count) }
+        lastBar = Array(repeating: nil, count: symbols.count)
+        inference = BarSizeInference(symbols: symbols.count)
     }
 
-    /// Applies one event; the steps it closed wait in `takeSteps()`.
-    public mutating func accept(_ event: MarketEvent) -> Verdict {
+    /// Applies one event; the steps it closed wait in `takeSteps()`. An event after `horizon`
+    /// (epoch milliseconds) is refused as `clock_skew`; the assembler reads no clock, its caller does.
+    public mutating func accept(_ event: MarketEvent, horizon: Int64? = nil) -> Verdict {
         if let name = event.symbol, index[name] == nil {
             return .refused(status: "unknown_symbol", reason: "\(name) is not in the run's universe (\(symbols.joined(separator: ", ")))")
         }
+        if let horizon, event.time > horizon {
+            return .refused(status: "clock_skew", reason: "\(TimestampParser.format(event.time)) is past \(TimestampParser.format(horizon)), "
+                + "the latest time a bar can have now (--max-clock-skew); a bad clock or timestamp")
+        }
+        let verdict = take(event)
+        if verdict == .accepted { newestTime = max(newestTime ?? event.time, event.time) }
+        return verdict
+    }
+
+    private mutating func take(_ event: MarketEvent) -> Verdict {
         switch event {
         case .bar(let name, let time, let open, let high, let low, let close, let volume):
             let s = index[name]!
-            if let verdict = refuseLateBar(s, time) { return verdict }
+            let bar = BarBuilder.Bar(time: time, open: open, high: high, low: low, close: close, volume: volume)
+            guard resamplesBars else {
+                if let verdict = refuseLateBar(s, time) { return verdict }
+                advance(to: time)
+                inference.add(symbol: s, time: time)
+                return place(s, BarInput(time: time, open: open, high: high, low: low, close: close, volume: volume, index: 0))
+            }
+            if let verdict = refuseResampledBar(s, bar) { return verdict }
             advance(to: time)
-            return place(s, BarInput(time: time, open: open, high: high, low: low, close: close, volume: volume, index: 0))
+            inference.add(symbol: s, time: time)
+            if let last = lastBar[s] { smallestGap[s] = min(smallestGap[s] ?? .max, time - last.time) }
+            lastBar[s] = bar
+            _ = builders![s].add(bar)
+            // A bar that ends where its bucket ends completes it: an hour stream for an hourly strategy
+            // waits for nothing. (Until a symbol's second bar its bar size is unknown, and its first bucket
+            // closes as quotes' do, when time reaches its end.)
+            if let gap = smallestGap[s], time + gap >= builders![s].boundary(time) + builders![s].periodMilliseconds,
+               let complete = builders![s].finish() {
+                _ = place(s, BarInput(complete))
+            }
+            return .accepted
         case .quote(let name, let time, let price, let size):
             let s = index[name]!
             guard let builder = builders?[s] else {
@@ -97,6 +150,11 @@ public struct EventAssembler {
     /// The end of a file stream: the open step is complete. A bar still being built from quotes
     /// is not: it closes when time passes its end (more of the file, or a heartbeat).
     public mutating func endOfStream() {
+        if builders != nil {
+            for s in symbols.indices where builders![s].holdsBars {
+                if let bar = builders![s].finish() { _ = place(s, BarInput(bar)) }
+            }
+        }
         closePending()
     }
 
@@ -116,17 +174,32 @@ public struct EventAssembler {
         return nil
     }
 
+    /// A bar that would be resampled: refused when its bucket has closed, or when the symbol already
+    /// had a bar at or after its time (the first one stands).
+    private func refuseResampledBar(_ s: Int, _ bar: BarBuilder.Bar) -> Verdict? {
+        let what = "\(symbols[s]) bar at \(TimestampParser.format(bar.time))"
+        if builders![s].isLate(bar.time) || builders![s].boundary(bar.time) <= lastStepTime || (lastBar[s].map { bar.time < $0.time } ?? false) {
+            return .refused(status: "late", reason: "\(what) belongs to a bar already closed")
+        }
+        if let last = lastBar[s], bar.time == last.time {
+            return bar == last
+                ? .refused(status: "duplicate", reason: "\(symbols[s]) already has this bar at \(TimestampParser.format(bar.time))")
+                : .refused(status: "conflict", reason: "\(symbols[s]) already has a different bar at \(TimestampParser.format(bar.time)); the first stands")
+        }
+        return nil
+    }
+
     /// Time has reached `time`: bars built from quotes that end by then close, then the open step if older.
     private mutating func advance(to time: Int64) {
         if builders != nil {
             for s in symbols.indices {
-                if let bar = builders![s].close(at: time) {
-                    _ = place(s, BarInput(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
-                                          volume: bar.volume, index: 0))
-                }
+                if let bar = builders![s].close(at: time) { _ = place(s, BarInput(bar)) }
             }
         }
-        if let open = pendingTime, open < time { closePending() }
+        // Resampled, the open step's bars are stamped with their bucket's start: events inside the
+        // bucket do not close it, the first event of a later bucket does.
+        let end = resamplesBars ? pendingTime.map { $0 + (barMilliseconds ?? 1) } : pendingTime.map { $0 + 1 }
+        if let end, end <= time { closePending() }
     }
 
     private mutating func place(_ s: Int, _ bar: BarInput) -> Verdict {
@@ -159,5 +232,11 @@ public struct EventAssembler {
         pendingTime = nil
         lastStepTime = time
         ready.append(step)
+    }
+}
+
+extension BarInput {
+    init(_ bar: BarBuilder.Bar) {
+        self.init(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, index: 0)
     }
 }

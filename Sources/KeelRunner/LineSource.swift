@@ -47,11 +47,27 @@ enum StreamAddress: Equatable {
     var resumesAtOffset: Bool { if case .file = self { true } else { false } }
 }
 
+/// The longest line a stream may send (1 MiB): a longer one is refused as `invalid`, with its offset,
+/// and skipped to its newline without being held.
+let maxStreamLine = 1 << 20
+
+/// What a source hands on for a line past `maxStreamLine`; the session journals it as `invalid`.
+enum OversizedLine {
+    static let prefix = "\u{0}oversized-line@"
+    static func marker(offset: Int64) -> String { prefix + String(offset) }
+    static func offset(_ line: String) -> Int64? { line.hasPrefix(prefix) ? Int64(line.dropFirst(prefix.count)) : nil }
+}
+
 /// Lines from a file descriptor, split by hand; a final line without a newline counts at the end.
+/// Each byte is scanned for a newline once, and consumed bytes are dropped as the buffer fills.
 class DescriptorLineSource: LineSource {
     var fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Bytes before this index (from `start`) hold no newline: the next scan begins here.
+    private var scanned = 0
+    /// Skipping the rest of an oversized line up to its newline.
+    private var skipping = false
     private(set) var offset: Int64
     private var ended = false
 
@@ -68,7 +84,15 @@ class DescriptorLineSource: LineSource {
                 if !line.isEmpty { lines.append(line) }
                 continue
             }
-            if ended { return lines.isEmpty ? (start < buffer.count ? [finalLine()] : nil) : lines }
+            if !skipping, buffer.count - start > maxStreamLine {
+                lines.append(OversizedLine.marker(offset: offset))
+                skipOversized()
+                continue
+            }
+            if ended {
+                if skipping { skipOversized(); return lines.isEmpty ? nil : lines }
+                return lines.isEmpty ? (start < buffer.count ? [finalLine()] : nil) : lines
+            }
             // Block for the first line only; after it, take what is already there.
             let timeout = lines.isEmpty && !waited ? Int32(wait * 1_000) : 0
             waited = true
@@ -83,7 +107,12 @@ class DescriptorLineSource: LineSource {
         let ready = poll(&poller, 1, timeoutMilliseconds)
         if ready < 0 { if errno == EINTR { return false }; throw RunnerError.stream("poll failed: \(String(cString: strerror(errno)))") }
         if ready == 0 { return false }
-        if start > 0 && start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
+        // Drop what was consumed: a stream that runs for days must not keep its history.
+        if start > 0 && (start == buffer.count || start >= 1 << 16) {
+            buffer.removeFirst(start)
+            scanned -= start
+            start = 0
+        }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 65_536) }
         if count < 0 {
@@ -105,11 +134,30 @@ class DescriptorLineSource: LineSource {
     /// Drops a partial line (a socket that dropped mid-line).
     func discardPartialLine() {
         buffer.removeAll(keepingCapacity: true)
-        start = 0
+        (start, scanned, skipping) = (0, 0, false)
+    }
+
+    /// Drops the oversized line's bytes held so far; with `skipping` set, `nextLine` drops the rest
+    /// through its newline.
+    private func skipOversized() {
+        offset += Int64(buffer.count - start)
+        buffer.removeAll(keepingCapacity: true)
+        (start, scanned, skipping) = (0, 0, true)
     }
 
     private func nextLine() -> String? {
-        guard let newline = buffer[start...].firstIndex(of: 0x0A) else { return nil }
+        guard let newline = buffer[max(start, scanned)...].firstIndex(of: 0x0A) else {
+            scanned = buffer.count
+            if skipping { skipOversized() }
+            return nil
+        }
+        scanned = newline + 1
+        if skipping {
+            offset += Int64(newline + 1 - start)
+            start = newline + 1
+            skipping = false
+            return ""
+        }
         var end = newline
         if end > start, buffer[end - 1] == 0x0D { end -= 1 }
         let line = String(decoding: buffer[start..<end], as: UTF8.self)

@@ -13,6 +13,9 @@ struct RunSummary {
     var finalEquity: Double
     var riskEventCount: Int
     var metrics: [(String, Double)]
+    /// The bar size the run trades and the stream's own (they differ when bars are resampled); absent from older summaries.
+    var barSeconds: Int?
+    var dataBarSeconds: Int?
 
     /// What every stored summary holds; the other metrics came later and read as NaN from older stores.
     static let requiredMetrics = ["total_return", "cagr", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor", "trade_count",
@@ -25,6 +28,7 @@ struct RunSummary {
         finalEquity = result.finalEquity
         riskEventCount = result.riskEventCount
         metrics = result.metrics.named
+        (barSeconds, dataBarSeconds) = (result.barSeconds, result.dataBarSeconds)
     }
 
     func encoded() -> String {
@@ -33,6 +37,7 @@ struct RunSummary {
         let fields: [(String, JSON.Value)] = [("bars", .int(bars)), ("first_time", .int(Int(firstTime))), ("last_time", .int(Int(lastTime))),
                                               ("final_equity", number(finalEquity)), ("risk_event_count", .int(riskEventCount))]
             + metrics.map { ($0.0, number($0.1)) }
+            + [("bar_seconds", barSeconds.map { .int($0) } ?? .null), ("data_bar_seconds", dataBarSeconds.map { .int($0) } ?? .null)]
         return JSON.encode(.object(fields), pretty: false)
     }
 
@@ -52,6 +57,8 @@ struct RunSummary {
         (self.bars, firstTime, lastTime, finalEquity, riskEventCount) = (Int(bars), Int64(first), Int64(last), equity, Int(events))
         for name in Self.requiredMetrics where value(name) == nil { return nil }
         metrics = Metrics().named.compactMap { name, _ in value(name).map { (name, $0) } }
+        (barSeconds, dataBarSeconds) = (value("bar_seconds").flatMap { $0.isNaN ? nil : Int($0) },
+                                        value("data_bar_seconds").flatMap { $0.isNaN ? nil : Int($0) })
     }
 
     var result: Metrics { Metrics(named: Dictionary(metrics, uniquingKeysWith: { a, _ in a })) }
@@ -87,9 +94,11 @@ public enum RunReport {
                                         entryPrice: $0.entryPrice, markTime: $0.markTime, markPrice: $0.markPrice, unrealizedPnl: $0.unrealizedPnl)
         }
         let risk = try store.riskEvents(run: id).map { Engine.RiskEvent(time: $0.time, symbol: $0.symbol, kind: $0.kind, reason: $0.reason) }
-        return BacktestResult(strategy: run.strategyName, symbols: run.symbols, capital: run.capital, bars: summary.bars,
-                              firstTime: summary.firstTime, lastTime: summary.lastTime, finalEquity: summary.finalEquity, trades: trades,
-                              openPositions: open, equityCurve: includeEquity ? try store.equity(run: id) : [], riskEvents: risk,
-                              riskEventCount: summary.riskEventCount, decisions: [], metrics: summary.result)
+        var result = BacktestResult(strategy: run.strategyName, symbols: run.symbols, capital: run.capital, bars: summary.bars,
+                                    firstTime: summary.firstTime, lastTime: summary.lastTime, finalEquity: summary.finalEquity, trades: trades,
+                                    openPositions: open, equityCurve: includeEquity ? try store.equity(run: id) : [], riskEvents: risk,
+                                    riskEventCount: summary.riskEventCount, decisions: [], metrics: summary.result)
+        (result.barSeconds, result.dataBarSeconds) = (summary.barSeconds ?? run.barSeconds, summary.dataBarSeconds ?? run.barSeconds)
+        return result
     }
 }

@@ -34,6 +34,8 @@ public final class Runner {
         /// A process hosting the run (keel serve): its store, its stop, its listeners. Without one
         /// the run has the state file to itself and stops on SIGINT or SIGTERM.
         public var host: RunHost?
+        /// How far past the newest time seen an event may be, in milliseconds (`--max-clock-skew`); nil: unbounded.
+        public var maxClockSkew: Int64? = 86_400_000
 
         public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
                     barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil, host: RunHost? = nil) {
@@ -108,7 +110,7 @@ public final class Runner {
         func stopRequested() -> Int32? { host.map { $0.stopRequested ? 0 : nil } ?? signals?.received }
         let run = try openRun(store)
         let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
-                              live: c.live != nil)
+                              live: c.live != nil, maxClockSkew: c.maxClockSkew)
         try replay(store, session, run)
         let broker = try c.live.map { live in try connect(live, store) }
         defer { broker?.client.shutdown() }

@@ -1,3 +1,4 @@
+import Foundation
 import KeelData
 import KeelEngine
 import KeelLanguage
@@ -24,7 +25,15 @@ final class Session {
     /// A live run also writes its broker orders (`Batch.brokerIntents`).
     let live: Bool
 
-    init(runId: String, program: CompiledStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0, live: Bool = false) {
+    /// How far an event may be past both the newest time seen and the wall clock (milliseconds);
+    /// nil: no bound. The clock is read here, never by the assembler or the engine.
+    let maxClockSkew: Int64?
+    private let clock: @Sendable () -> Int64
+
+    init(runId: String, program: CompiledStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0, live: Bool = false,
+         maxClockSkew: Int64? = 86_400_000, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }) {
+        self.maxClockSkew = maxClockSkew
+        self.clock = clock
         self.runId = runId
         self.live = live
         self.program = program
@@ -33,7 +42,8 @@ final class Session {
                         options: .init(capital: capital, barSeconds: barSeconds, trace: true, keepEquityCurve: false, keepTrades: true,
                                        precomputeRows: 1, journal: true))
         assembler = EventAssembler(symbols: symbols, signalNames: program.signalNames,
-                                   barMilliseconds: barSeconds.map { Int64($0) * 1_000 })
+                                   barMilliseconds: barSeconds.map { Int64($0) * 1_000 },
+                                   resamplesBars: program.settings.parsed.timeframe != nil)
         markTimes = Array(repeating: nil, count: symbols.count)
         nextSeq = lastSeq + 1
     }
@@ -41,18 +51,30 @@ final class Session {
     var symbols: [String] { engine.symbols }
 
     /// Applies one line of the stream (numbered `seq` in the journal) and records it.
+    /// `journaled`: the status a replayed event was journaled with. A replay takes the clock-skew
+    /// verdict from it, so changing `--max-clock-skew` never changes the past.
     @discardableResult
-    func apply(line: String) -> StoredEvent {
+    func apply(line: String, journaled: String? = nil) -> StoredEvent {
         atEnd = false
         let seq = nextSeq
         nextSeq += 1
         let event: MarketEvent
+        if let at = OversizedLine.offset(line) {
+            let reason = "a line longer than \(maxStreamLine) bytes at byte offset \(at) of the stream; skipped to its newline"
+            let stored = StoredEvent(seq: seq, kind: "invalid", symbol: nil, time: nil, line: line, status: "invalid", reason: reason)
+            batch.events.append(stored)
+            return stored
+        }
         do { event = try EventLine.parse(line) } catch {
             let stored = StoredEvent(seq: seq, kind: "invalid", symbol: nil, time: nil, line: line, status: "invalid", reason: error.description)
             batch.events.append(stored)
             return stored
         }
-        let verdict = assembler.accept(event)
+        // A replay takes the clock-skew verdict from the journal: the clock has moved on since.
+        let horizon = journaled == nil ? maxClockSkew.map { max(clock(), assembler.newestTime ?? .min) + $0 } : nil
+        let verdict: EventAssembler.Verdict = journaled == "clock_skew"
+            ? .refused(status: "clock_skew", reason: "past the clock-skew horizon when it arrived")
+            : assembler.accept(event, horizon: horizon)
         var stored = StoredEvent(seq: seq, kind: event.kind, symbol: event.symbol, time: event.time, line: line, status: "accepted", reason: nil)
         if case .refused(let status, let reason) = verdict { (stored.status, stored.reason) = (status, reason) }
         batch.events.append(stored)
@@ -116,7 +138,7 @@ final class Session {
             guard case .string(let action)? = fields["action"]?.token else { return }
             func text(_ key: String) -> String? { if case .string(let value)? = fields[key]?.token { value } else { nil } }
             control(action, reason: text("reason"), argument: text("argument"))
-        default: apply(line: event.line)
+        default: apply(line: event.line, journaled: event.status)
         }
     }
 
@@ -222,7 +244,10 @@ final class Session {
 
     /// The run so far in the backtest's contract, without the lists (trades, risk events), which the store holds.
     func report() -> BacktestResult {
-        engine.report(bars: bars, firstTime: firstTime ?? 0, lastTime: lastTime ?? 0, markTimes: markTimes, barSeconds: barSeconds)
+        var result = engine.report(bars: bars, firstTime: firstTime ?? 0, lastTime: lastTime ?? 0, markTimes: markTimes,
+                                   barSeconds: barSeconds ?? assembler.streamBarSeconds)
+        (result.barSeconds, result.dataBarSeconds) = (barSeconds ?? assembler.streamBarSeconds, assembler.streamBarSeconds ?? barSeconds)
+        return result
     }
 
     /// Completes the batch with the state after it: open positions and the summary.

@@ -101,6 +101,10 @@ struct Backtest: ParsableCommand {
             bar.finish()
             FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n".utf8))
             throw Exit.findings
+        } catch let refusal as KeelEngine.Backtest.Refusal {
+            bar.finish()
+            FileHandle.standardError.write(Data("keel: \(refusal)\n".utf8))
+            throw Exit.findings
         }
         for case let prefetching as PrefetchingBarSource in sources { prefetching.settle() }
         for case let source as CSVBarStream in sources.map({ ($0 as? PrefetchingBarSource)?.source ?? $0 }) {

@@ -61,8 +61,11 @@ struct Run: ParsableCommand {
     @Option(help: "Starting cash.")
     var capital: Double = 100_000
 
-    @Option(help: "Bar length when the strategy names no timeframe: 1m, 5m, 1h, 1d ...")
+    @Option(help: "Bar length when the strategy names no timeframe: 1m, 5m, 1h, 1d ... Quotes need one; finer bars are resampled to it; without one, a bar stream's bar size is inferred.")
     var timeframe: String?
+
+    @Option(help: "Refuse (and journal) an event more than this past the newest time seen: 1d (the default), 90s, 4h ..., or off.")
+    var maxClockSkew: String = "1d"
 
     @Option(help: "Events per commit at most.")
     var commitEvery: Int = 256
@@ -75,6 +78,9 @@ struct Run: ParsableCommand {
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
         guard brokerTimeout > 0, brokerTimeout.isFinite else { throw ValidationError("--broker-timeout must be above 0") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every is at least 1") }
+        guard maxClockSkew == "off" || (DurationLiteral.parseSeconds(maxClockSkew) ?? 0) > 0 else {
+            throw ValidationError("--max-clock-skew takes a duration such as 1d, 4h or 90s, or off; not '\(maxClockSkew)'")
+        }
         if let runId, runId.isEmpty || runId.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
             throw ValidationError("--run-id takes letters, digits, '-', '_' and '.', not '\(runId)'")
         }
@@ -86,8 +92,11 @@ struct Run: ParsableCommand {
             guard let seconds = DurationLiteral.parseSeconds(text) else { throw ValidationError("--timeframe takes 1m, 5m, 1h, 1d ..., not '\(text)'") }
             return seconds
         }
-        guard let barSeconds = loaded.barSeconds(given: given) else {
-            throw ValidationError("name the bar length: add 'timeframe: 1d' (or the stream's) to \(strategy), or pass --timeframe")
+        // Without a timeframe the run takes a bar stream's bars as they come and infers their size as
+        // a backtest does; quotes are refused (no_timeframe), and volatility sizing needs the length up front.
+        let barSeconds = loaded.barSeconds(given: given)
+        if barSeconds == nil, case .volatilityTarget = loaded.checked.sizing {
+            throw ValidationError("volatility_target sizing needs the bar length: add 'timeframe: 1d' (or the stream's) to \(strategy), or pass --timeframe")
         }
         let universe = symbols.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
             ?? loaded.checked.parsed.symbols.map(\.value)
@@ -95,9 +104,11 @@ struct Run: ParsableCommand {
         let id = runId ?? URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
         do {
             let settings = try liveSettings()
-            let runner = Runner(.init(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital, symbols: universe,
-                                      barSeconds: barSeconds, commitEvery: commitEvery, flattenOnExit: flattenOnExit, live: settings),
-                                log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
+            var configuration = Runner.Configuration(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital,
+                                                     symbols: universe, barSeconds: barSeconds, commitEvery: commitEvery,
+                                                     flattenOnExit: flattenOnExit, live: settings)
+            configuration.maxClockSkew = DurationLiteral.parseSeconds(maxClockSkew).map { Int64($0) * 1_000 }
+            let runner = Runner(configuration, log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
             _ = try runner.run()
         } catch let error as RunnerError {
             FileHandle.standardError.write(Data("keel: \(error)\n".utf8))

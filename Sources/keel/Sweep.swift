@@ -53,6 +53,10 @@ struct Sweep {
             if let error = problems.first(where: { $0.severity == .error }) { throw SweepError(error.message) }
             programs.append(try Compiler.compile(checked))
         }
+        // The bars' size against the strategy's timeframe is the same for every combination: refused once, before any run.
+        if let declared = parsed.timeframe?.value.seconds {
+            _ = try TimeframePlan.apply(feeds.map(MemoryBarSource.init), timeframeSeconds: declared)
+        }
         let results = ResultSlots(count: combos.count)
         let queue = DispatchQueue(label: "keel.sweep", attributes: .concurrent)
         let group = DispatchGroup()
@@ -63,13 +67,16 @@ struct Sweep {
                 // Each run reads its own copy of the bars: shared buffers would bounce their reference
                 // counts between cores on every access.
                 let own = feeds.map { $0.uniqueCopy() }
-                results.set(index, KeelEngine.Backtest.run(program, feeds: own, capital: capital, keepTrades: false))
+                if let result = try? KeelEngine.Backtest.run(program, feeds: own, capital: capital, keepTrades: false) { results.set(index, result) }
                 progress?.advance()
                 semaphore.signal()
             }
         }
         group.wait()
-        return zip(combos, results.values).map { Run(params: $0, result: $1!) }
+        return try zip(combos, results.values).map { params, result in
+            guard let result else { throw SweepError("the run with \(params.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")) failed") }
+            return Run(params: params, result: result)
+        }
     }
 }
 

@@ -160,4 +160,30 @@ import Testing
         #expect(x.cash == 10_020)
         #expect(throws: PaperExchange.Rejection.self) { _ = try x.closePosition("X", now: 3) }
     }
+
+    @Test func aSellPastTheUnitsHeldIsAShortSaleAndNeedsBuyingPower() throws {
+        var x = exchange()
+        _ = try x.submit(buy("a", 1), now: 1)
+        _ = x.bar(symbol: "X", time: 100, open: 10, high: 10, low: 10, close: 10)
+        // Long 1 at 10, buying power about 20,000: selling 100,000 would open a short of 99,999 (999,990).
+        let sell = OrderRequest(symbol: "X", qty: 100_000, side: .sell, type: .market, limitPrice: nil, stopPrice: nil, clientOrderId: "s",
+                                orderClass: nil, takeProfit: nil, stopLoss: nil)
+        #expect(throws: PaperExchange.Rejection.self) { try x.submit(sell, now: 2) }
+        #expect(x.order(clientOrderId: "s")?.status == .rejected)
+        // Closing what is held needs none.
+        var close = sell
+        (close.qty, close.clientOrderId) = (1, "c")
+        #expect(try x.submit(close, now: 3).status == .new)
+    }
+
+    @Test func anAbsurdQuantityAndABracketOnTheWrongSideAreRefused() throws {
+        var x = exchange()
+        #expect(throws: PaperExchange.Rejection.self) { try x.submit(buy("huge", 1e308), now: 1) }
+        _ = x.bar(symbol: "X", time: 100, open: 10, high: 10, low: 10, close: 10)
+        #expect { try x.submit(buy("b", 1, bracket: (target: 12, stop: 11)), now: 2) } throws: { error in
+            "\(error)".contains("stop_loss.stop_price 11.0 must be below the entry 10.0")
+        }
+        #expect(throws: PaperExchange.Rejection.self) { try x.submit(buy("t", 1, bracket: (target: 9, stop: 8)), now: 3) }
+        #expect(try x.submit(buy("ok", 1, bracket: (target: 12, stop: 8)), now: 4).status == .new)
+    }
 }

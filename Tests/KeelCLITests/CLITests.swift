@@ -189,6 +189,17 @@ struct BacktestCommandTests {
         #expect(skipped.stderr.contains("warning: skipped bad.csv:3"))
     }
 
+    @Test("a CSV with only a header is no data: exit 1, not a run of nothing")
+    func headerOnly() throws {
+        let cli = CLITests()
+        let folder = try cli.temporaryFolder(["empty.csv": "timestamp,open,high,low,close,volume\n"])
+        let strategy = CLITests.root.appendingPathComponent("Strategies/sma_cross.yaml").path
+        for cache in [["--no-cache"], []] {
+            let run = try cli.keel(["backtest", strategy, "--data", "AAPL=empty.csv"] + cache, in: folder)
+            #expect(run.status == 1 && run.stderr.contains("AAPL: the data has no bars"), "\(run.stderr)")
+        }
+    }
+
     @Test("a strategy with errors prints its diagnostics and exits 1; a missing file exits 66")
     func errors() throws {
         let cli = CLITests()

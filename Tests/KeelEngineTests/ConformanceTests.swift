@@ -28,7 +28,7 @@ struct ConformanceTests {
         let checked = try #require(front.checked)
         let program = try Compiler.compile(checked)
         let feed = try CSVBarReader.read(path: data.appendingPathComponent("\(item.symbol).csv").path, symbol: item.symbol).series
-        return Backtest.run(program, feeds: [feed], capital: 100_000, keepEquityCurve: keepEquityCurve)
+        return try Backtest.run(program, feeds: [feed], capital: 100_000, keepEquityCurve: keepEquityCurve)
     }
 
     @Test("trade for trade", arguments: cases)
@@ -66,8 +66,8 @@ struct ConformanceTests {
         let checked = try #require(Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))).checked)
         let program = try Compiler.compile(checked)
         let feed = try CSVBarReader.read(path: Self.data.appendingPathComponent("ORCL.csv").path, symbol: "ORCL").series
-        let kept = Backtest.run(program, feeds: [feed], capital: 100_000)
-        let lean = Backtest.run(program, feeds: [feed], capital: 100_000, keepTrades: false)
+        let kept = try Backtest.run(program, feeds: [feed], capital: 100_000)
+        let lean = try Backtest.run(program, feeds: [feed], capital: 100_000, keepTrades: false)
         #expect(lean.trades.isEmpty && kept.trades.count == 14 && lean.riskEvents.isEmpty)
         #expect(lean.riskEventCount == kept.riskEvents.count)
         #expect(ResultFormat.text(lean) == ResultFormat.text(kept))

@@ -39,7 +39,7 @@ struct CuratedStrategyTests {
         let feeds = try checked.parsed.symbols.map { symbol in
             try CSVBarReader.read(path: root.appendingPathComponent("Examples/data/\(symbol.value).csv").path, symbol: symbol.value).series
         }
-        return Backtest.run(try Compiler.compile(checked), feeds: feeds, capital: 100_000, keepTrades: keepTrades)
+        return try Backtest.run(try Compiler.compile(checked), feeds: feeds, capital: 100_000, keepTrades: keepTrades)
     }
 
     @Test("pinned results", arguments: pins)

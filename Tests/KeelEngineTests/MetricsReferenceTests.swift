@@ -25,7 +25,7 @@ struct MetricsReferenceTests {
         let path = fixtures.appendingPathComponent(strategy).path
         let checked = try #require(Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))).checked)
         let feed = try CSVBarReader.read(path: file.path, symbol: symbol).series
-        return Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: 100_000, keepEquityCurve: true, annualization: annualization)
+        return try Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: 100_000, keepEquityCurve: true, annualization: annualization)
     }
 
     static func json(_ file: String) throws -> [String: Any] {

@@ -20,7 +20,7 @@ struct MultiSymbolConformanceTests {
         let front = Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8)))
         let checked = try #require(front.checked, "\(front.diagnostics.map(\.message))")
         let feeds = try order.map { try CSVBarReader.read(path: folder.appendingPathComponent("\($0).csv").path, symbol: $0).series }
-        return Backtest.run(try Compiler.compile(checked), feeds: feeds, capital: 100_000)
+        return try Backtest.run(try Compiler.compile(checked), feeds: feeds, capital: 100_000)
     }
 
     static func expected(_ name: String) throws -> [String: Any] {

@@ -76,13 +76,13 @@ struct PrecomputeParityTests {
             try CSVBarReader.read(path: CuratedStrategyTests.root.appendingPathComponent("Examples/data/\(symbol.value).csv").path,
                                   symbol: symbol.value).series
         }
-        func run(_ rows: Int?) -> BacktestResult {
-            Backtest.run(program, feeds: feeds, capital: 100_000, trace: true, keepEquityCurve: true, precomputeRows: rows)
+        func run(_ rows: Int?) throws -> BacktestResult {
+            try Backtest.run(program, feeds: feeds, capital: 100_000, trace: true, keepEquityCurve: true, precomputeRows: rows)
         }
-        let live = run(1)
+        let live = try run(1)
         #expect(live.trades.count > 0)
         for rows in [2, 97, nil] {
-            let difference = Self.difference(live, run(rows))
+            let difference = Self.difference(live, try run(rows))
             #expect(difference == nil, "window \(rows.map(String.init) ?? "default")")
         }
     }
@@ -94,8 +94,8 @@ struct PrecomputeParityTests {
         let program = try Compiler.compile(checked)
         let feed = try CSVBarReader.read(path: ConformanceTests.data.appendingPathComponent("\(item.symbol).csv").path,
                                          symbol: item.symbol).series
-        let live = Backtest.run(program, feeds: [feed], capital: 100_000, trace: true, keepEquityCurve: true, precomputeRows: 1)
-        let chunked = Backtest.run(program, feeds: [feed], capital: 100_000, trace: true, keepEquityCurve: true)
+        let live = try Backtest.run(program, feeds: [feed], capital: 100_000, trace: true, keepEquityCurve: true, precomputeRows: 1)
+        let chunked = try Backtest.run(program, feeds: [feed], capital: 100_000, trace: true, keepEquityCurve: true)
         let difference = Self.difference(live, chunked)
         #expect(difference == nil)
     }

@@ -22,7 +22,7 @@ struct StepOrderTests {
         for (i, bar) in bars.enumerated() {
             feed.append(time: start + Int64(i) * step, open: bar.0, high: bar.1, low: bar.2, close: bar.3, volume: 1_000)
         }
-        return Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: capital)
+        return try Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: capital)
     }
 
     static func time(_ bar: Int, start: Int64 = 1_577_836_800_000) -> Int64 { start + Int64(bar) * day }
@@ -233,7 +233,7 @@ struct SignalTests {
         let text = "keel: 1\nname: T\nprofile: degen\nentry: {long: signal.sentiment > 0.5 or not (signal.sentiment >= 0)}\n"
             + "exit: {long: signal.sentiment < 0.5}\nallocation: {size: percent_of_equity(100%)}\n"
         let checked = try #require(Frontend.check(SourceFile(path: "t.yaml", text: text)).checked)
-        let result = Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: 1_000)
+        let result = try Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: 1_000)
         // Only 2020-01-03 (0.9) decides an entry; the empty cell of 2020-01-02 decides nothing.
         let trade = try #require(result.trades.first)
         #expect(result.trades.count == 1)
@@ -323,5 +323,47 @@ struct MoreSemanticsTests {
                                            [(100, 100, 100, 100), (100, 100, 100, 100), (100, 100, 100, 100)], profile: "balanced")
         // 0.5 x the balanced profile's 20% largest position of 10,000 at 100.
         #expect(kelly.openPositions.first?.quantity == 10)
+    }
+}
+
+/// A declared `timeframe:` is never ignored: finer data is resampled to it, coarser data refused.
+@Suite("A declared timeframe")
+struct DeclaredTimeframeTests {
+    static func program(_ timeframe: String?) throws -> CompiledStrategy {
+        let text = "keel: 1\nname: T\n\(timeframe.map { "timeframe: \($0)\n" } ?? "")profile: degen\n"
+            + "entry: {long: crosses_above(sma(close, 5), sma(close, 12))}\nexit: {long: crosses_below(sma(close, 5), sma(close, 12))}\n"
+            + "stop_loss: 2%\nallocation: {size: percent_of_equity(50%)}\nexecution: {fees: 0.1%, slippage: 1bps}\n"
+        return try Compiler.compile(try #require(Frontend.check(SourceFile(path: "t.yaml", text: text)).checked))
+    }
+
+    static func minutes(_ count: Int) -> BarSeries {
+        SyntheticMarket(seed: 3, barMilliseconds: 60_000).generate(symbols: 1, bars: count)[0]
+    }
+
+    @Test("timeframe: 1h on minute bars trades exactly as the same rules on those bars aggregated to hours")
+    func resampled() throws {
+        let minutes = Self.minutes(20_000)
+        let declared = try Backtest.run(try Self.program("1h"), feeds: [minutes], capital: 100_000)
+        var hours = BarSeries(symbol: minutes.symbol)
+        var piece = hours
+        let source = ResampledBarSource(MemoryBarSource(minutes), periodMilliseconds: 3_600_000)
+        while try source.next(into: &piece) { hours.append(contentsOf: piece) }
+        let aggregated = try Backtest.run(try Self.program(nil), feeds: [hours], capital: 100_000)
+        #expect(declared.trades.count > 10 && declared.trades == aggregated.trades && declared.finalEquity == aggregated.finalEquity)
+        #expect(declared.bars == hours.count && declared.barSeconds == 3_600 && declared.dataBarSeconds == 60)
+        let undeclared = try Backtest.run(try Self.program(nil), feeds: [minutes], capital: 100_000)
+        #expect(undeclared.trades != declared.trades && undeclared.barSeconds == 60 && undeclared.dataBarSeconds == 60)
+    }
+
+    @Test("coarser bars, and bars the timeframe is no multiple of, are refused with what to do")
+    func refused() throws {
+        let hours = SyntheticMarket(seed: 3, barMilliseconds: 3_600_000).generate(symbols: 1, bars: 100)[0]
+        #expect { try Backtest.run(try Self.program("5m"), feeds: [hours], capital: 100_000) } throws: { error in
+            "\(error)".contains("bars are 1h, coarser than the strategy's timeframe 5m") && "\(error)".contains("timeframe: 1h")
+        }
+        let sevens = SyntheticMarket(seed: 3, barMilliseconds: 420_000).generate(symbols: 1, bars: 100)[0]
+        #expect { try Backtest.run(try Self.program("1h"), feeds: [sevens], capital: 100_000) } throws: { error in
+            "\(error)".contains("bars are 7m") && "\(error)".contains("not a whole number")
+        }
     }
 }

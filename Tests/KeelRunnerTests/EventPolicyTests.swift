@@ -1,3 +1,6 @@
+import Foundation
+import KeelStore
+import KeelTestSupport
 import KeelData
 import KeelEngine
 import KeelRunner
@@ -126,5 +129,97 @@ struct EventAssemblerTests {
         _ = assembler.accept(bar("A", 0))
         assembler.endOfStream()
         #expect(assembler.takeSteps().map(\.symbols) == [[0]])
+    }
+}
+
+@Suite("stream events: bars resampled to the run's timeframe")
+struct ResampledStreamTests {
+    static func bar(_ symbol: String, minute: Int64, _ price: Double) -> MarketEvent {
+        .bar(symbol: symbol, time: 1_704_067_200_000 + minute * 60_000, open: price, high: price + 1, low: price - 1, close: price + 0.5, volume: 2)
+    }
+
+    @Test("minute bars make hour bars per symbol: closed when time reaches the hour's end, the last by the end of the stream")
+    func hours() {
+        var assembler = EventAssembler(symbols: ["A", "B"], signalNames: [], barMilliseconds: 3_600_000, resamplesBars: true)
+        for minute in Int64(0)..<150 {
+            #expect(assembler.accept(Self.bar("A", minute: minute, 100 + Double(minute))) == .accepted)
+            if minute % 2 == 0 { #expect(assembler.accept(Self.bar("B", minute: minute, 50)) == .accepted) }
+        }
+        // A second bar of A at minute 149: a duplicate, never merged twice.
+        if case .refused(let status, _) = assembler.accept(Self.bar("A", minute: 149, 249)) { #expect(status == "duplicate") } else {
+            Issue.record("a repeated bar was accepted")
+        }
+        var steps = assembler.takeSteps()
+        #expect(steps.map(\.time) == [1_704_067_200_000, 1_704_070_800_000])
+        let first = steps[0].bars[0]
+        #expect(steps[0].symbols == [0, 1] && first.open == 100 && first.close == 159.5 && first.high == 160 && first.low == 99 && first.volume == 120)
+        assembler.endOfStream()
+        steps = assembler.takeSteps()
+        #expect(steps.count == 1 && steps[0].time == 1_704_074_400_000 && steps[0].bars[0].close == 249.5 && steps[0].bars[0].volume == 60)
+        #expect(assembler.streamBarSeconds == 60)
+        // A bar of an hour already closed is late.
+        if case .refused(let status, _) = assembler.accept(Self.bar("B", minute: 61, 50)) { #expect(status == "late") } else {
+            Issue.record("a bar of a closed hour was accepted")
+        }
+    }
+
+    @Test("without a timeframe, bars pass as they are and their size is inferred")
+    func inferred() {
+        var assembler = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: nil)
+        for minute in [Int64(0), 5, 10, 20, 25] { _ = assembler.accept(Self.bar("A", minute: minute, 10)) }
+        assembler.endOfStream()
+        #expect(assembler.takeSteps().count == 5 && assembler.streamBarSeconds == 300)
+    }
+}
+
+@Suite("stream events: the clock-skew horizon")
+struct ClockSkewTests {
+    @Test("a bar years ahead is refused as clock_skew (journaled) and the real bars after it go on; a negative volume is invalid")
+    func farFuture() throws {
+        let folder = try KeelBinary.temporaryFolder(["s.yaml": "keel: 1\nname: S\nprofile: degen\nentry: {long: close > sma(close, 3)}\nexit: {long: close < sma(close, 3)}\n"])
+        var lines: [String] = []
+        for day in 0..<40 {
+            let time = 1_704_067_200 + Int64(day) * 86_400
+            let price = 100 + Double(day % 7)
+            lines.append(MarketEvent.bar(symbol: "A", time: time * 1_000, open: price, high: price + 1, low: price - 1, close: price, volume: 10).line)
+            if day == 20 { lines.append(MarketEvent.bar(symbol: "A", time: 4_070_908_800_000, open: 1, high: 1, low: 1, close: 1, volume: 1).line) }
+        }
+        lines.append(#"{"type":"bar","symbol":"A","timestamp":1800000000,"open":1,"high":1,"low":1,"close":1,"volume":-5}"#)
+        try (lines.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("s.jsonl"), atomically: true, encoding: .utf8)
+        let state = folder.appendingPathComponent("s.db")
+        let run = try KeelBinary.run(["run", "s.yaml", "--paper", "--stream", "s.jsonl", "--state", state.path, "--symbols", "A", "--run-id", "r"],
+                                     in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = try KeelStore(path: state.path).events(run: "r")
+        let refused = events.filter { $0.status != "accepted" }
+        #expect(refused.map(\.status) == ["clock_skew", "invalid"], "\(refused.map { "\($0.status): \($0.reason ?? "")" })")
+        #expect(refused.last?.reason?.contains("volume") == true)
+        #expect(events.filter { $0.status == "accepted" && $0.kind == "bar" }.count == 40)
+    }
+}
+
+extension ClockSkewTests {
+    @Test("a line past 1 MiB is journaled invalid with its offset and skipped to its newline; the lines after it are read")
+    func oversizedLine() throws {
+        let folder = try KeelBinary.temporaryFolder(["s.yaml": "keel: 1\nname: S\nprofile: degen\nentry: {long: close > sma(close, 3)}\nexit: {long: close < sma(close, 3)}\n"])
+        var lines: [String] = []
+        for day in 0..<10 {
+            let price = 100 + Double(day)
+            lines.append(MarketEvent.bar(symbol: "A", time: (1_704_067_200 + Int64(day) * 86_400) * 1_000, open: price, high: price + 1,
+                                         low: price - 1, close: price, volume: 10).line)
+        }
+        let huge = "{\"type\":\"bar\",\"pad\":\"" + String(repeating: "x", count: 3 << 20) + "\"}"
+        let text = lines[..<5].joined(separator: "\n") + "\n" + huge + "\n" + lines[5...].joined(separator: "\n") + "\n"
+        try text.write(to: folder.appendingPathComponent("s.jsonl"), atomically: true, encoding: .utf8)
+        let state = folder.appendingPathComponent("s.db")
+        let run = try KeelBinary.run(["run", "s.yaml", "--paper", "--stream", "s.jsonl", "--state", state.path, "--symbols", "A", "--run-id", "r"],
+                                     in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = try KeelStore(path: state.path).events(run: "r")
+        let invalid = events.filter { $0.status == "invalid" }
+        let offset = lines[..<5].joined(separator: "\n").utf8.count + 1
+        #expect(invalid.count == 1 && invalid[0].reason?.contains("at byte offset \(offset)") == true, "\(invalid.map { $0.reason ?? "" })")
+        #expect(invalid.first.map { $0.line.utf8.count < 100 } == true, "the journal does not keep the line")
+        #expect(events.filter { $0.status == "accepted" && $0.kind == "bar" }.count == 10)
     }
 }

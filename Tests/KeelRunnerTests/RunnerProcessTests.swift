@@ -52,6 +52,39 @@ struct RunnerProcessTests {
         #expect(try show(state) == expected)
     }
 
+    @Test("parity on resampled bars: timeframe: 1h over a one-minute stream, no --timeframe, gives the backtest's JSON byte for byte")
+    func resampledParity() throws {
+        let folder = try KeelBinary.temporaryFolder(["hourly.yaml": """
+            keel: 1
+            name: Hourly SMA on minute data
+            timeframe: 1h
+            profile: degen
+            entry: {long: crosses_above(sma(close, 5), sma(close, 12))}
+            exit: {long: crosses_below(sma(close, 5), sma(close, 12))}
+            stop_loss: 2%
+            allocation: {size: percent_of_equity(50%)}
+            execution: {fees: 0.1%, slippage: 1bps}
+            """])
+        let generated = try KeelBinary.run(["data", "generate", "--bars", "30000", "--bar", "1m", "--seed", "5", "--names", "MIN",
+                                            "--out", folder.path])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let csv = folder.appendingPathComponent("MIN.csv").path
+        let events = try KeelBinary.run(["data", "events", "MIN=\(csv)"])
+        let stream = folder.appendingPathComponent("MIN.jsonl")
+        try events.stdout.write(to: stream, atomically: true, encoding: .utf8)
+        let state = folder.appendingPathComponent("run.db")
+        let strategy = folder.appendingPathComponent("hourly.yaml").path
+        let run = try KeelBinary.run(["run", strategy, "--paper", "--stream", stream.path, "--state", state.path, "--symbols", "MIN", "--run-id", "run"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let backtest = try KeelBinary.run(["backtest", strategy, "--data", "MIN=\(csv)", "--format", "json", "--no-cache"])
+        #expect(backtest.status == 0, "\(backtest.stderr)")
+        #expect(backtest.stdout.contains("\"bar_seconds\": 3600") && backtest.stdout.contains("\"data_bar_seconds\": 60"))
+        #expect(backtest.stdout.contains("\"exit_reason\": \"signal\""), "the case trades")
+        #expect(try show(state) == backtest.stdout)
+        let text = try KeelBinary.run(["backtest", strategy, "--data", "MIN=\(csv)", "--no-cache"])
+        #expect(text.stdout.contains("bar size         1h (resampled from 1m bars)"), "\(text.stdout)")
+    }
+
     @Test("crash: 50 kill -9 at random instants, each run restarted to the end, equals an uninterrupted run; no fill lost or doubled")
     func crashCampaign() throws {
         let folder = try KeelBinary.temporaryFolder()

@@ -21,7 +21,7 @@ enum EngineScenario {
         var trades = 0
         for _ in 0..<repeats {
             let start = ContinuousClock.now
-            let result = Backtest.run(program, feeds: [feed], capital: 100_000)
+            let result = try Backtest.run(program, feeds: [feed], capital: 100_000)
             let elapsed = ContinuousClock.now - start
             trades = result.trades.count
             timings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

@@ -37,6 +37,10 @@ public struct BacktestResult: Sendable {
     /// Every decision with the values it read; empty unless the run traced.
     public var decisions: [Engine.Decision]
     public var metrics: Metrics
+    /// The bar size the strategy ran on, in seconds, and the data's own when it was resampled to
+    /// it (equal otherwise); nil when unknown (a single bar).
+    public var barSeconds: Int?
+    public var dataBarSeconds: Int?
 
     public init(strategy: String, symbols: [String], capital: Double, bars: Int, firstTime: Int64, lastTime: Int64, finalEquity: Double,
                 trades: [Trade], openPositions: [OpenPosition], equityCurve: [(time: Int64, equity: Double)], riskEvents: [Engine.RiskEvent],
@@ -53,9 +57,9 @@ public enum Backtest {
     /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
-                           annualization: Double? = nil) -> BacktestResult {
-        // A memory source never throws.
-        try! run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
+                           annualization: Double? = nil) throws -> BacktestResult {
+        // A memory source never throws; a timeframe the bars cannot serve does (`Refusal`).
+        try run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
                  keepTrades: keepTrades, precomputeRows: precomputeRows, annualization: annualization)
     }
 
@@ -66,11 +70,19 @@ public enum Backtest {
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
                            annualization: Double? = nil, progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         let order = Universe.order(named: program.settings.parsed.symbols.map(\.value), feed: sources.map(\.symbol))
-        let sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
+        var sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
+        let declared = program.settings.parsed.timeframe?.value.seconds
+        var resampledFrom: Int?
+        if let declared { (sources, resampledFrom) = try TimeframePlan.apply(sources, timeframeSeconds: declared) }
         let feeds = Feeds(sources)
-        feeds.onRefill = progress.map { report in { report(sources.map(\.fractionRead).reduce(0, +) / Double(max(1, sources.count))) } }
+        let read = sources
+        feeds.onRefill = progress.map { report in { report(read.map(\.fractionRead).reduce(0, +) / Double(max(1, read.count))) } }
         try feeds.start()
-        let barSeconds = program.settings.parsed.timeframe?.value.seconds ?? inferBarSeconds(Array(feeds.chunks))
+        // A file with a header and no rows (or only rows a policy skipped) is no data: never a run of nothing that exits 0.
+        if let empty = sources.indices.first(where: { !feeds.positions[$0].live }) {
+            throw Refusal(description: "\(sources[empty].symbol): the data has no bars")
+        }
+        let barSeconds = declared ?? inferBarSeconds(Array(feeds.chunks))
         let rows = precomputeRows ?? min(4_096, max(16, (1 << 21) / max(1, program.slotCount * sources.count)))
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
                             options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve,
@@ -118,7 +130,9 @@ public enum Backtest {
             engine.endTime(now)
             for i in symbols { try feeds.advance(i) }
         }
-        return result(engine, feeds: feeds, barSeconds: barSeconds)
+        var result = result(engine, feeds: feeds, barSeconds: barSeconds)
+        (result.barSeconds, result.dataBarSeconds) = (barSeconds, resampledFrom ?? barSeconds)
+        return result
     }
 
     private static func result(_ engine: Engine, feeds: Feeds, barSeconds: Int?) -> BacktestResult {
@@ -127,12 +141,9 @@ public enum Backtest {
                       barSeconds: barSeconds)
     }
 
-    /// The most common gap between the first bars, when the strategy names no timeframe.
-    public static func inferBarSeconds(_ feeds: [BarSeries]) -> Int? {
-        var counts: [Int64: Int] = [:]
-        for feed in feeds where feed.count > 1 {
-            for i in 1..<min(feed.count, 200) { counts[feed.time[i] - feed.time[i - 1], default: 0] += 1 }
-        }
-        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }.map { Int($0.key / 1_000) }
-    }
+    /// Why a backtest refused its data before running (a timeframe its bars cannot serve).
+    public typealias Refusal = TimeframePlan.Refusal
+
+    /// The data's bar size when the strategy names no timeframe (`BarSizeInference`).
+    public static func inferBarSeconds(_ feeds: [BarSeries]) -> Int? { BarSizeInference.seconds(feeds) }
 }

@@ -12,6 +12,8 @@ public enum ResultFormat {
             ("bars", .int(result.bars)),
             ("first_time", .string(TimestampParser.format(result.firstTime))),
             ("last_time", .string(TimestampParser.format(result.lastTime))),
+            ("bar_seconds", result.barSeconds.map { .int($0) } ?? .null),
+            ("data_bar_seconds", result.dataBarSeconds.map { .int($0) } ?? .null),
             ("final_equity", .number(result.finalEquity)),
             ("metrics", .object(m.named.map { name, value in (name, name == "trade_count" ? .int(Int(value)) : .number(value)) })),
             ("trades", .array(result.trades.map(trade))),
@@ -66,6 +68,7 @@ public enum ResultFormat {
             ("strategy", result.strategy),
             ("symbols", result.symbols.joined(separator: ", ")),
             ("period", "\(TimestampParser.format(result.firstTime)) to \(TimestampParser.format(result.lastTime)), \(result.bars) bars"),
+            ("bar size", barSize(result)),
             ("capital", format(result.capital, 2)),
             ("final equity", format(result.finalEquity, 2)),
             ("total return", pct(m.totalReturn)),
@@ -92,6 +95,13 @@ public enum ResultFormat {
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// "1h", or "1h (resampled from 1m bars)"; "unknown" from a single bar.
+    static func barSize(_ result: BacktestResult) -> String {
+        guard let bar = result.barSeconds else { return "unknown" }
+        guard let data = result.dataBarSeconds, data != bar else { return TimeframePlan.text(bar) }
+        return "\(TimeframePlan.text(bar)) (resampled from \(TimeframePlan.text(data)) bars)"
     }
 
     /// A length of time for people: days with one decimal from a day up, else hours, minutes or seconds.
