@@ -89,12 +89,13 @@ struct Backtest: ParsableCommand {
             }
         }
         let sources = try openSources()
+        let spool = format == .json ? try ResultSpool() : nil
         let result: BacktestResult
         let bar = Progress(total: 1_000, percent: true)
         do {
-            // Only the JSON lists trades; the summary needs their statistics alone, so memory stays flat.
+            // Only the JSON lists trades, and it spools them to disk as they close: memory stays flat either way.
             result = try KeelEngine.Backtest.run(program, sources: sources, capital: capital, trace: trace != nil, keepEquityCurve: equity,
-                                                 keepTrades: format == .json, annualization: annualization,
+                                                 keepTrades: false, annualization: annualization, spool: spool,
                                                  progress: { bar.set(Int($0 * 1_000)) })
             bar.finish()
         } catch let failure as CSVBarReader.Failure {
@@ -119,7 +120,11 @@ struct Backtest: ParsableCommand {
                 throw Exit.unreadable
             }
         }
-        print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
+        if let spool {
+            try ResultFormat.writeJSON(result, includeEquity: equity, spool: spool, to: FileHandle.standardOutput)
+        } else {
+            print(ResultFormat.text(result), terminator: "")
+        }
     }
 
     private func runSweep(_ parsed: ParsedStrategy, fixed: [String: ConstValue], axes: [(String, [ConstValue])]) throws {

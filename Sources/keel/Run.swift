@@ -190,9 +190,24 @@ struct Runs: ParsableCommand {
         @Option(help: "The SQLite state file.")
         var state: String
 
+        @Option(help: "Output: text (one tab-separated line per run) or json (an array of objects).")
+        var format: Backtest.OutputFormat = .text
+
         func run() throws {
             let store = try openStore(state)
-            for run in try store.runs() {
+            let runs = try store.runs()
+            guard format == .text else {
+                let items: [JSON.Value] = runs.map { run in
+                    let equity = run.summary.flatMap { RunReport.finalEquity(summary: $0) }
+                    return .object([("id", .string(run.id)), ("mode", .string(run.mode)), ("status", .string(run.status)),
+                                    ("strategy", .string(run.strategyName)), ("events", .int(Int(run.lastSeq))),
+                                    ("final_equity", equity.map { .number($0) } ?? .null),
+                                    ("updated_at", .string(TimestampParser.format(run.updatedAt)))])
+                }
+                print(JSON.encode(.array(items)))
+                return
+            }
+            for run in runs {
                 let equity = run.summary.flatMap { RunReport.finalEquity(summary: $0) }.map { ResultFormat.format($0, 2) } ?? "-"
                 print([run.id, run.mode, run.status, run.strategyName, "\(run.lastSeq) events", "equity \(equity)",
                        "updated \(TimestampParser.format(run.updatedAt))"].joined(separator: "\t"))

@@ -76,3 +76,31 @@ struct MultiSymbolConformanceTests {
         }
     }
 }
+
+/// `keel backtest --format json` spools trades and risk events to disk as they happen; its output
+/// must be the bytes `ResultFormat.json` builds with the lists in memory.
+@Suite("JSON output, spooled")
+struct SpooledJSONTests {
+    @Test("spooled and in-memory JSON are byte for byte the same, with trades and risk events", arguments: ["rotation_real", "fill_order", "symbol_order"])
+    func same(_ name: String) throws {
+        let folder = MultiSymbolConformanceTests.root.appendingPathComponent(name)
+        let path = folder.appendingPathComponent("strategy.yaml").path
+        let checked = try #require(Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))).checked)
+        let program = try Compiler.compile(checked)
+        let symbols = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") }.map { String($0.dropLast(4)) }
+        let feeds = try symbols.map { try CSVBarReader.read(path: folder.appendingPathComponent("\($0).csv").path, symbol: $0).series }
+        let held = try Backtest.run(program, feeds: feeds, capital: 100_000)
+        let spool = try ResultSpool()
+        let spooled = try Backtest.run(program, sources: feeds.map(MemoryBarSource.init), capital: 100_000, keepTrades: false, spool: spool)
+        #expect(spooled.trades.isEmpty && spooled.riskEvents.isEmpty && spooled.riskEventCount == held.riskEventCount)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("keel-spooled-\(UUID().uuidString).json")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        try ResultFormat.writeJSON(spooled, includeEquity: false, spool: spool, to: handle)
+        try handle.close()
+        let written = try String(contentsOf: file, encoding: .utf8)
+        try? FileManager.default.removeItem(at: file)
+        #expect(written == ResultFormat.json(held), "\(name)")
+        #expect(held.trades.count + held.riskEvents.count > 0)
+    }
+}

@@ -195,6 +195,9 @@ struct ClockSkewTests {
         #expect(refused.map(\.status) == ["clock_skew", "invalid"], "\(refused.map { "\($0.status): \($0.reason ?? "")" })")
         #expect(refused.last?.reason?.contains("volume") == true)
         #expect(events.filter { $0.status == "accepted" && $0.kind == "bar" }.count == 40)
+        let listed = try KeelBinary.run(["runs", "list", "--state", state.path, "--format", "json"])
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(runs.count == 1 && runs[0]["id"] as? String == "r" && runs[0]["events"] as? Int == events.count)
     }
 }
 

@@ -68,7 +68,8 @@ public enum Backtest {
     /// all evaluators' columns within about 16 MB.
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
-                           annualization: Double? = nil, progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
+                           annualization: Double? = nil, spool: ResultSpool? = nil,
+                           progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         let order = Universe.order(named: program.settings.parsed.symbols.map(\.value), feed: sources.map(\.symbol))
         var sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
         let declared = program.settings.parsed.timeframe?.value.seconds
@@ -87,6 +88,10 @@ public enum Backtest {
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
                             options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve,
                                           keepTrades: keepTrades, precomputeRows: rows, annualization: annualization))
+        if let spool {
+            engine.tradeSink = { spool.add($0) }
+            engine.riskEventSink = { spool.add($0) }
+        }
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         var signals = [Double](repeating: .nan, count: program.signalNames.count)

@@ -18,10 +18,7 @@ public enum ResultFormat {
             ("metrics", .object(m.named.map { name, value in (name, name == "trade_count" ? .int(Int(value)) : .number(value)) })),
             ("trades", .array(result.trades.map(trade))),
             ("open_positions", .array(result.openPositions.map(openPosition))),
-            ("risk_events", .array(result.riskEvents.map { event in
-                .object([("time", .string(TimestampParser.format(event.time))), ("symbol", .string(event.symbol)),
-                         ("kind", .string(event.kind)), ("reason", .string(event.reason))])
-            })),
+            ("risk_events", .array(result.riskEvents.map(riskEvent))),
         ]
         if includeEquity {
             fields.append(("equity", .array(result.equityCurve.map {
@@ -40,6 +37,11 @@ public enum ResultFormat {
                 ("values", .object(d.values.map { ($0.0, .number($0.1)) })),
             ]), pretty: false)
         }.joined(separator: "\n") + (result.decisions.isEmpty ? "" : "\n")
+    }
+
+    static func riskEvent(_ event: Engine.RiskEvent) -> JSON.Value {
+        .object([("time", .string(TimestampParser.format(event.time))), ("symbol", .string(event.symbol)),
+                 ("kind", .string(event.kind)), ("reason", .string(event.reason))])
     }
 
     static func trade(_ t: Trade) -> JSON.Value {

@@ -90,6 +90,10 @@ public final class Engine {
         _modify { yield &ledger.pointee.cash }
     }
     public private(set) var trades: [Trade] = []
+    /// Where closed trades and risk events go instead of `trades` and `riskEvents`, as they happen:
+    /// `keel backtest --format json` writes them out, so memory does not grow with them.
+    public var tradeSink: ((Trade) -> Void)?
+    public var riskEventSink: ((RiskEvent) -> Void)?
     /// Every refusal and kill-switch trip, when the run keeps them (`keepTrades`); counted always.
     public private(set) var riskEvents: [RiskEvent] = []
     public private(set) var riskEventCount = 0
@@ -393,9 +397,10 @@ public final class Engine {
         let gross = p.sign * quantity * (price - p.entryPrice)
         let pnl = gross - entryFee - fee
         ledger.pointee.tradeStatistics.record(pnl: pnl, returnFraction: pnl / (quantity * p.entryPrice), duration: time - p.entryTime)
-        if options.keepTrades {
-            trades.append(Trade(symbol: symbols[index], side: p.side, entryTime: p.entryTime, entryPrice: p.entryPrice, exitTime: time,
-                                exitPrice: price, quantity: quantity, pnl: pnl, fees: entryFee + fee, exitReason: reason))
+        if options.keepTrades || tradeSink != nil {
+            let trade = Trade(symbol: symbols[index], side: p.side, entryTime: p.entryTime, entryPrice: p.entryPrice, exitTime: time,
+                              exitPrice: price, quantity: quantity, pnl: pnl, fees: entryFee + fee, exitReason: reason)
+            if let tradeSink { tradeSink(trade) } else { trades.append(trade) }
         }
         risk.recordClosed(pnl: pnl)
         p.entryFees -= entryFee
@@ -550,7 +555,7 @@ public final class Engine {
     /// of orders (a drawdown halt refuses every entry signal), and memory must not grow with them.
     private func record(_ event: RiskEvent) {
         riskEventCount += 1
-        if options.keepTrades { riskEvents.append(event) }
+        if let riskEventSink { riskEventSink(event) } else if options.keepTrades { riskEvents.append(event) }
     }
 
     /// Why the operator halted new entries; nil while trading. Unlike the daily-loss kill switch it
