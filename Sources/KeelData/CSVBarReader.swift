@@ -161,8 +161,12 @@ public struct CSVBarReader {
         return lower..<upper
     }
 
+    /// A field as it appears in an error message: cut to 80 bytes (a 10 MB bad field is not quoted whole).
     static func text(_ range: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        let limit = 80
+        guard range.count > limit else { return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        let head = String(decoding: UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<(range.lowerBound + limit)]), as: UTF8.self)
+        return head + "... (\(range.count) bytes)"
     }
 
     /// Which column holds what, from the header.

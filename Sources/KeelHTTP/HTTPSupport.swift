@@ -34,7 +34,9 @@ public struct BearerAuth<Context: RequestContext>: RouterMiddleware {
 
     static func bearer(_ request: Request) -> [UInt8] {
         let header = request.headers[.authorization] ?? ""
-        return header.hasPrefix("Bearer ") ? Array(header.utf8.dropFirst(7)) : []
+        // The scheme is case-insensitive (RFC 9110 section 11.1): "bearer TOKEN" is the same as "Bearer TOKEN".
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { return [] }
+        return Array(header.utf8.dropFirst(7))
     }
 
     /// Compares every byte whatever the lengths, so the time taken says nothing about the token.

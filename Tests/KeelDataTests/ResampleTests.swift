@@ -93,3 +93,17 @@ struct HostileDataTests {
         #expect(throws: CSVBarReader.Failure.self) { try CSVBarReader.parse(text, symbol: "X") }
     }
 }
+
+extension HostileDataTests {
+    @Test("a huge bad field is cut in the error, not quoted whole")
+    func hugeField() throws {
+        let field = String(repeating: "x", count: 1_000_000)
+        let text = "timestamp,open,high,low,close,volume\n2020-01-01,\(field),11,9,10,1\n"
+        do {
+            _ = try CSVBarReader.parse(text, symbol: "X")
+            Issue.record("a bad field was accepted")
+        } catch {
+            #expect("\(error)".utf8.count < 1_000 && "\(error)".contains("(1000000 bytes)"), "\("\(error)".prefix(300))")
+        }
+    }
+}

@@ -97,6 +97,18 @@ struct ServiceTests {
         }
     }
 
+    @Test("the auth scheme is case-insensitive (bearer, BEARER); another scheme or a bare token is refused")
+    func schemeCase() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        for header in ["bearer \(Self.token)", "BEARER \(Self.token)", "Bearer \(Self.token)"] {
+            #expect(try server.process.send("GET", "/v1/strategies", token: nil, authorization: header).status == 200, "\(header)")
+        }
+        for header in ["Basic \(Self.token)", Self.token, "Bearer", "bearer  \(Self.token)"] {
+            #expect(try server.process.send("GET", "/v1/strategies", token: nil, authorization: header).status == 401, "\(header)")
+        }
+    }
+
     @Test("the OpenAPI document served names exactly the router's routes")
     func openAPIMatchesTheRoutes() throws {
         let server = try Server()

@@ -39,9 +39,11 @@ public final class ServerProcess {
 
     /// One request: (status, headers, body). Blocking on NIO's future, not on a task: a test thread
     /// waiting on the cooperative pool could starve the very task it waits for.
-    public func send(_ method: String, _ path: String, body: String? = nil, token: String?) throws -> (status: Int, headers: HTTPHeaders, body: String) {
+    /// `authorization`: the whole header, in place of `Bearer TOKEN`.
+    public func send(_ method: String, _ path: String, body: String? = nil, token: String?,
+                     authorization: String? = nil) throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var headers = HTTPHeaders()
-        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let header = authorization ?? token.map({ "Bearer \($0)" }) { headers.add(name: "Authorization", value: header) }
         if body != nil { headers.add(name: "Content-Type", value: "application/json") }
         let request = try HTTPClient.Request(url: url + path, method: HTTPMethod(rawValue: method), headers: headers, body: body.map { .string($0) })
         let response = try HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(20)).wait()
