@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // Already in the graph through Hummingbird: the tests stop their loopback listeners gracefully.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Already in the graph through Hummingbird: the connection guard sits beside its HTTP/1 decoder.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -39,7 +41,8 @@ let package = Package(
         // The trading API's wire format and the simulated exchange behind the paper broker: no dependencies.
         .target(name: "KeelBroker"),
         // What the two servers share: bearer auth, JSON answers and errors.
-        .target(name: "KeelHTTP", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "KeelHTTP", dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
+                                                .product(name: "NIOHTTP1", package: "swift-nio")]),
         .target(name: "KeelBrokerServer", dependencies: ["KeelBroker", "KeelData", "KeelHTTP", .product(name: "Hummingbird", package: "hummingbird")]),
         .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(
@@ -55,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService",
+                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

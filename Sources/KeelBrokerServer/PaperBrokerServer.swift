@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import KeelBroker
 import KeelData
 import KeelHTTP
@@ -22,11 +23,16 @@ public enum PaperBrokerServer {
         public var faultDelay: Duration
         public var idleTimeout: Duration
         public var bodyLimit: Int
+        /// Time to a complete request head and connections per address (see `ConnectionPolicy`).
+        public var connections: ConnectionPolicy
 
         public init(host: String = "127.0.0.1", port: Int, token: String, cash: Double = 100_000, leverage: Double = 2,
-                    faultDelay: Duration = .seconds(3), idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20) {
+                    faultDelay: Duration = .seconds(3), idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20,
+                    connections: ConnectionPolicy = .init()) {
             (self.host, self.port, self.token, self.cash, self.leverage) = (host, port, token, cash, leverage)
             (self.faultDelay, self.idleTimeout, self.bodyLimit) = (faultDelay, idleTimeout, bodyLimit)
+            self.connections = connections
+            self.connections.idleTimeout = idleTimeout
         }
     }
 
@@ -41,7 +47,10 @@ public enum PaperBrokerServer {
         server.reuseAddress = true
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
+            server: HTTPServerBuilder { [connections = configuration.connections, idle = configuration.idleTimeout] responder in
+                GuardedChildChannel(HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .nanoseconds(idle.nanoseconds))),
+                                    policy: connections)
+            },
             configuration: server,
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) }
         )

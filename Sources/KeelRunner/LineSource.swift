@@ -179,12 +179,38 @@ class DescriptorLineSource: LineSource {
     }
 }
 
+/// A stream file, opened at the offset a run stopped reading it. The path is resolved first:
+/// within `root` (keel serve's data folder) a link that leads out is refused, and the resolved
+/// file is opened without following links, so what was checked is what is read. A resumed run
+/// (offset > 0) reads on only from the file it read before: same device and inode, not shorter.
 final class FileLineSource: DescriptorLineSource {
-    init(path: String, offset: Int64) throws(RunnerError) {
-        let fd = open(path, O_RDONLY)
+    /// `device:inode` of the file opened.
+    let identity: String
+
+    init(path: String, offset: Int64, root: String? = nil, identity expected: String? = nil) throws(RunnerError) {
+        guard let resolved = realpath(path, nil) else {
+            throw RunnerError.stream("cannot open the stream file '\(path)': \(String(cString: strerror(errno)))")
+        }
+        let real = String(cString: resolved)
+        free(resolved)
+        if let root {
+            let base = realpath(root, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? root
+            guard real.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
+                throw RunnerError.stream("the stream file '\(path)' leads outside the data folder; refused")
+            }
+        }
+        let fd = open(real, O_RDONLY | O_NOFOLLOW)
         guard fd >= 0 else { throw RunnerError.stream("cannot open the stream file '\(path)': \(String(cString: strerror(errno)))") }
         var info = stat()
         fstat(fd, &info)
+        identity = "\(info.st_dev):\(info.st_ino)"
+        if offset > 0, let expected, expected != identity {
+            Glibc.close(fd)
+            throw RunnerError.stream("""
+                '\(path)' is not the file this run was reading (it was replaced: file \(expected), now \(identity)); a resumed run reads on \
+                from byte \(offset) of the same file only. Restore it, or start a new run on the new file
+                """)
+        }
         guard Int64(info.st_size) >= offset else {
             Glibc.close(fd)
             throw RunnerError.stream("'\(path)' is shorter (\(info.st_size) bytes) than where the run stopped reading it (\(offset)); was it replaced?")

@@ -36,6 +36,8 @@ public final class Runner {
         public var host: RunHost?
         /// How far past the newest time seen an event may be, in milliseconds (`--max-clock-skew`); nil: unbounded.
         public var maxClockSkew: Int64? = 86_400_000
+        /// The folder a stream file must stay inside, checked at every open (keel serve's `--data-dir`).
+        public var streamRoot: String?
 
         public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
                     barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil, host: RunHost? = nil) {
@@ -116,7 +118,12 @@ public final class Runner {
         defer { broker?.client.shutdown() }
         let source: LineSource = switch address {
         case .stdin: DescriptorLineSource(fd: 0, offset: 0)
-        case .file(let path): try FileLineSource(path: path, offset: run.streamOffset)
+        case .file(let path):
+            try { () throws -> FileLineSource in
+                let file = try FileLineSource(path: path, offset: run.streamOffset, root: c.streamRoot, identity: run.streamIdentity)
+                if file.identity != run.streamIdentity { try store.setStreamIdentity(run: c.runId, file.identity) }
+                return file
+            }()
         case .tcp(let host, let port): TCPLineSource(host: host, port: port, log: log)
         case .webSocket(let url): WebSocketLineSource(url: url, log: log)
         }

@@ -137,7 +137,7 @@ enum BacktestRoutes {
         } catch is CancellationError {
             return
         } catch {
-            finished = ("failed", nil, "\(error)")
+            finished = ("failed", nil, state.shown("\(error)"))
         }
         logged("backtest \(id) as \(finished.status)") {
             try state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: ServiceState.now())

@@ -17,8 +17,11 @@ final class HostedRuns: Sendable {
     let store: KeelStore
     let hub: EventHub
     let webhooks: Webhooks
+    /// Stream files stay inside it, at every open (a resumed run's too).
+    let dataDirectory: String
 
-    init(store: KeelStore, hub: EventHub, webhooks: Webhooks) {
+    init(store: KeelStore, hub: EventHub, webhooks: Webhooks, dataDirectory: String) {
+        self.dataDirectory = dataDirectory
         (self.store, self.hub, self.webhooks) = (store, hub, webhooks)
     }
 
@@ -44,10 +47,12 @@ final class HostedRuns: Sendable {
                 if let webhook { webhooks.send(to: webhook, event: "run.\(event.kind)", subject: id, data: event) }
             }
         }
-        let configuration = Runner.Configuration(strategy: strategy, runId: id, stream: stream, statePath: store.path, capital: capital,
+        var configuration = Runner.Configuration(strategy: strategy, runId: id, stream: stream, statePath: store.path, capital: capital,
                                                  symbols: symbols, barSeconds: barSeconds, commitEvery: 64, live: live, host: host)
+        configuration.streamRoot = dataDirectory
+        let settled = configuration
         let thread = Thread { [self] in
-            let runner = Runner(configuration) { message in FileHandle.standardError.write(Data("keel serve: \(message)\n".utf8)) }
+            let runner = Runner(settled) { message in FileHandle.standardError.write(Data("keel serve: \(message)\n".utf8)) }
             let outcome: Result<Runner.Outcome, any Error> = Result { try runner.run() }
             finish(id, outcome, webhook: webhook)
         }
@@ -68,7 +73,7 @@ final class HostedRuns: Sendable {
         case .failure(let error):
             logged("run \(id) as failed") { try store.setStatus(run: id, "failed", now: now) }
             FileHandle.standardError.write(Data("keel serve: run \(id) failed: \(error)\n".utf8))
-            if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": "\(error)"]) }
+            if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": relativeToData("\(error)", root: dataDirectory)]) }
         }
         finished.withLock { finished.broadcast() }
     }

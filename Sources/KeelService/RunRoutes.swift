@@ -144,7 +144,7 @@ enum RunRoutes {
         // The file's own profile: reading the YAML is enough, no need to check and compile it again.
         let original = StrategyReader.read(SourceFile(path: "strategy.yaml", text: r.run.strategySource)).0?.profileName.rawValue ?? "balanced"
         return View(id: r.run.id, strategyId: r.strategyId, version: r.version, mode: r.run.mode, status: r.run.status,
-                    active: state.runs.isActive(r.run.id), stream: r.run.stream, symbols: r.run.symbols, capital: r.run.capital,
+                    active: state.runs.isActive(r.run.id), stream: state.shown(r.run.stream), symbols: r.run.symbols, capital: r.run.capital,
                     riskProfile: profile ?? original, brokerId: r.brokerId, createdAt: r.run.createdAt, updatedAt: r.run.updatedAt,
                     lastSeq: r.run.lastSeq)
     }

@@ -26,13 +26,17 @@ public enum KeelService {
         public var stallLimit: Double
         /// Messages a WebSocket listener may fall behind before it is dropped.
         public var listenerQueue: Int
+        /// Time to a complete request head and connections per address (see `ConnectionPolicy`).
+        public var connections: ConnectionPolicy
 
         public init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
                     idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10,
-                    listenerQueue: Int = 1_024) {
+                    listenerQueue: Int = 1_024, connections: ConnectionPolicy = .init()) {
             (self.host, self.port, self.databasePath, self.token, self.dataDirectory) = (host, port, databasePath, token, dataDirectory)
             (self.idleTimeout, self.bodyLimit, self.rateLimit) = (idleTimeout, bodyLimit, rateLimit)
             (self.stallLimit, self.listenerQueue) = (stallLimit, listenerQueue)
+            self.connections = connections
+            self.connections.idleTimeout = idleTimeout
         }
     }
 
@@ -53,9 +57,15 @@ public enum KeelService {
         server.reuseAddress = true
         let router = router(state, token: configuration.token, bodyLimit: configuration.bodyLimit)
         let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))
+        let webSockets = router.buildResponder()
+        let policy = configuration.connections
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(http1: http1, ws: .init(maxFrameSize: 1 << 16))),
+            server: HTTPServerBuilder { responder in
+                GuardedChildChannel(HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSockets,
+                                                                 configuration: .init(http1: http1, ws: .init(maxFrameSize: 1 << 16))),
+                                    policy: policy)
+            },
             configuration: server,
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) }
         )
@@ -166,7 +176,7 @@ public final class ServiceState: Sendable {
         limiter = rateLimit.map { RateLimiter(limit: $0) }
         hub = EventHub(capacity: listenerQueue)
         webhooks = Webhooks(store: store, firstWait: webhookWait)
-        runs = HostedRuns(store: store, hub: hub, webhooks: webhooks)
+        runs = HostedRuns(store: store, hub: hub, webhooks: webhooks, dataDirectory: self.dataDirectory.path)
     }
 
     /// For tests that build the router alone: no key, no rate limit.
@@ -175,6 +185,9 @@ public final class ServiceState: Sendable {
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
+
+    /// Text for a client: the server's own paths inside the data folder shown relative to it.
+    func shown(_ text: String) -> String { relativeToData(text, root: dataDirectory.path) }
 
     /// `st_`, `bt_`, `run_` or `br_` and 16 hex digits: anything else is not an id, whatever it tries to be.
     static func newId(_ prefix: String) -> String {
@@ -232,4 +245,11 @@ func isHTTPURL(_ url: String) -> Bool {
     guard url.count <= 2_000, let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
           parsed.host?.isEmpty == false else { return false }
     return true
+}
+
+/// `text` with the data folder's absolute path (as given and with its links resolved) taken off
+/// the paths inside it: a client named `bars/AAPL.csv` and is shown that, never where the server keeps it.
+func relativeToData(_ text: String, root: String) -> String {
+    let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+    return [resolved, root].reduce(text) { text, prefix in text.replacingOccurrences(of: prefix.hasSuffix("/") ? prefix : prefix + "/", with: "") }
 }

@@ -82,14 +82,20 @@ public final class KeelStore: Sendable {
 
     private static let runColumns = """
         SELECT r.id, s.name, s.hash, s.source, s.path, r.mode, r.status, r.capital, r.symbols, r.bar_seconds, r.stream,
-               r.created_at, r.updated_at, r.stream_offset, r.last_seq, r.summary
+               r.created_at, r.updated_at, r.stream_offset, r.last_seq, r.summary, r.stream_identity
         FROM runs r JOIN strategies s ON s.id = r.strategy_id
         """
 
     private static func run(_ row: Row) -> StoredRun {
         StoredRun(id: row[0], strategyName: row[1], strategyHash: row[2], strategySource: row[3], strategyPath: row[4], mode: row[5],
                   status: row[6], capital: row[7], symbols: (row[8] as String).split(separator: ",").map(String.init), barSeconds: row[9],
-                  stream: row[10], createdAt: row[11], updatedAt: row[12], streamOffset: row[13], lastSeq: row[14], summary: row[15])
+                  stream: row[10], createdAt: row[11], updatedAt: row[12], streamOffset: row[13], lastSeq: row[14], summary: row[15],
+                  streamIdentity: row[16])
+    }
+
+    /// Records which file a run reads (`device:inode`), when it first opens it.
+    public func setStreamIdentity(run: String, _ identity: String) throws {
+        try pool.write { db in try db.execute(sql: "UPDATE runs SET stream_identity = ? WHERE id = ?", arguments: [identity, run]) }
     }
 
     public func run(_ id: String) throws -> StoredRun? {

@@ -19,6 +19,8 @@ public struct StoredRun: Sendable, Equatable {
     public var streamOffset: Int64
     public var lastSeq: Int64
     public var summary: String?
+    /// `device:inode` of the stream file, once the run has opened it; nil for other streams.
+    public var streamIdentity: String?
 }
 
 public struct NewRun: Sendable {

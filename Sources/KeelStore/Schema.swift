@@ -291,6 +291,10 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v5: the identity of a run's stream file") { db in
+            // device:inode of the file a run reads: a resumed run refuses a file put in its place.
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN stream_identity TEXT")
+        }
         return migrator
     }
 }

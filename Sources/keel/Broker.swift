@@ -39,10 +39,13 @@ struct Broker: ParsableCommand {
         @Option(help: "Seconds a `timeout` fault holds its answer.")
         var faultDelay: Double = 3
 
+        @OptionGroup var connections: ConnectionOptions
+
         func run() throws {
             let token = try readToken(file: tokenFile, variable: "KEEL_BROKER_TOKEN", option: "--token-file FILE")
             let configuration = PaperBrokerServer.Configuration(host: host, port: port, token: token, cash: cash, leverage: leverage,
-                                                                faultDelay: .milliseconds(Int64(faultDelay * 1_000)))
+                                                                faultDelay: .milliseconds(Int64(faultDelay * 1_000)),
+                                                                connections: try connections.policy())
             try serve({ onRunning in try await PaperBrokerServer.run(configuration, onRunning: onRunning) }, host: host)
         }
     }

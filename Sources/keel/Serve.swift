@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import KeelHTTP
 import KeelService
 
 struct Serve: ParsableCommand {
@@ -46,6 +47,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Messages a WebSocket listener may fall behind before it is dropped (closed with 1008).")
     var listenerQueue: Int = 1_024
 
+    @OptionGroup var connections: ConnectionOptions
+
     func run() throws {
         let token: String?
         if insecureDev {
@@ -62,7 +65,7 @@ struct Serve: ParsableCommand {
         guard listenerQueue > 0 else { throw ValidationError("--listener-queue must be at least 1 message") }
         let configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
                                                       bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit,
-                                                      listenerQueue: listenerQueue)
+                                                      listenerQueue: listenerQueue, connections: try connections.policy())
         try serve({ onRunning in try await KeelService.run(configuration, onRunning: onRunning) }, host: host)
     }
 }
@@ -81,5 +84,21 @@ func serve(_ body: @escaping @Sendable (@escaping @Sendable (Int) -> Void) async
     if let error = failure.error {
         FileHandle.standardError.write(Data("keel: the server stopped: \(error)\n".utf8))
         throw Exit.findings
+    }
+}
+
+/// How long a connection may take to send a request head, and how many one address may hold:
+/// the same on both servers.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Seconds from connect to a complete request head (then 408 and closed).")
+    var headTimeout: Double = 10
+
+    @Option(help: "Connections one address may hold (0: no cap, for a reverse proxy in front); over it, its oldest connection still waiting for a request is closed.")
+    var maxConnectionsPerPeer: Int = 64
+
+    func policy() throws -> ConnectionPolicy {
+        guard headTimeout > 0, headTimeout <= 3_600 else { throw ValidationError("--head-timeout must be more than 0 and at most 3600 seconds") }
+        guard maxConnectionsPerPeer >= 0 else { throw ValidationError("--max-connections-per-peer must be 0 (no cap) or more") }
+        return ConnectionPolicy(headTimeout: .milliseconds(Int64(headTimeout * 1_000)), perPeer: maxConnectionsPerPeer > 0 ? maxConnectionsPerPeer : nil)
     }
 }

@@ -280,6 +280,54 @@ struct RunServiceTests {
         #expect(try Self.list(server, "/v1/runs/\(referenceId)/trades?offset=\(try store.trades(run: referenceId).count)").isEmpty)
     }
 
+    @Test("a resumed run reads on only from its own file inside the data folder: a link out, or a file put in its place, is refused")
+    func resumedStreamFileIsTheSameFile() throws {
+        let lines = try Self.orclLines()
+        var server = try Server()
+        let folder = server.folder
+        let strategy = try server.create("S1")
+        let stream = folder.appendingPathComponent("data/ORCL.jsonl")
+        try (lines[..<300].joined(separator: "\n") + "\n").write(to: stream, atomically: true, encoding: .utf8)
+        var runs: [String] = []
+        for _ in 0..<3 {
+            let (_, started) = try server.object("POST", "/v1/runs", Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"],
+                                                                               "bar_seconds": 86_400]))
+            let id = started["id"] as? String ?? ""
+            try Self.until("run \(id) ended") { try server.object("GET", "/v1/runs/\(id)").1["status"] as? String == "ended" }
+            // The view names the file as the client did, not where the server keeps it.
+            #expect(try server.object("GET", "/v1/runs/\(id)").1["stream"] as? String == "ORCL.jsonl")
+            runs.append(id)
+        }
+        server.process.stop()
+        let store = try KeelStore(path: folder.appendingPathComponent("keel.db").path)
+        /// Restarts the server with one run as it would be after a stop mid-file: its status once the
+        /// server has tried to resume it, and how many events it journaled on resuming.
+        func resume(_ id: String) throws -> (status: String, added: Int) {
+            let before = try store.events(run: id).count
+            try store.setStatus(run: id, "suspended", now: 0)
+            server = try Server(folder: folder)
+            defer { server.process.stop() }
+            try Self.until("run \(id) left running") { !["running", "suspended"].contains(try server.object("GET", "/v1/runs/\(id)").1["status"] as? String) }
+            return (try store.run(id)?.status ?? "", try store.events(run: id).count - before)
+        }
+        // The same file, grown: read on from where the run stopped.
+        let handle = try FileHandle(forWritingTo: stream)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((lines[300..<400].joined(separator: "\n") + "\n").utf8))
+        try handle.close()
+        let grown = try resume(runs[0])
+        #expect(grown.status == "ended" && grown.added >= 100, "\(grown)")
+        // Another file in its place (another inode), longer: refused, nothing read.
+        try (lines.joined(separator: "\n") + "\n").write(to: stream, atomically: true, encoding: .utf8)
+        #expect(try resume(runs[1]) == ("failed", 0))
+        // A link that leads out of the data folder: refused, nothing read.
+        let outside = folder.appendingPathComponent("outside.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(to: outside, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: stream)
+        try FileManager.default.createSymbolicLink(at: stream, withDestinationURL: outside)
+        #expect(try resume(runs[2]) == ("failed", 0))
+    }
+
     @Test("past the limit a token gets 429 with Retry-After and X-RateLimit-*; halt and resume are never limited")
     func rateLimits() throws {
         let server = try Server(extra: ["--rate-limit", "5"])
@@ -595,33 +643,14 @@ extension RunServiceTests {
 /// A WebSocket client that completes the upgrade and then never reads, its receive buffer
 /// shrunk so that the server's writes back up at once.
 final class StalledListener {
-    let fd: Int32
+    let connection: RawConnection
 
     init(port: Int, path: String) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var size: Int32 = 4_096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-        // Read the answer's head, byte by byte, so that no message after it is read.
-        var head = [UInt8]()
-        var byte: UInt8 = 0
-        while !head.ends(with: Array("\r\n\r\n".utf8)), recv(fd, &byte, 1, 0) == 1 { head.append(byte) }
-        guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { throw POSIXError(.EPROTO) }
+        connection = try RawConnection(port: port, receiveBuffer: 4_096)
+        connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        guard connection.readHead().hasPrefix("HTTP/1.1 101") else { throw POSIXError(.EPROTO) }
     }
 
-    func close() { Glibc.close(fd) }
-}
-
-private extension Array where Element: Equatable {
-    func ends(with suffix: [Element]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
+    func close() { connection.close() }
 }

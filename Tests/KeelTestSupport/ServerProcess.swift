@@ -10,8 +10,13 @@ public final class ServerProcess {
     public let url: String
 
     /// Starts `keel ARGUMENTS` (which must include `--port 0`) and waits for `listening on URL`.
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// `descriptorLimit`: the process may open at most this many files and sockets (prlimit).
+    public init(_ arguments: [String], environment: [String: String] = [:], descriptorLimit: Int? = nil) throws {
         process = KeelBinary.start(arguments)
+        if let descriptorLimit, let keel = process.executableURL {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(descriptorLimit):\(descriptorLimit)", "--", keel.path] + arguments
+        }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe()
         process.standardOutput = out
@@ -31,6 +36,8 @@ public final class ServerProcess {
     }
 
     public struct Failure: Error { public var message: String }
+
+    public var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
 
     public func stop() {
         process.terminate()
