@@ -71,12 +71,13 @@ public struct CSVBarReader {
         var fields = [Range<Int>]()
         var signalValues = [Double](repeating: .nan, count: layout.signalNames.count)
         var fast = FastRowParser(layout)
+        var epochUnit: EpochUnit?
         while let line = lines.next() {
             row += 1
             if line.isEmpty { continue }
-            if fast?.append(line, bytes, to: &series, lastTime: nil) == true { continue }
+            if fast?.append(line, bytes, to: &series, lastTime: nil, epochUnit: &epochUnit) == true { continue }
             split(line, bytes, into: &fields)
-            if let message = validate(fields, bytes, layout, &series, &signalValues) {
+            if let message = validate(fields, bytes, layout, &series, &signalValues, epochUnit: &epochUnit) {
                 badRows += 1
                 if problems.count < problemsListed || policy == .skip {
                     problems.append(DataProblem(file: file, row: row, message: message))
@@ -91,13 +92,19 @@ public struct CSVBarReader {
 
     /// Appends the row when it is good; otherwise says what is wrong with it.
     static func validate(_ fields: [Range<Int>], _ bytes: UnsafeBufferPointer<UInt8>, _ layout: Layout,
-                                 _ series: inout BarSeries, _ signalValues: inout [Double], lastTime: Int64? = nil) -> String? {
+                                 _ series: inout BarSeries, _ signalValues: inout [Double], lastTime: Int64? = nil,
+                                 epochUnit: inout EpochUnit?) -> String? {
         guard fields.count == layout.columnCount else {
             return "expected \(layout.columnCount) fields, found \(fields.count)"
         }
         let timeField = fields[layout.time]
         guard let time = TimestampParser.parse(bytes, timeField.lowerBound, timeField.upperBound) else {
             return "'\(text(timeField, bytes))' is not a timestamp (ISO-8601, or epoch seconds, milliseconds, microseconds or nanoseconds)"
+        }
+        let unit = TimestampParser.epochUnit(bytes, timeField.lowerBound, timeField.upperBound)
+        if let unit, let fileUnit = epochUnit, unit != fileUnit {
+            return "timestamp \(text(timeField, bytes)) reads as epoch \(unit.rawValue) (by its \(timeField.count) digits) where the file's "
+                + "first rows are epoch \(fileUnit.rawValue); a file keeps one unit: convert the rows, or split the file"
         }
         let open: Double, high: Double, low: Double, close: Double
         do {
@@ -129,6 +136,7 @@ public struct CSVBarReader {
             signalValues[index] = field.isEmpty ? .nan : (DecimalParser.parse(bytes, field.lowerBound, field.upperBound) ?? .nan)
         }
         series.append(time: time, open: open, high: high, low: low, close: close, volume: volume, signals: signalValues)
+        if let unit { epochUnit = unit }
         return nil
     }
 

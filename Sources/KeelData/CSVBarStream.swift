@@ -21,6 +21,8 @@ public final class CSVBarStream: BarSource {
     @exclusivity(unchecked) private var row = 1
     private var layout: CSVBarReader.Layout!
     @exclusivity(unchecked) private var lastTime: Int64?
+    /// Fixed by the first epoch row (see `EpochUnit`).
+    @exclusivity(unchecked) private var epochUnit: EpochUnit?
     @exclusivity(unchecked) private var fields: [Range<Int>] = []
     @exclusivity(unchecked) private var signalValues: [Double] = []
     /// The one-pass parser for the common layout, when the header has it.
@@ -87,9 +89,9 @@ public final class CSVBarStream: BarSource {
             lines += 1
             if line.isEmpty { continue }
             let message: String? = buffer.withUnsafeBufferPointer { bytes in
-                if fast?.append(line, bytes, to: &chunk, lastTime: lastTime) == true { return nil }
+                if fast?.append(line, bytes, to: &chunk, lastTime: lastTime, epochUnit: &epochUnit) == true { return nil }
                 CSVBarReader.split(line, bytes, into: &fields)
-                return CSVBarReader.validate(fields, bytes, layout, &chunk, &signalValues, lastTime: lastTime)
+                return CSVBarReader.validate(fields, bytes, layout, &chunk, &signalValues, lastTime: lastTime, epochUnit: &epochUnit)
             }
             if let message {
                 badRows += 1

@@ -22,12 +22,14 @@ struct FastRowParser {
 
     /// Appends the row's bar and returns true, or returns false and appends nothing.
     mutating func append(_ line: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, to series: inout BarSeries,
-                         lastTime: Int64?) -> Bool {
+                         lastTime: Int64?, epochUnit: inout EpochUnit?) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         var index = line.lowerBound
         let end = line.upperBound
         while index < end, base[index] != UInt8(ascii: ",") { index += 1 }
         guard index < end, let time = timestamp(base, line.lowerBound, index, bytes) else { return false }
+        let unit = TimestampParser.epochUnit(bytes, line.lowerBound, index)
+        if let unit, let fileUnit = epochUnit, unit != fileUnit { return false }
         index += 1
         guard let open = number(base, &index, end), let high = number(base, &index, end), let low = number(base, &index, end),
               let close = number(base, &index, end, last: !hasVolume) else { return false }
@@ -42,6 +44,7 @@ struct FastRowParser {
         }
         if let last = series.time.last ?? lastTime, time <= last { return false }
         series.append(time: time, open: open, high: high, low: low, close: close, volume: volume)
+        if let unit { epochUnit = unit }
         return true
     }
 

@@ -1,5 +1,11 @@
 /// Timestamps without Foundation: fixed-layout ISO-8601 and epoch seconds or milliseconds, to UTC
 /// epoch milliseconds.
+/// The unit of a file's epoch timestamps, fixed by its first epoch row: a later row in another
+/// unit is refused, since a file that mixes them is far more likely broken than meant.
+public enum EpochUnit: String, Sendable {
+    case seconds, milliseconds, microseconds, nanoseconds
+}
+
 public enum TimestampParser {
     /// Accepts `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` with `Z`, `±HH:MM`, `±HHMM` or no zone
     /// (UTC), and integer epochs in the unit their magnitude says: up to 11 digits are seconds, 12
@@ -10,6 +16,18 @@ public enum TimestampParser {
         guard length > 0 else { return nil }
         if length >= 10, bytes[start + 4] == UInt8(ascii: "-") { return iso(bytes, start, end) }
         return epoch(bytes, start, end)
+    }
+
+    /// The unit an integer epoch is read in (by its digits, as `parse` reads it); nil for ISO-8601.
+    public static func epochUnit(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> EpochUnit? {
+        guard end > start, !(end - start >= 10 && bytes[start + 4] == UInt8(ascii: "-")) else { return nil }
+        let digits = end - start - (bytes[start] == UInt8(ascii: "-") ? 1 : 0)
+        switch digits {
+        case ...11: return .seconds
+        case 12...14: return .milliseconds
+        case 15...17: return .microseconds
+        default: return .nanoseconds
+        }
     }
 
     public static func parse(_ text: String) -> Int64? {

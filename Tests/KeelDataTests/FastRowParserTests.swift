@@ -56,8 +56,9 @@ struct FastRowParserTests {
                 one.removeAll(keepingCapacity: true)
                 general.removeAll(keepingCapacity: true)
                 CSVBarReader.split(line, bytes, into: &fields)
-                let message = CSVBarReader.validate(fields, bytes, layout, &general, &signals, lastTime: last)
-                if fast.append(line, bytes, to: &one, lastTime: last) {
+                var generalUnit: EpochUnit?, fastUnit: EpochUnit?
+                let message = CSVBarReader.validate(fields, bytes, layout, &general, &signals, lastTime: last, epochUnit: &generalUnit)
+                if fast.append(line, bytes, to: &one, lastTime: last, epochUnit: &fastUnit) {
                     taken += 1
                     #expect(message == nil, "\(CSVBarReader.text(line, bytes))")
                     if message == nil {

@@ -107,3 +107,29 @@ extension HostileDataTests {
         }
     }
 }
+
+extension HostileDataTests {
+    static let microsecondRows = "timestamp,open,high,low,close,volume\n1735689600000000,10,11,9,10,1\n1735689660000000,10,11,9,10,1\n"
+
+    @Test("a file keeps one epoch unit: a row in another is refused with both units named, in the whole-file and the streamed reader")
+    func mixedEpochUnits() throws {
+        // All in microseconds (a Binance spot file from 2025 on): read as such.
+        let series = try CSVBarReader.parse(Self.microsecondRows, symbol: "X").series
+        #expect(series.time == [1_735_689_600_000, 1_735_689_660_000])
+        // A millisecond row after microsecond ones: every reading would be a guess.
+        let mixed = Self.microsecondRows + "1735689720000,10,11,9,10,1\n"
+        do {
+            _ = try CSVBarReader.parse(mixed, symbol: "X")
+            Issue.record("a file mixing µs and ms rows was read")
+        } catch {
+            #expect("\(error)".contains("reads as epoch milliseconds") && "\(error)".contains("first rows are epoch microseconds"), "\(error)")
+        }
+        let folder = try KeelBinary.temporaryFolder(["X.csv": mixed])
+        let stream = try CSVBarStream(path: folder.appendingPathComponent("X.csv").path, symbol: "X")
+        var chunk = BarSeries(symbol: "X")
+        #expect(throws: CSVBarReader.Failure.self) { _ = try stream.next(into: &chunk) }
+        // Under --bad-rows skip the row is skipped and said so; the file's unit stays.
+        let skipped = try CSVBarReader.parse(mixed + "1735689780000000,10,11,9,10,1\n", symbol: "X", policy: .skip)
+        #expect(skipped.series.count == 3 && skipped.skipped.count == 1 && skipped.skipped[0].row == 4)
+    }
+}
