@@ -37,9 +37,14 @@ public struct PaperExchange: Sendable {
     /// binary64 integers (`qty: 1e308` was taken).
     public static let maxQuantity = 1e12
 
-    public init(cash: Double, leverage: Double = 2) {
+    /// The symbols it lists (`--symbols`); nil: those it has had a bar of. An order for any other
+    /// is refused, as a broker refuses an asset it does not list: one it cannot price would rest forever.
+    public let assets: Set<String>?
+
+    public init(cash: Double, leverage: Double = 2, symbols: Set<String>? = nil) {
         self.cash = cash
         self.leverage = leverage
+        assets = symbols
     }
 
     // MARK: Orders
@@ -97,6 +102,15 @@ public struct PaperExchange: Sendable {
             throw refuse("duplicate_client_order_id", "an order with client_order_id '\(r.clientOrderId)' exists; query it instead of sending it again")
         }
         guard !r.symbol.isEmpty else { throw refuse("invalid_symbol", "symbol is required") }
+        if let assets {
+            guard assets.contains(r.symbol) else {
+                throw refuse("unknown_symbol", "'\(r.symbol.prefix(40))' is not listed here; the broker lists \(assets.sorted().joined(separator: ", "))")
+            }
+        } else if lastPrice[r.symbol] == nil {
+            throw refuse("unknown_symbol", """
+                '\(r.symbol.prefix(40))' has no market data here yet: post its bars to /v2/sim/bars first, or start the broker with --symbols
+                """)
+        }
         guard r.qty > 0, r.qty <= Self.maxQuantity else {
             throw refuse("invalid_qty", "qty must be a positive number of at most \(Int(Self.maxQuantity)), not \(r.qty)")
         }

@@ -25,6 +25,8 @@ public enum PaperBrokerServer {
         public var bodyLimit: Int
         /// Time to a complete request head and connections per address (see `ConnectionPolicy`).
         public var connections: ConnectionPolicy
+        /// The symbols it lists; nil: those it has had a bar of.
+        public var symbols: Set<String>?
 
         public init(host: String = "127.0.0.1", port: Int, token: String, cash: Double = 100_000, leverage: Double = 2,
                     faultDelay: Duration = .seconds(3), idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20,
@@ -38,7 +40,8 @@ public enum PaperBrokerServer {
 
     /// Serves until SIGINT or SIGTERM.
     public static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
-        let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage))
+        let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage,
+                                                               symbols: configuration.symbols))
         let router = Router(context: BrokerContext.self)
         router.add(middleware: BearerAuth<BrokerContext>(token: configuration.token))
         router.add(middleware: ReadFaults(state: state))

@@ -39,14 +39,23 @@ struct Broker: ParsableCommand {
         @Option(help: "Seconds a `timeout` fault holds its answer.")
         var faultDelay: Double = 3
 
+        @Option(help: "The symbols it lists, comma-separated (default: those it has had a bar of); orders for others get 422 unknown_symbol.")
+        var symbols: String?
+
         @OptionGroup var connections: ConnectionOptions
 
         func run() throws {
             let token = try readToken(file: tokenFile, variable: "KEEL_BROKER_TOKEN", option: "--token-file FILE")
-            let configuration = PaperBrokerServer.Configuration(host: host, port: port, token: token, cash: cash, leverage: leverage,
+            var configuration = PaperBrokerServer.Configuration(host: host, port: port, token: token, cash: cash, leverage: leverage,
                                                                 faultDelay: .milliseconds(Int64(faultDelay * 1_000)),
                                                                 connections: try connections.policy())
-            try serve({ onRunning in try await PaperBrokerServer.run(configuration, onRunning: onRunning) }, host: host)
+            if let symbols {
+                let listed = Set(symbols.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                guard !listed.isEmpty else { throw ValidationError("--symbols names at least one symbol: --symbols AAPL,MSFT") }
+                configuration.symbols = listed
+            }
+            let settled = configuration
+            try serve({ onRunning in try await PaperBrokerServer.run(settled, onRunning: onRunning) }, host: host)
         }
     }
 }

@@ -11,10 +11,11 @@ public final class PaperBrokerProcess {
     public let folder: URL
     public var url: String { server.url }
 
-    public init(faultDelay: Double = 1) throws {
+    /// `extra`: more of `keel broker serve`'s options (`--symbols X,Y`).
+    public init(faultDelay: Double = 1, extra: [String] = []) throws {
         folder = try KeelBinary.temporaryFolder(["token": Self.token + "\n"])
         server = try ServerProcess(["broker", "serve", "--port", "0", "--token-file", folder.appendingPathComponent("token").path,
-                                    "--fault-delay", String(faultDelay)])
+                                    "--fault-delay", String(faultDelay)] + extra)
     }
 
     public struct Failure: Error {

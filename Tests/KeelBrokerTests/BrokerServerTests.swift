@@ -9,10 +9,13 @@ import Testing
 @Suite(.serialized) struct BrokerServerTests {
     static let bar = #"{"type":"bar","symbol":"X","timestamp":"2024-01-02T00:00:00Z","open":50,"high":51,"low":49,"close":50,"volume":1}"#
 
+    /// A broker listing X and Y: orders are taken before their first bar.
+    static func broker() throws -> PaperBrokerProcess { try PaperBrokerProcess(extra: ["--symbols", "X,Y"]) }
+
     func order(_ id: String, qty: Double = 10) -> OrderRequest { OrderRequest(symbol: "X", qty: qty, side: .buy, clientOrderId: id) }
 
     @Test func everyRouteButHealthNeedsTheToken() throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         #expect(try broker.request("GET", "/health", token: nil).0 == 200)
         let routes = [("GET", "/v2/account"), ("GET", "/v2/orders"), ("POST", "/v2/orders"), ("GET", "/v2/orders/O1"), ("DELETE", "/v2/orders/O1"),
@@ -29,7 +32,7 @@ import Testing
     }
 
     @Test func anOversizedBodyIs413AndAMalformedOne400() throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         let big = String(repeating: "a", count: (1 << 20) + 10)
         #expect(try broker.request("POST", "/v2/orders", body: big).0 == 413)
@@ -41,7 +44,7 @@ import Testing
     }
 
     @Test func aTimeoutLeavesTheOrderUnknownUntilItsClientIdSettlesIt() throws {
-        let broker = try PaperBrokerProcess(faultDelay: 1.5)
+        let broker = try PaperBrokerProcess(faultDelay: 1.5, extra: ["--symbols", "X,Y"])
         defer { broker.stop() }
         let client = broker.client(timeout: .milliseconds(300))
         defer { client.shutdown() }
@@ -55,7 +58,7 @@ import Testing
 
     @Test(arguments: ["error", "drop"])
     func aFailureAfterTheOrderIsPlacedIsUnknownNotLost(fault: String) throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         let client = broker.client()
         defer { client.shutdown() }
@@ -68,7 +71,7 @@ import Testing
     }
 
     @Test func aFailureBeforeTheOrderIsPlacedIsFoundMissingAndSentAgainUnderTheSameId() throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         let client = broker.client()
         defer { client.shutdown() }
@@ -80,7 +83,7 @@ import Testing
     }
 
     @Test func rateLimitsAreWaitedOutAsRetryAfterSays() throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         let client = broker.client()
         defer { client.shutdown() }
@@ -95,7 +98,7 @@ import Testing
     }
 
     @Test func rejectionsArePermanentAndRecorded() throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         let client = broker.client()
         defer { client.shutdown() }
@@ -107,7 +110,7 @@ import Testing
     }
 
     @Test func readsAreRetriedThroughTransientFailures() throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         let client = broker.client()
         defer { client.shutdown() }
@@ -126,10 +129,33 @@ import Testing
     }
 
     @Test func anUnknownFaultIsRefusedWithTheNamesThereAre() throws {
-        let broker = try PaperBrokerProcess()
+        let broker = try Self.broker()
         defer { broker.stop() }
         let (status, body) = try broker.request("POST", "/v2/sim/faults", body: #"{"timeouts":1}"#)
         #expect(status == 400)
         #expect(body.contains("'timeouts': 1 is not a fault; the faults are timeout, error, drop, rate_limit, unavailable, read_error, reject, partial"))
+    }
+
+    @Test("an order for a symbol the broker does not list is 422 unknown_symbol: by --symbols, or else until its first bar")
+    func unknownSymbolsAreRefused() throws {
+        let broker = try PaperBrokerProcess()
+        defer { broker.stop() }
+        let client = broker.client()
+        defer { client.shutdown() }
+        guard case .rejected(let body) = client.submit(order("u1")) else { Issue.record("an order for X before any bar of it was taken"); return }
+        #expect(body.code == "unknown_symbol" && body.message.contains("no market data"), "\(body)")
+        try broker.bars([Self.bar])
+        guard case .accepted = client.submit(order("u2")) else { Issue.record("X has a bar now"); return }
+        let listed = try PaperBrokerProcess(extra: ["--symbols", "X,Y"])
+        defer { listed.stop() }
+        let listedClient = listed.client()
+        defer { listedClient.shutdown() }
+        guard case .accepted = listedClient.submit(OrderRequest(symbol: "Y", qty: 1, side: .buy, clientOrderId: "l1")) else {
+            Issue.record("Y is listed"); return
+        }
+        guard case .rejected(let other) = listedClient.submit(OrderRequest(symbol: "ZZZ", qty: 1, side: .buy, clientOrderId: "l2")) else {
+            Issue.record("ZZZ is not listed"); return
+        }
+        #expect(other.code == "unknown_symbol" && other.message.contains("lists X, Y"), "\(other)")
     }
 }

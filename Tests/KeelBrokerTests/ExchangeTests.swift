@@ -3,7 +3,7 @@ import Testing
 
 /// The paper broker's matching rule, bar by bar: the engine's (DESIGN section 4) on the broker's side.
 @Suite struct ExchangeTests {
-    func exchange() -> PaperExchange { PaperExchange(cash: 10_000) }
+    func exchange() -> PaperExchange { PaperExchange(cash: 10_000, symbols: ["X"]) }
 
     func buy(_ id: String, _ qty: Double = 10, type: OrderType = .market, limit: Double? = nil, stop: Double? = nil,
              bracket: (target: Double?, stop: Double?)? = nil) -> OrderRequest {
@@ -43,7 +43,7 @@ import Testing
         (.stop, .buy, 55, 50, 54, 49, nil),
     ])
     func limitAndStopLevels(type: OrderType, side: OrderSide, level: Double, open: Double, high: Double, low: Double, expected: Double?) throws {
-        var x = PaperExchange(cash: 1_000_000)
+        var x = PaperExchange(cash: 1_000_000, symbols: ["X"])
         let request = OrderRequest(symbol: "X", qty: 1, side: side, type: type, limitPrice: type == .limit ? level : nil,
                                    stopPrice: type == .stop ? level : nil, clientOrderId: "o")
         _ = try x.submit(request, now: 1)
@@ -140,7 +140,7 @@ import Testing
     }
 
     @Test func fillsPageInOrder() throws {
-        var x = PaperExchange(cash: 1_000_000)
+        var x = PaperExchange(cash: 1_000_000, symbols: ["X"])
         for i in 0..<5 { _ = try x.submit(buy("o\(i)", 1), now: 1) }
         x.bar(symbol: "X", time: 100, open: 50, high: 51, low: 49, close: 50)
         let all = x.fills(after: nil)
