@@ -27,6 +27,8 @@ public enum PaperBrokerServer {
         public var connections: ConnectionPolicy
         /// The symbols it lists; nil: those it has had a bar of.
         public var symbols: Set<String>?
+        /// Requests with a wrong token one address may send per minute; nil is unlimited.
+        public var authFailureLimit: Int? = 30
 
         public init(host: String = "127.0.0.1", port: Int, token: String, cash: Double = 100_000, leverage: Double = 2,
                     faultDelay: Duration = .seconds(3), idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20,
@@ -43,7 +45,7 @@ public enum PaperBrokerServer {
         let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage,
                                                                symbols: configuration.symbols))
         let router = Router(context: BrokerContext.self)
-        router.add(middleware: BearerAuth<BrokerContext>(token: configuration.token))
+        router.add(middleware: BearerAuth<BrokerContext>(token: configuration.token, failures: configuration.authFailureLimit.map { AuthFailures(limit: $0) }))
         router.add(middleware: ReadFaults(state: state))
         routes(router, state, configuration)
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel-paper-broker")
@@ -246,7 +248,7 @@ struct ReadFaults: RouterMiddleware {
     }
 }
 
-struct BrokerContext: RequestContext {
+struct BrokerContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
 
@@ -257,6 +259,7 @@ struct BrokerContext: RequestContext {
 
     /// Orders are small: a 1 MiB body is a mistake or an attack (413).
     var maxUploadSize: Int { 1 << 20 }
+    var remoteAddress: SocketAddress? { channel.remoteAddress }
 }
 
 func failure(_ status: HTTPResponse.Status, _ rejection: PaperExchange.Rejection) -> Response {

@@ -1,27 +1,47 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// What Keel's two HTTP servers (the paper broker and `keel serve`) share: bearer auth compared
 /// in constant time, JSON answers, and errors as `{"code", "message", "details"?}`.
 
 /// Every route but the open ones needs `Authorization: Bearer TOKEN`. A nil token is open access
 /// (`keel serve --insecure-dev`), which the caller announces.
-public struct BearerAuth<Context: RequestContext>: RouterMiddleware {
+public struct BearerAuth<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let token: [UInt8]?
     let open: Set<String>
     /// Paths that also take `?token=`: a browser's WebSocket cannot send headers.
     let queryTokenPaths: Set<String>
+    /// Wrong tokens counted per address; nil is no limit.
+    let failures: AuthFailures?
+    /// Paths the right token always opens, even from an address locked out (the kill switch).
+    let neverLocked: @Sendable (String) -> Bool
 
-    public init(token: String?, openPaths: Set<String> = ["/health"], queryTokenPaths: Set<String> = []) {
+    public init(token: String?, openPaths: Set<String> = ["/health"], queryTokenPaths: Set<String> = [], failures: AuthFailures? = nil,
+                neverLocked: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.token = token.map { Array($0.utf8) }
         open = openPaths
         self.queryTokenPaths = queryTokenPaths
+        (self.failures, self.neverLocked) = (failures, neverLocked)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token, !open.contains(request.uri.path) else { return try await next(request, context) }
-        guard Self.equal(presented(request), token) else { return failure(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN") }
+        let right = Self.equal(presented(request), token)
+        let peer = context.remoteAddress?.ipAddress ?? ""
+        if let failures, let wait = failures.lockout(peer), !(right && neverLocked(request.uri.path)) {
+            var response = failure(.tooManyRequests, "too_many_failed_tokens", """
+                more than \(failures.limit) requests with a wrong token from this address in \(failures.window.components.seconds) s; \
+                try again in \(wait) s
+                """)
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
+        guard right else {
+            failures?.record(peer)
+            return failure(.unauthorized, "unauthorized", "send Authorization: Bearer TOKEN")
+        }
         return try await next(request, context)
     }
 
@@ -44,6 +64,35 @@ public struct BearerAuth<Context: RequestContext>: RouterMiddleware {
         var difference = UInt8(a.count == b.count ? 0 : 1)
         for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
         return difference == 0 && !b.isEmpty
+    }
+}
+
+/// Requests with a wrong token, counted per address in fixed windows: past `limit` in `window`,
+/// the address gets 429 for every request that needs a token until the window ends. A token
+/// cannot be guessed at that pace, and a flood of wrong ones costs the server little.
+public final class AuthFailures: Sendable {
+    public let limit: Int
+    public let window: Duration
+    private let windows = Mutex<[String: (start: ContinuousClock.Instant, count: Int)]>([:])
+
+    public init(limit: Int, window: Duration = .seconds(60)) { (self.limit, self.window) = (limit, window) }
+
+    /// Seconds until the address may try again, or nil when it is not locked out.
+    func lockout(_ peer: String, now: ContinuousClock.Instant = .now) -> Int? {
+        windows.withLock { windows in
+            guard let w = windows[peer], now - w.start < window, w.count >= limit else { return nil }
+            return max(1, Int(((w.start + window) - now) / .seconds(1)) + 1)
+        }
+    }
+
+    func record(_ peer: String, now: ContinuousClock.Instant = .now) {
+        windows.withLock { windows in
+            var w = windows[peer] ?? (now, 0)
+            if now - w.start >= window { w = (now, 0) }
+            w.count += 1
+            windows[peer] = w
+            if windows.count > 10_000 { windows = windows.filter { now - $0.value.start < window } }
+        }
     }
 }
 

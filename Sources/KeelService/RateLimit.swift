@@ -52,7 +52,7 @@ struct RateLimit<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path == "/health" || path.hasSuffix("/halt") || path.hasSuffix("/resume") { return try await next(request, context) }
+        if path == "/health" || Self.isKillSwitch(path) { return try await next(request, context) }
         let verdict = limiter.take(Self.key(request))
         var response: Response
         if verdict.allowed {
@@ -67,6 +67,9 @@ struct RateLimit<Context: RequestContext>: RouterMiddleware {
         response.headers[HTTPField.Name("X-RateLimit-Reset")!] = String(verdict.resetSeconds)
         return response
     }
+
+    /// Halt and resume: never limited, and the right token opens them even from an address locked out.
+    @Sendable static func isKillSwitch(_ path: String) -> Bool { path.hasSuffix("/halt") || path.hasSuffix("/resume") }
 
     /// The token's digest (the token itself is not kept), from the bearer header or the `token` query parameter.
     static func key(_ request: Request) -> String {

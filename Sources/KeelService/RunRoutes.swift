@@ -154,16 +154,26 @@ enum RunRoutes {
         guard state.runs.isActive(run.run.id) else {
             return failure(.conflict, "not_running", "run \(run.run.id) is \(run.run.status), not running; start a new run")
         }
-        let id = try state.store.requestControl(run: run.run.id, action: action, reason: reason.map { String($0.prefix(500)) }, argument: argument,
-                                                now: ServiceState.now())
-        state.runs.controlsRequested(run.run.id)
         struct Queued: Encodable {
-            var request_id: Int64
+            var request_id: Int64?
             var run_id: String
             var action: String
             var argument: String?
             var status = "queued"
         }
+        // Halt and resume are never rate limited, so a repeated one must cost nothing: a halt of a
+        // halted run, or a resume of a running one, with nothing waiting that would change it, is
+        // answered and not journaled (the same request still waiting is collapsed by the store).
+        if action == "halt" || action == "resume" {
+            let waiting = try state.store.pendingControls(run: run.run.id).contains { $0.action == "halt" || $0.action == "resume" }
+            if !waiting, try state.store.isHalted(run: run.run.id) == (action == "halt") {
+                return json(Queued(request_id: nil, run_id: run.run.id, action: action, argument: nil,
+                                   status: action == "halt" ? "already_halted" : "not_halted"))
+            }
+        }
+        let id = try state.store.requestControl(run: run.run.id, action: action, reason: reason.map { String($0.prefix(500)) }, argument: argument,
+                                                now: ServiceState.now())
+        state.runs.controlsRequested(run.run.id)
         return json(Queued(request_id: id, run_id: run.run.id, action: action, argument: argument), status: .accepted)
     }
 

@@ -28,6 +28,8 @@ public enum KeelService {
         public var listenerQueue: Int
         /// Time to a complete request head and connections per address (see `ConnectionPolicy`).
         public var connections: ConnectionPolicy
+        /// Requests with a wrong token one address may send per minute (see `AuthFailures`); nil is unlimited.
+        public var authFailureLimit: Int? = 30
 
         public init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
                     idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10,
@@ -47,15 +49,18 @@ public enum KeelService {
         let lock = try StateLock(path: configuration.databasePath)
         defer { lock.release() }
         let store = try KeelStore(path: configuration.databasePath)
-        _ = try store.failUnfinishedBacktests(now: ServiceState.now())
+        let interrupted = try store.failUnfinishedBacktests(now: ServiceState.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
                                  rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit,
                                  listenerQueue: configuration.listenerQueue)
         try RunRoutes.resume(state)
         state.webhooks.resumePending()
+        // A backtest the last server did not finish (it was stopped or killed) failed: its webhook hears `backtest.failed`.
+        for id in interrupted { BacktestRoutes.notify(id, state) }
         var server = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "keel")
         server.reuseAddress = true
-        let router = router(state, token: configuration.token, bodyLimit: configuration.bodyLimit)
+        let router = router(state, token: configuration.token, bodyLimit: configuration.bodyLimit,
+                            authFailures: configuration.authFailureLimit.map { AuthFailures(limit: $0) })
         let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))
         let webSockets = router.buildResponder()
         let policy = configuration.connections
@@ -100,11 +105,13 @@ public enum KeelService {
     }
 
     /// Every route of the service. The OpenAPI document is checked against this list by a test.
-    public static func router(_ state: ServiceState, token: String?, bodyLimit: Int = 1 << 20) -> Router<ServiceContext> {
+    public static func router(_ state: ServiceState, token: String?, bodyLimit: Int = 1 << 20,
+                              authFailures: AuthFailures? = nil) -> Router<ServiceContext> {
         let router = Router(context: ServiceContext.self)
         router.add(middleware: RecordStats(stats: state.stats))
         router.add(middleware: BodyLimit(limit: bodyLimit))
-        router.add(middleware: BearerAuth<ServiceContext>(token: token, openPaths: ["/health"], queryTokenPaths: ["/v1/ws"]))
+        router.add(middleware: BearerAuth<ServiceContext>(token: token, openPaths: ["/health"], queryTokenPaths: ["/v1/ws"], failures: authFailures,
+                                                          neverLocked: RateLimit<ServiceContext>.isKillSwitch))
         if let limiter = state.limiter { router.add(middleware: RateLimit(limiter: limiter)) }
         router.get("health") { _, _ in json(["status": "ok"]) }
         router.get("ready") { _, _ in ready(state) }
@@ -125,7 +132,7 @@ public enum KeelService {
     }
 }
 
-public struct ServiceContext: RequestContext, WebSocketRequestContext {
+public struct ServiceContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<ServiceContext>
     /// The connection: a WebSocket listener's send buffer is set on it.
@@ -139,6 +146,7 @@ public struct ServiceContext: RequestContext, WebSocketRequestContext {
     }
 
     public var maxUploadSize: Int { limit }
+    public var remoteAddress: SocketAddress? { channel.remoteAddress }
 }
 
 /// Sets the body limit on each request's context (a context cannot read the configuration).

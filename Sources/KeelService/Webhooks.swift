@@ -12,8 +12,11 @@ final class Webhooks: Sendable {
     let store: KeelStore
     let attempts: Int
     let firstWait: Duration
-    /// The process-wide client: it lives as long as the process, so nothing has to shut it down.
-    private var client: HTTPClient { .shared }
+    /// One client for the process (so nothing has to shut it down), following no redirect by
+    /// itself: a 302 or 303 would turn the POST into a GET without the payload.
+    private static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+    /// Redirects followed at most (each a 307 or 308 to the same host).
+    static let redirectHops = 3
 
     init(store: KeelStore, attempts: Int = 5, firstWait: Duration = .milliseconds(200)) {
         (self.store, self.attempts, self.firstWait) = (store, attempts, firstWait)
@@ -57,21 +60,42 @@ final class Webhooks: Sendable {
         }
     }
 
-    /// nil when the listener answered 2xx; otherwise what went wrong.
+    /// nil when the listener answered 2xx; otherwise what went wrong. A redirect is a failed
+    /// delivery unless it is a 307 or 308 (which keep the method and body) to the same host.
     private func post(_ delivery: WebhookDelivery) async -> String? {
-        var request = HTTPClientRequest(url: delivery.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "keel-webhooks")
-        request.headers.add(name: "X-Keel-Event", value: delivery.event)
-        request.headers.add(name: "X-Keel-Delivery", value: String(delivery.id))
-        request.body = .bytes(ByteBuffer(string: delivery.payload))
-        do {
-            let response = try await client.execute(request, timeout: .seconds(10))
-            _ = try? await response.body.collect(upTo: 1 << 16)
-            return (200..<300).contains(Int(response.status.code)) ? nil : "HTTP \(response.status.code)"
-        } catch {
-            return "\(error)"
+        var url = delivery.url
+        for hop in 0...Self.redirectHops {
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "keel-webhooks")
+            request.headers.add(name: "X-Keel-Event", value: delivery.event)
+            request.headers.add(name: "X-Keel-Delivery", value: String(delivery.id))
+            request.body = .bytes(ByteBuffer(string: delivery.payload))
+            do {
+                let response = try await Self.client.execute(request, timeout: .seconds(10))
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                let code = Int(response.status.code)
+                if (200..<300).contains(code) { return nil }
+                guard (300..<400).contains(code) else { return "HTTP \(code)" }
+                let location = response.headers.first(name: "Location") ?? ""
+                if code == 307 || code == 308, hop < Self.redirectHops, let next = Self.sameHost(location, from: url) {
+                    url = next
+                    continue
+                }
+                return "HTTP \(code) redirect to '\(location.prefix(200))', not followed: a webhook answers 2xx (only a 307 or 308 to the same host is followed)"
+            } catch {
+                return "\(error)"
+            }
         }
+        return "more than \(Self.redirectHops) redirects"
+    }
+
+    /// `location` resolved against `url`, when it is http(s) on the same host and port.
+    static func sameHost(_ location: String, from url: String) -> String? {
+        guard let base = URL(string: url), let next = URL(string: location, relativeTo: base)?.absoluteURL,
+              ["http", "https"].contains(next.scheme?.lowercased() ?? ""), next.host?.lowercased() == base.host?.lowercased(),
+              next.port == base.port else { return nil }
+        return next.absoluteString
     }
 }

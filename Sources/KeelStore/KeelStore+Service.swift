@@ -110,12 +110,14 @@ extension KeelStore {
     }
 
     /// Backtests a stopped server left running can never finish: they are failed at the next start.
-    public func failUnfinishedBacktests(now: Int64) throws -> Int {
+    /// Marks the backtests a stopped (or killed) server left running as failed; their ids, so their webhooks hear it.
+    public func failUnfinishedBacktests(now: Int64) throws -> [String] {
         try pool.write { db in
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM backtests WHERE status = 'running' ORDER BY id")
             try db.execute(sql: """
                 UPDATE backtests SET status = 'failed', error = 'the server stopped before it finished', finished_at = ? WHERE status = 'running'
                 """, arguments: [now])
-            return db.changesCount
+            return ids
         }
     }
 

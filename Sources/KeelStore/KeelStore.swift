@@ -189,8 +189,15 @@ public final class KeelStore: Sendable {
 
     /// Queues a halt, resume, flatten, close (of the symbol in `argument`) or risk_profile (switch
     /// to the profile in `argument`) for a run; its runner applies it within a moment, or when it next starts.
+    /// Journals a control request; the same request (action and argument) already waiting to be
+    /// applied is not stored again, and its id is returned: 600 halts in a row are one halt.
     public func requestControl(run: String, action: String, reason: String?, argument: String? = nil, now: Int64) throws -> Int64 {
         try pool.write { db in
+            if let pending = try Int64.fetchOne(db, sql: """
+                SELECT id FROM control_requests WHERE run_id = ? AND action = ? AND argument IS ? AND applied_seq IS NULL ORDER BY id LIMIT 1
+                """, arguments: [run, action, argument]) {
+                return pending
+            }
             try db.execute(sql: "INSERT INTO control_requests (run_id, action, reason, argument, requested_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [run, action, reason, argument, now])
             return db.lastInsertedRowID
@@ -262,6 +269,15 @@ public final class KeelStore: Sendable {
                 StoredPosition(symbol: $0[0], side: $0[1], quantity: $0[2], entryTime: $0[3], entryPrice: $0[4], markTime: $0[5],
                                markPrice: $0[6], unrealizedPnl: $0[7])
             }
+        }
+    }
+
+    /// Whether the operator's halt holds: the later of the run's halt and resume events is a halt.
+    public func isHalted(run: String) throws -> Bool {
+        try pool.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT kind FROM risk_events WHERE run_id = ? AND kind IN ('halt', 'resume') ORDER BY id DESC LIMIT 1
+                """, arguments: [run]) == "halt"
         }
     }
 

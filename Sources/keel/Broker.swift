@@ -54,6 +54,7 @@ struct Broker: ParsableCommand {
                 guard !listed.isEmpty else { throw ValidationError("--symbols names at least one symbol: --symbols AAPL,MSFT") }
                 configuration.symbols = listed
             }
+            configuration.authFailureLimit = try connections.failureLimit()
             let settled = configuration
             try serve({ onRunning in try await PaperBrokerServer.run(settled, onRunning: onRunning) }, host: host)
         }

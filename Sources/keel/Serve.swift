@@ -63,10 +63,12 @@ struct Serve: ParsableCommand {
         }
         guard stallLimit > 0 else { throw ValidationError("--stall-limit must be more than 0 seconds") }
         guard listenerQueue > 0 else { throw ValidationError("--listener-queue must be at least 1 message") }
-        let configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
+        var configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
                                                       bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit,
                                                       listenerQueue: listenerQueue, connections: try connections.policy())
-        try serve({ onRunning in try await KeelService.run(configuration, onRunning: onRunning) }, host: host)
+        configuration.authFailureLimit = try connections.failureLimit()
+        let settled = configuration
+        try serve({ onRunning in try await KeelService.run(settled, onRunning: onRunning) }, host: host)
     }
 }
 
@@ -87,14 +89,23 @@ func serve(_ body: @escaping @Sendable (@escaping @Sendable (Int) -> Void) async
     }
 }
 
-/// How long a connection may take to send a request head, and how many one address may hold:
-/// the same on both servers.
+/// What one address may cost a server: how long a connection may take to send a request head, how
+/// many connections it may hold, how many wrong tokens it may send. The same on both servers.
 struct ConnectionOptions: ParsableArguments {
     @Option(help: "Seconds from connect to a complete request head (then 408 and closed).")
     var headTimeout: Double = 10
 
+    @Option(help: "Requests with a wrong token one address may send per minute (0: no limit); past it, 429 until the minute ends.")
+    var authFailureLimit: Int = 30
+
     @Option(help: "Connections one address may hold (0: no cap, for a reverse proxy in front); over it, its oldest connection still waiting for a request is closed.")
     var maxConnectionsPerPeer: Int = 64
+
+    /// nil: no limit.
+    func failureLimit() throws -> Int? {
+        guard authFailureLimit >= 0 else { throw ValidationError("--auth-failure-limit must be 0 (no limit) or more") }
+        return authFailureLimit > 0 ? authFailureLimit : nil
+    }
 
     func policy() throws -> ConnectionPolicy {
         guard headTimeout > 0, headTimeout <= 3_600 else { throw ValidationError("--head-timeout must be more than 0 and at most 3600 seconds") }

@@ -9,8 +9,8 @@ import Testing
 @Suite(.serialized) struct BrokerServerTests {
     static let bar = #"{"type":"bar","symbol":"X","timestamp":"2024-01-02T00:00:00Z","open":50,"high":51,"low":49,"close":50,"volume":1}"#
 
-    /// A broker listing X and Y: orders are taken before their first bar.
-    static func broker() throws -> PaperBrokerProcess { try PaperBrokerProcess(extra: ["--symbols", "X,Y"]) }
+    /// A broker listing X and Y (orders are taken before their first bar), and no limit on wrong tokens (sent on purpose).
+    static func broker() throws -> PaperBrokerProcess { try PaperBrokerProcess(extra: ["--symbols", "X,Y", "--auth-failure-limit", "0"]) }
 
     func order(_ id: String, qty: Double = 10) -> OrderRequest { OrderRequest(symbol: "X", qty: qty, side: .buy, clientOrderId: id) }
 

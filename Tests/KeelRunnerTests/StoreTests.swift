@@ -99,4 +99,21 @@ struct StoreTests {
         #expect(order.status == "filled" && order.quantity == 5 && order.updatedTime == 4 && order.placedTime == 3)
         #expect(try store.positions(run: "r").isEmpty)
     }
+
+    @Test("a control the same as one still waiting is not stored again; once applied, the next is a new request")
+    func repeatedControlsCollapse() throws {
+        let (store, _) = try newStore()
+        let first = try store.requestControl(run: "r", action: "halt", reason: "a", now: 1)
+        #expect(try store.requestControl(run: "r", action: "halt", reason: "b", now: 2) == first)
+        let close = try store.requestControl(run: "r", action: "close", reason: nil, argument: "A", now: 3)
+        let other = try store.requestControl(run: "r", action: "close", reason: nil, argument: "B", now: 4)
+        #expect(close != first && other != close)
+        #expect(try store.pendingControls(run: "r").map(\.action) == ["halt", "close", "close"])
+        var batch = Batch()
+        batch.events = [StoredEvent(seq: 1, kind: "control", symbol: nil, time: 0, line: "{}", status: "accepted", reason: nil)]
+        batch.appliedControls = [(id: first, seq: 1)]
+        try store.commit(batch, run: "r", now: 5)
+        let next = try store.requestControl(run: "r", action: "halt", reason: "c", now: 6)
+        #expect(next > other)
+    }
 }

@@ -204,6 +204,12 @@ struct RunServiceTests {
         #expect(events[first + 1].kind == "bar")
         #expect(try store.orders(run: id).isEmpty)
         #expect(try store.riskEvents(run: id).map(\.kind) == ["halt", "halted"])
+        // Halts of a halted run cost nothing: answered, never journaled (600 of 600 were stored).
+        for _ in 0..<50 {
+            let again = try server.object("POST", "/v1/runs/\(id)/halt", Self.body(["reason": "again"]))
+            #expect(again.0 == 200 && again.1["status"] as? String == "already_halted")
+        }
+        #expect(try store.pendingControls(run: id).isEmpty)
         try await Self.eventually("the halt's webhook") { callbacks.received.contains { $0.event == "run.halt" && $0.body.contains(id) } }
 
         // Resume and switch to balanced (20% of equity at most), then on to the second entry.
@@ -351,6 +357,27 @@ struct RunServiceTests {
         #expect(try server.send("GET", "/health", token: nil).status == 200)
     }
 
+    @Test("past 5 wrong tokens from one address in a minute: 429 with Retry-After for anything needing a token, except the kill switch with the right one")
+    func wrongTokensAreLimited() throws {
+        let server = try Server(extra: ["--rate-limit", "0", "--auth-failure-limit", "5"])
+        defer { server.process.stop() }
+        for _ in 0..<5 { #expect(try server.send("GET", "/v1/strategies", token: "wrong").status == 401) }
+        let started = ContinuousClock.now
+        for _ in 0..<1_000 {
+            let answer = try server.process.send("GET", "/v1/strategies", token: "wrong")
+            guard answer.status == 429 else { Issue.record("a wrong token past the limit: \(answer.status)"); break }
+        }
+        let limited = try server.process.send("GET", "/v1/strategies", token: "wrong")
+        #expect(limited.status == 429 && limited.body.contains("too_many_failed_tokens"), "\(limited.body)")
+        #expect((1...61).contains(Int(limited.headers["Retry-After"].first ?? "") ?? 0))
+        // Locked out as an address: the right token waits too, but halt and resume still answer it.
+        #expect(try server.send("GET", "/v1/strategies").status == 429)
+        #expect(try server.send("POST", "/v1/runs/run_0123456789abcdef/halt").status == 404)
+        #expect(try server.send("POST", "/v1/runs/run_0123456789abcdef/halt", token: "wrong").status == 429)
+        #expect(try server.send("GET", "/health", token: nil).status == 200)
+        print("1,000 wrong tokens past the limit answered in \(ContinuousClock.now - started)")
+    }
+
     @Test("broker credentials are sealed at rest, never answered, and a live run needs both opt-ins")
     func brokers() throws {
         let key = Data((0..<32).map { UInt8($0 * 7 % 256) }).base64EncodedString()
@@ -415,6 +442,14 @@ struct RunServiceTests {
                 }
                 return Response(status: count <= self.failures ? .internalServerError : .ok)
             }
+            // Redirects: a 302 (or 303) would make a GET of the POST; a 307 keeps it; another host is not followed.
+            router.get("hook") { _, _ -> Response in
+                self.lock.withLock { self.bodies.append(("GET", "")) }
+                return Response(status: .ok)
+            }
+            router.post("found") { _, _ in Response(status: .found, headers: [.location: "/hook"]) }
+            router.post("temporary") { _, _ in Response(status: .temporaryRedirect, headers: [.location: "/hook"]) }
+            router.post("away") { _, _ in Response(status: .permanentRedirect, headers: [.location: "http://keel.invalid/hook"]) }
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                                   onServerRunning: { channel in self.lock.withLock { self.port = channel.localAddress?.port ?? 0 } })
             let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "callbacks"))
@@ -422,6 +457,73 @@ struct RunServiceTests {
             while lock.withLock({ port }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
             return Running(group: group)
         }
+    }
+
+    @Test("a webhook answered with a redirect is not delivered, unless it is a 307 or 308 to the same host (then POSTed there with its payload)")
+    func webhookRedirects() async throws {
+        let callbacks = Callbacks(failures: 0)
+        let listener = try await callbacks.start()
+        defer { listener.stop() }
+        let server = try Server()
+        defer { server.process.stop() }
+        let strategy = try server.create("S1")
+        let hooks = callbacks.url.replacingOccurrences(of: "/hook", with: "")
+        var ids: [String: String] = [:]
+        for path in ["found", "temporary", "away"] {
+            let (_, created) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": strategy, "data": ["ORCL": "ORCL.csv"],
+                                                                                     "webhook": "\(hooks)/\(path)"]))
+            ids[path] = created["id"] as? String ?? ""
+        }
+        let store = try KeelStore(path: server.folder.appendingPathComponent("keel.db").path)
+        // Five attempts with waits of 0.2, 0.4, 0.8 and 1.6 s: all settled within a few seconds.
+        try await Self.eventually("every delivery settled", every: .milliseconds(100)) {
+            let deliveries = try store.deliveries()
+            return deliveries.count == 3 && deliveries.allSatisfy { $0.status != "pending" }
+        }
+        let deliveries = Dictionary(uniqueKeysWithValues: try store.deliveries().map { ($0.subject, $0) })
+        #expect(deliveries[ids["temporary"]!]?.status == "delivered")
+        #expect(deliveries[ids["found"]!]?.status == "failed" && deliveries[ids["away"]!]?.status == "failed")
+        // Only the 307 reached /hook, as a POST with its payload; no GET was ever made of the 302.
+        #expect(callbacks.received.map(\.event) == ["backtest.completed"])
+        #expect(callbacks.received.first?.body.contains(ids["temporary"]!) == true)
+    }
+
+    @Test("a backtest the server was killed in the middle of fails at the next start, and its webhook hears backtest.failed")
+    func killedBacktestFails() async throws {
+        let callbacks = Callbacks(failures: 0)
+        let listener = try await callbacks.start()
+        defer { listener.stop() }
+        var server = try Server()
+        let folder = server.folder
+        let generated = try KeelBinary.run(["data", "generate", "--bars", "300000", "--names", "BIG", "--out", folder.appendingPathComponent("data").path])
+        #expect(generated.status == 0)
+        let strategy = try server.create("S1")
+        let (status, created) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": strategy, "data": ["BIG": "BIG.csv"],
+                                                                                     "webhook": callbacks.url]))
+        #expect(status == 202 && created["status"] as? String == "running")
+        kill(server.process.process.processIdentifier, SIGKILL)
+        server.process.process.waitUntilExit()
+        server = try Server(folder: folder)
+        defer { server.process.stop() }
+        let id = created["id"] as? String ?? ""
+        #expect(try server.object("GET", "/v1/backtests/\(id)").1["status"] as? String == "failed")
+        try await Self.eventually("the failed backtest's webhook") { callbacks.received.contains { $0.event == "backtest.failed" } }
+        #expect(callbacks.received.first { $0.event == "backtest.failed" }?.body.contains(id) == true)
+    }
+
+    @Test("errors and views show paths relative to the data folder, never where the server keeps it")
+    func pathsAreRelative() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        try "timestamp,open,high,low,close,volume\n2020-01-01,10,11,9,10,1\n2020-01-02,10,9,11,10,1\n"
+            .write(to: server.folder.appendingPathComponent("data/BAD.csv"), atomically: true, encoding: .utf8)
+        let strategy = try server.create("S1")
+        let (_, created) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": strategy, "data": ["BAD": "BAD.csv"]]))
+        let id = created["id"] as? String ?? ""
+        let finished = try server.finished(id)
+        let error = finished["error"] as? String ?? ""
+        #expect(finished["status"] as? String == "failed" && error.contains("BAD.csv"), "\(finished)")
+        #expect(!error.contains(server.folder.path) && !error.contains("/data/BAD.csv"), "\(error)")
     }
 
     @Test("a backtest's completion is POSTed to its webhook, retried until the listener answers 2xx; a run's completion and kill switch too")

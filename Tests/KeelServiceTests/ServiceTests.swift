@@ -16,8 +16,8 @@ struct ServiceTests {
         let folder: URL
         let process: ServerProcess
 
-        /// Unlimited unless `extra` sets `--rate-limit`: the tests poll.
-        init(folder: URL? = nil, extra: [String] = ["--rate-limit", "0"], environment: [String: String] = [:]) throws {
+        /// Unlimited unless `extra` sets `--rate-limit` (the tests poll) or `--auth-failure-limit` (they send wrong tokens on purpose).
+        init(folder: URL? = nil, extra: [String] = ["--rate-limit", "0", "--auth-failure-limit", "0"], environment: [String: String] = [:]) throws {
             let folder = try folder ?? KeelBinary.temporaryFolder(["token": ServiceTests.token])
             self.folder = folder
             let csv = folder.appendingPathComponent("data/ORCL.csv")
