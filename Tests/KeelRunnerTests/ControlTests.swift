@@ -17,6 +17,14 @@ struct ControlTests {
         return events.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// Lines appended to the stream file: the same file grown, as a producer writes it.
+    func append(_ lines: ArraySlice<String>, to stream: URL) throws {
+        let handle = try FileHandle(forWritingTo: stream)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
     func arguments(stream: String, state: URL, extra: [String] = []) -> [String] {
         ["run", Self.strategy, "--paper", "--stream", stream, "--state", state.path, "--symbols", "ORCL", "--timeframe", "1d", "--run-id", "run"] + extra
     }
@@ -32,8 +40,8 @@ struct ControlTests {
 
         let halt = try KeelBinary.run(["runs", "halt", "run", "--state", state.path, "--reason", "desk review"])
         #expect(halt.status == 0 && halt.stdout.contains("halt requested"), "\(halt.stderr)")
-        // More bars arrive while halted: the file grows, and the run resumes reading where it stopped.
-        try (all[..<4_000].joined(separator: "\n") + "\n").write(to: stream, atomically: true, encoding: .utf8)
+        // More bars arrive while halted: the file grows (appended: the same file), and the run resumes reading where it stopped.
+        try append(all[2_500..<4_000], to: stream)
         let halted = try KeelBinary.run(arguments(stream: stream.path, state: state))
         #expect(halted.status == 0 && halted.stderr.contains("applied halt (desk review)"), "\(halted.stderr)")
         let store = try KeelStore(path: state.path)
@@ -45,12 +53,12 @@ struct ControlTests {
         #expect(risk.contains { $0.kind == "halted" }, "entry signals while halted are refused and recorded")
 
         // A restart replays the halt: still no entries, and the replay check passes.
-        try (all[..<4_500].joined(separator: "\n") + "\n").write(to: stream, atomically: true, encoding: .utf8)
+        try append(all[4_000..<4_500], to: stream)
         #expect(try KeelBinary.run(arguments(stream: stream.path, state: state)).status == 0)
         #expect(try store.fills(run: "run").filter { $0.reason == "entry" }.count == entries.count)
 
         #expect(try KeelBinary.run(["runs", "resume", "run", "--state", state.path]).status == 0)
-        try (all.joined(separator: "\n") + "\n").write(to: stream, atomically: true, encoding: .utf8)
+        try append(all[4_500...], to: stream)
         #expect(try KeelBinary.run(arguments(stream: stream.path, state: state)).status == 0)
         #expect(try store.fills(run: "run").filter { $0.reason == "entry" }.count > entries.count, "entries again after the resume")
         #expect(try store.pendingControls(run: "run").isEmpty)
