@@ -61,11 +61,18 @@ public struct EventAssembler {
     /// Each symbol's smallest gap between consecutive bars so far: a bar that reaches its bucket's
     /// end by it completes the bucket at once.
     private var smallestGap: [Int64?]
+    /// Gaps each symbol has had: its bar size is judged after three, as a backtest judges a file's.
+    private var gapCounts: [Int]
+    /// Why the stream cannot serve the strategy's timeframe (bars coarser than it, or no divisor of
+    /// it): from then on that symbol's bars are refused as `timeframe`, and the runner stops.
+    public private(set) var timeframeRefusal: String?
+    public static let timeframeStatus = "timeframe"
 
     public init(symbols: [String], signalNames: [String], barMilliseconds: Int64?, resamplesBars: Bool = false) {
         self.resamplesBars = resamplesBars && barMilliseconds != nil
         self.barMilliseconds = barMilliseconds
         smallestGap = Array(repeating: nil, count: symbols.count)
+        gapCounts = Array(repeating: 0, count: symbols.count)
         self.symbols = symbols
         index = Dictionary(symbols.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.signalNames = signalNames
@@ -105,9 +112,17 @@ public struct EventAssembler {
                 return place(s, BarInput(time: time, open: open, high: high, low: low, close: close, volume: volume, index: 0))
             }
             if let verdict = refuseResampledBar(s, bar) { return verdict }
+            if let last = lastBar[s], time > last.time {
+                smallestGap[s] = min(smallestGap[s] ?? .max, time - last.time)
+                gapCounts[s] += 1
+            }
+            if gapCounts[s] >= 3, let gap = smallestGap[s], let period = barMilliseconds,
+               let refusal = TimeframePlan.refusal(symbol: name, barSeconds: Int(gap / 1_000), timeframeSeconds: Int(period / 1_000)) {
+                timeframeRefusal = timeframeRefusal ?? refusal.description
+                return .refused(status: Self.timeframeStatus, reason: refusal.description)
+            }
             advance(to: time)
             inference.add(symbol: s, time: time)
-            if let last = lastBar[s] { smallestGap[s] = min(smallestGap[s] ?? .max, time - last.time) }
             lastBar[s] = bar
             _ = builders![s].add(bar)
             // A bar that ends where its bucket ends completes it: an hour stream for an hourly strategy

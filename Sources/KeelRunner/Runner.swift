@@ -114,6 +114,9 @@ public final class Runner {
         let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
                               live: c.live != nil, maxClockSkew: c.maxClockSkew)
         try replay(store, session, run)
+        if let refusal = session.assembler.timeframeRefusal {
+            throw RunnerError.stream("the stream's bars cannot serve the strategy: \(refusal)")
+        }
         let broker = try c.live.map { live in try connect(live, store) }
         defer { broker?.client.shutdown() }
         let source: LineSource = switch address {
@@ -160,6 +163,11 @@ public final class Runner {
                 if host?.takeControlsRequested() == true { try applyControls(store, session) }
                 let event = session.apply(line: line)
                 if event.status != "accepted" { log("event \(event.seq) \(event.status): \(event.reason ?? "")") }
+            }
+            if let refusal = session.assembler.timeframeRefusal {
+                // Bars that cannot serve the strategy's timeframe: journaled as refused, and the run stops.
+                try commit(store, session, source, address, status: "failed")
+                throw RunnerError.stream("the stream's bars cannot serve the strategy: \(refusal)")
             }
             if !session.batch.events.isEmpty {
                 try commit(store, session, source, address, status: nil)

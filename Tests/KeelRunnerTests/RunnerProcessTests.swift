@@ -85,6 +85,31 @@ struct RunnerProcessTests {
         #expect(text.stdout.contains("bar size         1h (resampled from 1m bars)"), "\(text.stdout)")
     }
 
+    @Test("a stream coarser than the strategy's timeframe stops the run: daily bars for timeframe: 1h, refused as a backtest refuses them")
+    func coarseStreamStops() throws {
+        let folder = try KeelBinary.temporaryFolder(["hourly.yaml": """
+            keel: 1
+            name: Hourly SMA
+            timeframe: 1h
+            profile: degen
+            entry: {long: crosses_above(sma(close, 2), sma(close, 3))}
+            allocation: {size: percent_of_equity(50%)}
+            """])
+        let state = folder.appendingPathComponent("run.db")
+        let arguments = ["run", folder.appendingPathComponent("hourly.yaml").path, "--paper", "--stream", try stream("ORCL", in: folder).path,
+                         "--state", state.path, "--symbols", "ORCL", "--run-id", "run"]
+        let run = try KeelBinary.run(arguments)
+        #expect(run.status != 0 && run.stderr.contains("ORCL's bars are 1d, coarser than the strategy's timeframe 1h"), "\(run.stderr)")
+        let store = try KeelStore(path: state.path)
+        let events = try store.events(run: "run")
+        // Three gaps judge the bar size: the fourth bar is the first refused, and the run stopped with its batch.
+        #expect(events.prefix(3).allSatisfy { $0.status == "accepted" } && events.dropFirst(3).allSatisfy { $0.status == "timeframe" }, "\(events.prefix(6))")
+        #expect(try store.run("run")?.status == "failed")
+        // Restarted, it stops again at once: the journal says why.
+        let again = try KeelBinary.run(arguments)
+        #expect(again.status != 0 && again.stderr.contains("coarser than the strategy's timeframe 1h"), "\(again.stderr)")
+    }
+
     @Test("crash: 50 kill -9 at random instants, each run restarted to the end, equals an uninterrupted run; no fill lost or doubled")
     func crashCampaign() throws {
         let folder = try KeelBinary.temporaryFolder()

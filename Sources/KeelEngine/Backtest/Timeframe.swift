@@ -27,19 +27,26 @@ public enum TimeframePlan {
                 wrapped.append(PrependedBarSource(source, first: first))
                 continue
             }
-            let declared = text(timeframeSeconds), given = text(bar)
-            if bar > timeframeSeconds {
-                throw Refusal(description: "\(source.symbol)'s bars are \(given), coarser than the strategy's timeframe \(declared): "
-                    + "give bars of \(declared) or finer, or write 'timeframe: \(given)'")
-            }
-            guard timeframeSeconds % bar == 0 else {
-                throw Refusal(description: "\(source.symbol)'s bars are \(given): the strategy's timeframe \(declared) is not a whole number "
-                    + "of them, so they cannot be resampled to it")
-            }
+            if let refusal = refusal(symbol: source.symbol, barSeconds: bar, timeframeSeconds: timeframeSeconds) { throw refusal }
             finer = min(finer ?? bar, inference.seconds ?? bar)
             wrapped.append(ResampledBarSource(source, periodMilliseconds: Int64(timeframeSeconds) * 1_000, first: first))
         }
         return (wrapped, finer)
+    }
+
+    /// Why bars of `barSeconds` cannot serve the timeframe (coarser, or no divisor of it); nil when
+    /// they can. A backtest refuses its data with it; a live run stops on it.
+    public static func refusal(symbol: String, barSeconds bar: Int, timeframeSeconds: Int) -> Refusal? {
+        let declared = text(timeframeSeconds), given = text(bar)
+        if bar > timeframeSeconds {
+            return Refusal(description: "\(symbol)'s bars are \(given), coarser than the strategy's timeframe \(declared): "
+                + "give bars of \(declared) or finer, or write 'timeframe: \(given)'")
+        }
+        guard timeframeSeconds % bar == 0 else {
+            return Refusal(description: "\(symbol)'s bars are \(given): the strategy's timeframe \(declared) is not a whole number "
+                + "of them, so they cannot be resampled to it")
+        }
+        return nil
     }
 
     /// `90s`, `5m`, `4h`, `1d`, `1w`: the largest unit that divides the length.
