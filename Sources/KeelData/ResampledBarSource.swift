@@ -7,7 +7,6 @@ public final class ResampledBarSource: BarSource {
     public let symbol: String
     public let signalNames: [String]
     private let source: BarSource
-    private let periodMilliseconds: Int64
     /// Bars read from the source but not yet aggregated (the first chunk, read before wrapping).
     private var input: BarSeries
     private var inputRow = 0
@@ -20,7 +19,6 @@ public final class ResampledBarSource: BarSource {
     public init(_ source: BarSource, periodMilliseconds: Int64, first: BarSeries? = nil) {
         precondition(periodMilliseconds > 0)
         self.source = source
-        self.periodMilliseconds = periodMilliseconds
         symbol = source.symbol
         signalNames = source.signalNames
         input = first ?? BarSeries(symbol: source.symbol, signalNames: source.signalNames)

@@ -126,9 +126,10 @@ public struct EventAssembler {
             lastBar[s] = bar
             _ = builders![s].add(bar)
             // A bar that ends where its bucket ends completes it: an hour stream for an hourly strategy
-            // waits for nothing. (Until a symbol's second bar its bar size is unknown, and its first bucket
-            // closes as quotes' do, when time reaches its end.)
-            if let gap = smallestGap[s], time + gap >= builders![s].boundary(time) + builders![s].periodMilliseconds,
+            // waits for nothing. Only once three gaps have judged the bar size: a sparse start (00:56, 00:58)
+            // overstates it, and would close the bucket before 00:59 came. Until then a bucket closes as
+            // quotes' do, when time reaches its end.
+            if gapCounts[s] >= 3, let gap = smallestGap[s], time + gap >= builders![s].boundary(time) + builders![s].periodMilliseconds,
                let complete = builders![s].finish() {
                 _ = place(s, BarInput(complete))
             }
@@ -247,11 +248,5 @@ public struct EventAssembler {
         pendingTime = nil
         lastStepTime = time
         ready.append(step)
-    }
-}
-
-extension BarInput {
-    init(_ bar: BarBuilder.Bar) {
-        self.init(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, index: 0)
     }
 }

@@ -114,9 +114,7 @@ public final class Runner {
         let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
                               live: c.live != nil, maxClockSkew: c.maxClockSkew)
         try replay(store, session, run)
-        if let refusal = session.assembler.timeframeRefusal {
-            throw RunnerError.stream("the stream's bars cannot serve the strategy: \(refusal)")
-        }
+        if let refusal = session.assembler.timeframeRefusal { throw timeframeStop(refusal) }
         let broker = try c.live.map { live in try connect(live, store) }
         defer { broker?.client.shutdown() }
         let source: LineSource = switch address {
@@ -167,7 +165,7 @@ public final class Runner {
             if let refusal = session.assembler.timeframeRefusal {
                 // Bars that cannot serve the strategy's timeframe: journaled as refused, and the run stops.
                 try commit(store, session, source, address, status: "failed")
-                throw RunnerError.stream("the stream's bars cannot serve the strategy: \(refusal)")
+                throw timeframeStop(refusal)
             }
             if !session.batch.events.isEmpty {
                 try commit(store, session, source, address, status: nil)
@@ -250,6 +248,12 @@ public final class Runner {
     }
 
     /// Rebuilds the engine from the journal and proves it: the replay must make the stored fills, one for one.
+    /// The stream's bars cannot serve the strategy's `timeframe:`: the error names that line.
+    private func timeframeStop(_ refusal: String) -> RunnerError {
+        let place = configuration.strategy.checked.parsed.timeframe.map { configuration.strategy.position(of: $0.range) } ?? ""
+        return RunnerError.stream("\(place)the stream's bars cannot serve the strategy's timeframe: \(refusal)")
+    }
+
     private func replay(_ store: KeelStore, _ session: Session, _ run: StoredRun) throws {
         let started = ContinuousClock.now
         // Every journaled event, refused ones too: a refusal is deterministic and refused again, and

@@ -22,6 +22,11 @@ public struct LoadedStrategy: Sendable {
         (self.path, self.text, self.checked) = (path, text, checked)
     }
 
+    /// `file:line:column: ` of a place in the strategy, for errors found after loading.
+    public func position(of range: SourceRange) -> String {
+        "\(path):\(SourceFile(path: path, text: text).location(ofOffset: range.start)): "
+    }
+
     /// FNV-1a of the text: a run resumes only with the very strategy it started with.
     public var hash: String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

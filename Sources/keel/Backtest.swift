@@ -79,7 +79,12 @@ struct Backtest: ParsableCommand {
             let names = checked.parsed.params.map(\.name)
             throw ValidationError("no param '\(name)' in \(strategy)\(Suggestions.didYouMean(name, in: names))")
         }
-        if !axes.isEmpty { return try runSweep(checked.parsed, fixed: fixed, axes: axes) }
+        if !axes.isEmpty {
+            do { return try runSweep(checked.parsed, fixed: fixed, axes: axes) } catch let refusal as KeelEngine.Backtest.Refusal {
+                report(refusal, text: loaded.text)
+                throw Exit.findings
+            }
+        }
         let program: CompiledStrategy
         if fixed.isEmpty { program = loaded.program } else {
             do { program = try Compiler.compile(Checker.check(checked.parsed, options: .init(paramOverrides: fixed)).0) } catch {
@@ -104,7 +109,7 @@ struct Backtest: ParsableCommand {
             throw Exit.findings
         } catch let refusal as KeelEngine.Backtest.Refusal {
             bar.finish()
-            FileHandle.standardError.write(Data("keel: \(refusal)\n".utf8))
+            report(refusal, text: loaded.text)
             throw Exit.findings
         }
         for case let prefetching as PrefetchingBarSource in sources { prefetching.settle() }
@@ -125,6 +130,12 @@ struct Backtest: ParsableCommand {
         } else {
             print(ResultFormat.text(result), terminator: "")
         }
+    }
+
+    /// A refusal judged against the strategy's `timeframe:` names that line; one about the data alone does not.
+    private func report(_ refusal: KeelEngine.Backtest.Refusal, text: String) {
+        let place = refusal.range.map { "\(strategy):\(SourceFile(path: strategy, text: text).location(ofOffset: $0.start)): error: " }
+        FileHandle.standardError.write(Data("\(place ?? "keel: ")\(refusal)\n".utf8))
     }
 
     private func runSweep(_ parsed: ParsedStrategy, fixed: [String: ConstValue], axes: [(String, [ConstValue])]) throws {

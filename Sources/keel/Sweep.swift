@@ -54,8 +54,8 @@ struct Sweep {
             programs.append(try Compiler.compile(checked))
         }
         // The bars' size against the strategy's timeframe is the same for every combination: refused once, before any run.
-        if let declared = parsed.timeframe?.value.seconds {
-            _ = try TimeframePlan.apply(feeds.map(MemoryBarSource.init), timeframeSeconds: declared)
+        if let timeframe = parsed.timeframe, let declared = timeframe.value.seconds {
+            _ = try TimeframePlan.apply(feeds.map(MemoryBarSource.init), timeframeSeconds: declared, declaredAt: timeframe.range)
         }
         let results = ResultSlots(count: combos.count)
         let queue = DispatchQueue(label: "keel.sweep", attributes: .concurrent)

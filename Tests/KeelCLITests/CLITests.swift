@@ -136,6 +136,31 @@ struct DataCommandTests {
         }
     }
 
+    @Test("--annualization N rescales Sharpe, Sortino and volatility by sqrt(N / observed), prints N, and refuses 0")
+    func annualization() throws {
+        let base = ["backtest", "Tests/KeelEngineTests/Fixtures/conformance/strategies/S2E.yaml", "--data", "NVDA=Tests/KeelDataTests/Fixtures/NVDA.csv",
+                    "--format", "json"]
+        func metrics(_ extra: [String]) throws -> [String: Double] {
+            let run = try CLITests().keel(base + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            return try #require(object["metrics"] as? [String: Any]).compactMapValues { ($0 as? NSNumber)?.doubleValue }
+        }
+        let observed = try metrics([]), set = try metrics(["--annualization", "252"])
+        let n = try #require(observed["annualization"])
+        #expect(n > 240 && n < 260, "daily weekday bars: about 252 a year, observed \(n)")
+        #expect(set["annualization"] == 252)
+        for name in ["sharpe", "sortino", "volatility"] {
+            let scaled = try #require(observed[name]) * (252 / n).squareRoot()
+            #expect(abs(try #require(set[name]) - scaled) <= 1e-12 * max(1, abs(scaled)), "\(name)")
+        }
+        // What does not depend on the factor stays.
+        #expect(set["max_drawdown"] == observed["max_drawdown"] && set["cagr"] == observed["cagr"])
+        let text = try CLITests().keel(Array(base.dropLast(2)) + ["--annualization", "252"])
+        #expect(text.stdout.contains("252.0 bars per year"), "\(text.stdout)")
+        #expect(try CLITests().keel(base + ["--annualization", "0"]).status == 64)
+    }
+
     @Test("bad arguments are usage errors", arguments: [
         ["data", "generate", "--bars", "0", "--out", "x"], ["data", "generate", "--bars", "5", "--bar", "fast", "--out", "x"],
         ["data", "generate", "--bars", "5", "--symbols", "2", "--names", "A", "--out", "x"],

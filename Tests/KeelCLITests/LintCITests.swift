@@ -96,10 +96,19 @@ struct LintCITests {
 
     @Test("--sarif-root makes URIs relative to another folder")
     func sarifRoot() throws {
-        let folder = try KeelBinary.temporaryFolder(["repo/sub/s.yaml": Self.broken])
-        let run = try keel(["lint", "--format", "sarif", "--sarif-root", "repo/sub", "repo/sub/s.yaml"], in: folder)
+        let folder = try KeelBinary.temporaryFolder(["repo/sub/s.yaml": Self.broken, "elsewhere/t.yaml": Self.broken])
+        let run = try keel(["lint", "--format", "sarif", "--sarif-root", "repo/sub", "repo/sub/s.yaml", "elsewhere/t.yaml"], in: folder)
         #expect(run.stdout.contains("\"uri\": \"s.yaml\""), "\(run.stdout.suffix(800))")
         #expect(try OutsideTools.validate(run.stdout, schema: Self.schema).isEmpty)
+        // A file outside the root keeps an absolute URI and no base (SARIF 3.4.4: an absolute URI has no uriBaseId).
+        let log = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let results = ((log?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]) ?? []
+        let outside = results.compactMap { result -> [String: Any]? in
+            let location = (result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+            return location?["artifactLocation"] as? [String: Any]
+        }.filter { ($0["uri"] as? String)?.hasSuffix("/elsewhere/t.yaml") == true }
+        #expect(!outside.isEmpty && outside.allSatisfy { ($0["uri"] as? String)?.hasPrefix("file:///") == true && $0["uriBaseId"] == nil },
+                "\(outside)")
     }
 
     @Test("a missing --config still writes a valid document, carrying the error")

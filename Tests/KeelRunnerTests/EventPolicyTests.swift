@@ -163,6 +163,23 @@ struct ResampledStreamTests {
         }
     }
 
+    @Test("a bar ending on the hour's end closes the hour at once, once three gaps judged the bar size; a sparse start waits for time")
+    func earlyClose() {
+        // 00:56, 00:58: a first gap of 2m overstates the bar size; closing at 00:58 would make 00:59 late.
+        var sparse = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: 3_600_000, resamplesBars: true)
+        for minute in [Int64(56), 58, 59] + Array(60..<70) {
+            #expect(sparse.accept(Self.bar("A", minute: minute, Double(minute))) == .accepted, "minute \(minute)")
+        }
+        let first = sparse.takeSteps()
+        #expect(first.count == 1 && first[0].bars[0].close == 59.5 && first[0].bars[0].volume == 6, "\(first.map(\.bars))")
+        // An hour stream for an hourly strategy: after three gaps each hour is handed on with its own bar.
+        var hourly = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: 3_600_000, resamplesBars: true)
+        for hour in Int64(0)..<5 {
+            #expect(hourly.accept(Self.bar("A", minute: hour * 60, Double(hour))) == .accepted)
+            #expect(hourly.takeSteps().count == (hour == 0 ? 0 : hour < 3 ? 1 : hour == 3 ? 2 : 1), "hour \(hour)")
+        }
+    }
+
     @Test("without a timeframe, bars pass as they are and their size is inferred")
     func inferred() {
         var assembler = EventAssembler(symbols: ["A"], signalNames: [], barMilliseconds: nil)
@@ -174,9 +191,19 @@ struct ResampledStreamTests {
 
 @Suite("stream events: the clock-skew horizon")
 struct ClockSkewTests {
+    /// Runs a small daily strategy over `text` as a stream file; the journal it wrote, and the state file.
+    static func journal(of text: String) throws -> (events: [StoredEvent], state: URL) {
+        let folder = try KeelBinary.temporaryFolder(["s.yaml": "keel: 1\nname: S\nprofile: degen\nentry: {long: close > sma(close, 3)}\nexit: {long: close < sma(close, 3)}\n"])
+        try text.write(to: folder.appendingPathComponent("s.jsonl"), atomically: true, encoding: .utf8)
+        let state = folder.appendingPathComponent("s.db")
+        let run = try KeelBinary.run(["run", "s.yaml", "--paper", "--stream", "s.jsonl", "--state", state.path, "--symbols", "A", "--run-id", "r"],
+                                     in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        return (try KeelStore(path: state.path).events(run: "r"), state)
+    }
+
     @Test("a bar years ahead is refused as clock_skew (journaled) and the real bars after it go on; a negative volume is invalid")
     func farFuture() throws {
-        let folder = try KeelBinary.temporaryFolder(["s.yaml": "keel: 1\nname: S\nprofile: degen\nentry: {long: close > sma(close, 3)}\nexit: {long: close < sma(close, 3)}\n"])
         var lines: [String] = []
         for day in 0..<40 {
             let time = 1_704_067_200 + Int64(day) * 86_400
@@ -185,12 +212,7 @@ struct ClockSkewTests {
             if day == 20 { lines.append(MarketEvent.bar(symbol: "A", time: 4_070_908_800_000, open: 1, high: 1, low: 1, close: 1, volume: 1).line) }
         }
         lines.append(#"{"type":"bar","symbol":"A","timestamp":1800000000,"open":1,"high":1,"low":1,"close":1,"volume":-5}"#)
-        try (lines.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("s.jsonl"), atomically: true, encoding: .utf8)
-        let state = folder.appendingPathComponent("s.db")
-        let run = try KeelBinary.run(["run", "s.yaml", "--paper", "--stream", "s.jsonl", "--state", state.path, "--symbols", "A", "--run-id", "r"],
-                                     in: folder)
-        #expect(run.status == 0, "\(run.stderr)")
-        let events = try KeelStore(path: state.path).events(run: "r")
+        let (events, state) = try Self.journal(of: lines.joined(separator: "\n") + "\n")
         let refused = events.filter { $0.status != "accepted" }
         #expect(refused.map(\.status) == ["clock_skew", "invalid"], "\(refused.map { "\($0.status): \($0.reason ?? "")" })")
         #expect(refused.last?.reason?.contains("volume") == true)
@@ -204,7 +226,6 @@ struct ClockSkewTests {
 extension ClockSkewTests {
     @Test("a line past 1 MiB is journaled invalid with its offset and skipped to its newline; the lines after it are read")
     func oversizedLine() throws {
-        let folder = try KeelBinary.temporaryFolder(["s.yaml": "keel: 1\nname: S\nprofile: degen\nentry: {long: close > sma(close, 3)}\nexit: {long: close < sma(close, 3)}\n"])
         var lines: [String] = []
         for day in 0..<10 {
             let price = 100 + Double(day)
@@ -213,12 +234,7 @@ extension ClockSkewTests {
         }
         let huge = "{\"type\":\"bar\",\"pad\":\"" + String(repeating: "x", count: 3 << 20) + "\"}"
         let text = lines[..<5].joined(separator: "\n") + "\n" + huge + "\n" + lines[5...].joined(separator: "\n") + "\n"
-        try text.write(to: folder.appendingPathComponent("s.jsonl"), atomically: true, encoding: .utf8)
-        let state = folder.appendingPathComponent("s.db")
-        let run = try KeelBinary.run(["run", "s.yaml", "--paper", "--stream", "s.jsonl", "--state", state.path, "--symbols", "A", "--run-id", "r"],
-                                     in: folder)
-        #expect(run.status == 0, "\(run.stderr)")
-        let events = try KeelStore(path: state.path).events(run: "r")
+        let events = try Self.journal(of: text).events
         let invalid = events.filter { $0.status == "invalid" }
         let offset = lines[..<5].joined(separator: "\n").utf8.count + 1
         #expect(invalid.count == 1 && invalid[0].reason?.contains("at byte offset \(offset)") == true, "\(invalid.map { $0.reason ?? "" })")

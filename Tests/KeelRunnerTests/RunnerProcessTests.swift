@@ -99,7 +99,12 @@ struct RunnerProcessTests {
         let arguments = ["run", folder.appendingPathComponent("hourly.yaml").path, "--paper", "--stream", try stream("ORCL", in: folder).path,
                          "--state", state.path, "--symbols", "ORCL", "--run-id", "run"]
         let run = try KeelBinary.run(arguments)
-        #expect(run.status != 0 && run.stderr.contains("ORCL's bars are 1d, coarser than the strategy's timeframe 1h"), "\(run.stderr)")
+        // The error names the strategy's `timeframe:` line and column, as the backtest's does.
+        #expect(run.status != 0 && run.stderr.contains("hourly.yaml:3:12: the stream's bars cannot serve the strategy's timeframe: "
+            + "ORCL's bars are 1d, coarser than the strategy's timeframe 1h"), "\(run.stderr)")
+        let backtest = try KeelBinary.run(["backtest", arguments[1], "--data", "ORCL=\(Self.data.appendingPathComponent("ORCL.csv").path)", "--no-cache"])
+        #expect(backtest.status == 1 && backtest.stderr.contains("hourly.yaml:3:12: error: ORCL's bars are 1d, coarser than the strategy's timeframe 1h: "
+            + "give bars of 1h or finer, or write 'timeframe: 1d'"), "\(backtest.stderr)")
         let store = try KeelStore(path: state.path)
         let events = try store.events(run: "run")
         // Three gaps judge the bar size: the fourth bar is the first refused, and the run stopped with its batch.

@@ -72,9 +72,10 @@ public enum Backtest {
                            progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         let order = Universe.order(named: program.settings.parsed.symbols.map(\.value), feed: sources.map(\.symbol))
         var sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
-        let declared = program.settings.parsed.timeframe?.value.seconds
+        let timeframe = program.settings.parsed.timeframe
+        let declared = timeframe?.value.seconds
         var resampledFrom: Int?
-        if let declared { (sources, resampledFrom) = try TimeframePlan.apply(sources, timeframeSeconds: declared) }
+        if let declared { (sources, resampledFrom) = try TimeframePlan.apply(sources, timeframeSeconds: declared, declaredAt: timeframe?.range) }
         let feeds = Feeds(sources)
         let read = sources
         feeds.onRefill = progress.map { report in { report(read.map(\.fractionRead).reduce(0, +) / Double(max(1, read.count))) } }

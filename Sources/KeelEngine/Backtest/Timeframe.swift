@@ -8,12 +8,16 @@ public enum TimeframePlan {
     /// A data file whose bars cannot serve the strategy's timeframe.
     public struct Refusal: Error, CustomStringConvertible {
         public let description: String
-        public init(description: String) { self.description = description }
+        /// The strategy's `timeframe:` the data was judged against, for `file:line:column`; nil when the
+        /// refusal is about the data alone (no bars).
+        public var range: SourceRange?
+        public init(description: String, range: SourceRange? = nil) { (self.description, self.range) = (description, range) }
     }
 
     /// Each source wrapped for the run (its first chunk read to learn its bar size), and the data's
     /// own bar size when it was resampled.
-    public static func apply(_ sources: [BarSource], timeframeSeconds: Int) throws -> (sources: [BarSource], resampledFrom: Int?) {
+    public static func apply(_ sources: [BarSource], timeframeSeconds: Int,
+                             declaredAt range: SourceRange? = nil) throws -> (sources: [BarSource], resampledFrom: Int?) {
         var wrapped: [BarSource] = []
         var finer: Int?
         for source in sources {
@@ -27,7 +31,10 @@ public enum TimeframePlan {
                 wrapped.append(PrependedBarSource(source, first: first))
                 continue
             }
-            if let refusal = refusal(symbol: source.symbol, barSeconds: bar, timeframeSeconds: timeframeSeconds) { throw refusal }
+            if var refusal = refusal(symbol: source.symbol, barSeconds: bar, timeframeSeconds: timeframeSeconds) {
+                refusal.range = range
+                throw refusal
+            }
             finer = min(finer ?? bar, inference.seconds ?? bar)
             wrapped.append(ResampledBarSource(source, periodMilliseconds: Int64(timeframeSeconds) * 1_000, first: first))
         }

@@ -17,7 +17,8 @@ struct TimeframeContext {
     let periodMilliseconds: Int64
     let evaluator: Evaluator
     let result: Slot
-    private var forming: BarInput?
+    /// The higher bar being formed, merged as every resampled bar is (`BarBuilder`).
+    private var forming: BarBuilder
     private var count = 0
     private(set) var value = Double.nan
 
@@ -26,33 +27,19 @@ struct TimeframeContext {
         self.periodMilliseconds = periodMilliseconds
         self.evaluator = evaluator
         self.result = result
+        forming = BarBuilder(periodMilliseconds: periodMilliseconds)
     }
 
     /// Adds a base bar. A higher bar closes when a base bar of the next period arrives, or when this
     /// base bar ends exactly on the period's boundary.
     mutating func add(_ bar: BarInput, baseMilliseconds: Int64) {
-        let period = floorDivide(bar.time, periodMilliseconds)
-        if let current = forming, floorDivide(current.time, periodMilliseconds) != period { close() }
-        if var current = forming {
-            current.high = max(current.high, bar.high)
-            current.low = min(current.low, bar.low)
-            current.close = bar.close
-            current.volume += bar.volume
-            forming = current
-        } else {
-            forming = BarInput(time: period * periodMilliseconds, open: bar.open, high: bar.high, low: bar.low, close: bar.close,
-                               volume: bar.volume, index: count)
-        }
-        if baseMilliseconds > 0, (bar.time + baseMilliseconds) % periodMilliseconds == 0 { close() }
+        if let closed = forming.add(bar.built) { close(closed) }
+        if baseMilliseconds > 0, (bar.time + baseMilliseconds) % periodMilliseconds == 0, let complete = forming.finish() { close(complete) }
     }
 
-    private mutating func close() {
-        guard let bar = forming else { return }
-        evaluator.step(bar)
+    private mutating func close(_ bar: BarBuilder.Bar) {
+        evaluator.step(BarInput(bar, index: count))
         value = evaluator[result]
         count += 1
-        forming = nil
     }
-
-    private func floorDivide(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : (a - b + 1) / b }
 }

@@ -237,12 +237,14 @@ public final class Engine {
     /// entries are sized on the cash those exits returned), `marketStep` (step 2), `indicatorStep`
     /// (step 3: a rule reading another symbol sees that symbol's bar of the same time), `rankStep`,
     /// `exitStep`, `exitsAtClose`, `entryStep` (step 4), `endTime` (step 5).
+    /// Books holding a position: kept where a position opens and closes, so a step learns whether
+    /// anything is held without walking every book.
+    private var openPositions = 0
+
     public func beginTime(_ time: Int64) {
         // Nothing moves between the last step's end and this one's start: its equity still holds.
         risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
-        var held = false
-        for i in books.indices where books[i].signedQuantity != 0 { held = true }
-        ledger.pointee.stepHeld = held
+        ledger.pointee.stepHeld = openPositions > 0
     }
 
     /// Step 1, first half, for one symbol: its bar opens. From now on its position is valued at
@@ -382,6 +384,7 @@ public final class Engine {
         cash -= sign * quantity * price + fee
         var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: fee)
         armProtective(&position, index)
+        if books[index].position == nil { openPositions += 1 }
         books[index].position = position
         ledger.pointee.stepHeld = true
     }
@@ -409,6 +412,7 @@ public final class Engine {
             books[index].cooldownUntilBar = books[index].barsSeen + Int(cooldown)
         }
         books[index].position = p.quantity > 1e-12 ? p : nil
+        if books[index].position == nil { openPositions -= 1 }
     }
 
     // MARK: - Rules at the close

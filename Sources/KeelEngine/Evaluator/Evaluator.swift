@@ -11,6 +11,13 @@ public struct BarInput: Sendable {
     public init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double, index: Int) {
         (self.time, self.open, self.high, self.low, self.close, self.volume, self.index) = (time, open, high, low, close, volume, index)
     }
+
+    /// A bar built of finer ones (a resampled bar, a higher timeframe's bar).
+    public init(_ bar: BarBuilder.Bar, index: Int = 0) {
+        self.init(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, index: index)
+    }
+
+    var built: BarBuilder.Bar { BarBuilder.Bar(time: time, open: open, high: high, low: low, close: close, volume: volume) }
 }
 
 /// Runs a compiled program over preallocated columns: one column of `capacity` rows per slot. One

@@ -20,7 +20,8 @@ enum SARIFReporter {
                 ("ruleId", .string(place.diagnostic.id)), ("level", .string(place.diagnostic.severity.rawValue)),
                 ("message", .object([("text", .string(place.diagnostic.message))])),
                 ("locations", .array([.object([("physicalLocation", .object([
-                    ("artifactLocation", root.base == nil ? .object([("uri", .string(uri))])
+                    // A file outside the root has an absolute URI, which SARIF forbids a base for (3.4.4).
+                    ("artifactLocation", root.base == nil || uri.hasPrefix("file://") ? .object([("uri", .string(uri))])
                         : .object([("uri", .string(uri)), ("uriBaseId", .string("%SRCROOT%"))])),
                     ("region", region(place)),
                 ]))])])),
