@@ -3,7 +3,7 @@
 #   lint        1,000 strategy files, in process and as a whole `keel lint` process
 #   engine      S2E over 2,000,000 generated one-minute bars, in process (bars per second)
 #   end to end  `keel backtest` S2E on 10 symbols x 1 year of one-minute bars (5.27M bars), from the
-#               CSV files and from Keel's cache: wall time and peak memory
+#               CSV files and from Keel's cache: wall time and peak memory, text and --format json
 #   allocations heap allocations per bar (valgrind memcheck, 20k against 40k bars), if valgrind is here
 #   --big       also 100,000,000 bars streamed from disk (peak memory; needs ~5.4 GB of disk)
 set -euo pipefail
@@ -47,6 +47,10 @@ for f in "$work"/year/*.csv; do data+=(--data "$(basename "$f" .csv)=$f"); done
 measure "from the CSV files" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --no-cache
 "$keel" data cache "$work"/year/*.csv > /dev/null
 measure "from the cache" "$keel" backtest "$work/s2e.yaml" "${data[@]}"
+# The JSON lists every trade, streamed as they close: its time and memory against the text summary's.
+measure "from the cache, --format json" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --format json
+"$keel" backtest "$work/s2e.yaml" "${data[@]}" --format json > "$work/result.json"
+echo "the JSON document: $(wc -c < "$work/result.json") bytes, $(grep -c '"exit_reason"' "$work/result.json") trades"
 
 if command -v valgrind > /dev/null; then
     echo "== heap allocations per bar (S2E, text output)"

@@ -1,5 +1,5 @@
 /// The simulated broker behind `keel broker serve`: an account, resting orders, and a matching rule
-/// that follows the engine's (DESIGN section 4). A market order fills at the open of the next bar
+/// that follows the engine's (the step order, docs/backtest.md). A market order fills at the open of the next bar
 /// of its symbol; a limit or stop fills when a bar reaches its price, at the open when the bar gaps
 /// through it. A bracket's legs are armed when its entry fills and checked on that same bar; when
 /// a stop and a target are both reached in one bar, the stop fills first. The first leg to fill

@@ -111,6 +111,7 @@ public final class BarCacheReader: BarSource {
     public let symbol: String
     public private(set) var signalNames: [String] = []
     private let handle: FileHandle
+    private var block: [UInt8] = []
     private let fileSize: UInt64
 
     public var fractionRead: Double { fileSize > 0 ? min(1, Double(handle.offsetInFile) / Double(fileSize)) : 1 }
@@ -141,13 +142,16 @@ public final class BarCacheReader: BarSource {
 
     public func next(into chunk: inout BarSeries) throws -> Bool {
         chunk.removeAll(keepingCapacity: true)
-        let countData = handle.readData(ofLength: 4)
-        guard countData.count == 4 else { return false }
-        var at = 0
-        let count = Int(countData.integer(at: &at) as UInt32)
+        var countBytes: UInt32 = 0
+        guard try withUnsafeMutableBytes(of: &countBytes, readFully) == 4 else { return false }
+        let count = Int(countBytes)  // in the byte order the header checked
         let columns = 6 + signalNames.count
-        let block = handle.readData(ofLength: count * 8 * columns)
-        guard block.count == count * 8 * columns else { throw CocoaError(.fileReadCorruptFile) }
+        // One block buffer for the whole file: a fresh one per chunk would be mapped and faulted in anew each time.
+        if block.count < count * 8 * columns { block = [UInt8](repeating: 0, count: count * 8 * columns) }
+        let size = count * 8 * columns
+        guard try block.withUnsafeMutableBytes({ try readFully(UnsafeMutableRawBufferPointer(rebasing: $0[0..<size])) }) == size else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
         block.withUnsafeBytes { raw in
             let stride = count * 8
             chunk.time.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<stride]).bindMemory(to: Int64.self))
@@ -162,6 +166,21 @@ public final class BarCacheReader: BarSource {
             for s in chunk.signals.indices { chunk.signals[s].append(contentsOf: doubles(6 + s)) }
         }
         return count > 0
+    }
+
+    /// Reads until `buffer` is full or the file ends; the bytes read.
+    private func readFully(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = read(handle.fileDescriptor, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CocoaError(.fileReadUnknown)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
     }
 }
 

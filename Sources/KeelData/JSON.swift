@@ -6,46 +6,146 @@ public enum JSON {
         case number(Double)
         case array([Value])
         case object([(String, Value)])
+        /// A value that writes itself (`JSON.writeObject`) at the indent and layout it is given:
+        /// the one definition of a record that is also streamed without building values.
+        case written(@Sendable (_ indent: Int, _ pretty: Bool, _ out: inout [UInt8]) -> Void)
+    }
+
+    /// The fields of an object being written, with `encode`'s layout.
+    public struct Fields {
+        fileprivate var out: [UInt8]
+        fileprivate let indent: Int
+        fileprivate let pretty: Bool
+        fileprivate var count = 0
+
+        private mutating func key(_ name: String) {
+            if count > 0 { out.append(UInt8(ascii: ",")) }
+            count += 1
+            if pretty {
+                out.append(UInt8(ascii: "\n"))
+                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * (indent + 1)))
+            }
+            JSON.quote(name, into: &out)
+            out += (pretty ? ": " : ":").utf8
+        }
+
+        public mutating func string(_ name: String, _ value: String) {
+            key(name)
+            JSON.quote(value, into: &out)
+        }
+
+        /// A time as `TimestampParser.format` writes it, quoted.
+        public mutating func time(_ name: String, _ milliseconds: Int64) {
+            key(name)
+            out.append(UInt8(ascii: "\""))
+            TimestampParser.format(milliseconds, into: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+
+        public mutating func number(_ name: String, _ value: Double) {
+            key(name)
+            JSON.write(.number(value), into: &out)
+        }
+
+        public mutating func value(_ name: String, _ value: Value) {
+            key(name)
+            JSON.write(value, indent: indent + 1, pretty: pretty, into: &out)
+        }
+    }
+
+    /// Writes an object field by field, as `encode` would write the same `.object`.
+    public static func writeObject(indent: Int = 0, pretty: Bool = true, into out: inout [UInt8], _ body: (inout Fields) -> Void) {
+        out.append(UInt8(ascii: "{"))
+        // The bytes move into `fields` and back, never shared (a shared buffer would be copied at the next append).
+        var fields = Fields(out: [], indent: indent, pretty: pretty)
+        swap(&out, &fields.out)
+        body(&fields)
+        swap(&out, &fields.out)
+        guard fields.count > 0 else { return out.append(UInt8(ascii: "}")) }
+        if pretty {
+            out.append(UInt8(ascii: "\n"))
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * indent))
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     public static func encode(_ value: Value, indent: Int = 0, pretty: Bool = true) -> String {
-        let pad = pretty ? String(repeating: "  ", count: indent + 1) : ""
-        let close = pretty ? String(repeating: "  ", count: indent) : ""
-        let newline = pretty ? "\n" : ""
+        var bytes: [UInt8] = []
+        write(value, indent: indent, pretty: pretty, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the encoding of `value` to `out`: the same bytes as `encode`, without building
+    /// strings on the way (a backtest's JSON spools hundreds of thousands of trades through it).
+    public static func write(_ value: Value, indent: Int = 0, pretty: Bool = true, into out: inout [UInt8]) {
+        func newline(_ level: Int) {
+            guard pretty else { return }
+            out.append(UInt8(ascii: "\n"))
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        }
         switch value {
-        case .string(let text): return quote(text)
-        case .int(let number): return String(number)
-        case .bool(let flag): return flag ? "true" : "false"
-        case .null: return "null"
-        case .number(let value): return value.isFinite ? "\(value)" : "null"
+        case .string(let text): quote(text, into: &out)
+        case .int(let number): out += String(number).utf8
+        case .bool(let flag): out += (flag ? "true" : "false").utf8
+        case .null: out += "null".utf8
+        case .number(let value): if value.isFinite { out += value.description.utf8 } else { out += "null".utf8 }
+        case .written(let write): write(indent, pretty, &out)
         case .array(let items):
-            guard !items.isEmpty else { return "[]" }
-            let body = items.map { pad + encode($0, indent: indent + 1, pretty: pretty) }.joined(separator: "," + newline)
-            return "[" + newline + body + newline + close + "]"
+            guard !items.isEmpty else { return out += "[]".utf8 }
+            out.append(UInt8(ascii: "["))
+            for (position, item) in items.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                write(item, indent: indent + 1, pretty: pretty, into: &out)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "]"))
         case .object(let pairs):
-            guard !pairs.isEmpty else { return "{}" }
-            let separator = pretty ? ": " : ":"
-            let body = pairs.map { pad + quote($0.0) + separator + encode($0.1, indent: indent + 1, pretty: pretty) }
-                .joined(separator: "," + newline)
-            return "{" + newline + body + newline + close + "}"
+            guard !pairs.isEmpty else { return out += "{}".utf8 }
+            out.append(UInt8(ascii: "{"))
+            for (position, pair) in pairs.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                quote(pair.0, into: &out)
+                out += (pretty ? ": " : ":").utf8
+                write(pair.1, indent: indent + 1, pretty: pretty, into: &out)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "}"))
         }
     }
 
     public static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
+        var bytes: [UInt8] = []
+        quote(text, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The text as a JSON string: quote, backslash and control characters escaped, the rest of the
+    /// UTF-8 as it is.
+    public static func quote(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most text needs no escape: copied whole.
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain == true { return out.append(UInt8(ascii: "\"")) }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += "\\\"".utf8
+            case UInt8(ascii: "\\"): out += "\\\\".utf8
+            case UInt8(ascii: "\n"): out += "\\n".utf8
+            case UInt8(ascii: "\r"): out += "\\r".utf8
+            case UInt8(ascii: "\t"): out += "\\t".utf8
+            case 0..<0x20:
+                out += "\\u00".utf8
+                out.append(byte >> 4 + UInt8(ascii: "0"))
+                out.append((byte & 0xf) < 10 ? (byte & 0xf) + UInt8(ascii: "0") : (byte & 0xf) - 10 + UInt8(ascii: "a"))
+            default: out.append(byte)
             }
         }
-        return result + "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -126,7 +126,10 @@ struct Backtest: ParsableCommand {
             }
         }
         if let spool {
-            try ResultFormat.writeJSON(result, includeEquity: equity, spool: spool, to: FileHandle.standardOutput)
+            do { try ResultFormat.writeJSON(result, includeEquity: equity, spool: spool, to: FileHandle.standardOutput) } catch {
+                FileHandle.standardError.write(Data("keel: \(error); the JSON is incomplete\n".utf8))
+                throw Exit.cannotWrite
+            }
         } else {
             print(ResultFormat.text(result), terminator: "")
         }

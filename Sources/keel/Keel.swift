@@ -16,4 +16,6 @@ struct Keel: ParsableCommand {
 enum Exit {
     static let findings = ExitCode(1)
     static let unreadable = ExitCode(66)
+    /// The output could not be written (a full disk, a closed pipe): sysexits' EX_IOERR.
+    static let cannotWrite = ExitCode(74)
 }

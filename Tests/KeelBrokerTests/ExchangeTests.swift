@@ -1,7 +1,7 @@
 import KeelBroker
 import Testing
 
-/// The paper broker's matching rule, bar by bar: the engine's (DESIGN section 4) on the broker's side.
+/// The paper broker's matching rule, bar by bar: the engine's (docs/backtest.md) on the broker's side.
 @Suite struct ExchangeTests {
     func exchange() -> PaperExchange { PaperExchange(cash: 10_000, symbols: ["X"]) }
 

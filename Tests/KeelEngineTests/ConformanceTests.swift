@@ -4,7 +4,7 @@ import KeelData
 import KeelLanguage
 @testable import KeelEngine
 
-/// The conformance cases of ../shared/conformance, copied into Fixtures: four strategies on five
+/// The public conformance cases, copied into Fixtures: four strategies on five
 /// real data sets, trade for trade against the answer backtesting.py, backtrader and a literal
 /// reference simulator agree on. Compared as check.py compares.
 @Suite("Conformance with the peer engines")

@@ -18,8 +18,8 @@ struct CuratedStrategyTests {
         var testDescription: String { name }
     }
 
-    // Re-pinned for issue 13: the multi-symbol strategies now size entries on equity valued at the
-    // open (it read the close of symbols stepped before them) after every exit of the step.
+    // The multi-symbol strategies size entries on equity valued at the open (it once read the close
+    // of symbols stepped before them), after every exit of the step.
     static let pins = [
         Pin(name: "bollinger_reversion", finalEquity: 96723.18194654002, trades: 75, open: 0),
         Pin(name: "conservative_ladder", finalEquity: 100400.29708330774, trades: 173, open: 1),

@@ -4,8 +4,8 @@ import KeelData
 import KeelLanguage
 @testable import KeelEngine
 
-/// Hand-worked reproductions of what a time step with several symbols must do (DESIGN.md section
-/// 4, and issue 13's findings), plus the sizing and gap rules: one folder per case under
+/// Hand-worked reproductions of what a time step with several symbols must do (the step
+/// order of docs/backtest.md, and the findings of a review against outside references), plus the sizing and gap rules: one folder per case under
 /// `Fixtures/conformance/multi` with the strategy, a CSV per symbol and the expected result. Each
 /// case runs with its data in every order; the answer and the JSON must not change.
 @Suite("Conformance: several symbols, sizing and gaps")

@@ -3,7 +3,7 @@ import KeelData
 import KeelLanguage
 @testable import KeelEngine
 
-/// DESIGN.md section 4, bar by bar, on small hand-made series. Entries are driven by `bar_index`
+/// The step order (docs/backtest.md), bar by bar, on small hand-made series. Entries are driven by `bar_index`
 /// so every fill lands on a known bar: a decision at the close of bar k fills at the open of k + 1.
 @Suite("Execution semantics, bar by bar")
 struct StepOrderTests {

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Built-in table")
 struct BuiltinTableTests {
-    /// Every name DESIGN.md section 3 lists.
+    /// Every name the design's table of built-ins lists.
     static let designNames = """
     open high low close volume hl2 hlc3 ohlc4 bar_index hour minute day_of_week month year position equity cash drawdown
     daily_pnl signal sma ema wma hma rma vwma dema tema kama rsi stoch stochrsi macd cci mfi williams_r roc momentum atr natr

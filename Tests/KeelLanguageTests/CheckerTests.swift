@@ -199,7 +199,7 @@ struct CheckerTests {
 
 @Suite("Risk profiles")
 struct RiskProfileTests {
-    @Test("the numbers of DESIGN.md section 5")
+    @Test("the numbers of the design's risk-profile table")
     func table() {
         let rows: [(ProfileName, Double, Double, Double, Double, Double, Double, Severity?, Int, Bool)] = [
             (.conservative, 0.005, 0.10, 0.50, 1, 0.02, 0.10, .error, 5, false),

@@ -1,7 +1,7 @@
 import KeelData
 import KeelLanguage
 
-/// The backtest JSON contract (../shared/conformance/README.md) and the human summary.
+/// The backtest JSON contract (docs/backtest.md) and the human summary.
 public enum ResultFormat {
     public static func json(_ result: BacktestResult, includeEquity: Bool = false) -> String {
         let m = result.metrics
@@ -16,9 +16,9 @@ public enum ResultFormat {
             ("data_bar_seconds", result.dataBarSeconds.map { .int($0) } ?? .null),
             ("final_equity", .number(result.finalEquity)),
             ("metrics", .object(m.named.map { name, value in (name, name == "trade_count" ? .int(Int(value)) : .number(value)) })),
-            ("trades", .array(result.trades.map(trade))),
+            ("trades", .array(result.trades.map { t in .written { writeTrade(t, indent: $0, pretty: $1, into: &$2) } })),
             ("open_positions", .array(result.openPositions.map(openPosition))),
-            ("risk_events", .array(result.riskEvents.map(riskEvent))),
+            ("risk_events", .array(result.riskEvents.map { e in .written { writeRiskEvent(e, indent: $0, pretty: $1, into: &$2) } })),
         ]
         if includeEquity {
             fields.append(("equity", .array(result.equityCurve.map {
@@ -39,19 +39,22 @@ public enum ResultFormat {
         }.joined(separator: "\n") + (result.decisions.isEmpty ? "" : "\n")
     }
 
-    static func riskEvent(_ event: Engine.RiskEvent) -> JSON.Value {
-        .object([("time", .string(TimestampParser.format(event.time))), ("symbol", .string(event.symbol)),
-                 ("kind", .string(event.kind)), ("reason", .string(event.reason))])
+    /// A risk event's JSON, written field by field: the in-memory result and the spool share it.
+    static func writeRiskEvent(_ event: Engine.RiskEvent, indent: Int, pretty: Bool, into out: inout [UInt8]) {
+        JSON.writeObject(indent: indent, pretty: pretty, into: &out) { o in
+            o.time("time", event.time); o.string("symbol", event.symbol); o.string("kind", event.kind); o.string("reason", event.reason)
+        }
     }
 
-    static func trade(_ t: Trade) -> JSON.Value {
-        .object([
-            ("symbol", .string(t.symbol)), ("side", .string(t.side.rawValue)),
-            ("entry_time", .string(TimestampParser.format(t.entryTime))), ("entry_price", .number(t.entryPrice)),
-            ("exit_time", .string(TimestampParser.format(t.exitTime))), ("exit_price", .number(t.exitPrice)),
-            ("quantity", .number(t.quantity)), ("pnl", .number(t.pnl)), ("fees", .number(t.fees)),
-            ("exit_reason", .string(t.exitReason.rawValue)),
-        ])
+    /// A trade's JSON, written field by field: the in-memory result and the spool share it.
+    static func writeTrade(_ t: Trade, indent: Int, pretty: Bool, into out: inout [UInt8]) {
+        JSON.writeObject(indent: indent, pretty: pretty, into: &out) { o in
+            o.string("symbol", t.symbol); o.string("side", t.side.rawValue)
+            o.time("entry_time", t.entryTime); o.number("entry_price", t.entryPrice)
+            o.time("exit_time", t.exitTime); o.number("exit_price", t.exitPrice)
+            o.number("quantity", t.quantity); o.number("pnl", t.pnl); o.number("fees", t.fees)
+            o.string("exit_reason", t.exitReason.rawValue)
+        }
     }
 
     static func openPosition(_ p: BacktestResult.OpenPosition) -> JSON.Value {

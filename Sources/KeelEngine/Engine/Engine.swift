@@ -2,7 +2,7 @@ import KeelData
 import KeelLanguage
 
 /// The one engine every mode runs: it takes bars one event at a time and applies the step order
-/// of DESIGN.md section 4. It reads no clock and does no I/O.
+/// of docs/backtest.md. It reads no clock and does no I/O.
 public final class Engine {
     public struct Options: Sendable {
         public var capital: Double
@@ -231,8 +231,8 @@ public final class Engine {
         endTime(bar.time)
     }
 
-    /// A time step over every symbol with a bar at that time is one unit, in the order of DESIGN.md
-    /// section 4, each phase over all those symbols (in the universe's order) before the next:
+    /// A time step over every symbol with a bar at that time is one unit, in the step order of
+    /// docs/backtest.md, each phase over all those symbols (in the universe's order) before the next:
     /// `exitsAtOpen`, `entriesAtOpen` (step 1: every exit of the step fills before any entry, so
     /// entries are sized on the cash those exits returned), `marketStep` (step 2), `indicatorStep`
     /// (step 3: a rule reading another symbol sees that symbol's bar of the same time), `rankStep`,

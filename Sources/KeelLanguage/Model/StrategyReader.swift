@@ -1,4 +1,4 @@
-/// Reads a strategy file's YAML nodes into a `ParsedStrategy`: the keys of DESIGN.md section 2,
+/// Reads a strategy file's YAML nodes into a `ParsedStrategy`: the file format's keys,
 /// unknown keys with a "did you mean", every expression parsed. Reports every problem it finds and
 /// keeps going, so one broken section does not hide the others.
 public struct StrategyReader {

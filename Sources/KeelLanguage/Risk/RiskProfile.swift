@@ -45,7 +45,7 @@ public enum RiskLimit: String, Sendable, CaseIterable, Hashable {
     }
 }
 
-/// Defaults and hard limits of a risk profile (DESIGN.md section 5), as data.
+/// Defaults and hard limits of a risk profile (the design's table of profiles), as data.
 public struct RiskProfile: Sendable {
     public let name: ProfileName
     /// Fractions of equity (0.01 is 1%).
