@@ -140,25 +140,14 @@ public enum TimestampParser {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (with `.fff` when there are milliseconds), as the backtest JSON prints times.
     public static func format(_ milliseconds: Int64) -> String {
-        let totalSeconds = Int(milliseconds >= 0 ? milliseconds / 1_000 : (milliseconds - 999) / 1_000)
-        let millis = Int(milliseconds - Int64(totalSeconds) * 1_000)
-        var days = totalSeconds / 86_400
-        var secondsOfDay = totalSeconds % 86_400
-        if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
-        let (year, month, day) = civil(fromDays: days)
-        if (1_000...9_999).contains(year) {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(24)
-            format(milliseconds, into: &bytes)
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        var text = "\(year)-\(two(month))-\(two(day))T\(two(secondsOfDay / 3_600)):\(two(secondsOfDay / 60 % 60)):\(two(secondsOfDay % 60))"
-        if millis != 0 { text += "." + String(String(millis + 1_000).dropFirst()) }
-        return text + "Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        format(milliseconds, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends `format(milliseconds)`'s text, digit by digit: a backtest's JSON writes two times per trade.
+    /// Appends `format(milliseconds)`'s text, digit by digit: a backtest's JSON writes two times per
+    /// trade. A year outside 1000-9999 is written as its number, unpadded.
     public static func format(_ milliseconds: Int64, into out: inout [UInt8]) {
         let totalSeconds = Int(milliseconds >= 0 ? milliseconds / 1_000 : (milliseconds - 999) / 1_000)
         let millis = Int(milliseconds - Int64(totalSeconds) * 1_000)
@@ -166,7 +155,6 @@ public enum TimestampParser {
         var secondsOfDay = totalSeconds % 86_400
         if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
         let (year, month, day) = civil(fromDays: days)
-        guard (1_000...9_999).contains(year) else { return out += format(milliseconds).utf8 }
         func put(_ n: Int, _ width: Int) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
@@ -176,7 +164,8 @@ public enum TimestampParser {
             }
         }
         func mark(_ c: Unicode.Scalar) { out.append(UInt8(ascii: c)) }
-        put(year, 4); mark("-"); put(month, 2); mark("-"); put(day, 2); mark("T")
+        if (1_000...9_999).contains(year) { put(year, 4) } else { out += String(year).utf8 }
+        mark("-"); put(month, 2); mark("-"); put(day, 2); mark("T")
         put(secondsOfDay / 3_600, 2); mark(":"); put(secondsOfDay / 60 % 60, 2); mark(":"); put(secondsOfDay % 60, 2)
         if millis != 0 { mark("."); put(millis, 3) }
         mark("Z")

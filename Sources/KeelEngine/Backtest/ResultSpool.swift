@@ -45,7 +45,6 @@ public final class ResultSpool {
             if let failure { throw failure }
             let reader = try FileHandle(forReadingFrom: url)
             defer { try? reader.close() }
-            buffer.reserveCapacity(1 << 20)
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             while true {
                 let n = chunk.withUnsafeMutableBytes { read(reader.fileDescriptor, $0.baseAddress!, $0.count) }

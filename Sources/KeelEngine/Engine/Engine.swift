@@ -231,16 +231,16 @@ public final class Engine {
         endTime(bar.time)
     }
 
+    /// Books holding a position: kept where a position opens and closes, so a step learns whether
+    /// anything is held without walking every book.
+    private var openPositions = 0
+
     /// A time step over every symbol with a bar at that time is one unit, in the step order of
     /// docs/backtest.md, each phase over all those symbols (in the universe's order) before the next:
     /// `exitsAtOpen`, `entriesAtOpen` (step 1: every exit of the step fills before any entry, so
     /// entries are sized on the cash those exits returned), `marketStep` (step 2), `indicatorStep`
     /// (step 3: a rule reading another symbol sees that symbol's bar of the same time), `rankStep`,
     /// `exitStep`, `exitsAtClose`, `entryStep` (step 4), `endTime` (step 5).
-    /// Books holding a position: kept where a position opens and closes, so a step learns whether
-    /// anything is held without walking every book.
-    private var openPositions = 0
-
     public func beginTime(_ time: Int64) {
         // Nothing moves between the last step's end and this one's start: its equity still holds.
         risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
