@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "KeelCLITests", dependencies: ["keel", "KeelTestSupport"]),
+        .testTarget(name: "KeelCLITests", dependencies: ["keel", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "KeelRunnerTests",
             dependencies: ["keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport",
