@@ -11,45 +11,86 @@ public enum JSON {
         case written(@Sendable (_ indent: Int, _ pretty: Bool, _ out: inout [UInt8]) -> Void)
     }
 
-    /// The fields of an object being written, with `encode`'s layout.
+    /// The fields of an object being written, with `encode`'s layout. Keys are static ASCII names
+    /// (no escaping to look for): a spooled backtest writes millions of them.
     public struct Fields {
         fileprivate var out: [UInt8]
         fileprivate let indent: Int
         fileprivate let pretty: Bool
         fileprivate var count = 0
 
-        private mutating func key(_ name: String) {
+        private mutating func key(_ name: StaticString) {
             if count > 0 { out.append(UInt8(ascii: ",")) }
             count += 1
-            if pretty {
-                out.append(UInt8(ascii: "\n"))
-                out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * (indent + 1)))
+            if pretty { JSON.newline(indent + 1, into: &out) }
+            // `"name": ` assembled on the stack and appended once.
+            name.withUTF8Buffer { name in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 4) { text in
+                    text[0] = UInt8(ascii: "\"")
+                    _ = UnsafeMutableBufferPointer(rebasing: text[1...]).initialize(from: name)
+                    text[name.count + 1] = UInt8(ascii: "\"")
+                    text[name.count + 2] = UInt8(ascii: ":")
+                    text[name.count + 3] = UInt8(ascii: " ")
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<(name.count + (pretty ? 4 : 3))]))
+                }
             }
-            JSON.quote(name, into: &out)
-            out += (pretty ? ": " : ":").utf8
         }
 
-        public mutating func string(_ name: String, _ value: String) {
+        public mutating func string(_ name: StaticString, _ value: String) {
             key(name)
             JSON.quote(value, into: &out)
         }
 
         /// A time as `TimestampParser.format` writes it, quoted.
-        public mutating func time(_ name: String, _ milliseconds: Int64) {
+        public mutating func time(_ name: StaticString, _ milliseconds: Int64) {
             key(name)
             out.append(UInt8(ascii: "\""))
             TimestampParser.format(milliseconds, into: &out)
             out.append(UInt8(ascii: "\""))
         }
 
-        public mutating func number(_ name: String, _ value: Double) {
+        public mutating func number(_ name: StaticString, _ value: Double) {
             key(name)
-            JSON.write(.number(value), into: &out)
+            JSON.write(number: value, into: &out)
         }
 
-        public mutating func value(_ name: String, _ value: Value) {
+        public mutating func value(_ name: StaticString, _ value: Value) {
             key(name)
             JSON.write(value, indent: indent + 1, pretty: pretty, into: &out)
+        }
+    }
+
+    /// A newline and `level` steps of two spaces, appended without building a sequence per call.
+    static func newline(_ level: Int, into out: inout [UInt8]) {
+        let spaces = 2 * level
+        // 40 spaces cover every level the result formats reach; deeper ones take a second pass.
+        let margin: StaticString = "\n                                        "
+        margin.withUTF8Buffer { bytes in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<(1 + min(spaces, 40))]))
+        }
+        if spaces > 40 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: spaces - 40)) }
+    }
+
+    /// A double in Swift's shortest round-tripping form; NaN and infinities become null.
+    static func write(number value: Double, into out: inout [UInt8]) {
+        guard value.isFinite else { return out += "null".utf8 }
+        // A whole number below 1e15 is written as `description` writes it ("2.0"), without building
+        // a string: quantities and fees are mostly whole. -0.0 and the rest go through `description`.
+        if value.magnitude < 1e15, value.rounded(.towardZero) == value, !(value == 0 && value.sign == .minus) {
+            write(integer: Int(value), into: &out)
+            return out += ".0".utf8
+        }
+        out += value.description.utf8
+    }
+
+    /// The decimal digits of `value`, with a minus sign when negative.
+    static func write(integer value: Int, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = value.magnitude
+            var at = 20
+            repeat { at -= 1; digits[at] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 } while n > 0
+            if value < 0 { at -= 1; digits[at] = UInt8(ascii: "-") }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at..<20]))
         }
     }
 
@@ -62,10 +103,7 @@ public enum JSON {
         body(&fields)
         swap(&out, &fields.out)
         guard fields.count > 0 else { return out.append(UInt8(ascii: "}")) }
-        if pretty {
-            out.append(UInt8(ascii: "\n"))
-            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * indent))
-        }
+        if pretty { newline(indent, into: &out) }
         out.append(UInt8(ascii: "}"))
     }
 
@@ -79,16 +117,14 @@ public enum JSON {
     /// strings on the way (a backtest's JSON spools hundreds of thousands of trades through it).
     public static func write(_ value: Value, indent: Int = 0, pretty: Bool = true, into out: inout [UInt8]) {
         func newline(_ level: Int) {
-            guard pretty else { return }
-            out.append(UInt8(ascii: "\n"))
-            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+            if pretty { JSON.newline(level, into: &out) }
         }
         switch value {
         case .string(let text): quote(text, into: &out)
-        case .int(let number): out += String(number).utf8
+        case .int(let number): write(integer: number, into: &out)
         case .bool(let flag): out += (flag ? "true" : "false").utf8
         case .null: out += "null".utf8
-        case .number(let value): if value.isFinite { out += value.description.utf8 } else { out += "null".utf8 }
+        case .number(let value): write(number: value, into: &out)
         case .written(let write): write(indent, pretty, &out)
         case .array(let items):
             guard !items.isEmpty else { return out += "[]".utf8 }

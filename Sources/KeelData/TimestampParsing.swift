@@ -155,20 +155,24 @@ public enum TimestampParser {
         var secondsOfDay = totalSeconds % 86_400
         if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
         let (year, month, day) = civil(fromDays: days)
-        func put(_ n: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(n / divisor % 10))
-                divisor /= 10
+        let padded = (1_000...9_999).contains(year)
+        if !padded { out += String(year).utf8 }
+        // Written into 24 bytes on the stack and appended once: one capacity check, not twenty.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in
+            var at = 0
+            func put(_ n: Int, _ width: Int) {
+                var n = n
+                for i in stride(from: at + width - 1, through: at, by: -1) { text[i] = UInt8(ascii: "0") + UInt8(n % 10); n /= 10 }
+                at += width
             }
+            func mark(_ c: Unicode.Scalar) { text[at] = UInt8(ascii: c); at += 1 }
+            if padded { put(year, 4) }
+            mark("-"); put(month, 2); mark("-"); put(day, 2); mark("T")
+            put(secondsOfDay / 3_600, 2); mark(":"); put(secondsOfDay / 60 % 60, 2); mark(":"); put(secondsOfDay % 60, 2)
+            if millis != 0 { mark("."); put(millis, 3) }
+            mark("Z")
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<at]))
         }
-        func mark(_ c: Unicode.Scalar) { out.append(UInt8(ascii: c)) }
-        if (1_000...9_999).contains(year) { put(year, 4) } else { out += String(year).utf8 }
-        mark("-"); put(month, 2); mark("-"); put(day, 2); mark("T")
-        put(secondsOfDay / 3_600, 2); mark(":"); put(secondsOfDay / 60 % 60, 2); mark(":"); put(secondsOfDay % 60, 2)
-        if millis != 0 { mark("."); put(millis, 3) }
-        mark("Z")
     }
 
     public static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {

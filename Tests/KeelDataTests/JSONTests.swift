@@ -1,5 +1,6 @@
 import Foundation
 import KeelData
+import KeelTestSupport
 import Testing
 
 @Suite("the JSON writer")
@@ -36,5 +37,22 @@ struct JSONTests {
         #expect(JSON.encode(value) == "{\n  \"a\": [\n    1,\n    \"x\"\n  ],\n  \"b\": {},\n  \"c\": []\n}")
         #expect(JSON.encode(value, pretty: false) == "{\"a\":[1,\"x\"],\"b\":{},\"c\":[]}")
         #expect(JSON.quote("\u{1}\u{1b}") == "\"\\u0001\\u001b\"")
+    }
+
+    @Test("whole numbers take a fast path that writes what description writes, at every boundary")
+    func wholeNumbers() {
+        var generator = SeededGenerator(seed: 11)
+        var values: [Double] = [0, -0.0, 1, -1, 2, 1e14, 1e15 - 1, 1e15, -1e15, 1e15 + 2, 9_007_199_254_740_992, 1e16, 1e300, 0.5, -2.5, 1e-300,
+                                .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        values += (0..<2_000).map { _ in Double(Int64.random(in: -2_000_000_000_000_000...2_000_000_000_000_000, using: &generator)) }
+        values += (0..<2_000).map { _ in Double(Int.random(in: -100_000...100_000, using: &generator)) }
+        for value in values {
+            var bytes: [UInt8] = []
+            JSON.write(.number(value), into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == value.description, "\(value)")
+        }
+        for int in [0, -1, 7, Int.max, Int.min, -1_000_000] {
+            #expect(JSON.encode(.int(int)) == String(int))
+        }
     }
 }

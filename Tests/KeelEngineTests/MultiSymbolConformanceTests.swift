@@ -90,17 +90,42 @@ struct SpooledJSONTests {
         let symbols = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".csv") }.map { String($0.dropLast(4)) }
         let feeds = try symbols.map { try CSVBarReader.read(path: folder.appendingPathComponent("\($0).csv").path, symbol: $0).series }
         let held = try Backtest.run(program, feeds: feeds, capital: 100_000)
+        let (spooled, written) = try Self.spooledJSON(program, feeds)
+        #expect(spooled.trades.isEmpty && spooled.riskEvents.isEmpty && spooled.riskEventCount == held.riskEventCount)
+        #expect(written == ResultFormat.json(held), "\(name)")
+        #expect(held.trades.count + held.riskEvents.count > 0)
+    }
+
+    /// The run with its lists spooled, and the JSON `keel backtest --format json` writes of it.
+    static func spooledJSON(_ program: CompiledStrategy, _ feeds: [BarSeries]) throws -> (result: BacktestResult, json: String) {
         let spool = try ResultSpool()
         let spooled = try Backtest.run(program, sources: feeds.map(MemoryBarSource.init), capital: 100_000, keepTrades: false, spool: spool)
-        #expect(spooled.trades.isEmpty && spooled.riskEvents.isEmpty && spooled.riskEventCount == held.riskEventCount)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("keel-spooled-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
         FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
         try ResultFormat.writeJSON(spooled, includeEquity: false, spool: spool, to: handle)
         try handle.close()
-        let written = try String(contentsOf: file, encoding: .utf8)
-        try? FileManager.default.removeItem(at: file)
-        #expect(written == ResultFormat.json(held), "\(name)")
-        #expect(held.trades.count + held.riskEvents.count > 0)
+        return (spooled, try String(contentsOf: file, encoding: .utf8))
+    }
+
+    @Test("tens of thousands of trades and risk events: many batches through the writer queue, in order")
+    func manyBatches() throws {
+        let text = """
+            keel: 1
+            name: churn
+            profile: degen
+            entry: {long: close > open}
+            exit: {long: close < open}
+            allocation: {size: percent_of_equity(60%)}
+            """
+        let checked = try #require(Frontend.check(SourceFile(path: "churn.yaml", text: text)).checked)
+        let program = try Compiler.compile(checked)
+        let feeds = SyntheticMarket(seed: 5).generate(symbols: 3, bars: 30_000)
+        let held = try Backtest.run(program, feeds: feeds, capital: 100_000)
+        #expect(held.trades.count > 4 * ResultSpool.batch && held.riskEvents.count > ResultSpool.batch,
+                "\(held.trades.count) trades, \(held.riskEvents.count) risk events")
+        let written = try Self.spooledJSON(program, feeds).json
+        #expect(written == ResultFormat.json(held))
     }
 }
