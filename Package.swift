@@ -5,13 +5,15 @@ let package = Package(
     name: "Keel",
     platforms: [.macOS(.v14)],
     products: [
+        // The front door: compile, backtest, sweep. An embedder imports only this.
+        .library(name: "Keel", targets: ["Keel"]),
         .library(name: "KeelLanguage", targets: ["KeelLanguage"]),
         .library(name: "KeelLint", targets: ["KeelLint"]),
         .library(name: "KeelData", targets: ["KeelData"]),
         .library(name: "KeelEngine", targets: ["KeelEngine"]),
         .library(name: "KeelStore", targets: ["KeelStore"]),
         .library(name: "KeelRunner", targets: ["KeelRunner"]),
-        .executable(name: "keel", targets: ["keel"]),
+        .executable(name: "keel", targets: ["KeelCLI"]),
     ],
     dependencies: [
         // 6.x: 5.0.1 silently keeps the last of duplicate keys.
@@ -37,6 +39,7 @@ let package = Package(
         .target(name: "KeelLint", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "KeelData"),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
+        .target(name: "Keel", dependencies: ["KeelLanguage", "KeelLint", "KeelEngine", "KeelData"]),
         .target(name: "KeelStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The trading API's wire format and the simulated exchange behind the paper broker: no dependencies.
         .target(name: "KeelBroker"),
@@ -47,18 +50,18 @@ let package = Package(
         .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(
             name: "KeelService",
-            dependencies: ["KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData",
+            dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "KeelRunner", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelBroker", "KeelBrokerClient",
+        .target(name: "KeelRunner", dependencies: ["Keel", "KeelLanguage", "KeelData", "KeelEngine", "KeelStore", "KeelBroker", "KeelBrokerClient",
                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
         .executableTarget(
-            name: "keel",
+            name: "KeelCLI",
             dependencies: [
-                "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP",
+                "Keel", "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -72,6 +75,7 @@ let package = Package(
             dependencies: ["KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport"],
             path: "Tests/KeelBrokerTestSupport"
         ),
+        .testTarget(name: "KeelTests", dependencies: ["Keel", "KeelTestSupport"]),
         .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage", "KeelTestSupport"]),
         .testTarget(
             name: "KeelLintTests",
@@ -80,17 +84,17 @@ let package = Package(
         ),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "KeelCLITests", dependencies: ["keel", "KeelTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "KeelRunnerTests",
-            dependencies: ["keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport",
+            dependencies: ["KeelCLI", "Keel", "KeelRunner", "KeelStore", "KeelEngine", "KeelData", "KeelTestSupport",
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")]
         ),
         .testTarget(
             name: "KeelBrokerTests",
-            dependencies: ["keel", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport"]
+            dependencies: ["KeelCLI", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport"]
         ),
-        .testTarget(name: "KeelServiceTests", dependencies: ["keel", "KeelService", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport",
+        .testTarget(name: "KeelServiceTests", dependencies: ["KeelCLI", "KeelService", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport",
                                                              .product(name: "Hummingbird", package: "hummingbird"),
                                                              .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),

@@ -17,10 +17,13 @@ public struct Linter: Sendable {
         public var file: SourceFile
         /// Sorted by position.
         public var diagnostics: [Diagnostic]
+        /// The checked strategy the rules judged; nil when the file is not a readable strategy.
+        public var checked: CheckedStrategy?
 
-        public init(file: SourceFile, diagnostics: [Diagnostic]) {
+        public init(file: SourceFile, diagnostics: [Diagnostic], checked: CheckedStrategy? = nil) {
             self.file = file
             self.diagnostics = diagnostics
+            self.checked = checked
         }
 
         public func count(_ severity: Severity) -> Int { diagnostics.filter { $0.severity == severity }.count }
@@ -40,7 +43,7 @@ public struct Linter: Sendable {
             }
         }
         diagnostics = applySuppressions(diagnostics, in: file)
-        return Report(file: file, diagnostics: diagnostics.sortedForDisplay())
+        return Report(file: file, diagnostics: diagnostics.sortedForDisplay(), checked: front.checked)
     }
 
     /// Lint rules judge strategies, not broken YAML: they run when the file parsed as YAML and has

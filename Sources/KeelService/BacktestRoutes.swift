@@ -1,3 +1,4 @@
+import Keel
 import Foundation
 import Hummingbird
 import KeelData
@@ -131,7 +132,8 @@ enum BacktestRoutes {
         defer { state.running.end(id) }
         let finished: (status: String, result: String?, error: String?)
         do {
-            let sources: [BarSource] = try files.map { CancellableSource(try CSVBarStream(path: $0.1, symbol: $0.0), flag: flag) }
+            // The command line's policy: a valid cache next to the CSV is read, and built when missing.
+            let sources: [BarSource] = try MarketData.open(files.map { (symbol: $0.0, path: $0.1) }).map { CancellableSource($0, flag: flag) }
             let result = try Backtest.run(program, sources: sources, capital: capital, keepEquityCurve: true, keepTrades: true)
             finished = ("done", ResultFormat.json(result, includeEquity: true), nil)
         } catch is CancellationError {

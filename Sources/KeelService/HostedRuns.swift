@@ -1,3 +1,4 @@
+import Keel
 import Foundation
 import KeelRunner
 import KeelStore

@@ -338,3 +338,19 @@ struct DataOrderTests {
         #expect(run.status == 64 && run.stderr.contains("--data names AAPL twice"), "\(run.stderr)")
     }
 }
+
+@Suite("keel rules explain")
+struct RulesExplainTests {
+    @Test("knows every id docs/diagnostics.md documents: lint rules with examples, front-end and checker ids with their help")
+    func everyId() throws {
+        let doc = try String(contentsOf: KeelBinary.root.appendingPathComponent("docs/diagnostics.md"), encoding: .utf8)
+        let ids = doc.split(separator: "\n").filter { $0.hasPrefix("### ") }.map { String($0.dropFirst(4)) }
+        #expect(ids.count > 80)
+        for id in ids {
+            let run = try KeelBinary.run(["rules", "explain", id])
+            #expect(run.status == 0 && run.stdout.hasPrefix(id), "\(id): \(run.stderr)")
+        }
+        let typo = try KeelBinary.run(["rules", "explain", "yaml-alas"])
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'yaml-alias'?"))
+    }
+}

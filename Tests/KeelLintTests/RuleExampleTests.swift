@@ -196,7 +196,7 @@ struct DiagnosticIdTests {
         var emitted = Set<String>()
         let pattern = try Regex(#"(?:error|warning|note)\("([a-z0-9-]+)"|id: (?:String = )?"([a-z0-9-]+)""#)
         let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
-        for file in files where file.hasPrefix("KeelLanguage") || file.hasPrefix("KeelLint") || file.hasPrefix("keel/") {
+        for file in files where ["KeelLanguage", "KeelLint", "Keel/", "KeelCLI/"].contains(where: file.hasPrefix) {
             let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
             for match in text.matches(of: pattern) {
                 if let id = (match.output[1].substring ?? match.output[2].substring).map(String.init) { emitted.insert(id) }

@@ -1,3 +1,4 @@
+import Keel
 import KeelData
 import KeelEngine
 @testable import KeelRunner

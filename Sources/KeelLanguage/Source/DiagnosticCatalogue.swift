@@ -85,6 +85,7 @@ public enum DiagnosticCatalogue {
     ]
 
     static let tooling: [Entry] = [
+        e("engine-unsupported", "The strategy checks, but the engine cannot run a part of it yet.", "Rewrite the part the message names with the functions `keel reference` lists for the engine."),
         e("unreadable-file", "A file that cannot be read, or is not UTF-8 text.", "Check the path and the permissions; strategy and configuration files are UTF-8 text."),
         e("unknown-rule", "A configuration or suppression names a rule that does not exist.", "Use an id from `keel rules`."),
         e("invalid-suppression", "A suppression comment that does not parse.", "Write `# keel-lint: disable-line RULE -- reason`."),

@@ -1,9 +1,5 @@
-import KeelData
-import KeelEngine
-import KeelLanguage
-
 /// A sweep's results: one row (text) or object (JSON) per parameter combination.
-enum SweepFormat {
+public enum SweepFormat {
     static func value(_ v: ConstValue) -> String {
         switch v {
         case .number(let n): ExpressionPrinter.format(n)
@@ -13,7 +9,7 @@ enum SweepFormat {
         }
     }
 
-    static func text(_ runs: [Sweep.Run]) -> String {
+    public static func text(_ runs: [ParameterSweep.Run]) -> String {
         guard let first = runs.first else { return "" }
         let headers = first.params.map(\.0) + ["final equity", "return", "sharpe", "max dd", "trades"]
         var rows = runs.map { run -> [String] in
@@ -30,7 +26,7 @@ enum SweepFormat {
         }.joined(separator: "\n") + "\n"
     }
 
-    static func json(_ runs: [Sweep.Run]) -> String {
+    public static func json(_ runs: [ParameterSweep.Run]) -> String {
         JSON.encode(.object([("runs", .array(runs.map { run in
             let m = run.result.metrics
             return .object([

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import KeelRunner
+import Keel
 import KeelLanguage
 import KeelLint
 
@@ -120,18 +120,20 @@ func readText(_ path: String) throws -> String {
     return text
 }
 
-/// Reads, lints, checks and compiles the strategy a command runs; an unreadable file exits 66,
-/// one with errors prints every diagnostic and exits 1.
-func loadStrategy(_ path: String) throws -> LoadedStrategy {
-    let text: String
-    do { text = try readText(path) } catch {
+/// Reads, lints, checks and compiles the strategy a command runs (with `params` in place of its
+/// own); an unreadable file exits 66, one with errors prints every diagnostic and exits 1.
+func loadStrategy(_ path: String, text: String? = nil, params: [String: ConstValue] = [:]) throws -> LoadedStrategy {
+    let source: String
+    do { source = try text ?? readText(path) } catch {
         FileHandle.standardError.write(Data("keel: cannot read '\(path)': \((error as? TextFileError)?.message ?? "\(error)")\n".utf8))
         throw Exit.unreadable
     }
-    do { return try LoadedStrategy(path: path, text: text) } catch {
-        FileHandle.standardError.write(Data(error.description.utf8))
+    let compilation = Keel.compile(source, path: path, params: params)
+    guard let strategy = compilation.strategy else {
+        FileHandle.standardError.write(Data(compilation.rendered().utf8))
         throw Exit.findings
     }
+    return strategy
 }
 
 /// Finds strategy files under the paths given on the command line: `.yaml` and `.yml` files in any

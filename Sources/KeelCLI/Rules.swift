@@ -18,19 +18,24 @@ struct Rules: ParsableCommand {
     }
 
     struct Explain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Explain one lint rule, with examples.")
+        static let configuration = CommandConfiguration(abstract: "Explain one diagnostic id: a lint rule (with examples) or a front-end or checker error.")
 
-        @Argument(help: "The rule's id, e.g. stop-required.")
+        @Argument(help: "The id, e.g. stop-required or unknown-function.")
         var id: String
 
         func validate() throws {
-            guard RuleRegistry.rule(id) != nil else {
-                throw ValidationError("no lint rule '\(id)'\(Suggestions.didYouMean(id, in: RuleRegistry.ids)); 'keel rules' lists them")
+            guard RuleRegistry.rule(id) != nil || DiagnosticCatalogue.entry(id) != nil else {
+                let ids = RuleRegistry.ids + DiagnosticCatalogue.entries.map(\.id)
+                throw ValidationError("no diagnostic id '\(id)'\(Suggestions.didYouMean(id, in: ids)) ('keel rules' lists the lint rules, docs/diagnostics.md every id)")
             }
         }
 
         func run() throws {
-            guard let rule = RuleRegistry.rule(id) else { return }
+            guard let rule = RuleRegistry.rule(id) else {
+                guard let entry = DiagnosticCatalogue.entry(id) else { return }
+                // Front-end and checker findings cannot be suppressed: the file is broken until fixed.
+                return print("\(entry.id)\nseverity: \(entry.severity.rawValue) (not a lint rule: it cannot be disabled or suppressed)\n\n\(entry.summary)\n\n\(entry.help)")
+            }
             let d = rule.description
             print("\(d.id): \(d.name)\ndefault severity: \(d.severity.rawValue)\n\n\(d.rationale)\n")
             for example in d.triggering { print("Triggers on:\n\n" + indent(example)) }

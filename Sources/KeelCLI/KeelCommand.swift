@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Keel: ParsableCommand {
+struct KeelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel",
         abstract: "A declarative strategy runtime: lint, check and run YAML trading strategies.",

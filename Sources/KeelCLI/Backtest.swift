@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import KeelData
-import KeelEngine
-import KeelLanguage
-import KeelLint
+import Keel
 
 struct Backtest: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,43 +62,31 @@ struct Backtest: ParsableCommand {
         guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
         if let annualization, !(annualization > 0 && annualization.isFinite) { throw ValidationError("--annualization must be above 0") }
         do {
-            _ = try Sweep.parse(sets, list: false)
-            _ = try Sweep.parse(sweeps, list: true)
+            _ = try ParameterSweep.parse(sets, list: false)
+            _ = try ParameterSweep.parse(sweeps, list: true)
         } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
-        let loaded = try loadStrategy(strategy)
-        let checked = loaded.checked
-        let fixed = Dictionary(try Sweep.parse(sets, list: false).map { ($0.0, $0.1[0]) }, uniquingKeysWith: { $1 })
-        let axes = try Sweep.parse(sweeps, list: true)
-        for name in Array(fixed.keys) + axes.map(\.0) where !checked.parsed.params.contains(where: { $0.name == name }) {
-            let names = checked.parsed.params.map(\.name)
-            throw ValidationError("no param '\(name)' in \(strategy)\(Suggestions.didYouMean(name, in: names))")
-        }
+        let fixed = Dictionary(try ParameterSweep.parse(sets, list: false).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
+        let axes = try ParameterSweep.parse(sweeps, list: true)
+        var loaded = try loadStrategy(strategy)
+        do { try ParameterSweep.requireParams(Array(fixed.keys) + axes.map(\.name), in: loaded) } catch { throw ValidationError(error.description) }
         if !axes.isEmpty {
-            do { return try runSweep(checked.parsed, fixed: fixed, axes: axes) } catch let refusal as KeelEngine.Backtest.Refusal {
+            do { return try runSweep(try ParameterSweep(loaded, fixed: fixed, axes: axes)) } catch let refusal as KeelEngine.Backtest.Refusal {
                 report(refusal, text: loaded.text)
                 throw Exit.findings
             }
         }
-        let program: CompiledStrategy
-        if fixed.isEmpty { program = loaded.program } else {
-            do { program = try Compiler.compile(Checker.check(checked.parsed, options: .init(paramOverrides: fixed)).0) } catch {
-                let location = SourceFile(path: strategy, text: loaded.text).location(ofOffset: error.range.start)
-                FileHandle.standardError.write(Data("\(strategy):\(location): error: \(error.message)\n".utf8))
-                throw Exit.findings
-            }
-        }
+        if !fixed.isEmpty { loaded = try loadStrategy(strategy, text: loaded.text, params: fixed) }
         let sources = try openSources()
         let spool = format == .json ? try ResultSpool() : nil
         let result: BacktestResult
         let bar = Progress(total: 1_000, percent: true)
         do {
             // Only the JSON lists trades, and it spools them to disk as they close: memory stays flat either way.
-            result = try KeelEngine.Backtest.run(program, sources: sources, capital: capital, trace: trace != nil, keepEquityCurve: equity,
-                                                 keepTrades: false, annualization: annualization, spool: spool,
-                                                 progress: { bar.set(Int($0 * 1_000)) })
+            result = try Keel.backtest(loaded, data: sources, capital: capital, keepTrades: false, keepEquityCurve: equity, trace: trace != nil,
+                                       annualization: annualization, spool: spool, progress: { bar.set(Int($0 * 1_000)) })
             bar.finish()
         } catch let failure as CSVBarReader.Failure {
             bar.finish()
@@ -112,13 +97,7 @@ struct Backtest: ParsableCommand {
             report(refusal, text: loaded.text)
             throw Exit.findings
         }
-        for case let prefetching as PrefetchingBarSource in sources { prefetching.settle() }
-        for case let source as CSVBarStream in sources.map({ ($0 as? PrefetchingBarSource)?.source ?? $0 }) {
-            for problem in source.skipped { FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8)) }
-            if source.skippedUnlisted > 0 {
-                FileHandle.standardError.write(Data("warning: skipped \(source.skippedUnlisted) more bad rows in \(source.path)\n".utf8))
-            }
-        }
+        for line in MarketData.skippedRows(sources) { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
                 FileHandle.standardError.write(Data("keel: cannot write the trace to '\(trace)'\n".utf8))
@@ -141,55 +120,27 @@ struct Backtest: ParsableCommand {
         FileHandle.standardError.write(Data("\(place ?? "keel: ")\(refusal)\n".utf8))
     }
 
-    private func runSweep(_ parsed: ParsedStrategy, fixed: [String: ConstValue], axes: [(String, [ConstValue])]) throws {
-        var feeds: [BarSeries] = []
-        for source in try openSources() {
-            var series = BarSeries(symbol: source.symbol, signalNames: source.signalNames)
-            var chunk = series
-            while try source.next(into: &chunk) { series.append(contentsOf: chunk) }
-            feeds.append(series)
-        }
-        let total = Sweep.combinations(axes).count
-        let progress = Progress(total: total)
-        let runs = try Sweep.run(parsed, fixed: fixed, axes: axes, feeds: feeds, capital: capital, jobs: jobs, progress: progress)
+    private func runSweep(_ sweep: ParameterSweep) throws {
+        let feeds = try MarketData.load(try openSources())
+        let progress = Progress(total: sweep.combinations.count)
+        let runs = try sweep.run(feeds: feeds, capital: capital, jobs: jobs, advanced: { progress.advance() })
         progress.finish()
         print(format == .json ? SweepFormat.json(runs) : SweepFormat.text(runs), terminator: "")
     }
 
-    /// One streaming reader per `--data`: Keel's cache next to the CSV when it matches the CSV (built
-    /// first when missing or stale), else the CSV itself, read a chunk at a time as the run goes. CSV
-    /// files are parsed ahead on one background thread while the engine runs.
+    /// One streaming source per `--data`, by the policy every command shares (`MarketData.open`).
     private func openSources() throws -> [BarSource] {
-        var sources: [BarSource] = []
-        let parsing = DispatchQueue(label: "keel.csv")
-        for item in data {
+        let files = data.map { item in
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard FileManager.default.isReadableFile(atPath: parts[1]) else {
-                FileHandle.standardError.write(Data("keel: cannot read '\(parts[1])'\n".utf8))
-                throw Exit.unreadable
-            }
-            if !noCache, let cached = cachedSource(parts[1], symbol: parts[0]) {
-                sources.append(cached)
-                continue
-            }
-            do {
-                sources.append(PrefetchingBarSource(try CSVBarStream(path: parts[1], symbol: parts[0], policy: badRows), queue: parsing))
-            } catch let failure as CSVBarReader.Failure {
-                FileHandle.standardError.write(Data("\(failure)\n".utf8))
-                throw Exit.findings
-            }
+            return (symbol: parts[0], path: parts[1])
         }
-        return sources
-    }
-}
-
-extension Backtest {
-    /// The cache of a CSV, built when missing or stale; nil when it cannot be built (bad rows, a
-    /// folder that is not writable): the CSV is then read directly.
-    func cachedSource(_ csv: String, symbol: String) -> BarCacheReader? {
-        if let reader = BarCache.validReader(for: csv, symbol: symbol) { return reader }
-        guard (try? BarCache.build(csv: csv, symbol: symbol)) != nil else { return nil }
-        return BarCache.validReader(for: csv, symbol: symbol)
+        do { return try MarketData.open(files, policy: .init(useCache: !noCache, badRows: badRows)) } catch let unreadable as MarketData.Unreadable {
+            FileHandle.standardError.write(Data("keel: \(unreadable)\n".utf8))
+            throw Exit.unreadable
+        } catch let failure as CSVBarReader.Failure {
+            FileHandle.standardError.write(Data("\(failure)\n".utf8))
+            throw Exit.findings
+        }
     }
 }
 

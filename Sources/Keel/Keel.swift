@@ -1,0 +1,47 @@
+@_exported import KeelData
+@_exported import KeelEngine
+@_exported import KeelLanguage
+@_exported import KeelLint
+
+/// Keel as a library: the few calls an embedder needs, and the only module it imports.
+///
+/// ```swift
+/// import Keel
+///
+/// let compilation = Keel.compile(text, path: "sma_cross.yaml")
+/// guard let strategy = compilation.strategy else { print(compilation.rendered()); return }
+/// let data = try MarketData.open([("AAPL", "AAPL.csv")])
+/// let result = try Keel.backtest(strategy, data: data, capital: 100_000)
+/// print(ResultFormat.text(result))
+/// ```
+///
+/// The pipeline behind it: text → YAML front end → checker → linter → compiler → engine
+/// (docs/architecture.md). Problems with the strategy come back as ``Diagnostic`` values, each at
+/// its `file:line:column`; problems with the data are thrown.
+public enum Keel {
+    /// Lints, checks and compiles a strategy's text: every diagnostic of every phase (a compile
+    /// error too), sorted by position, and the program when no diagnostic is an error.
+    /// - Parameters:
+    ///   - params: values that replace the strategy's `params:` (as `--set` does).
+    ///   - linter: the lint rules and configuration; the defaults by default.
+    public static func compile(_ text: String, path: String, params: [String: ConstValue] = [:], linter: Linter = Linter()) -> Compilation {
+        Compilation(SourceFile(path: path, text: text), params: params, linter: linter)
+    }
+
+    /// Runs `strategy` over `data` (one source per symbol) and returns the result.
+    /// - Parameters:
+    ///   - capital: starting cash.
+    ///   - keepTrades: list every trade and risk event in the result (memory grows with them);
+    ///     the summary's figures never need them.
+    ///   - annualization: periods per year for Sharpe, Sortino and volatility; nil for the data's
+    ///     observed bars per year.
+    ///   - progress: called with the fraction of the bars read, from 0 to 1.
+    /// - Throws: `Backtest.Refusal` when the data does not fit the strategy (bars coarser than its
+    ///   `timeframe:`), the data's own errors (`CSVBarReader.Failure`) when a file has bad rows.
+    public static func backtest(_ strategy: LoadedStrategy, data: [BarSource], capital: Double = 100_000, keepTrades: Bool = true,
+                                keepEquityCurve: Bool = false, trace: Bool = false, annualization: Double? = nil,
+                                spool: ResultSpool? = nil, progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
+        try Backtest.run(strategy.program, sources: data, capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
+                         keepTrades: keepTrades, annualization: annualization, spool: spool, progress: progress)
+    }
+}

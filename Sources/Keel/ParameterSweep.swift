@@ -1,0 +1,130 @@
+import Dispatch
+import Foundation
+
+/// A parameter sweep: every combination of some params' values, one backtest each, run on every
+/// core. The bars are read once and shared; each combination is checked and compiled once.
+public struct ParameterSweep: Sendable {
+    /// Values given for a param, in order: `fast=5,10,20`.
+    public typealias Axis = (name: String, values: [ConstValue])
+
+    public struct Run: Sendable {
+        public let params: [(String, ConstValue)]
+        public let result: BacktestResult
+    }
+
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    public let strategy: ParsedStrategy
+    /// Params fixed for every run (`--set`).
+    public let fixed: [String: ConstValue]
+    public let axes: [Axis]
+
+    /// Refuses a name that is not one of the strategy's params (see `requireParams`).
+    public init(_ strategy: LoadedStrategy, fixed: [String: ConstValue] = [:], axes: [Axis]) throws(Failure) {
+        try Self.requireParams(Array(fixed.keys) + axes.map(\.name), in: strategy)
+        (self.strategy, self.fixed, self.axes) = (strategy.checked.parsed, fixed, axes)
+    }
+
+    /// Throws for the first name that is not one of the strategy's params, naming the nearest one.
+    public static func requireParams(_ names: [String], in strategy: LoadedStrategy) throws(Failure) {
+        let params = strategy.checked.parsed.params.map(\.name)
+        for name in names where !params.contains(name) {
+            throw Failure("no param '\(name)' in \(strategy.path)\(Suggestions.didYouMean(name, in: params))")
+        }
+    }
+
+    /// Parses `name=value`, or `name=v1,v2,...` when `list`; values are literals of the language (10, 2.5, 5%, true).
+    public static func parse(_ items: [String], list: Bool) throws(Failure) -> [Axis] {
+        var axes: [Axis] = []
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw Failure("expected NAME=VALUE\(list ? "[,VALUE...]" : ""), not '\(item)'") }
+            let texts = list ? parts[1].split(separator: ",").map(String.init) : [parts[1]]
+            var values: [ConstValue] = []
+            for text in texts { values.append(try literal(text)) }
+            axes.append((parts[0], values))
+        }
+        return axes
+    }
+
+    static func literal(_ text: String) throws(Failure) -> ConstValue {
+        let tokens = Lexer.tokenize(text.trimmingCharacters(in: .whitespaces))
+        guard tokens.count == 2 else { throw Failure("'\(text)' is not a single value") }
+        switch tokens[0].kind {
+        case .number(let v): return .number(v)
+        case .percent(let v): return .number(v / 100)
+        case .bps(let v): return .number(v / 10_000)
+        case .keyword(.true): return .bool(true)
+        case .keyword(.false): return .bool(false)
+        default: throw Failure("'\(text)' is not a number, a percent or true/false")
+        }
+    }
+
+    /// Every combination, in the order the values were given (the last name varies fastest).
+    public var combinations: [[(String, ConstValue)]] {
+        axes.reduce([[]]) { partial, axis in
+            partial.flatMap { prefix in axis.values.map { prefix + [(axis.name, $0)] } }
+        }
+    }
+
+    /// Runs every combination over `feeds`, `jobs` at once; `advanced` is called as each run ends.
+    /// - Throws: `Failure` when a combination does not check or a run fails; `Backtest.Refusal`
+    ///   when the bars do not fit the strategy's `timeframe:` (judged once, before any run).
+    public func run(feeds: [BarSeries], capital: Double, jobs: Int, advanced: (@Sendable () -> Void)? = nil) throws -> [Run] {
+        let combos = combinations
+        var programs: [CompiledStrategy] = []
+        for combo in combos {
+            var overrides = fixed
+            for (name, value) in combo { overrides[name] = value }
+            let (checked, problems) = Checker.check(strategy, options: .init(paramOverrides: overrides))
+            if let error = problems.first(where: { $0.severity == .error }) { throw Failure(error.message) }
+            do { programs.append(try Compiler.compile(checked)) } catch { throw Failure(error.message) }
+        }
+        if let timeframe = strategy.timeframe, let declared = timeframe.value.seconds {
+            _ = try TimeframePlan.apply(feeds.map(MemoryBarSource.init), timeframeSeconds: declared, declaredAt: timeframe.range)
+        }
+        let results = ResultSlots(count: combos.count)
+        let queue = DispatchQueue(label: "keel.sweep", attributes: .concurrent)
+        let group = DispatchGroup()
+        let semaphore = DispatchSemaphore(value: max(1, jobs))
+        for (index, program) in programs.enumerated() {
+            semaphore.wait()
+            queue.async(group: group) {
+                // Each run reads its own copy of the bars: shared buffers would bounce their reference
+                // counts between cores on every access.
+                let own = feeds.map { $0.uniqueCopy() }
+                if let result = try? Backtest.run(program, feeds: own, capital: capital, keepTrades: false) { results.set(index, result) }
+                advanced?()
+                semaphore.signal()
+            }
+        }
+        group.wait()
+        return try zip(combos, results.values).map { params, result in
+            guard let result else { throw Failure("the run with \(params.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")) failed") }
+            return Run(params: params, result: result)
+        }
+    }
+}
+
+/// Results written by concurrent runs, each into its own slot.
+private final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [BacktestResult?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: BacktestResult) {
+        lock.lock()
+        slots[index] = result
+        lock.unlock()
+    }
+
+    var values: [BacktestResult?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
+}

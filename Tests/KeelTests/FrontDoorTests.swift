@@ -1,0 +1,91 @@
+import Foundation
+import Keel
+import KeelTestSupport
+import Testing
+
+/// The front door as an embedder uses it: one import, compile to a program or diagnostics, backtest, sweep.
+@Suite("Keel, the front door")
+struct FrontDoorTests {
+    static let root = KeelBinary.root
+    static let smaCross = root.appendingPathComponent("Strategies/sma_cross.yaml").path
+    static let aapl = root.appendingPathComponent("Examples/data/AAPL.csv").path
+
+    static func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
+    @Test("a clean strategy compiles; its warnings and notes come with it as values")
+    func compiles() throws {
+        let compilation = Keel.compile(try Self.text(Self.smaCross), path: "sma_cross.yaml")
+        #expect(!compilation.hasErrors)
+        let strategy = try #require(compilation.strategy)
+        #expect(strategy.path == "sma_cross.yaml" && strategy.checked.parsed.params.map(\.name) == ["fast", "slow"])
+    }
+
+    @Test("errors of every phase are diagnostics at their positions, sorted; no program")
+    func diagnostics() throws {
+        let text = """
+            keel: 1
+            name: broken
+            profile: degen
+            timeframe: 1d
+            symbols: [AAPL, SPY]
+            entry:
+              long: close > timeframe(1w, symbol("SPY", sma(close, 5)))
+            exit:
+              long: close < smaa(close, 5)
+            """
+        let compilation = Keel.compile(text, path: "broken.yaml")
+        #expect(compilation.strategy == nil)
+        let errors = compilation.diagnostics.filter { $0.severity == .error }
+        // The checker's error is reported; the compiler is not reached while the checker refuses.
+        #expect(errors.map(\.id) == ["unknown-function"])
+        #expect(compilation.rendered().contains("broken.yaml:9:17: error[unknown-function]"))
+
+        // With the checker satisfied, the compiler's refusal is a diagnostic too, at its position.
+        let unsupported = Keel.compile(text.replacingOccurrences(of: "smaa", with: "sma"), path: "broken.yaml")
+        #expect(unsupported.strategy == nil)
+        let diagnostic = try #require(unsupported.diagnostics.first { $0.severity == .error })
+        #expect(diagnostic.id == "engine-unsupported" && DiagnosticCatalogue.entry(diagnostic.id) != nil)
+        #expect(unsupported.file.location(ofOffset: diagnostic.range.start).description == "7:17")
+        #expect(throws: LoadedStrategy.Refusal.self) { try LoadedStrategy(path: "broken.yaml", text: text) }
+    }
+
+    @Test("params replace the strategy's own; a param value the checker refuses is a diagnostic")
+    func params() throws {
+        let text = try Self.text(Self.smaCross)
+        let five = try #require(Keel.compile(text, path: "s.yaml", params: ["fast": .number(5)]).strategy)
+        let ten = try #require(Keel.compile(text, path: "s.yaml").strategy)
+        let data = { try MarketData.open([("AAPL", Self.aapl)], policy: .init(useCache: false)) }
+        let a = try Keel.backtest(five, data: try data()), b = try Keel.backtest(ten, data: try data())
+        #expect(a.finalEquity != b.finalEquity)
+        #expect(Keel.compile(text, path: "s.yaml", params: ["fast": .bool(true)]).hasErrors)
+    }
+
+    @Test("a sweep gives what single backtests give, combination by combination")
+    func sweep() throws {
+        let text = try Self.text(Self.smaCross)
+        let strategy = try #require(Keel.compile(text, path: "s.yaml").strategy)
+        let sweep = try ParameterSweep(strategy, fixed: ["slow": .number(40)], axes: ParameterSweep.parse(["fast=5,10"], list: true))
+        #expect(sweep.combinations.count == 2)
+        let feeds = try MarketData.load(try MarketData.open([("AAPL", Self.aapl)], policy: .init(useCache: false)))
+        let runs = try sweep.run(feeds: feeds, capital: 100_000, jobs: 2)
+        for (run, fast) in zip(runs, [5.0, 10.0]) {
+            let single = try #require(Keel.compile(text, path: "s.yaml", params: ["fast": .number(fast), "slow": .number(40)]).strategy)
+            #expect(run.result.finalEquity == (try Keel.backtest(single, data: try MarketData.open([("AAPL", Self.aapl)]))).finalEquity)
+        }
+        #expect(throws: ParameterSweep.Failure.self) { try ParameterSweep(strategy, axes: [("fsat", [.number(1)])]) }
+    }
+
+    @Test("the data policy: the cache is built next to the CSV and gives the CSV's result; a missing file is Unreadable")
+    func marketData() throws {
+        let folder = try KeelBinary.temporaryFolder()
+        let csv = folder.appendingPathComponent("AAPL.csv").path
+        try FileManager.default.copyItem(atPath: Self.aapl, toPath: csv)
+        let strategy = try #require(Keel.compile(try Self.text(Self.smaCross), path: "s.yaml").strategy)
+        let fromCSV = try Keel.backtest(strategy, data: try MarketData.open([("AAPL", csv)], policy: .init(useCache: false)))
+        #expect(!FileManager.default.fileExists(atPath: csv + ".keelcache"))
+        let cached = try MarketData.open([("AAPL", csv)])
+        #expect(cached.first is BarCacheReader && FileManager.default.fileExists(atPath: csv + ".keelcache"))
+        #expect(try Keel.backtest(strategy, data: cached).finalEquity == fromCSV.finalEquity)
+        #expect(throws: MarketData.Unreadable.self) { try MarketData.open([("X", folder.appendingPathComponent("none.csv").path)]) }
+    }
+}
