@@ -11,8 +11,6 @@ let package = Package(
         .library(name: "KeelLint", targets: ["KeelLint"]),
         .library(name: "KeelData", targets: ["KeelData"]),
         .library(name: "KeelEngine", targets: ["KeelEngine"]),
-        .library(name: "KeelStore", targets: ["KeelStore"]),
-        .library(name: "KeelRunner", targets: ["KeelRunner"]),
         .executable(name: "keel", targets: ["KeelCLI"]),
     ],
     dependencies: [

@@ -3,20 +3,20 @@
 /// orders identified by the client's own `client_order_id`, brackets and OCO, positions, fills and
 /// the account. Numbers are JSON numbers: binary64, the engine's own, so nothing is rounded on the
 /// way. Times are milliseconds since the epoch, UTC. The README's "The trading API" lists the routes.
-public enum BrokerAPI {
-    public static let version = "v2"
+package enum BrokerAPI {
+    package static let version = "v2"
 }
 
-public enum OrderSide: String, Codable, Sendable { case buy, sell }
+package enum OrderSide: String, Codable, Sendable { case buy, sell }
 
-public enum OrderType: String, Codable, Sendable { case market, limit, stop }
+package enum OrderType: String, Codable, Sendable { case market, limit, stop }
 
 /// `simple`: one order. `bracket`: an entry with a take-profit limit and/or a stop-loss, both armed
 /// when the entry fills, each cancelling the other. `oco`: a limit and a stop that work at once,
 /// the first to fill cancelling the other.
-public enum OrderClass: String, Codable, Sendable { case simple, bracket, oco }
+package enum OrderClass: String, Codable, Sendable { case simple, bracket, oco }
 
-public enum OrderStatus: String, Codable, Sendable {
+package enum OrderStatus: String, Codable, Sendable {
     /// Working: waiting for a price.
     case new
     case partiallyFilled = "partially_filled"
@@ -24,37 +24,37 @@ public enum OrderStatus: String, Codable, Sendable {
     /// A bracket's leg before its entry fills.
     case held
 
-    public var isFinal: Bool { self == .filled || self == .canceled || self == .rejected }
+    package var isFinal: Bool { self == .filled || self == .canceled || self == .rejected }
 }
 
-public struct TakeProfitLeg: Codable, Sendable, Equatable {
-    public var limitPrice: Double
-    public init(limitPrice: Double) { self.limitPrice = limitPrice }
+package struct TakeProfitLeg: Codable, Sendable, Equatable {
+    package var limitPrice: Double
+    package init(limitPrice: Double) { self.limitPrice = limitPrice }
     enum CodingKeys: String, CodingKey { case limitPrice = "limit_price" }
 }
 
-public struct StopLossLeg: Codable, Sendable, Equatable {
-    public var stopPrice: Double
-    public init(stopPrice: Double) { self.stopPrice = stopPrice }
+package struct StopLossLeg: Codable, Sendable, Equatable {
+    package var stopPrice: Double
+    package init(stopPrice: Double) { self.stopPrice = stopPrice }
     enum CodingKeys: String, CodingKey { case stopPrice = "stop_price" }
 }
 
 /// `POST /v2/orders`.
-public struct OrderRequest: Codable, Sendable, Equatable {
-    public var symbol: String
-    public var qty: Double
-    public var side: OrderSide
-    public var type: OrderType
-    public var limitPrice: Double?
-    public var stopPrice: Double?
+package struct OrderRequest: Codable, Sendable, Equatable {
+    package var symbol: String
+    package var qty: Double
+    package var side: OrderSide
+    package var type: OrderType
+    package var limitPrice: Double?
+    package var stopPrice: Double?
     /// Required, and unique per account: a second order under an id already used is refused
     /// (`duplicate_client_order_id`), so a retry can never double an order.
-    public var clientOrderId: String
-    public var orderClass: OrderClass?
-    public var takeProfit: TakeProfitLeg?
-    public var stopLoss: StopLossLeg?
+    package var clientOrderId: String
+    package var orderClass: OrderClass?
+    package var takeProfit: TakeProfitLeg?
+    package var stopLoss: StopLossLeg?
 
-    public init(symbol: String, qty: Double, side: OrderSide, type: OrderType = .market, limitPrice: Double? = nil, stopPrice: Double? = nil,
+    package init(symbol: String, qty: Double, side: OrderSide, type: OrderType = .market, limitPrice: Double? = nil, stopPrice: Double? = nil,
                 clientOrderId: String, orderClass: OrderClass? = nil, takeProfit: TakeProfitLeg? = nil, stopLoss: StopLossLeg? = nil) {
         (self.symbol, self.qty, self.side, self.type, self.limitPrice, self.stopPrice) = (symbol, qty, side, type, limitPrice, stopPrice)
         (self.clientOrderId, self.orderClass, self.takeProfit, self.stopLoss) = (clientOrderId, orderClass, takeProfit, stopLoss)
@@ -67,26 +67,26 @@ public struct OrderRequest: Codable, Sendable, Equatable {
     }
 }
 
-public struct BrokerOrder: Codable, Sendable, Equatable {
-    public var id: String
-    public var clientOrderId: String
-    public var symbol: String
-    public var side: OrderSide
-    public var type: OrderType
-    public var orderClass: OrderClass
-    public var qty: Double
-    public var filledQty: Double
-    public var filledAvgPrice: Double?
-    public var limitPrice: Double?
-    public var stopPrice: Double?
-    public var status: OrderStatus
-    public var parentId: String?
+package struct BrokerOrder: Codable, Sendable, Equatable {
+    package var id: String
+    package var clientOrderId: String
+    package var symbol: String
+    package var side: OrderSide
+    package var type: OrderType
+    package var orderClass: OrderClass
+    package var qty: Double
+    package var filledQty: Double
+    package var filledAvgPrice: Double?
+    package var limitPrice: Double?
+    package var stopPrice: Double?
+    package var status: OrderStatus
+    package var parentId: String?
     /// A bracket's or an OCO's other orders.
-    public var legs: [BrokerOrder]?
-    public var createdAt: Int64
-    public var updatedAt: Int64
+    package var legs: [BrokerOrder]?
+    package var createdAt: Int64
+    package var updatedAt: Int64
 
-    public init(id: String, clientOrderId: String, symbol: String, side: OrderSide, type: OrderType, orderClass: OrderClass, qty: Double,
+    package init(id: String, clientOrderId: String, symbol: String, side: OrderSide, type: OrderType, orderClass: OrderClass, qty: Double,
                 filledQty: Double = 0, filledAvgPrice: Double? = nil, limitPrice: Double?, stopPrice: Double?, status: OrderStatus,
                 parentId: String? = nil, legs: [BrokerOrder]? = nil, createdAt: Int64, updatedAt: Int64) {
         (self.id, self.clientOrderId, self.symbol, self.side, self.type, self.orderClass) = (id, clientOrderId, symbol, side, type, orderClass)
@@ -102,17 +102,17 @@ public struct BrokerOrder: Codable, Sendable, Equatable {
 }
 
 /// One execution. Ids grow with time, so `GET /v2/fills?after=ID` pages through them in order.
-public struct BrokerFill: Codable, Sendable, Equatable {
-    public var id: String
-    public var orderId: String
-    public var clientOrderId: String
-    public var symbol: String
-    public var side: OrderSide
-    public var qty: Double
-    public var price: Double
-    public var time: Int64
+package struct BrokerFill: Codable, Sendable, Equatable {
+    package var id: String
+    package var orderId: String
+    package var clientOrderId: String
+    package var symbol: String
+    package var side: OrderSide
+    package var qty: Double
+    package var price: Double
+    package var time: Int64
 
-    public init(id: String, orderId: String, clientOrderId: String, symbol: String, side: OrderSide, qty: Double, price: Double, time: Int64) {
+    package init(id: String, orderId: String, clientOrderId: String, symbol: String, side: OrderSide, qty: Double, price: Double, time: Int64) {
         (self.id, self.orderId, self.clientOrderId, self.symbol, self.side, self.qty, self.price, self.time) =
             (id, orderId, clientOrderId, symbol, side, qty, price, time)
     }
@@ -123,14 +123,14 @@ public struct BrokerFill: Codable, Sendable, Equatable {
     }
 }
 
-public struct BrokerPosition: Codable, Sendable, Equatable {
-    public var symbol: String
+package struct BrokerPosition: Codable, Sendable, Equatable {
+    package var symbol: String
     /// Signed: below zero is short.
-    public var qty: Double
-    public var avgEntryPrice: Double
-    public var marketPrice: Double?
+    package var qty: Double
+    package var avgEntryPrice: Double
+    package var marketPrice: Double?
 
-    public init(symbol: String, qty: Double, avgEntryPrice: Double, marketPrice: Double?) {
+    package init(symbol: String, qty: Double, avgEntryPrice: Double, marketPrice: Double?) {
         (self.symbol, self.qty, self.avgEntryPrice, self.marketPrice) = (symbol, qty, avgEntryPrice, marketPrice)
     }
 
@@ -140,17 +140,17 @@ public struct BrokerPosition: Codable, Sendable, Equatable {
     }
 }
 
-public struct BrokerAccount: Codable, Sendable, Equatable {
-    public var cash: Double
-    public var equity: Double
-    public var status: String
+package struct BrokerAccount: Codable, Sendable, Equatable {
+    package var cash: Double
+    package var equity: Double
+    package var status: String
 
-    public init(cash: Double, equity: Double, status: String) { (self.cash, self.equity, self.status) = (cash, equity, status) }
+    package init(cash: Double, equity: Double, status: String) { (self.cash, self.equity, self.status) = (cash, equity, status) }
 }
 
 /// Every error answer: a stable `code` and a readable `message`.
-public struct BrokerErrorBody: Codable, Sendable, Equatable {
-    public var code: String
-    public var message: String
-    public init(code: String, message: String) { (self.code, self.message) = (code, message) }
+package struct BrokerErrorBody: Codable, Sendable, Equatable {
+    package var code: String
+    package var message: String
+    package init(code: String, message: String) { (self.code, self.message) = (code, message) }
 }

@@ -4,18 +4,18 @@
 /// through it. A bracket's legs are armed when its entry fills and checked on that same bar; when
 /// a stop and a target are both reached in one bar, the stop fills first. The first leg to fill
 /// cancels the other. A value type: the server keeps it behind a lock.
-public struct PaperExchange: Sendable {
-    public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
-        public var code: String
-        public var message: String
+package struct PaperExchange: Sendable {
+    package struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+        package var code: String
+        package var message: String
         /// Refused after validation: the order is recorded as `rejected` and its id is used.
-        public var recorded: Bool
-        public var description: String { "\(code): \(message)" }
+        package var recorded: Bool
+        package var description: String { "\(code): \(message)" }
     }
 
-    public enum Listing: String, Sendable { case open, closed, all }
+    package enum Listing: String, Sendable { case open, closed, all }
 
-    public private(set) var cash: Double
+    package private(set) var cash: Double
     /// Orders in creation order; legs are orders of their own, with a parent.
     private var orders: [BrokerOrder] = []
     private var index: [String: Int] = [:]
@@ -28,20 +28,20 @@ public struct PaperExchange: Sendable {
     private var lastPrice: [String: Double] = [:]
     private var nextOrder = 1, nextFill = 1, nextClose = 1
     /// Buying power is equity times this (a margin account's 2 by default).
-    public var leverage: Double
+    package var leverage: Double
     /// Injected faults, counted down as they strike: the next orders refused, the next market fills halved.
-    public var rejectNext = 0
-    public var partialNext = 0
+    package var rejectNext = 0
+    package var partialNext = 0
 
     /// The largest quantity one order may ask for: far past any real order, and well inside exact
     /// binary64 integers (`qty: 1e308` was taken).
-    public static let maxQuantity = 1e12
+    package static let maxQuantity = 1e12
 
     /// The symbols it lists (`--symbols`); nil: those it has had a bar of. An order for any other
     /// is refused, as a broker refuses an asset it does not list: one it cannot price would rest forever.
-    public let assets: Set<String>?
+    package let assets: Set<String>?
 
-    public init(cash: Double, leverage: Double = 2, symbols: Set<String>? = nil) {
+    package init(cash: Double, leverage: Double = 2, symbols: Set<String>? = nil) {
         self.cash = cash
         self.leverage = leverage
         assets = symbols
@@ -49,7 +49,7 @@ public struct PaperExchange: Sendable {
 
     // MARK: Orders
 
-    public mutating func submit(_ request: OrderRequest, now: Int64) throws(Rejection) -> BrokerOrder {
+    package mutating func submit(_ request: OrderRequest, now: Int64) throws(Rejection) -> BrokerOrder {
         try validate(request)
         let orderClass = request.orderClass ?? .simple
         if rejectNext > 0 {
@@ -171,12 +171,12 @@ public struct PaperExchange: Sendable {
         return orders.count - 1
     }
 
-    public func order(id: String) -> BrokerOrder? { index[id].map(render) }
+    package func order(id: String) -> BrokerOrder? { index[id].map(render) }
 
-    public func order(clientOrderId: String) -> BrokerOrder? { byClientId[clientOrderId].map(render) }
+    package func order(clientOrderId: String) -> BrokerOrder? { byClientId[clientOrderId].map(render) }
 
     /// Top-level orders (legs inside their parent), oldest first.
-    public func orders(_ listing: Listing) -> [BrokerOrder] {
+    package func orders(_ listing: Listing) -> [BrokerOrder] {
         orders.indices.filter { i in
             guard orders[i].parentId == nil else { return false }
             let open = isOpen(i) || (legs[i] ?? []).contains(where: isOpen)
@@ -186,7 +186,7 @@ public struct PaperExchange: Sendable {
 
     private func isOpen(_ i: Int) -> Bool { !orders[i].status.isFinal }
 
-    public mutating func cancel(id: String, now: Int64) throws(Rejection) -> BrokerOrder {
+    package mutating func cancel(id: String, now: Int64) throws(Rejection) -> BrokerOrder {
         guard let i = index[id] else { throw Rejection(code: "not_found", message: "no order \(id)", recorded: false) }
         guard isOpen(i) || (legs[i] ?? []).contains(where: isOpen) else {
             throw Rejection(code: "order_not_cancelable", message: "order \(id) is \(orders[i].status.rawValue)", recorded: false)
@@ -195,7 +195,7 @@ public struct PaperExchange: Sendable {
         return render(i)
     }
 
-    public mutating func cancelAll(now: Int64) -> [BrokerOrder] {
+    package mutating func cancelAll(now: Int64) -> [BrokerOrder] {
         let open = orders.indices.filter { orders[$0].parentId == nil && (isOpen($0) || (legs[$0] ?? []).contains(where: isOpen)) }
         for i in open { cancelTree(i, now: now) }
         return open.map(render)
@@ -209,7 +209,7 @@ public struct PaperExchange: Sendable {
     }
 
     /// A market order for the whole position, filled at the symbol's next bar.
-    public mutating func closePosition(_ symbol: String, now: Int64) throws(Rejection) -> BrokerOrder {
+    package mutating func closePosition(_ symbol: String, now: Int64) throws(Rejection) -> BrokerOrder {
         guard let held = holdings[symbol], held.qty != 0 else {
             throw Rejection(code: "position_not_found", message: "no open position in \(symbol)", recorded: false)
         }
@@ -218,17 +218,17 @@ public struct PaperExchange: Sendable {
         return try submit(OrderRequest(symbol: symbol, qty: abs(held.qty), side: held.qty > 0 ? .sell : .buy, clientOrderId: id), now: now)
     }
 
-    public var openSymbols: [String] { holdings.filter { $0.value.qty != 0 }.keys.sorted() }
+    package var openSymbols: [String] { holdings.filter { $0.value.qty != 0 }.keys.sorted() }
 
     // MARK: State
 
-    public var positions: [BrokerPosition] {
+    package var positions: [BrokerPosition] {
         openSymbols.map { s in BrokerPosition(symbol: s, qty: holdings[s]!.qty, avgEntryPrice: holdings[s]!.avg, marketPrice: lastPrice[s]) }
     }
 
-    public func position(_ symbol: String) -> BrokerPosition? { positions.first { $0.symbol == symbol } }
+    package func position(_ symbol: String) -> BrokerPosition? { positions.first { $0.symbol == symbol } }
 
-    public var equity: Double {
+    package var equity: Double {
         holdings.reduce(cash) { total, entry in total + entry.value.qty * (lastPrice[entry.key] ?? entry.value.avg) }
     }
 
@@ -236,10 +236,10 @@ public struct PaperExchange: Sendable {
         holdings.reduce(0) { total, entry in total + abs(entry.value.qty) * (lastPrice[entry.key] ?? entry.value.avg) }
     }
 
-    public var account: BrokerAccount { BrokerAccount(cash: cash, equity: equity, status: "active") }
+    package var account: BrokerAccount { BrokerAccount(cash: cash, equity: equity, status: "active") }
 
     /// Fills after the one named, oldest first; all of them without a cursor.
-    public func fills(after cursor: String?, limit: Int = 500) -> [BrokerFill] {
+    package func fills(after cursor: String?, limit: Int = 500) -> [BrokerFill] {
         let start = cursor.flatMap { c in fills.firstIndex { $0.id == c }.map { $0 + 1 } } ?? 0
         return Array(fills[start...].prefix(limit))
     }
@@ -249,7 +249,7 @@ public struct PaperExchange: Sendable {
     /// A bar of `symbol` reaches the book: every working order of the symbol is checked against it.
     /// Returns the fills it made.
     @discardableResult
-    public mutating func bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double) -> [BrokerFill] {
+    package mutating func bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double) -> [BrokerFill] {
         let before = fills.count
         var work = orders.indices.filter { orders[$0].symbol == symbol && (orders[$0].status == .new || orders[$0].status == .partiallyFilled) }
         var k = 0

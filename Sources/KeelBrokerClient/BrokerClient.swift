@@ -13,14 +13,14 @@ import NIOHTTP1
 /// - 429 is honoured: the client waits what `Retry-After` says (at most `maxRetryAfter`) and asks
 ///   again; a 429 means the request was not processed, so asking again is safe.
 /// - Reads are idempotent and are retried on timeouts, 5xx and connection errors, with backoff.
-public final class BrokerClient: Sendable {
-    public enum Failure: Error, CustomStringConvertible, Sendable {
+package final class BrokerClient: Sendable {
+    package enum Failure: Error, CustomStringConvertible, Sendable {
         /// The broker could not be reached or kept failing.
         case unavailable(String)
         /// The broker answered with an error.
         case refused(status: Int, BrokerErrorBody)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unavailable(let why): "the broker is unavailable: \(why)"
             case .refused(let status, let body): "the broker refused (\(status) \(body.code)): \(body.message)"
@@ -28,7 +28,7 @@ public final class BrokerClient: Sendable {
         }
     }
 
-    public enum Submission: Sendable, Equatable {
+    package enum Submission: Sendable, Equatable {
         case accepted(BrokerOrder)
         /// Refused for good (422): the order does not exist, or exists as `rejected`.
         case rejected(BrokerErrorBody)
@@ -48,7 +48,7 @@ public final class BrokerClient: Sendable {
     /// - Parameters:
     ///   - timeout: how long one request may take before it counts as unanswered.
     ///   - maxRetryAfter: the longest `Retry-After` honoured, in seconds.
-    public init(baseURL: String, token: String, timeout: Duration = .seconds(5), maxRetryAfter: Double = 30, readAttempts: Int = 4) {
+    package init(baseURL: String, token: String, timeout: Duration = .seconds(5), maxRetryAfter: Double = 30, readAttempts: Int = 4) {
         base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         authorization = "Bearer \(token)"
         self.timeout = .nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
@@ -59,11 +59,11 @@ public final class BrokerClient: Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    public func shutdown() { try? http.syncShutdown() }
+    package func shutdown() { try? http.syncShutdown() }
 
     // MARK: Orders
 
-    public func submit(_ order: OrderRequest) -> Submission {
+    package func submit(_ order: OrderRequest) -> Submission {
         let body: Data
         do { body = try JSONEncoder().encode(order) } catch { return .rejected(BrokerErrorBody(code: "invalid_order", message: "\(error)")) }
         var rateLimited = 0
@@ -85,15 +85,15 @@ public final class BrokerClient: Sendable {
     }
 
     /// The order with this client id, or nil when the broker has none.
-    public func order(clientOrderId: String) throws(Failure) -> BrokerOrder? {
+    package func order(clientOrderId: String) throws(Failure) -> BrokerOrder? {
         let found: [BrokerOrder] = try read("/v2/orders?status=all&client_order_id=\(escape(clientOrderId))")
         return found.first
     }
 
-    public func orders(_ status: String = "open") throws(Failure) -> [BrokerOrder] { try read("/v2/orders?status=\(status)") }
+    package func orders(_ status: String = "open") throws(Failure) -> [BrokerOrder] { try read("/v2/orders?status=\(status)") }
 
     /// Cancels an order and its legs; nil when it was already filled or cancelled.
-    public func cancel(orderId: String) throws(Failure) -> BrokerOrder? {
+    package func cancel(orderId: String) throws(Failure) -> BrokerOrder? {
         let answer = try attempt { () throws(Failure) in try self.send(.DELETE, "/v2/orders/\(self.escape(orderId))") }
         switch answer.status {
         case 200: return try? answer.decode(BrokerOrder.self)
@@ -104,9 +104,9 @@ public final class BrokerClient: Sendable {
 
     // MARK: Account
 
-    public func positions() throws(Failure) -> [BrokerPosition] { try read("/v2/positions") }
+    package func positions() throws(Failure) -> [BrokerPosition] { try read("/v2/positions") }
 
-    public func position(_ symbol: String) throws(Failure) -> BrokerPosition? {
+    package func position(_ symbol: String) throws(Failure) -> BrokerPosition? {
         let answer = try attempt { () throws(Failure) in try self.send(.GET, "/v2/positions/\(self.escape(symbol))") }
         if answer.status == 404 { return nil }
         guard answer.status == 200 else { throw .refused(status: answer.status, answer.error) }
@@ -114,11 +114,11 @@ public final class BrokerClient: Sendable {
     }
 
     /// Fills after the one named, oldest first.
-    public func fills(after cursor: String?) throws(Failure) -> [BrokerFill] {
+    package func fills(after cursor: String?) throws(Failure) -> [BrokerFill] {
         try read("/v2/fills" + (cursor.map { "?after=\(escape($0))" } ?? ""))
     }
 
-    public func account() throws(Failure) -> BrokerAccount { try read("/v2/account") }
+    package func account() throws(Failure) -> BrokerAccount { try read("/v2/account") }
 
     // MARK: Transport
 

@@ -10,27 +10,27 @@ import NIOCore
 /// pointed at it as at a real broker (rehearsals, and the broker-fault tests on loopback). Market
 /// data reaches it as bars on `POST /v2/sim/bars`, in the stream's own line format; faults are
 /// injected with `POST /v2/sim/faults`. The account lives in memory.
-public enum PaperBrokerServer {
-    public struct Configuration: Sendable {
-        public var host: String
+package enum PaperBrokerServer {
+    package struct Configuration: Sendable {
+        package var host: String
         /// 0 picks a free port; `onRunning` is told which.
-        public var port: Int
+        package var port: Int
         /// Every route but `/health` needs `Authorization: Bearer TOKEN`.
-        public var token: String
-        public var cash: Double
-        public var leverage: Double
+        package var token: String
+        package var cash: Double
+        package var leverage: Double
         /// How long a `timeout` fault holds its answer (longer than the client waits).
-        public var faultDelay: Duration
-        public var idleTimeout: Duration
-        public var bodyLimit: Int
+        package var faultDelay: Duration
+        package var idleTimeout: Duration
+        package var bodyLimit: Int
         /// Time to a complete request head and connections per address (see `ConnectionPolicy`).
-        public var connections: ConnectionPolicy
+        package var connections: ConnectionPolicy
         /// The symbols it lists; nil: those it has had a bar of.
-        public var symbols: Set<String>?
+        package var symbols: Set<String>?
         /// Requests with a wrong token one address may send per minute; nil is unlimited.
-        public var authFailureLimit: Int? = 30
+        package var authFailureLimit: Int? = 30
 
-        public init(host: String = "127.0.0.1", port: Int, token: String, cash: Double = 100_000, leverage: Double = 2,
+        package init(host: String = "127.0.0.1", port: Int, token: String, cash: Double = 100_000, leverage: Double = 2,
                     faultDelay: Duration = .seconds(3), idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20,
                     connections: ConnectionPolicy = .init()) {
             (self.host, self.port, self.token, self.cash, self.leverage) = (host, port, token, cash, leverage)
@@ -41,7 +41,7 @@ public enum PaperBrokerServer {
     }
 
     /// Serves until SIGINT or SIGTERM.
-    public static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+    package static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
         let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage,
                                                                symbols: configuration.symbols))
         let router = Router(context: BrokerContext.self)

@@ -5,10 +5,11 @@ import Keel
 struct Backtest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a strategy over historical bars and print its result.",
-        discussion: """
+        usage: "keel backtest <strategy> --data <symbol=path> ... [<options>]",
+        discussion: prose("""
         Exits 0 with a result, 1 when the strategy has errors or the data is refused, 64 on a usage
         error, 66 when a file cannot be read.
-        """
+        """)
     )
 
     @Argument(help: "The strategy file.")
@@ -45,7 +46,7 @@ struct Backtest: ParsableCommand {
     var annualization: Double?
 
     @Option(help: "Sweep runs at once (default: one per core).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
 
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
@@ -59,7 +60,7 @@ struct Backtest: ParsableCommand {
             throw ValidationError("--data names \(twice) twice; give each symbol once")
         }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
-        guard jobs >= 1 else { throw ValidationError("--jobs is at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs is at least 1") }
         if let annualization, !(annualization > 0 && annualization.isFinite) { throw ValidationError("--annualization must be above 0") }
         do {
             _ = try ParameterSweep.parse(sets, list: false)
@@ -123,7 +124,7 @@ struct Backtest: ParsableCommand {
     private func runSweep(_ sweep: ParameterSweep) throws {
         let feeds = try MarketData.load(try openSources())
         let progress = Progress(total: sweep.combinations.count)
-        let runs = try sweep.run(feeds: feeds, capital: capital, jobs: jobs, advanced: { progress.advance() })
+        let runs = try sweep.run(feeds: feeds, capital: capital, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, advanced: { progress.advance() })
         progress.finish()
         print(format == .json ? SweepFormat.json(runs) : SweepFormat.text(runs), terminator: "")
     }

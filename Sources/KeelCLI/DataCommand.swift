@@ -83,6 +83,7 @@ struct DataCommand: ParsableCommand {
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write deterministic synthetic bars as CSV files (SYMBOL.csv), for tests and benchmarks.",
+            usage: "keel data generate --bars <bars> --out <out> [<options>]",
             discussion: "The same --seed, --symbols, --bars, --bar and --start always write the same bytes."
         )
 

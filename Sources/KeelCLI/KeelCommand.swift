@@ -1,13 +1,16 @@
 import ArgumentParser
+import KeelLanguage
 
 @main
 struct KeelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel",
         abstract: "A declarative strategy runtime: lint, check and run YAML trading strategies.",
-        discussion: """
-        Exit codes: 0 clean, 1 findings that fail, 64 usage error, 66 unreadable input.
-        """,
+        discussion: prose("""
+        Exit codes: 0 clean, 1 findings that fail, 64 usage error, 66 unreadable input, 74 output that
+        cannot be written.
+        """),
+        version: KeelVersion.current,
         subcommands: [Lint.self, Backtest.self, Run.self, Runs.self, Broker.self, Serve.self, Rules.self, Reference.self, DataCommand.self]
     )
 }
@@ -18,4 +21,10 @@ enum Exit {
     static let unreadable = ExitCode(66)
     /// The output could not be written (a full disk, a closed pipe): sysexits' EX_IOERR.
     static let cannotWrite = ExitCode(74)
+}
+
+/// A discussion written as wrapped source lines, read as paragraphs: a single newline becomes a
+/// space and a blank line stays, so swift-argument-parser wraps it once, to the terminal's width.
+func prose(_ text: String) -> String {
+    text.components(separatedBy: "\n\n").map { $0.split(separator: "\n").joined(separator: " ") }.joined(separator: "\n\n")
 }

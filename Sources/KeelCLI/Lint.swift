@@ -7,11 +7,12 @@ import KeelLint
 struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check strategy files and report every problem at once.",
-        discussion: """
+        usage: "keel lint <paths> ... [<options>]",
+        discussion: prose("""
         Exits 0 when nothing fails, 1 when an error is found (or a warning, with --strict),
         66 when a path cannot be read. Settings come from --config, else from the nearest
         .keel-lint.yaml in the current folder or above.
-        """
+        """)
     )
 
     @Argument(help: "Strategy files or folders (searched for .yaml and .yml files).")

@@ -9,7 +9,7 @@ import KeelStore
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a strategy on a live event stream, on paper or at a broker, journaled to a SQLite state file.",
-        discussion: """
+        discussion: prose("""
         The stream is JSON lines (bar, quote, signal and heartbeat events) from a file, stdin (-),
         tcp://HOST:PORT or ws://HOST:PORT/PATH (reconnected with backoff). Kill the process at any
         moment and run the same command again: it resumes where it committed, with nothing lost and
@@ -19,7 +19,7 @@ struct Run: ParsableCommand {
 
         Live trading needs two acts: `live: true` in the run's configuration (--config FILE) and
         --live here. The broker's token comes from --broker-token-file or KEEL_BROKER_TOKEN.
-        """
+        """)
     )
 
     @Argument(help: "The strategy file.")

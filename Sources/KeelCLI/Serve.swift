@@ -7,14 +7,14 @@ import KeelService
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve Keel over HTTP: strategies, backtests, paper and live runs, on one SQLite file.",
-        discussion: """
+        discussion: prose("""
         Every route but /health needs `Authorization: Bearer TOKEN`, the token from --token-file or
         KEEL_API_TOKEN (never logged). --insecure-dev serves without one, with a warning. Backtests
         and runs read files inside --data-dir only. Broker credentials are sealed with the key in
         KEEL_SECRET_KEY (32 bytes in base64). Prints `listening on http://HOST:PORT` once ready;
         SIGINT or SIGTERM stop it after the requests in hand, and its runs after their next commit
         (they go on at the next start). The routes: GET /openapi.json.
-        """
+        """)
     )
 
     @Option(help: "Port (0: any free one, printed when listening).")

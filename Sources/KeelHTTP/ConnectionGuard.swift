@@ -10,33 +10,33 @@ import Synchronization
 /// a descriptor for minutes. The guard bounds the time to a complete request head, answers a
 /// malformed request with 400 (431 for oversized headers) and closes, and caps the connections
 /// one address holds.
-public struct ConnectionPolicy: Sendable {
+package struct ConnectionPolicy: Sendable {
     /// From connect to a complete first request head (then 408 and closed).
-    public var headTimeout: Duration
+    package var headTimeout: Duration
     /// From a response's end to the next request head on a kept-alive connection (then closed).
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
     /// Connections one remote address may hold; nil is no cap (a reverse proxy in front).
-    public var perPeer: Int?
+    package var perPeer: Int?
 
-    public init(headTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60), perPeer: Int? = 64) {
+    package init(headTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60), perPeer: Int? = 64) {
         (self.headTimeout, self.idleTimeout, self.perPeer) = (headTimeout, idleTimeout, perPeer)
     }
 }
 
 /// A server child channel with a `RequestGuard` placed right after its HTTP decoder, where it sees
 /// request heads, decoding errors and the response parts on their way out.
-public struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
-    public typealias Value = Inner.Value
+package struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    package typealias Value = Inner.Value
     let inner: Inner
     let policy: ConnectionPolicy
     let peers: PeerTable
 
-    public init(_ inner: Inner, policy: ConnectionPolicy) {
+    package init(_ inner: Inner, policy: ConnectionPolicy) {
         (self.inner, self.policy) = (inner, policy)
         peers = PeerTable(cap: policy.perPeer)
     }
 
-    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    package func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { [policy, peers] value in
             let operations = channel.pipeline.syncOperations
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
@@ -45,7 +45,7 @@ public struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel
         }
     }
 
-    public func handle(value: Value, logger: Logger) async {
+    package func handle(value: Value, logger: Logger) async {
         await inner.handle(value: value, logger: logger)
     }
 }
@@ -54,7 +54,7 @@ public struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel
 /// is waiting for a request head makes way (a client's next request always gets in, a slow
 /// attacker's connections do not pile up); when every one is inside a request, the newcomer is
 /// closed.
-public final class PeerTable: Sendable {
+package final class PeerTable: Sendable {
     private struct Entry {
         let id: ObjectIdentifier
         let channel: any Channel

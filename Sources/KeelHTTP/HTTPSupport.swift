@@ -8,7 +8,7 @@ import Synchronization
 
 /// Every route but the open ones needs `Authorization: Bearer TOKEN`. A nil token is open access
 /// (`keel serve --insecure-dev`), which the caller announces.
-public struct BearerAuth<Context: RemoteAddressRequestContext>: RouterMiddleware {
+package struct BearerAuth<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let token: [UInt8]?
     let open: Set<String>
     /// Paths that also take `?token=`: a browser's WebSocket cannot send headers.
@@ -18,7 +18,7 @@ public struct BearerAuth<Context: RemoteAddressRequestContext>: RouterMiddleware
     /// Paths the right token always opens, even from an address locked out (the kill switch).
     let neverLocked: @Sendable (String) -> Bool
 
-    public init(token: String?, openPaths: Set<String> = ["/health"], queryTokenPaths: Set<String> = [], failures: AuthFailures? = nil,
+    package init(token: String?, openPaths: Set<String> = ["/health"], queryTokenPaths: Set<String> = [], failures: AuthFailures? = nil,
                 neverLocked: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.token = token.map { Array($0.utf8) }
         open = openPaths
@@ -26,7 +26,7 @@ public struct BearerAuth<Context: RemoteAddressRequestContext>: RouterMiddleware
         (self.failures, self.neverLocked) = (failures, neverLocked)
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token, !open.contains(request.uri.path) else { return try await next(request, context) }
         let right = Self.equal(presented(request), token)
         let peer = context.remoteAddress?.ipAddress ?? ""
@@ -60,7 +60,7 @@ public struct BearerAuth<Context: RemoteAddressRequestContext>: RouterMiddleware
     }
 
     /// Compares every byte whatever the lengths, so the time taken says nothing about the token.
-    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         var difference = UInt8(a.count == b.count ? 0 : 1)
         for i in 0..<max(a.count, b.count) { difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
         return difference == 0 && !b.isEmpty
@@ -70,12 +70,12 @@ public struct BearerAuth<Context: RemoteAddressRequestContext>: RouterMiddleware
 /// Requests with a wrong token, counted per address in fixed windows: past `limit` in `window`,
 /// the address gets 429 for every request that needs a token until the window ends. A token
 /// cannot be guessed at that pace, and a flood of wrong ones costs the server little.
-public final class AuthFailures: Sendable {
-    public let limit: Int
-    public let window: Duration
+package final class AuthFailures: Sendable {
+    package let limit: Int
+    package let window: Duration
     private let windows = Mutex<[String: (start: ContinuousClock.Instant, count: Int)]>([:])
 
-    public init(limit: Int, window: Duration = .seconds(60)) { (self.limit, self.window) = (limit, window) }
+    package init(limit: Int, window: Duration = .seconds(60)) { (self.limit, self.window) = (limit, window) }
 
     /// Seconds until the address may try again, or nil when it is not locked out.
     func lockout(_ peer: String, now: ContinuousClock.Instant = .now) -> Int? {
@@ -96,51 +96,51 @@ public final class AuthFailures: Sendable {
     }
 }
 
-public func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+package func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
     raw(Data(encode(value).utf8), status: status)
 }
 
 /// A body already encoded as JSON.
-public func raw(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+package func raw(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
     var fields = headers
     fields[.contentType] = "application/json"
     return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
-public struct ErrorBody: Codable, Sendable {
-    public var code: String
-    public var message: String
+package struct ErrorBody: Codable, Sendable {
+    package var code: String
+    package var message: String
 }
 
-public func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+package func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
     json(ErrorBody(code: code, message: message), status: status)
 }
 
 /// An error whose `details` is JSON already (diagnostics, a list of problems).
-public func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String, detailsJSON: String) -> Response {
+package func failure(_ status: HTTPResponse.Status, _ code: String, _ message: String, detailsJSON: String) -> Response {
     raw(Data((encode(ErrorBody(code: code, message: message)).dropLast() + ",\"details\":" + detailsJSON + "}").utf8), status: status)
 }
 
 /// JSON text with sorted keys and plain slashes, as every answer has.
-public func encode<T: Encodable>(_ value: T) -> String {
+package func encode<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
 }
 
-public struct ResponseError: Error {
-    public let response: Response
+package struct ResponseError: Error {
+    package let response: Response
     /// What the answer says, for callers that are not HTTP clients (MCP).
-    public let message: String
-    public init(_ response: Response, message: String = "") { (self.response, self.message) = (response, message) }
+    package let message: String
+    package init(_ response: Response, message: String = "") { (self.response, self.message) = (response, message) }
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    package init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.init(failure(status, code, message), message: message)
     }
 }
 
 /// A JSON body, or the answer that refuses it: 413 over the context's limit, 400 with what is wrong.
-public func decode<T: Decodable, Context: RequestContext>(_ type: T.Type, _ request: Request, _ context: Context) async throws -> Result<T, ResponseError> {
+package func decode<T: Decodable, Context: RequestContext>(_ type: T.Type, _ request: Request, _ context: Context) async throws -> Result<T, ResponseError> {
     let body: ByteBuffer
     do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
         return .failure(ResponseError(tooLarge(context.maxUploadSize)))
@@ -151,7 +151,7 @@ public func decode<T: Decodable, Context: RequestContext>(_ type: T.Type, _ requ
 }
 
 /// A decoding error as a user reads it: which field, what was wrong.
-public func describe(_ error: Error) -> String {
+package func describe(_ error: Error) -> String {
     switch error as? DecodingError {
     case .keyNotFound(let key, _)?: "'\(key.stringValue)' is missing"
     case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
@@ -160,10 +160,10 @@ public func describe(_ error: Error) -> String {
     }
 }
 
-public func tooLarge(_ limit: Int) -> Response {
+package func tooLarge(_ limit: Int) -> Response {
     failure(.contentTooLarge, "payload_too_large", "the body is over \(limit) bytes")
 }
 
 extension Duration {
-    public var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+    package var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

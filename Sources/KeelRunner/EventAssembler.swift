@@ -19,29 +19,29 @@ import KeelEngine
 ///   real bar late).
 ///
 /// It reads no clock: the same events give the same steps, which is what makes a restart exact.
-public struct EventAssembler {
-    public enum Verdict: Equatable, Sendable {
+package struct EventAssembler {
+    package enum Verdict: Equatable, Sendable {
         case accepted
         case refused(status: String, reason: String)
     }
 
-    public struct Step: Sendable {
-        public var time: Int64
-        public var symbols: [Int]
-        public var bars: [BarInput]
-        public var signals: [[Double]]
+    package struct Step: Sendable {
+        package var time: Int64
+        package var symbols: [Int]
+        package var bars: [BarInput]
+        package var signals: [[Double]]
     }
 
-    public let symbols: [String]
+    package let symbols: [String]
     private let index: [String: Int]
     private let signalNames: [String]
     private var builders: [BarBuilder]?
     private var pendingTime: Int64?
     private var pending: [BarInput?]
     /// The time of the last closed step: nothing at or before it is taken any more.
-    public private(set) var lastStepTime = Int64.min
+    package private(set) var lastStepTime = Int64.min
     /// Bars each symbol has had: the next bar's `index`.
-    public private(set) var barCounts: [Int]
+    package private(set) var barCounts: [Int]
     private var signalValues: [[Double]]
     private var signalTimes: [[Int64]]
     private var ready: [Step] = []
@@ -49,14 +49,14 @@ public struct EventAssembler {
     private var lastBar: [BarBuilder.Bar?]
     private var inference: BarSizeInference
     /// The stream's own bar size, inferred from its bars as a backtest infers it; nil before two bars of a symbol.
-    public var streamBarSeconds: Int? { inference.seconds }
+    package var streamBarSeconds: Int? { inference.seconds }
 
     /// The newest event time taken so far.
-    public private(set) var newestTime: Int64?
+    package private(set) var newestTime: Int64?
 
     /// Bars finer than `barMilliseconds` are resampled to it (the strategy declares its timeframe);
     /// otherwise bars pass as they are and `barMilliseconds` serves quotes only.
-    public let resamplesBars: Bool
+    package let resamplesBars: Bool
     private let barMilliseconds: Int64?
     /// Each symbol's smallest gap between consecutive bars so far: a bar that reaches its bucket's
     /// end by it completes the bucket at once.
@@ -65,10 +65,10 @@ public struct EventAssembler {
     private var gapCounts: [Int]
     /// Why the stream cannot serve the strategy's timeframe (bars coarser than it, or no divisor of
     /// it): from then on that symbol's bars are refused as `timeframe`, and the runner stops.
-    public private(set) var timeframeRefusal: String?
-    public static let timeframeStatus = "timeframe"
+    package private(set) var timeframeRefusal: String?
+    package static let timeframeStatus = "timeframe"
 
-    public init(symbols: [String], signalNames: [String], barMilliseconds: Int64?, resamplesBars: Bool = false) {
+    package init(symbols: [String], signalNames: [String], barMilliseconds: Int64?, resamplesBars: Bool = false) {
         self.resamplesBars = resamplesBars && barMilliseconds != nil
         self.barMilliseconds = barMilliseconds
         smallestGap = Array(repeating: nil, count: symbols.count)
@@ -87,7 +87,7 @@ public struct EventAssembler {
 
     /// Applies one event; the steps it closed wait in `takeSteps()`. An event after `horizon`
     /// (epoch milliseconds) is refused as `clock_skew`; the assembler reads no clock, its caller does.
-    public mutating func accept(_ event: MarketEvent, horizon: Int64? = nil) -> Verdict {
+    package mutating func accept(_ event: MarketEvent, horizon: Int64? = nil) -> Verdict {
         if let name = event.symbol, index[name] == nil {
             return .refused(status: "unknown_symbol", reason: "\(name) is not in the run's universe (\(symbols.joined(separator: ", ")))")
         }
@@ -165,7 +165,7 @@ public struct EventAssembler {
 
     /// The end of a file stream: the open step is complete. A bar still being built from quotes
     /// is not: it closes when time passes its end (more of the file, or a heartbeat).
-    public mutating func endOfStream() {
+    package mutating func endOfStream() {
         if builders != nil {
             for s in symbols.indices where builders![s].holdsBars {
                 if let bar = builders![s].finish() { _ = place(s, BarInput(bar)) }
@@ -174,7 +174,7 @@ public struct EventAssembler {
         closePending()
     }
 
-    public mutating func takeSteps() -> [Step] {
+    package mutating func takeSteps() -> [Step] {
         defer { ready.removeAll(keepingCapacity: true) }
         return ready
     }

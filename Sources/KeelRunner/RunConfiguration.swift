@@ -8,13 +8,13 @@ import KeelLanguage
 ///     broker: https://broker.example/     # optional; --broker must then name the same
 ///
 /// Unknown keys and wrong types are errors at their `file:line:column`, as in a strategy file.
-public struct RunConfiguration: Sendable, Equatable {
-    public var live = false
-    public var broker: String?
+package struct RunConfiguration: Sendable, Equatable {
+    package var live = false
+    package var broker: String?
 
-    public init() {}
+    package init() {}
 
-    public init(path: String, text: String) throws(RunnerError) {
+    package init(path: String, text: String) throws(RunnerError) {
         let file = SourceFile(path: path, text: text)
         var diagnostics = DiagnosticBag()
         let root = YAMLLoader.load(file, diagnostics: &diagnostics)

@@ -5,8 +5,8 @@ import Synchronization
 /// A process that hosts runs on its own threads (keel serve) rather than one run per process: it
 /// shares its store, stops a run without a signal, rings when an operator's request is waiting,
 /// hears every commit, and sees the runner's loop turn.
-public final class RunHost: Sendable {
-    public let store: KeelStore
+package final class RunHost: Sendable {
+    package let store: KeelStore
     private let stopping = Atomic<Bool>(false)
     private let controlsWaiting = Atomic<Bool>(false)
     private let lastTurn = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
@@ -14,16 +14,16 @@ public final class RunHost: Sendable {
 
     /// `onCommit` runs on the runner's thread after each batch is durable: it must hand the batch
     /// on and return, never wait.
-    public init(store: KeelStore, onCommit: @escaping @Sendable (Batch) -> Void) {
+    package init(store: KeelStore, onCommit: @escaping @Sendable (Batch) -> Void) {
         self.store = store
         self.onCommit = onCommit
     }
 
     /// The run commits what it has and returns `.stopped(signal: 0)`.
-    public func stop() { stopping.store(true, ordering: .relaxed) }
+    package func stop() { stopping.store(true, ordering: .relaxed) }
 
     /// Call after writing a control request: the runner reads it before its next event.
-    public func controlsRequested() { controlsWaiting.store(true, ordering: .releasing) }
+    package func controlsRequested() { controlsWaiting.store(true, ordering: .releasing) }
 
     var stopRequested: Bool { stopping.load(ordering: .relaxed) }
 
@@ -40,7 +40,7 @@ public final class RunHost: Sendable {
 
     /// Seconds since the runner's loop last turned (since the host was made, before its first
     /// turn): a run stuck in a call that does not return shows here, a quiet one does not.
-    public var secondsSinceTurn: Double {
+    package var secondsSinceTurn: Double {
         Double(DispatchTime.now().uptimeNanoseconds &- lastTurn.load(ordering: .relaxed)) / 1e9
     }
 }

@@ -65,12 +65,12 @@ struct RunSummary {
 }
 
 /// A stored run in the backtest's result contract: what `keel runs show` prints.
-public enum RunReport {
-    public enum Failure: Error, CustomStringConvertible {
+package enum RunReport {
+    package enum Failure: Error, CustomStringConvertible {
         case noRun(String, known: [String])
         case noSummary(String)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .noRun(let id, let known):
                 "no run '\(id)' in the store" + (known.isEmpty ? " (it has none)" : "; it has: \(known.joined(separator: ", "))")
@@ -80,9 +80,9 @@ public enum RunReport {
     }
 
     /// The final equity a stored summary records.
-    public static func finalEquity(summary: String) -> Double? { RunSummary(decoding: summary)?.finalEquity }
+    package static func finalEquity(summary: String) -> Double? { RunSummary(decoding: summary)?.finalEquity }
 
-    public static func result(_ store: KeelStore, run id: String, includeEquity: Bool = false) throws -> BacktestResult {
+    package static func result(_ store: KeelStore, run id: String, includeEquity: Bool = false) throws -> BacktestResult {
         guard let run = try store.run(id) else { throw Failure.noRun(id, known: try store.runs().map(\.id)) }
         guard let text = run.summary, let summary = RunSummary(decoding: text) else { throw Failure.noSummary(id) }
         let trades = try store.trades(run: id).map {

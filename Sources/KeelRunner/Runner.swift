@@ -17,30 +17,30 @@ import Glibc
 /// kill at any instant leaves the store before or after a batch; a restart replays the accepted
 /// events through a fresh engine, checks that the replay makes exactly the stored fills, and goes
 /// on from the next event.
-public final class Runner {
-    public struct Configuration: Sendable {
-        public var strategy: LoadedStrategy
-        public var runId: String
-        public var stream: String
-        public var statePath: String
-        public var capital: Double
-        public var symbols: [String]
-        public var barSeconds: Int?
+package final class Runner {
+    package struct Configuration: Sendable {
+        package var strategy: LoadedStrategy
+        package var runId: String
+        package var stream: String
+        package var statePath: String
+        package var capital: Double
+        package var symbols: [String]
+        package var barSeconds: Int?
         /// Events per commit at most: a busy stream is committed in batches, a quiet one event by event.
-        public var commitEvery: Int
+        package var commitEvery: Int
         /// On SIGINT or SIGTERM, close every position at its last close before stopping.
-        public var flattenOnExit: Bool
+        package var flattenOnExit: Bool
         /// Trade at a broker instead of on the simulated one.
-        public var live: Live?
+        package var live: Live?
         /// A process hosting the run (keel serve): its store, its stop, its listeners. Without one
         /// the run has the state file to itself and stops on SIGINT or SIGTERM.
-        public var host: RunHost?
+        package var host: RunHost?
         /// How far past the newest time seen an event may be, in milliseconds (`--max-clock-skew`); nil: unbounded.
-        public var maxClockSkew: Int64? = 86_400_000
+        package var maxClockSkew: Int64? = 86_400_000
         /// The folder a stream file must stay inside, checked at every open (keel serve's `--data-dir`).
-        public var streamRoot: String?
+        package var streamRoot: String?
 
-        public init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
+        package init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
                     barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil, host: RunHost? = nil) {
             (self.strategy, self.runId, self.stream, self.statePath, self.capital) = (strategy, runId, stream, statePath, capital)
             // The universe's order, as a backtest takes it: the same stream gives the same fills whatever order --symbols names.
@@ -53,21 +53,21 @@ public final class Runner {
     }
 
     /// A live run's broker, named once `enabledBroker` has found both opt-ins.
-    public struct Live: Sendable {
-        public let brokerURL: String
-        public let token: String
+    package struct Live: Sendable {
+        package let brokerURL: String
+        package let token: String
         /// At a start that finds Keel's record and the broker's state apart, take the broker's.
-        public let adoptBrokerState: Bool
-        public let timeout: Duration
+        package let adoptBrokerState: Bool
+        package let timeout: Duration
 
-        public init(brokerURL: String, token: String, adoptBrokerState: Bool, timeout: Duration = .seconds(5)) {
+        package init(brokerURL: String, token: String, adoptBrokerState: Bool, timeout: Duration = .seconds(5)) {
             (self.brokerURL, self.token, self.adoptBrokerState, self.timeout) = (brokerURL, token, adoptBrokerState, timeout)
         }
 
         /// Live trading needs two acts: the run's configuration says `live: true` and the command
         /// says `--live` (which is why this is asked). Refused otherwise, before anything is read
         /// or sent. Returns the broker's URL: the command's, or the configuration's.
-        public static func enabledBroker(configuration: RunConfiguration?, commandURL: String?) throws(RunnerError) -> String {
+        package static func enabledBroker(configuration: RunConfiguration?, commandURL: String?) throws(RunnerError) -> String {
             guard let configuration, configuration.live else {
                 throw RunnerError.refused("""
                     refusing to trade live: the run's configuration does not enable it. Live trading needs two acts: \
@@ -86,7 +86,7 @@ public final class Runner {
         }
     }
 
-    public enum Outcome: Equatable, Sendable {
+    package enum Outcome: Equatable, Sendable {
         /// A file or stdin ended; the run can go on later from where it stopped.
         case endOfStream
         /// SIGINT or SIGTERM, or the host's `stop()` (signal 0).
@@ -96,12 +96,12 @@ public final class Runner {
     let configuration: Configuration
     let log: @Sendable (String) -> Void
 
-    public init(_ configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
+    package init(_ configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
         self.configuration = configuration
         self.log = log
     }
 
-    public func run() throws -> Outcome {
+    package func run() throws -> Outcome {
         let c = configuration
         let address = try StreamAddress(c.stream)
         // A host holds the lock on its own store for as long as it runs.
@@ -281,10 +281,10 @@ public final class Runner {
 
 /// One runner per state file: an exclusive lock beside it, released by the kernel when the
 /// process dies, so a killed runner never blocks its restart.
-public struct StateLock {
+package struct StateLock {
     let fd: Int32
 
-    public init(path: String) throws(RunnerError) {
+    package init(path: String) throws(RunnerError) {
         fd = open(path + ".lock", O_RDWR | O_CREAT, 0o644)
         guard fd >= 0 else { throw RunnerError.stream("cannot create the lock \(path).lock: \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -293,7 +293,7 @@ public struct StateLock {
         }
     }
 
-    public func release() {
+    package func release() {
         flock(fd, LOCK_UN)
         Glibc.close(fd)
     }

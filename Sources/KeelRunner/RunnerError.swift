@@ -1,12 +1,12 @@
 /// Why a run cannot start or go on; each says what to do about it.
-public enum RunnerError: Error, CustomStringConvertible {
+package enum RunnerError: Error, CustomStringConvertible {
     case usage(String)
     case stream(String)
     case mismatch(String)
     case journal(String)
     case refused(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .usage(let message), .stream(let message), .mismatch(let message), .journal(let message), .refused(let message): message
         }

@@ -2,17 +2,17 @@ import KeelData
 
 /// The service's OpenAPI 3.1 document, served at `/openapi.json`. A test holds its operations
 /// equal to the router's routes, so neither can change without the other.
-public enum OpenAPI {
-    public struct Operation: Sendable {
-        public let method: String
+package enum OpenAPI {
+    package struct Operation: Sendable {
+        package let method: String
         /// In OpenAPI's form: `/v1/strategies/{id}`.
-        public let path: String
-        public let summary: String
-        public let open: Bool
+        package let path: String
+        package let summary: String
+        package let open: Bool
         let responses: [(String, String)]
     }
 
-    public static let operations: [Operation] = [
+    package static let operations: [Operation] = [
         .init(method: "GET", path: "/health", summary: "Liveness", open: true, responses: [("200", "alive")]),
         .init(method: "GET", path: "/ready", summary: "Readiness: the store can be read and every hosted run's loop is turning", open: false,
               responses: [("200", "ready"), ("503", "not ready")]),
@@ -90,7 +90,7 @@ public enum OpenAPI {
         .init(method: "GET", path: "/mcp", summary: "No server-to-client stream is offered", open: false, responses: [("405", "POST only")]),
     ]
 
-    public static func document() -> String {
+    package static func document() -> String {
         var paths: [(String, JSON.Value)] = []
         for path in operations.map(\.path).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
             let methods: [(String, JSON.Value)] = operations.filter { $0.path == path }.map { op in

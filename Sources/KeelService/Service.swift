@@ -8,30 +8,30 @@ import KeelStore
 import NIOCore
 
 /// `keel serve`: one process hosting the store, strategies and backtests over HTTP.
-public enum KeelService {
-    public struct Configuration: Sendable {
-        public var host: String
+package enum KeelService {
+    package struct Configuration: Sendable {
+        package var host: String
         /// 0 picks a free port; `onRunning` is told which.
-        public var port: Int
-        public var databasePath: String
+        package var port: Int
+        package var databasePath: String
         /// nil is open access (`--insecure-dev`).
-        public var token: String?
+        package var token: String?
         /// Where backtests read their bars: a request names files inside it, never outside.
-        public var dataDirectory: String
-        public var idleTimeout: Duration
-        public var bodyLimit: Int
+        package var dataDirectory: String
+        package var idleTimeout: Duration
+        package var bodyLimit: Int
         /// Requests per token per minute; nil is unlimited.
-        public var rateLimit: Int?
+        package var rateLimit: Int?
         /// Seconds a run's loop may go without turning before `/ready` answers 503.
-        public var stallLimit: Double
+        package var stallLimit: Double
         /// Messages a WebSocket listener may fall behind before it is dropped.
-        public var listenerQueue: Int
+        package var listenerQueue: Int
         /// Time to a complete request head and connections per address (see `ConnectionPolicy`).
-        public var connections: ConnectionPolicy
+        package var connections: ConnectionPolicy
         /// Requests with a wrong token one address may send per minute (see `AuthFailures`); nil is unlimited.
-        public var authFailureLimit: Int? = 30
+        package var authFailureLimit: Int? = 30
 
-        public init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
+        package init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
                     idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10,
                     listenerQueue: Int = 1_024, connections: ConnectionPolicy = .init()) {
             (self.host, self.port, self.databasePath, self.token, self.dataDirectory) = (host, port, databasePath, token, dataDirectory)
@@ -44,7 +44,7 @@ public enum KeelService {
 
     /// Serves until SIGINT or SIGTERM, then finishes the requests in hand and stops its runs (each
     /// commits first); they are resumed at the next start, as are runs a killed server left running.
-    public static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+    package static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
         // One server per store: `keel run` on the same file is refused while it serves.
         let lock = try StateLock(path: configuration.databasePath)
         defer { lock.release() }
@@ -105,7 +105,7 @@ public enum KeelService {
     }
 
     /// Every route of the service. The OpenAPI document is checked against this list by a test.
-    public static func router(_ state: ServiceState, token: String?, bodyLimit: Int = 1 << 20,
+    package static func router(_ state: ServiceState, token: String?, bodyLimit: Int = 1 << 20,
                               authFailures: AuthFailures? = nil) -> Router<ServiceContext> {
         let router = Router(context: ServiceContext.self)
         router.add(middleware: RecordStats(stats: state.stats))
@@ -132,21 +132,21 @@ public enum KeelService {
     }
 }
 
-public struct ServiceContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<ServiceContext>
+package struct ServiceContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let webSocket: WebSocketHandlerReference<ServiceContext>
     /// The connection: a WebSocket listener's send buffer is set on it.
     let channel: any Channel
     var limit = 1 << 20
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
         channel = source.channel
     }
 
-    public var maxUploadSize: Int { limit }
-    public var remoteAddress: SocketAddress? { channel.remoteAddress }
+    package var maxUploadSize: Int { limit }
+    package var remoteAddress: SocketAddress? { channel.remoteAddress }
 }
 
 /// Sets the body limit on each request's context (a context cannot read the configuration).
@@ -162,8 +162,8 @@ struct BodyLimit: RouterMiddleware {
 
 /// What the handlers share: the store, the data folder, the backtests and runs in flight, the
 /// listeners, the webhooks, the sealing key and the counters.
-public final class ServiceState: Sendable {
-    public let store: KeelStore
+package final class ServiceState: Sendable {
+    package let store: KeelStore
     let dataDirectory: URL
     let running = RunningBacktests()
     let hub: EventHub
@@ -188,7 +188,7 @@ public final class ServiceState: Sendable {
     }
 
     /// For tests that build the router alone: no key, no rate limit.
-    public convenience init(store: KeelStore, dataDirectory: String) {
+    package convenience init(store: KeelStore, dataDirectory: String) {
         self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimit: nil)
     }
 

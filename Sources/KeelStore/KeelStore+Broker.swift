@@ -12,7 +12,7 @@ extension KeelStore {
     }
 
     /// The run's broker orders in the order they were placed; only the unsettled ones when asked.
-    public func brokerOrders(run: String, unsettledOnly: Bool = false) throws -> [BrokerIntent] {
+    package func brokerOrders(run: String, unsettledOnly: Bool = false) throws -> [BrokerIntent] {
         try pool.read { db in
             let filter = unsettledOnly ? "AND status NOT IN ('filled', 'canceled', 'rejected', 'skipped')" : ""
             return try Row.fetchAll(db, sql: """
@@ -28,7 +28,7 @@ extension KeelStore {
     }
 
     /// Records what the broker said about an order (and how much a close or reduce really sends).
-    public func updateBrokerOrder(run: String, _ o: BrokerIntent, now: Int64) throws {
+    package func updateBrokerOrder(run: String, _ o: BrokerIntent, now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: """
                 UPDATE broker_orders SET qty = ?, status = ?, broker_order_id = ?, filled_qty = ?, attempts = ?, reason = ?, updated_at = ?
@@ -40,7 +40,7 @@ extension KeelStore {
     /// Records the broker's fills, each once (a fill seen again is ignored), with the cursor moved
     /// past them; returns how many were new.
     @discardableResult
-    public func recordBrokerFills(run: String, _ fills: [StoredBrokerFill], cursor: String, now: Int64) throws -> Int {
+    package func recordBrokerFills(run: String, _ fills: [StoredBrokerFill], cursor: String, now: Int64) throws -> Int {
         try pool.write { db in
             try db.execute(sql: "UPDATE runs SET broker_cursor = ? WHERE id = ?", arguments: [cursor, run])
             var added = 0
@@ -55,7 +55,7 @@ extension KeelStore {
         }
     }
 
-    public func brokerFills(run: String) throws -> [StoredBrokerFill] {
+    package func brokerFills(run: String) throws -> [StoredBrokerFill] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT fill_id, broker_order_id, client_order_id, symbol, side, qty, price, time, kind FROM broker_fills WHERE run_id = ? ORDER BY id
@@ -67,12 +67,12 @@ extension KeelStore {
     }
 
     /// The last broker fill seen (the run's or not): where the next poll of the broker's fills starts.
-    public func brokerCursor(run: String) throws -> String? {
+    package func brokerCursor(run: String) throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT broker_cursor FROM runs WHERE id = ?", arguments: [run]) }
     }
 
     /// What the broker holds for the run by Keel's record: its fills and adopted adjustments, per symbol.
-    public func brokerPositions(run: String) throws -> [String: Double] {
+    package func brokerPositions(run: String) throws -> [String: Double] {
         try pool.read { db in
             var held: [String: Double] = [:]
             for row in try Row.fetchAll(db, sql: """
@@ -85,7 +85,7 @@ extension KeelStore {
         }
     }
 
-    public func recordReconciliation(run: String, outcome: String, details: String, adjustments: [StoredBrokerFill], now: Int64) throws {
+    package func recordReconciliation(run: String, outcome: String, details: String, adjustments: [StoredBrokerFill], now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO reconciliations (run_id, time, outcome, details) VALUES (?, ?, ?, ?)",
                            arguments: [run, now, outcome, details])
@@ -98,7 +98,7 @@ extension KeelStore {
         }
     }
 
-    public func reconciliations(run: String) throws -> [(outcome: String, details: String)] {
+    package func reconciliations(run: String) throws -> [(outcome: String, details: String)] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT outcome, details FROM reconciliations WHERE run_id = ? ORDER BY id", arguments: [run])
                 .map { ($0[0], $0[1]) }
@@ -106,7 +106,7 @@ extension KeelStore {
     }
 
     /// A note from the broker side (a rejection, a difference) in the run's risk events.
-    public func recordRiskEvent(run: String, _ event: StoredRiskEvent) throws {
+    package func recordRiskEvent(run: String, _ event: StoredRiskEvent) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO risk_events (run_id, time, symbol, kind, reason) VALUES (?, ?, ?, ?, ?)",
                            arguments: [run, event.time, event.symbol, event.kind, event.reason])

@@ -2,58 +2,58 @@ import Foundation
 import GRDB
 
 /// A run started over HTTP, with what the service knows of it beyond the runner's own record.
-public struct StoredServiceRun: Sendable, Equatable {
-    public var run: StoredRun
-    public var strategyId: String
-    public var version: Int
-    public var brokerId: String?
-    public var webhook: String?
-    public var request: String
+package struct StoredServiceRun: Sendable, Equatable {
+    package var run: StoredRun
+    package var strategyId: String
+    package var version: Int
+    package var brokerId: String?
+    package var webhook: String?
+    package var request: String
 }
 
 /// A broker connection. The sealed credentials stay in the store; the API never hands them out.
-public struct StoredBroker: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var url: String
-    public var sealedCredentials: [UInt8]
-    public var createdAt: Int64
+package struct StoredBroker: Sendable, Equatable {
+    package var id: String
+    package var name: String
+    package var url: String
+    package var sealedCredentials: [UInt8]
+    package var createdAt: Int64
 }
 
-public struct WebhookDelivery: Sendable, Equatable {
-    public var id: Int64
-    public var url: String
-    public var event: String
-    public var subject: String
-    public var payload: String
-    public var status: String
-    public var attempts: Int
-    public var lastError: String?
+package struct WebhookDelivery: Sendable, Equatable {
+    package var id: Int64
+    package var url: String
+    package var event: String
+    package var subject: String
+    package var payload: String
+    package var status: String
+    package var attempts: Int
+    package var lastError: String?
 
-    public init(id: Int64, url: String, event: String, subject: String, payload: String, status: String, attempts: Int, lastError: String? = nil) {
+    package init(id: Int64, url: String, event: String, subject: String, payload: String, status: String, attempts: Int, lastError: String? = nil) {
         (self.id, self.url, self.event, self.subject, self.payload) = (id, url, event, subject, payload)
         (self.status, self.attempts, self.lastError) = (status, attempts, lastError)
     }
 }
 
 /// One row of the leaderboard: a finished backtest or a paper run, with the figures it is ranked by.
-public struct LeaderboardEntry: Sendable, Equatable {
-    public var kind: String
-    public var id: String
-    public var strategyId: String?
-    public var strategyName: String
-    public var createdAt: Int64
-    public var totalReturn: Double?
-    public var pnl: Double?
-    public var winRate: Double?
-    public var maxDrawdown: Double?
+package struct LeaderboardEntry: Sendable, Equatable {
+    package var kind: String
+    package var id: String
+    package var strategyId: String?
+    package var strategyName: String
+    package var createdAt: Int64
+    package var totalReturn: Double?
+    package var pnl: Double?
+    package var winRate: Double?
+    package var maxDrawdown: Double?
 }
 
 /// `keel serve`'s runs, broker connections, webhooks and leaderboard.
 extension KeelStore {
     // MARK: Runs
 
-    public func createServiceRun(runId: String, strategyId: String, version: Int, brokerId: String?, webhook: String?, request: String,
+    package func createServiceRun(runId: String, strategyId: String, version: Int, brokerId: String?, webhook: String?, request: String,
                                  now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: """
@@ -67,7 +67,7 @@ extension KeelStore {
                          request: row["request"])
     }
 
-    public func serviceRun(_ id: String) throws -> StoredServiceRun? {
+    package func serviceRun(_ id: String) throws -> StoredServiceRun? {
         guard let run = try run(id) else { return nil }
         return try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM service_runs WHERE run_id = ?", arguments: [id]).map { serviceRun($0, run) }
@@ -75,7 +75,7 @@ extension KeelStore {
     }
 
     /// The service's runs, newest first.
-    public func serviceRuns(limit: Int, offset: Int) throws -> [StoredServiceRun] {
+    package func serviceRuns(limit: Int, offset: Int) throws -> [StoredServiceRun] {
         let rows = try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM service_runs ORDER BY created_at DESC, run_id DESC LIMIT ? OFFSET ?", arguments: [limit, offset])
         }
@@ -83,7 +83,7 @@ extension KeelStore {
     }
 
     /// The profile a run trades under now: the last one an operator switched it to, if any.
-    public func switchedProfile(run: String) throws -> String? {
+    package func switchedProfile(run: String) throws -> String? {
         try pool.read { db in
             try String.fetchOne(db, sql: """
                 SELECT argument FROM control_requests WHERE run_id = ? AND action = 'risk_profile' AND applied_seq IS NOT NULL
@@ -93,7 +93,7 @@ extension KeelStore {
     }
 
     /// Counts of a run's operator requests by action (halts, closes, ...), applied or not.
-    public func controlCounts() throws -> [String: Int] {
+    package func controlCounts() throws -> [String: Int] {
         try pool.read { db in
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT action, COUNT(*) FROM control_requests GROUP BY action").map {
                 ($0[0] as String, $0[1] as Int)
@@ -103,7 +103,7 @@ extension KeelStore {
 
     // MARK: Brokers
 
-    public func createBroker(id: String, name: String, url: String, sealedCredentials: [UInt8], now: Int64) throws {
+    package func createBroker(id: String, name: String, url: String, sealedCredentials: [UInt8], now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO brokers (id, name, url, sealed_credentials, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, name, url, Data(sealedCredentials), now])
@@ -115,20 +115,20 @@ extension KeelStore {
                      createdAt: row["created_at"])
     }
 
-    public func brokers() throws -> [StoredBroker] {
+    package func brokers() throws -> [StoredBroker] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM brokers WHERE deleted_at IS NULL ORDER BY created_at, id").map(Self.broker)
         }
     }
 
-    public func broker(_ id: String) throws -> StoredBroker? {
+    package func broker(_ id: String) throws -> StoredBroker? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM brokers WHERE id = ? AND deleted_at IS NULL", arguments: [id]).map(Self.broker)
         }
     }
 
     /// Removes a connection: its sealed credentials are erased, the row stays for the runs that named it.
-    public func deleteBroker(_ id: String, now: Int64) throws -> Bool {
+    package func deleteBroker(_ id: String, now: Int64) throws -> Bool {
         try pool.write { db in
             try db.execute(sql: "UPDATE brokers SET deleted_at = ?, sealed_credentials = x'' WHERE id = ? AND deleted_at IS NULL",
                            arguments: [now, id])
@@ -138,7 +138,7 @@ extension KeelStore {
 
     // MARK: Webhooks
 
-    public func addDelivery(url: String, event: String, subject: String, payload: String, now: Int64) throws -> Int64 {
+    package func addDelivery(url: String, event: String, subject: String, payload: String, now: Int64) throws -> Int64 {
         try pool.write { db in
             try db.execute(sql: """
                 INSERT INTO webhook_deliveries (url, event, subject, payload, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)
@@ -147,7 +147,7 @@ extension KeelStore {
         }
     }
 
-    public func recordAttempt(delivery: Int64, status: String, error: String?, now: Int64) throws {
+    package func recordAttempt(delivery: Int64, status: String, error: String?, now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: """
                 UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?
@@ -161,7 +161,7 @@ extension KeelStore {
     }
 
     /// Deliveries, oldest first; only the pending ones (a restarted server sends them) with `pending`.
-    public func deliveries(pending: Bool = false) throws -> [WebhookDelivery] {
+    package func deliveries(pending: Bool = false) throws -> [WebhookDelivery] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries" + (pending ? " WHERE status = 'pending'" : "") + " ORDER BY id")
                 .map(Self.delivery)
@@ -170,7 +170,7 @@ extension KeelStore {
 
     // MARK: Leaderboard
 
-    public enum LeaderboardMetric: String, Sendable, CaseIterable {
+    package enum LeaderboardMetric: String, Sendable, CaseIterable {
         case totalReturn = "return", pnl, winRate = "win_rate", drawdown
 
         var column: String {
@@ -187,7 +187,7 @@ extension KeelStore {
     }
 
     /// Finished backtests and paper runs created in `[from, to]` (ms), ranked by `metric`, and how many there are in all.
-    public func leaderboard(by metric: LeaderboardMetric, from: Int64, to: Int64, limit: Int, offset: Int) throws -> (entries: [LeaderboardEntry], total: Int) {
+    package func leaderboard(by metric: LeaderboardMetric, from: Int64, to: Int64, limit: Int, offset: Int) throws -> (entries: [LeaderboardEntry], total: Int) {
         // Both sides in one shape; the figures come out of the stored JSON (the backtest contract, a run's summary).
         let union = """
             SELECT 'backtest' AS kind, b.id AS id, b.strategy_id AS strategy_id, s.name AS strategy_name, b.created_at AS created_at,
@@ -220,12 +220,12 @@ extension KeelStore {
 
 extension KeelStore {
     /// Risk events by kind (refusals, halts, kill switches, profile switches): one run's, or every run's.
-    public func riskEventCounts(run: String? = nil) throws -> [String: Int] {
+    package func riskEventCounts(run: String? = nil) throws -> [String: Int] {
         try counts("SELECT kind, COUNT(*) FROM risk_events", run: run, group: "kind")
     }
 
     /// The strategy's decisions (signals) by action: one run's, or every run's.
-    public func signalCounts(run: String? = nil) throws -> [String: Int] {
+    package func signalCounts(run: String? = nil) throws -> [String: Int] {
         try counts("SELECT action, COUNT(*) FROM decisions", run: run, group: "action")
     }
 

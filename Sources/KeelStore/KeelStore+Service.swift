@@ -1,27 +1,27 @@
 import GRDB
 
 /// A strategy as the service keeps it: its current version.
-public struct StoredStrategy: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var mode: String
-    public var version: Int
-    public var createdAt: Int64
-    public var updatedAt: Int64
+package struct StoredStrategy: Sendable, Equatable {
+    package var id: String
+    package var name: String
+    package var mode: String
+    package var version: Int
+    package var createdAt: Int64
+    package var updatedAt: Int64
 }
 
-public struct StoredBacktest: Sendable, Equatable {
-    public var id: String
-    public var strategyId: String
-    public var version: Int
-    public var status: String
-    public var request: String
-    public var result: String?
-    public var error: String?
-    public var createdAt: Int64
-    public var finishedAt: Int64?
+package struct StoredBacktest: Sendable, Equatable {
+    package var id: String
+    package var strategyId: String
+    package var version: Int
+    package var status: String
+    package var request: String
+    package var result: String?
+    package var error: String?
+    package var createdAt: Int64
+    package var finishedAt: Int64?
     /// Where completion is POSTed.
-    public var webhook: String?
+    package var webhook: String?
 }
 
 /// `keel serve`'s side of the store: strategies with versions, and backtests.
@@ -31,7 +31,7 @@ extension KeelStore {
                        updatedAt: row["updated_at"])
     }
 
-    public func createStrategy(id: String, name: String, source: String, now: Int64) throws -> StoredStrategy {
+    package func createStrategy(id: String, name: String, source: String, now: Int64) throws -> StoredStrategy {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO api_strategies (id, name, version, created_at, updated_at) VALUES (?, ?, 1, ?, ?)",
                            arguments: [id, name, now, now])
@@ -42,14 +42,14 @@ extension KeelStore {
     }
 
     /// The strategies not deleted, oldest first.
-    public func apiStrategies() throws -> [StoredStrategy] {
+    package func apiStrategies() throws -> [StoredStrategy] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_strategies WHERE deleted_at IS NULL ORDER BY created_at, id").map(Self.strategy)
         }
     }
 
     /// A strategy and the source of one of its versions (the current one by default).
-    public func apiStrategy(_ id: String, version: Int? = nil) throws -> (StoredStrategy, source: String)? {
+    package func apiStrategy(_ id: String, version: Int? = nil) throws -> (StoredStrategy, source: String)? {
         try pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_strategies WHERE id = ? AND deleted_at IS NULL", arguments: [id]) else {
                 return nil
@@ -62,7 +62,7 @@ extension KeelStore {
     }
 
     /// A new version; nil when there is no such strategy.
-    public func updateStrategy(_ id: String, name: String, source: String, now: Int64) throws -> StoredStrategy? {
+    package func updateStrategy(_ id: String, name: String, source: String, now: Int64) throws -> StoredStrategy? {
         try pool.write { db in
             guard let version = try Int.fetchOne(db, sql: "SELECT version FROM api_strategies WHERE id = ? AND deleted_at IS NULL", arguments: [id])
             else { return nil }
@@ -74,7 +74,7 @@ extension KeelStore {
     }
 
     /// `paper` or `live`: a live run needs its strategy switched to live and the run's request to say so.
-    public func setStrategyMode(_ id: String, mode: String, now: Int64) throws -> StoredStrategy? {
+    package func setStrategyMode(_ id: String, mode: String, now: Int64) throws -> StoredStrategy? {
         try pool.write { db in
             try db.execute(sql: "UPDATE api_strategies SET mode = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [mode, now, id])
             return try Row.fetchOne(db, sql: "SELECT * FROM api_strategies WHERE id = ? AND deleted_at IS NULL", arguments: [id]).map(Self.strategy)
@@ -82,7 +82,7 @@ extension KeelStore {
     }
 
     /// Deleted strategies keep their versions, so the backtests that ran them still say what ran.
-    public func deleteStrategy(_ id: String, now: Int64) throws -> Bool {
+    package func deleteStrategy(_ id: String, now: Int64) throws -> Bool {
         try pool.write { db in
             try db.execute(sql: "UPDATE api_strategies SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [now, id])
             return db.changesCount == 1
@@ -91,7 +91,7 @@ extension KeelStore {
 
     // MARK: Backtests
 
-    public func createBacktest(id: String, strategyId: String, version: Int, request: String, webhook: String? = nil, now: Int64) throws {
+    package func createBacktest(id: String, strategyId: String, version: Int, request: String, webhook: String? = nil, now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: """
                 INSERT INTO backtests (id, strategy_id, version, status, request, webhook, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?)
@@ -101,7 +101,7 @@ extension KeelStore {
 
     /// Ends a running backtest; false when it had ended already (cancelled, say).
     @discardableResult
-    public func finishBacktest(_ id: String, status: String, result: String?, error: String?, now: Int64) throws -> Bool {
+    package func finishBacktest(_ id: String, status: String, result: String?, error: String?, now: Int64) throws -> Bool {
         try pool.write { db in
             try db.execute(sql: "UPDATE backtests SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
                            arguments: [status, result, error, now, id])
@@ -111,7 +111,7 @@ extension KeelStore {
 
     /// Backtests a stopped server left running can never finish: they are failed at the next start.
     /// Marks the backtests a stopped (or killed) server left running as failed; their ids, so their webhooks hear it.
-    public func failUnfinishedBacktests(now: Int64) throws -> [String] {
+    package func failUnfinishedBacktests(now: Int64) throws -> [String] {
         try pool.write { db in
             let ids = try String.fetchAll(db, sql: "SELECT id FROM backtests WHERE status = 'running' ORDER BY id")
             try db.execute(sql: """
@@ -127,12 +127,12 @@ extension KeelStore {
                        webhook: row["webhook"])
     }
 
-    public func backtest(_ id: String) throws -> StoredBacktest? {
+    package func backtest(_ id: String) throws -> StoredBacktest? {
         try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM backtests WHERE id = ?", arguments: [id]).map(Self.backtest) }
     }
 
     /// Newest first, without their results.
-    public func backtests(limit: Int, offset: Int) throws -> [StoredBacktest] {
+    package func backtests(limit: Int, offset: Int) throws -> [StoredBacktest] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, strategy_id, version, status, request, NULL AS result, error, created_at, finished_at, webhook

@@ -4,21 +4,21 @@ import GRDB
 /// Keel's state in one SQLite file (WAL mode): strategies, runs and each run's journal. Every
 /// commit is durable before it returns (`synchronous=FULL`), so what a runner was told is written
 /// survives a killed process and a power cut.
-public final class KeelStore: Sendable {
-    public enum Failure: Error, CustomStringConvertible {
+package final class KeelStore: Sendable {
+    package enum Failure: Error, CustomStringConvertible {
         case notDurable(Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notDurable(let level): "the store is not durable: PRAGMA synchronous is \(level), expected 2 (FULL)"
             }
         }
     }
 
-    public let path: String
+    package let path: String
     let pool: DatabasePool
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -52,22 +52,22 @@ public final class KeelStore: Sendable {
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 is FULL).
-    public func synchronousLevel() throws -> Int {
+    package func synchronousLevel() throws -> Int {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    public func journalMode() throws -> String {
+    package func journalMode() throws -> String {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
     /// `ok` when SQLite finds nothing wrong with the file.
-    public func integrityCheck() throws -> String {
+    package func integrityCheck() throws -> String {
         try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
     }
 
     // MARK: - Runs
 
-    public func createRun(_ run: NewRun) throws {
+    package func createRun(_ run: NewRun) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO strategies (name, hash, source, path, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [run.strategyName, run.strategyHash, run.strategySource, run.strategyPath, run.now])
@@ -94,19 +94,19 @@ public final class KeelStore: Sendable {
     }
 
     /// Records which file a run reads (`device:inode`), when it first opens it.
-    public func setStreamIdentity(run: String, _ identity: String) throws {
+    package func setStreamIdentity(run: String, _ identity: String) throws {
         try pool.write { db in try db.execute(sql: "UPDATE runs SET stream_identity = ? WHERE id = ?", arguments: [identity, run]) }
     }
 
-    public func run(_ id: String) throws -> StoredRun? {
+    package func run(_ id: String) throws -> StoredRun? {
         try pool.read { db in try Row.fetchOne(db, sql: Self.runColumns + " WHERE r.id = ?", arguments: [id]).map(Self.run) }
     }
 
-    public func runs() throws -> [StoredRun] {
+    package func runs() throws -> [StoredRun] {
         try pool.read { db in try Row.fetchAll(db, sql: Self.runColumns + " ORDER BY r.created_at, r.id").map(Self.run) }
     }
 
-    public func setStatus(run: String, _ status: String, now: Int64) throws {
+    package func setStatus(run: String, _ status: String, now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, updated_at = ? WHERE id = ?", arguments: [status, now, run])
         }
@@ -115,7 +115,7 @@ public final class KeelStore: Sendable {
     // MARK: - The journal
 
     /// Writes one batch in one transaction, durable when this returns.
-    public func commit(_ batch: Batch, run: String, now: Int64) throws {
+    package func commit(_ batch: Batch, run: String, now: Int64) throws {
         try pool.write { db in
             for e in batch.events {
                 try db.execute(sql: "INSERT INTO events (run_id, seq, kind, symbol, time, line, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -191,7 +191,7 @@ public final class KeelStore: Sendable {
     /// to the profile in `argument`) for a run; its runner applies it within a moment, or when it next starts.
     /// Journals a control request; the same request (action and argument) already waiting to be
     /// applied is not stored again, and its id is returned: 600 halts in a row are one halt.
-    public func requestControl(run: String, action: String, reason: String?, argument: String? = nil, now: Int64) throws -> Int64 {
+    package func requestControl(run: String, action: String, reason: String?, argument: String? = nil, now: Int64) throws -> Int64 {
         try pool.write { db in
             if let pending = try Int64.fetchOne(db, sql: """
                 SELECT id FROM control_requests WHERE run_id = ? AND action = ? AND argument IS ? AND applied_seq IS NULL ORDER BY id LIMIT 1
@@ -204,7 +204,7 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func pendingControls(run: String) throws -> [ControlRequest] {
+    package func pendingControls(run: String) throws -> [ControlRequest] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, action, reason, argument FROM control_requests WHERE run_id = ? AND applied_seq IS NULL ORDER BY id
@@ -214,7 +214,7 @@ public final class KeelStore: Sendable {
 
     // MARK: - Reading a run back
 
-    public func events(run: String) throws -> [StoredEvent] {
+    package func events(run: String) throws -> [StoredEvent] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT seq, kind, symbol, time, line, status, reason FROM events WHERE run_id = ? ORDER BY seq
@@ -225,7 +225,7 @@ public final class KeelStore: Sendable {
     }
 
     /// A page of the run's orders; `limit` -1 is all of them (SQLite's own meaning), as for trades and decisions.
-    public func orders(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredOrder] {
+    package func orders(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredOrder] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT client_order_id, symbol, side, type, rule, bar, placed_time, status, quantity, updated_time, reason
@@ -237,7 +237,7 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func fills(run: String) throws -> [StoredFill] {
+    package func fills(run: String) throws -> [StoredFill] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT fill_id, client_order_id, symbol, side, quantity, price, fee, time, reason FROM fills WHERE run_id = ? ORDER BY id
@@ -248,7 +248,7 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func trades(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredTrade] {
+    package func trades(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredTrade] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason
@@ -260,7 +260,7 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func positions(run: String) throws -> [StoredPosition] {
+    package func positions(run: String) throws -> [StoredPosition] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT symbol, side, quantity, entry_time, entry_price, mark_time, mark_price, unrealized_pnl
@@ -273,7 +273,7 @@ public final class KeelStore: Sendable {
     }
 
     /// Whether the operator's halt holds: the later of the run's halt and resume events is a halt.
-    public func isHalted(run: String) throws -> Bool {
+    package func isHalted(run: String) throws -> Bool {
         try pool.read { db in
             try String.fetchOne(db, sql: """
                 SELECT kind FROM risk_events WHERE run_id = ? AND kind IN ('halt', 'resume') ORDER BY id DESC LIMIT 1
@@ -281,7 +281,7 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func riskEvents(run: String) throws -> [StoredRiskEvent] {
+    package func riskEvents(run: String) throws -> [StoredRiskEvent] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT time, symbol, kind, reason FROM risk_events WHERE run_id = ? ORDER BY id", arguments: [run]).map {
                 StoredRiskEvent(time: $0[0], symbol: $0[1], kind: $0[2], reason: $0[3])
@@ -289,13 +289,13 @@ public final class KeelStore: Sendable {
         }
     }
 
-    public func equity(run: String) throws -> [(time: Int64, equity: Double)] {
+    package func equity(run: String) throws -> [(time: Int64, equity: Double)] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT time, equity FROM equity WHERE run_id = ? ORDER BY id", arguments: [run]).map { ($0[0], $0[1]) }
         }
     }
 
-    public func decisions(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredDecision] {
+    package func decisions(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredDecision] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT time, symbol, action, side, rule, readings FROM decisions WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?",
                              arguments: [run, limit, offset]).map {

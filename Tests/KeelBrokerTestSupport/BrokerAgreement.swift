@@ -4,7 +4,7 @@ import Testing
 
 /// Keel's record and the broker agree: every order at the broker is one Keel committed first,
 /// once; every fill of the run's orders is recorded, once; the positions are the broker's.
-public func expectBrokerAgreement(_ store: KeelStore, _ broker: PaperBrokerProcess, runId: String,
+package func expectBrokerAgreement(_ store: KeelStore, _ broker: PaperBrokerProcess, runId: String,
                                   sourceLocation: SourceLocation = #_sourceLocation) throws {
     let ours = try store.brokerOrders(run: runId)
     let atBroker = try broker.decode([BrokerOrder].self, "/v2/orders?status=all").filter { $0.clientOrderId.hasPrefix(runId + "-") }

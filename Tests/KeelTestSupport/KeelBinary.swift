@@ -1,12 +1,12 @@
 import Foundation
 
 /// The built `keel` executable, run as users and CI run it.
-public enum KeelBinary {
+package enum KeelBinary {
     /// The repository's root.
-    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    package static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The executable next to the test bundle.
-    public static var executable: URL {
+    package static var executable: URL {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("keel"),
             Bundle.main.bundleURL.appendingPathComponent("keel"),
@@ -16,16 +16,16 @@ public enum KeelBinary {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
     }
 
-    public struct Output: Sendable {
-        public let status: Int32
-        public let stdout: String
-        public let stderr: String
+    package struct Output: Sendable {
+        package let status: Int32
+        package let stdout: String
+        package let stderr: String
 
-        public init(status: Int32, stdout: String, stderr: String) { (self.status, self.stdout, self.stderr) = (status, stdout, stderr) }
+        package init(status: Int32, stdout: String, stderr: String) { (self.status, self.stdout, self.stderr) = (status, stdout, stderr) }
     }
 
     /// Runs keel to the end and collects its output.
-    public static func run(_ arguments: [String], in directory: URL = root) throws -> Output {
+    package static func run(_ arguments: [String], in directory: URL = root) throws -> Output {
         let process = start(arguments, in: directory)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -39,7 +39,7 @@ public enum KeelBinary {
     }
 
     /// A keel process, configured but not started.
-    public static func start(_ arguments: [String], in directory: URL = root) -> Process {
+    package static func start(_ arguments: [String], in directory: URL = root) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -48,7 +48,7 @@ public enum KeelBinary {
     }
 
     /// A fresh folder under the temporary directory, with these files in it.
-    public static func temporaryFolder(_ files: [String: String] = [:]) throws -> URL {
+    package static func temporaryFolder(_ files: [String: String] = [:]) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (name, text) in files {

@@ -5,12 +5,12 @@ import Glibc
 #endif
 
 /// A plain TCP listener on a free loopback port: the producer of a `tcp://` event stream.
-public final class LoopbackServer {
+package final class LoopbackServer {
     let socket: Int32
-    public let port: UInt16
+    package let port: UInt16
     private var listening = true
 
-    public init() throws {
+    package init() throws {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -27,32 +27,32 @@ public final class LoopbackServer {
     deinit { stopListening() }
 
     /// Closes the listener: connections the kernel took but nobody accepted are reset.
-    public func stopListening() {
+    package func stopListening() {
         guard listening else { return }
         listening = false
         close(socket)
     }
 
     /// Accepts one connection, sends `text` and closes it.
-    public func serve(_ text: String) throws {
+    package func serve(_ text: String) throws {
         let connection = try accept()
         defer { connection.close() }
         try connection.send(text)
     }
 
     /// Waits for the next connection.
-    public func accept() throws -> Connection {
+    package func accept() throws -> Connection {
         let client = Glibc.accept(socket, nil, nil)
         guard client >= 0 else { throw POSIXError(.ECONNABORTED) }
         return Connection(fd: client)
     }
 
-    public final class Connection {
+    package final class Connection {
         let fd: Int32
 
         init(fd: Int32) { self.fd = fd }
 
-        public func send(_ text: String) throws {
+        package func send(_ text: String) throws {
             var bytes = Array(text.utf8)[...]
             while !bytes.isEmpty {
                 let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -61,6 +61,6 @@ public final class LoopbackServer {
             }
         }
 
-        public func close() { Glibc.close(fd) }
+        package func close() { Glibc.close(fd) }
     }
 }

@@ -3,12 +3,12 @@ import Foundation
 /// The outside tools the tests drive, from the virtualenv `.ci/tools.sh` makes (`.build/tools`), or
 /// `KEEL_TOOLS_PYTHON`. Missing tools fail the test that needs them with how to install them:
 /// never a silent skip.
-public enum OutsideTools {
-    public struct Missing: Error, CustomStringConvertible {
-        public let description: String
+package enum OutsideTools {
+    package struct Missing: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    public static var python: URL {
+    package static var python: URL {
         get throws {
             let candidates = [ProcessInfo.processInfo.environment["KEEL_TOOLS_PYTHON"].map(URL.init(fileURLWithPath:)),
                               KeelBinary.root.appendingPathComponent(".build/tools/bin/python3")].compactMap { $0 }
@@ -21,7 +21,7 @@ public enum OutsideTools {
 
     /// Validates `document` (JSON text) against the JSON Schema at `schema` with the `jsonschema`
     /// package, every format checked. Returns the errors, one line each; empty when valid.
-    public static func validate(_ document: String, schema: URL) throws -> [String] {
+    package static func validate(_ document: String, schema: URL) throws -> [String] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("keel-doc-\(UUID().uuidString).json")
         try document.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }

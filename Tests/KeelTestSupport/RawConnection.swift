@@ -6,12 +6,12 @@ import Glibc
 
 /// A TCP connection to a loopback port that sends exactly the bytes it is given: for requests no
 /// HTTP client would write (half a request line, a broken chunk, endless headers).
-public final class RawConnection {
+package final class RawConnection {
     let fd: Int32
     private var closed = false
 
     /// `receiveBuffer`: a small one makes the server's writes back up at once.
-    public init(port: Int, receiveBuffer: Int32? = nil) throws {
+    package init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
@@ -29,14 +29,14 @@ public final class RawConnection {
 
     deinit { close() }
 
-    public func close() {
+    package func close() {
         guard !closed else { return }
         closed = true
         Glibc.close(fd)
     }
 
     /// An answer's head, read byte by byte so that nothing after it is taken from the socket.
-    public func readHead() -> String {
+    package func readHead() -> String {
         var head = [UInt8]()
         var byte: UInt8 = 0
         let end = Array("\r\n\r\n".utf8)
@@ -44,7 +44,7 @@ public final class RawConnection {
         return String(decoding: head, as: UTF8.self)
     }
 
-    public func send(_ bytes: [UInt8]) {
+    package func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -53,10 +53,10 @@ public final class RawConnection {
         }
     }
 
-    public func send(_ text: String) { send(Array(text.utf8)) }
+    package func send(_ text: String) { send(Array(text.utf8)) }
 
     /// Everything until the server closes, or until `seconds` pass (then `closed` is false).
-    public func readToEnd(seconds: Double) -> (text: String, closed: Bool) {
+    package func readToEnd(seconds: Double) -> (text: String, closed: Bool) {
         var received = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let end = Date().addingTimeInterval(seconds)
@@ -72,7 +72,7 @@ public final class RawConnection {
     }
 
     /// Whether the server still holds the connection: nothing to read and no end of stream.
-    public var isOpen: Bool {
+    package var isOpen: Bool {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, 0) > 0 else { return true }
         var byte: UInt8 = 0

@@ -5,13 +5,13 @@ import NIOHTTP1
 
 /// A real keel server (`keel serve`, `keel broker serve`) on a free loopback port, and plain HTTP
 /// requests to it.
-public final class ServerProcess {
-    public let process: Process
-    public let url: String
+package final class ServerProcess {
+    package let process: Process
+    package let url: String
 
     /// Starts `keel ARGUMENTS` (which must include `--port 0`) and waits for `listening on URL`.
     /// `descriptorLimit`: the process may open at most this many files and sockets (prlimit).
-    public init(_ arguments: [String], environment: [String: String] = [:], descriptorLimit: Int? = nil) throws {
+    package init(_ arguments: [String], environment: [String: String] = [:], descriptorLimit: Int? = nil) throws {
         process = KeelBinary.start(arguments)
         if let descriptorLimit, let keel = process.executableURL {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
@@ -35,11 +35,11 @@ public final class ServerProcess {
         url = String(line.dropFirst("listening on ".count))
     }
 
-    public struct Failure: Error { public var message: String }
+    package struct Failure: Error { public var message: String }
 
-    public var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
+    package var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
 
-    public func stop() {
+    package func stop() {
         process.terminate()
         process.waitUntilExit()
     }
@@ -47,7 +47,7 @@ public final class ServerProcess {
     /// One request: (status, headers, body). Blocking on NIO's future, not on a task: a test thread
     /// waiting on the cooperative pool could starve the very task it waits for.
     /// `authorization`: the whole header, in place of `Bearer TOKEN`.
-    public func send(_ method: String, _ path: String, body: String? = nil, token: String?,
+    package func send(_ method: String, _ path: String, body: String? = nil, token: String?,
                      authorization: String? = nil) throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var headers = HTTPHeaders()
         if let header = authorization ?? token.map({ "Bearer \($0)" }) { headers.add(name: "Authorization", value: header) }
