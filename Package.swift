@@ -39,8 +39,8 @@ let package = Package(
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "Keel", dependencies: ["KeelLanguage", "KeelLint", "KeelEngine", "KeelData"]),
         .target(name: "KeelStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        // The trading API's wire format and the simulated exchange behind the paper broker: no dependencies.
-        .target(name: "KeelBroker"),
+        // The trading API's wire format and the simulated exchange behind the paper broker (KeelData: the fill rule).
+        .target(name: "KeelBroker", dependencies: ["KeelData"]),
         // What the two servers share: bearer auth, JSON answers and errors.
         .target(name: "KeelHTTP", dependencies: [.product(name: "Hummingbird", package: "hummingbird"),
                                                 .product(name: "NIOHTTP1", package: "swift-nio")]),

@@ -1,5 +1,7 @@
+import KeelData
+
 /// The simulated broker behind `keel broker serve`: an account, resting orders, and a matching rule
-/// that follows the engine's (the step order, docs/backtest.md). A market order fills at the open of the next bar
+/// that is the engine's own (`OrderType.fill` in KeelData; the step order, docs/backtest.md). A market order fills at the open of the next bar
 /// of its symbol; a limit or stop fills when a bar reaches its price, at the open when the bar gaps
 /// through it. A bracket's legs are armed when its entry fills and checked on that same bar; when
 /// a stop and a target are both reached in one bar, the stop fills first. The first leg to fill
@@ -272,15 +274,16 @@ package struct PaperExchange: Sendable {
         return Array(fills[before...])
     }
 
+    /// Where order `i` fills in this bar, by the engine's own rule (`KeelData.OrderType.fill`).
     private func trigger(_ i: Int, open: Double, high: Double, low: Double) -> Double? {
         let o = orders[i]
-        switch (o.type, o.side) {
-        case (.market, _): return open
-        case (.limit, .buy): return open <= o.limitPrice! ? open : low <= o.limitPrice! ? o.limitPrice! : nil
-        case (.limit, .sell): return open >= o.limitPrice! ? open : high >= o.limitPrice! ? o.limitPrice! : nil
-        case (.stop, .buy): return open >= o.stopPrice! ? open : high >= o.stopPrice! ? o.stopPrice! : nil
-        case (.stop, .sell): return open <= o.stopPrice! ? open : low <= o.stopPrice! ? o.stopPrice! : nil
+        let type: KeelData.OrderType
+        switch o.type {
+        case .market: type = .market
+        case .limit: type = .limit(o.limitPrice!)
+        case .stop: type = .stop(o.stopPrice!)
         }
+        return type.fill(buying: o.side == .buy, open: open, high: high, low: low)
     }
 
     /// Fills order `i` (half of what remains when a partial fill is injected), and returns the legs it armed.

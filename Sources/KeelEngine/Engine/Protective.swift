@@ -1,3 +1,4 @@
+import KeelData
 import KeelLanguage
 
 /// Stop-loss, trailing stop and the take-profit ladder: armed at the entry fill, checked in step 2.

@@ -1,5 +1,5 @@
 import Testing
-@testable import KeelEngine
+import KeelData
 
 @Suite("Order types")
 struct OrderTypeTests {

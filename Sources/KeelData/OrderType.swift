@@ -1,4 +1,5 @@
-/// The order types of the simulated broker, and where each fills within a bar.
+/// The order types, and where each fills within a bar: the one fill rule of the engine's simulated
+/// broker and of the paper exchange behind `keel broker serve`.
 public enum OrderType: Sendable, Equatable {
     case market
     /// Fills at the limit or better.
