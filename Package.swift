@@ -74,6 +74,8 @@ let package = Package(
             path: "Tests/KeelBrokerTestSupport"
         ),
         .testTarget(name: "KeelTests", dependencies: ["Keel", "KeelTestSupport"]),
+        // The store's tests; one of them opens a state file from several `keel` processes at once.
+        .testTarget(name: "KeelStoreTests", dependencies: ["KeelStore", "KeelTestSupport", "KeelCLI"]),
         .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage", "KeelTestSupport"]),
         .testTarget(
             name: "KeelLintTests",
