@@ -56,7 +56,7 @@ public struct CSVBarReader {
         return try text.withUTF8 { try parse($0, file: file, symbol: symbol, policy: policy) }
     }
 
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, symbol: String,
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, symbol: String,
                              policy: BadRowPolicy) throws -> Result {
         var lines = LineCursor(bytes)
         guard let header = lines.next() else {

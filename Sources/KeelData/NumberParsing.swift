@@ -12,7 +12,7 @@ public enum DecimalParser {
     }
 
     /// The value of `bytes[start..<end]`, or nil when it is not a number.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
         var index = start
         guard index < end else { return nil }
         var negative = false

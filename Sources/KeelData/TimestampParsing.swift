@@ -11,7 +11,7 @@ public enum TimestampParser {
     /// (UTC), and integer epochs in the unit their magnitude says: up to 11 digits are seconds, 12
     /// to 14 milliseconds, 15 to 17 microseconds (Binance spot klines from 2025 on), 18 and 19
     /// nanoseconds. Sub-millisecond parts are dropped (rounded toward the past).
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
         let length = end - start
         guard length > 0 else { return nil }
         if length >= 10, bytes[start + 4] == UInt8(ascii: "-") { return iso(bytes, start, end) }
@@ -19,7 +19,7 @@ public enum TimestampParser {
     }
 
     /// The unit an integer epoch is read in (by its digits, as `parse` reads it); nil for ISO-8601.
-    public static func epochUnit(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> EpochUnit? {
+    package static func epochUnit(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> EpochUnit? {
         guard end > start, !(end - start >= 10 && bytes[start + 4] == UInt8(ascii: "-")) else { return nil }
         let digits = end - start - (bytes[start] == UInt8(ascii: "-") ? 1 : 0)
         switch digits {

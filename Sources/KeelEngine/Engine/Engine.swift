@@ -218,7 +218,7 @@ public final class Engine {
     }
 
     /// Processes one bar of one symbol: a time step with a single event.
-    public func process(symbol index: Int, bar: BarInput, signals: [Double] = []) {
+    package func process(symbol index: Int, bar: BarInput, signals: [Double] = []) {
         beginTime(bar.time)
         exitsAtOpen(index, bar)
         entriesAtOpen(index, bar)
@@ -250,7 +250,7 @@ public final class Engine {
     /// Step 1, first half, for one symbol: its bar opens. From now on its position is valued at
     /// this open; the exit placed at the last close fills, and so does every protective level the
     /// open gapped through (they are exits at this open too).
-    public func exitsAtOpen(_ index: Int, _ bar: BarInput) {
+    package func exitsAtOpen(_ index: Int, _ bar: BarInput) {
         books[index].barsSeen += 1
         if books[index].position != nil { books[index].position!.barsHeld += 1 }
         books[index].mark = bar.open
@@ -260,13 +260,13 @@ public final class Engine {
 
     /// Step 1, second half: the entry placed at the last close fills at this open, sized on the
     /// cash and equity after every exit of the time step.
-    public func entriesAtOpen(_ index: Int, _ bar: BarInput) {
+    package func entriesAtOpen(_ index: Int, _ bar: BarInput) {
         fillPendingEntry(index, at: bar.open, time: bar.time)
     }
 
     /// Step 2 for one symbol, then the bar's close is known: protective orders inside the bar, the
     /// close, the external signals, and the contexts that read this symbol.
-    public func marketStep(_ index: Int, _ bar: BarInput, signals: [Double] = []) {
+    package func marketStep(_ index: Int, _ bar: BarInput, signals: [Double] = []) {
         checkProtective(index, bar)
         if tracksReturns, !books[index].lastClose.isNaN {
             books[index].lastReturnVariance = books[index].returns.update(bar.close / books[index].lastClose - 1).variance
@@ -292,7 +292,7 @@ public final class Engine {
     }
 
     /// Step 3 for one symbol: contexts, then the program.
-    public func indicatorStep(_ index: Int, _ bar: BarInput) {
+    package func indicatorStep(_ index: Int, _ bar: BarInput) {
         let evaluator = books[index].evaluator
         for context in symbolContexts { evaluator.contexts[context.index] = context.value }
         for k in books[index].timeframes.indices {
@@ -314,19 +314,19 @@ public final class Engine {
 
     /// Step 4, first half: exits (and level updates) for one symbol. Every symbol's exits are decided
     /// before any entry, so a rotation can sell one symbol and buy another at the same close.
-    public func exitStep(_ index: Int, _ bar: BarInput) {
+    package func exitStep(_ index: Int, _ bar: BarInput) {
         decideExits(index, bar)
         if books[index].position != nil { books[index].barsInMarket += 1 }
     }
 
     /// With `fill: close`, the exits decided at this close fill at it, every symbol's before any
     /// entry is decided, as at an open.
-    public func exitsAtClose(_ index: Int, _ bar: BarInput) {
+    package func exitsAtClose(_ index: Int, _ bar: BarInput) {
         if settings.fill == .close { fillPendingExit(index, at: bar.close, time: bar.time) }
     }
 
     /// Step 4, second half: entries for one symbol, then fills at this close with `fill: close`.
-    public func entryStep(_ index: Int, _ bar: BarInput) {
+    package func entryStep(_ index: Int, _ bar: BarInput) {
         decideEntries(index, bar)
         if settings.fill == .close { fillPendingEntry(index, at: bar.close, time: bar.time) }
     }

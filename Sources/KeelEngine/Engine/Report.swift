@@ -28,7 +28,7 @@ extension Engine {
     /// One time step of a live run: the bars of every symbol that has one at `time` (indices in
     /// the universe's order), through the same phases, in the same order, as a backtest's step.
     /// `signals[k]` holds the external signals of `symbols[k]`, in `program.signalNames` order.
-    public func timeStep(_ time: Int64, symbols active: [Int], bars: [BarInput], signals: [[Double]]) {
+    package func timeStep(_ time: Int64, symbols active: [Int], bars: [BarInput], signals: [[Double]]) {
         beginTime(time)
         for (k, index) in active.enumerated() { exitsAtOpen(index, bars[k]) }
         for (k, index) in active.enumerated() { entriesAtOpen(index, bars[k]) }

@@ -3,17 +3,17 @@ import KeelData
 import KeelLanguage
 
 /// One bar as the evaluator sees it.
-public struct BarInput: Sendable {
-    public var time: Int64
-    public var open, high, low, close, volume: Double
-    public var index: Int
+package struct BarInput: Sendable {
+    package var time: Int64
+    package var open, high, low, close, volume: Double
+    package var index: Int
 
-    public init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double, index: Int) {
+    package init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double, index: Int) {
         (self.time, self.open, self.high, self.low, self.close, self.volume, self.index) = (time, open, high, low, close, volume, index)
     }
 
     /// A bar built of finer ones (a resampled bar, a higher timeframe's bar).
-    public init(_ bar: BarBuilder.Bar, index: Int = 0) {
+    package init(_ bar: BarBuilder.Bar, index: Int = 0) {
         self.init(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, index: index)
     }
 
@@ -28,9 +28,9 @@ public struct BarInput: Sendable {
 /// - `precompute(_:rows:firstIndex:)` then `stepPrecomputed()` per bar, as a backtest does: the nodes
 ///   that read no position, account, signal or context value are computed for a whole chunk of
 ///   bars column by column, and only the rest step bar by bar.
-public final class Evaluator {
+package final class Evaluator {
     /// Rows per column: how many bars one `precompute` covers.
-    public let capacity: Int
+    package let capacity: Int
     private let columns: UnsafeMutablePointer<Double>
     /// Bar open times by row, for indicators that read the clock (session VWAP).
     private let times: UnsafeMutablePointer<Int64>
@@ -48,13 +48,13 @@ public final class Evaluator {
     private let cursor: UnsafeMutablePointer<(row: Int, left: Int)>
     private let readsCalendar: Bool
     /// Whether any node reads a position or account value: if not, the engine need not write them.
-    public let readsState: Bool
+    package let readsState: Bool
     /// Portfolio values, by `StateField` raw value; the engine writes them before `step`.
-    public let state: UnsafeMutableBufferPointer<Double>
+    package let state: UnsafeMutableBufferPointer<Double>
     /// External signal values, by index into `program.signalNames`; NaN means no value.
-    public let signals: UnsafeMutableBufferPointer<Double>
+    package let signals: UnsafeMutableBufferPointer<Double>
     /// The latest value of each context, by index into `program.contexts`; the engine writes them.
-    public let contexts: UnsafeMutableBufferPointer<Double>
+    package let contexts: UnsafeMutableBufferPointer<Double>
 
     private enum Op {
         case state(Int, Slot)
@@ -71,13 +71,13 @@ public final class Evaluator {
 
     /// An evaluator for a strategy's program. `capacity` is how many bars one `precompute` covers;
     /// a live run needs only 1.
-    public convenience init(_ program: CompiledStrategy, capacity: Int = 1) {
+    package convenience init(_ program: CompiledStrategy, capacity: Int = 1) {
         self.init(nodes: program.nodes, slotCount: program.slotCount, signalCount: program.signalNames.count,
                   contextCount: program.contexts.count, capacity: capacity)
     }
 
     /// An evaluator for a context's own program, stepped one bar at a time.
-    public convenience init(_ context: ContextProgram) {
+    package convenience init(_ context: ContextProgram) {
         self.init(nodes: context.nodes, slotCount: context.slotCount, signalCount: context.signalNames.count, contextCount: 0,
                   capacity: 1)
     }
@@ -159,16 +159,16 @@ public final class Evaluator {
     }
 
     /// The value of a slot at the current bar.
-    public subscript(slot: Slot) -> Double { columns[slot &* capacity &+ cursor.pointee.row] }
+    package subscript(slot: Slot) -> Double { columns[slot &* capacity &+ cursor.pointee.row] }
 
     /// Reads slots at the current bar without holding the evaluator: valid while it lives.
     var reader: SlotReader { SlotReader(columns: columns, capacity: capacity, cursor: cursor) }
 
     /// Precomputed bars not yet stepped.
-    public var precomputedLeft: Int { cursor.pointee.left }
+    package var precomputedLeft: Int { cursor.pointee.left }
 
     /// Evaluates every node on one bar (a live run's path).
-    public func step(_ bar: BarInput) {
+    package func step(_ bar: BarInput) {
         cursor.pointee = (0, 0)
         times[0] = bar.time
         let calendar = readsCalendar ? Calendar(utcMilliseconds: bar.time) : Calendar()
@@ -179,7 +179,7 @@ public final class Evaluator {
 
     /// Computes the bar-only nodes for `rows` of a chunk, whose first row is bar number `firstIndex`.
     /// Then each of those bars, in order, takes one `stepPrecomputed()`.
-    public func precompute(_ chunk: BarSeries, rows: Range<Int>, firstIndex: Int) {
+    package func precompute(_ chunk: BarSeries, rows: Range<Int>, firstIndex: Int) {
         precondition(rows.count <= capacity, "a precomputed window is at most `capacity` bars")
         let n = rows.count
         chunk.time.withUnsafeBufferPointer { (times + 0).update(from: $0.baseAddress! + rows.lowerBound, count: n) }
@@ -211,7 +211,7 @@ public final class Evaluator {
     }
 
     /// Moves to the next precomputed bar and evaluates the nodes that read the engine's state.
-    public func stepPrecomputed() {
+    package func stepPrecomputed() {
         precondition(cursor.pointee.left > 0, "no precomputed bar left")
         cursor.pointee.row &+= 1
         cursor.pointee.left &-= 1
@@ -311,9 +311,9 @@ struct SlotReader {
 }
 
 /// Three-valued logic over 1 (true), 0 (false) and NaN (no value): a rule fires only on a definite 1.
-public enum Logic {
+package enum Logic {
     @inline(__always)
-    public static func unary(_ op: UnaryOperator, _ a: Double) -> Double {
+    package static func unary(_ op: UnaryOperator, _ a: Double) -> Double {
         switch op {
         case .negate: -a
         case .not: a.isNaN ? .nan : 1 - a
@@ -321,7 +321,7 @@ public enum Logic {
     }
 
     @inline(__always)
-    public static func binary(_ op: BinaryOperator, _ a: Double, _ b: Double) -> Double {
+    package static func binary(_ op: BinaryOperator, _ a: Double, _ b: Double) -> Double {
         switch op {
         case .add: return a + b
         case .subtract: return a - b
@@ -348,10 +348,10 @@ public enum Logic {
 }
 
 /// The math built-ins, on already-evaluated operands.
-public enum MathFunction: String, Sendable {
+package enum MathFunction: String, Sendable {
     case abs, min, max, clamp, round, floor, ceil, sqrt, log, exp, pow, sign, nz
 
-    public func apply(_ a: Double, _ b: Double, _ c: Double) -> Double {
+    package func apply(_ a: Double, _ b: Double, _ c: Double) -> Double {
         switch self {
         case .abs: Swift.abs(a)
         case .min: a.isNaN || b.isNaN ? .nan : Swift.min(a, b)

@@ -1,14 +1,14 @@
 /// Bollinger bands: sma(x, n) plus and minus k population standard deviations.
-public struct BollingerBands: Sendable {
+package struct BollingerBands: Sendable {
     private let k: Double
     private var stats: RollingVariance
 
-    public init(period: Int, k: Double) {
+    package init(period: Int, k: Double) {
         self.k = k
         stats = RollingVariance(period: period)
     }
 
-    public mutating func update(_ x: Double) -> (upper: Double, middle: Double, lower: Double) {
+    package mutating func update(_ x: Double) -> (upper: Double, middle: Double, lower: Double) {
         let (mean, variance) = stats.update(x)
         let width = k * variance.squareRoot()
         return (mean + width, mean, mean - width)
@@ -16,18 +16,18 @@ public struct BollingerBands: Sendable {
 }
 
 /// Keltner channel: ema(close, n) plus and minus k * atr(atrPeriod).
-public struct KeltnerChannel: Sendable {
+package struct KeltnerChannel: Sendable {
     private let k: Double
     private var middle: EMA
     private var atr: ATR
 
-    public init(period: Int, k: Double, atrPeriod: Int) {
+    package init(period: Int, k: Double, atrPeriod: Int) {
         self.k = k
         middle = EMA(period: period)
         atr = ATR(period: atrPeriod)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> (upper: Double, middle: Double, lower: Double) {
+    package mutating func update(high: Double, low: Double, close: Double) -> (upper: Double, middle: Double, lower: Double) {
         let m = middle.update(close)
         let range = atr.update(high: high, low: low, close: close)
         guard !m.isNaN, !range.isNaN else { return (.nan, .nan, .nan) }
@@ -36,16 +36,16 @@ public struct KeltnerChannel: Sendable {
 }
 
 /// Donchian channel: highest high and lowest low of n bars (this bar included), and their midpoint.
-public struct DonchianChannel: Sendable {
+package struct DonchianChannel: Sendable {
     private var highs: RollingExtreme
     private var lows: RollingExtreme
 
-    public init(period: Int) {
+    package init(period: Int) {
         highs = RollingExtreme(period: period, highest: true)
         lows = RollingExtreme(period: period, highest: false)
     }
 
-    public mutating func update(high: Double, low: Double) -> (upper: Double, middle: Double, lower: Double) {
+    package mutating func update(high: Double, low: Double) -> (upper: Double, middle: Double, lower: Double) {
         let upper = highs.update(high)
         let lower = lows.update(low)
         return (upper, (upper + lower) / 2, lower)

@@ -1,6 +1,6 @@
 /// Highest or lowest of the last `period` values, amortised O(1): a monotonic deque of candidates.
-public struct RollingExtreme: Sendable {
-    public let period: Int
+package struct RollingExtreme: Sendable {
+    package let period: Int
     private let highest: Bool
     /// Candidates as (bar number, value), best first; a ring of `period + 1` slots, since the new
     /// value joins before the expired front leaves.
@@ -10,14 +10,14 @@ public struct RollingExtreme: Sendable {
     private var size = 0
     private var bar = 0
 
-    public init(period: Int, highest: Bool) {
+    package init(period: Int, highest: Bool) {
         self.period = period
         self.highest = highest
         bars = [Int](repeating: 0, count: period + 1)
         values = [Double](repeating: 0, count: period + 1)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         // Drop candidates that the new value beats: they can never be the extreme again.
         while size > 0 {
@@ -45,21 +45,21 @@ public struct RollingExtreme: Sendable {
 /// Running sums of x and x² lose digits when the variance is tiny next to the mean (a coin at
 /// 0.0016 moving by 1e-8). The sums here are of x - K, where K is re-centred on the window's mean
 /// every `period` bars (an O(period) pass each `period` bars: amortised O(1)).
-public struct RollingVariance: Sendable {
-    public let period: Int
+package struct RollingVariance: Sendable {
+    package let period: Int
     private var window: RingBuffer
     private var shift = Double.nan
     private var sum = CompensatedSum()
     private var squares = CompensatedSum()
     private var sinceRecentre = 0
 
-    public init(period: Int) {
+    package init(period: Int) {
         self.period = period
         window = RingBuffer(capacity: period)
     }
 
     /// (mean, variance), NaN until the window is full.
-    public mutating func update(_ x: Double) -> (mean: Double, variance: Double) {
+    package mutating func update(_ x: Double) -> (mean: Double, variance: Double) {
         guard !x.isNaN else { return (.nan, .nan) }
         if shift.isNaN { shift = x }
         if let old = window.push(x) {

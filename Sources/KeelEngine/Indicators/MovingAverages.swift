@@ -3,17 +3,17 @@
 /// skipped, so nested indicators warm up exactly as the checker computes.
 
 /// Simple moving average.
-public struct SMA: Sendable {
-    public let period: Int
+package struct SMA: Sendable {
+    package let period: Int
     private var window: RingBuffer
     private var sum = CompensatedSum()
 
-    public init(period: Int) {
+    package init(period: Int) {
         self.period = period
         window = RingBuffer(capacity: period)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         if let old = window.push(x) { sum.add(-old) }
         sum.add(x)
@@ -22,19 +22,19 @@ public struct SMA: Sendable {
 }
 
 /// Exponential moving average seeded with the simple average of its first `period` values (TA-Lib).
-public struct EMA: Sendable {
-    public let period: Int
+package struct EMA: Sendable {
+    package let period: Int
     private let k: Double
     private var seed = 0.0
     private var seen = 0
     private var value = Double.nan
 
-    public init(period: Int, alpha: Double? = nil) {
+    package init(period: Int, alpha: Double? = nil) {
         self.period = period
         k = alpha ?? 2 / Double(period + 1)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         seen += 1
         if seen < period {
@@ -51,15 +51,15 @@ public struct EMA: Sendable {
 }
 
 /// Wilder's moving average (RMA, SMMA): alpha = 1 / period, seeded with a simple average.
-public struct RMA: Sendable {
-    public let period: Int
+package struct RMA: Sendable {
+    package let period: Int
     private var seed = 0.0
     private var seen = 0
     private var value = Double.nan
 
-    public init(period: Int) { self.period = period }
+    package init(period: Int) { self.period = period }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         seen += 1
         if seen < period {
@@ -72,18 +72,18 @@ public struct RMA: Sendable {
 }
 
 /// Linearly weighted moving average, newest weight `period`; O(1) with a running plain and weighted sum.
-public struct WMA: Sendable {
-    public let period: Int
+package struct WMA: Sendable {
+    package let period: Int
     private var window: RingBuffer
     private var sum = 0.0
     private var weighted = 0.0
 
-    public init(period: Int) {
+    package init(period: Int) {
         self.period = period
         window = RingBuffer(capacity: period)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         let filled = window.count
         if let old = window.push(x) {
@@ -98,16 +98,16 @@ public struct WMA: Sendable {
 }
 
 /// Double EMA: 2 * ema - ema(ema).
-public struct DEMA: Sendable {
+package struct DEMA: Sendable {
     private var first: EMA
     private var second: EMA
 
-    public init(period: Int) {
+    package init(period: Int) {
         first = EMA(period: period)
         second = EMA(period: period)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         let e1 = first.update(x)
         let e2 = second.update(e1)
         return e2.isNaN ? .nan : 2 * e1 - e2
@@ -115,18 +115,18 @@ public struct DEMA: Sendable {
 }
 
 /// Triple EMA: 3 * ema - 3 * ema(ema) + ema(ema(ema)).
-public struct TEMA: Sendable {
+package struct TEMA: Sendable {
     private var first: EMA
     private var second: EMA
     private var third: EMA
 
-    public init(period: Int) {
+    package init(period: Int) {
         first = EMA(period: period)
         second = EMA(period: period)
         third = EMA(period: period)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         let e1 = first.update(x)
         let e2 = second.update(e1)
         let e3 = third.update(e2)
@@ -135,18 +135,18 @@ public struct TEMA: Sendable {
 }
 
 /// Hull moving average: wma(2 * wma(x, n/2) - wma(x, n), floor(sqrt(n))).
-public struct HMA: Sendable {
+package struct HMA: Sendable {
     private var half: WMA
     private var full: WMA
     private var smooth: WMA
 
-    public init(period: Int) {
+    package init(period: Int) {
         half = WMA(period: max(1, period / 2))
         full = WMA(period: period)
         smooth = WMA(period: max(1, Int(Double(period).squareRoot())))
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         let a = half.update(x)
         let b = full.update(x)
         return b.isNaN ? .nan : smooth.update(2 * a - b)
@@ -154,16 +154,16 @@ public struct HMA: Sendable {
 }
 
 /// Sum of one series over sum of another, over a window: NaN until full, nil when the second sums to 0.
-public struct WindowRatio: Sendable {
+package struct WindowRatio: Sendable {
     private var numerator: SMA
     private var denominator: SMA
 
-    public init(period: Int) {
+    package init(period: Int) {
         numerator = SMA(period: period)
         denominator = SMA(period: period)
     }
 
-    public mutating func update(_ top: Double, _ bottom: Double) -> Double? {
+    package mutating func update(_ top: Double, _ bottom: Double) -> Double? {
         let n = numerator.update(top)
         let d = denominator.update(bottom)
         if d.isNaN { return .nan }
@@ -172,12 +172,12 @@ public struct WindowRatio: Sendable {
 }
 
 /// Volume-weighted moving average: sum(x * volume) / sum(volume); x itself while the window has no volume.
-public struct VWMA: Sendable {
+package struct VWMA: Sendable {
     private var ratio: WindowRatio
 
-    public init(period: Int) { ratio = WindowRatio(period: period) }
+    package init(period: Int) { ratio = WindowRatio(period: period) }
 
-    public mutating func update(_ x: Double, volume: Double) -> Double {
+    package mutating func update(_ x: Double, volume: Double) -> Double {
         guard !x.isNaN else { return .nan }
         return ratio.update(x * volume, volume) ?? x
     }
@@ -185,22 +185,22 @@ public struct VWMA: Sendable {
 
 /// Kaufman's adaptive moving average, as TA-Lib computes it: the efficiency ratio over `period`
 /// bars scales a smoothing constant between the fast and slow EMA constants.
-public struct KAMA: Sendable {
-    public let period: Int
+package struct KAMA: Sendable {
+    package let period: Int
     private let fastest: Double
     private let slowest: Double
     private var window: RingBuffer
     private var noise = 0.0
     private var value = Double.nan
 
-    public init(period: Int, fast: Int = 2, slow: Int = 30) {
+    package init(period: Int, fast: Int = 2, slow: Int = 30) {
         self.period = period
         fastest = 2 / Double(fast + 1)
         slowest = 2 / Double(slow + 1)
         window = RingBuffer(capacity: period + 1)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         let previous = window.count > 0 ? window[ago: 0] : Double.nan
         let evicted = window.push(x)

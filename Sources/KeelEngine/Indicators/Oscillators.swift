@@ -7,16 +7,16 @@ func isFlat(_ a: Double, _ b: Double) -> Bool {
 
 /// Relative strength index with Wilder's smoothing, seeded with the simple mean of the first
 /// `period` changes (TA-Lib). Where prices never changed it is 50 (TA-Lib says 0).
-public struct RSI: Sendable {
-    public let period: Int
+package struct RSI: Sendable {
+    package let period: Int
     private var previous = Double.nan
     private var gain = 0.0
     private var loss = 0.0
     private var changes = 0
 
-    public init(period: Int) { self.period = period }
+    package init(period: Int) { self.period = period }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         defer { previous = x }
         guard !previous.isNaN else { return .nan }
@@ -41,20 +41,20 @@ public struct RSI: Sendable {
 }
 
 /// Stochastic oscillator: %K over `period` bars smoothed by an SMA of `smooth`, and %D an SMA of %K.
-public struct Stochastic: Sendable {
+package struct Stochastic: Sendable {
     private var highs: RollingExtreme
     private var lows: RollingExtreme
     private var smoothK: SMA
     private var d: SMA
 
-    public init(period: Int, dPeriod: Int, smooth: Int) {
+    package init(period: Int, dPeriod: Int, smooth: Int) {
         highs = RollingExtreme(period: period, highest: true)
         lows = RollingExtreme(period: period, highest: false)
         smoothK = SMA(period: smooth)
         d = SMA(period: dPeriod)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> (k: Double, d: Double) {
+    package mutating func update(high: Double, low: Double, close: Double) -> (k: Double, d: Double) {
         let hh = highs.update(high)
         let ll = lows.update(low)
         guard !hh.isNaN, !close.isNaN else { return (.nan, .nan) }
@@ -66,13 +66,13 @@ public struct Stochastic: Sendable {
 
 /// MACD: ema(fast) - ema(slow), its EMA signal line and the histogram. As in TA-Lib the fast EMA
 /// is seeded on the same bar as the slow one (it skips the first slow - fast values).
-public struct MACD: Sendable {
+package struct MACD: Sendable {
     private var fast: EMA
     private var slow: EMA
     private var signal: EMA
     private var skip: Int
 
-    public init(fast: Int, slow: Int, signal: Int) {
+    package init(fast: Int, slow: Int, signal: Int) {
         let (f, s) = fast <= slow ? (fast, slow) : (slow, fast)
         self.fast = EMA(period: f)
         self.slow = EMA(period: s)
@@ -80,7 +80,7 @@ public struct MACD: Sendable {
         skip = s - f
     }
 
-    public mutating func update(_ x: Double) -> (macd: Double, signal: Double, histogram: Double) {
+    package mutating func update(_ x: Double) -> (macd: Double, signal: Double, histogram: Double) {
         guard !x.isNaN else { return (.nan, .nan, .nan) }
         let s = slow.update(x)
         let f: Double
@@ -98,18 +98,18 @@ public struct MACD: Sendable {
 }
 
 /// Commodity channel index of the typical price. The mean deviation needs the whole window: O(period).
-public struct CCI: Sendable {
-    public let period: Int
+package struct CCI: Sendable {
+    package let period: Int
     private var window: RingBuffer
     private var mean: SMA
 
-    public init(period: Int) {
+    package init(period: Int) {
         self.period = period
         window = RingBuffer(capacity: period)
         mean = SMA(period: period)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+    package mutating func update(high: Double, low: Double, close: Double) -> Double {
         let typical = (high + low + close) / 3
         window.push(typical)
         let average = mean.update(typical)
@@ -122,19 +122,19 @@ public struct CCI: Sendable {
 }
 
 /// Money flow index, 0-100; 0 when no money has flowed in the window.
-public struct MFI: Sendable {
-    public let period: Int
+package struct MFI: Sendable {
+    package let period: Int
     private var flows: RingBuffer
     private var previousTypical = Double.nan
     private var positive = 0.0
     private var negative = 0.0
 
-    public init(period: Int) {
+    package init(period: Int) {
         self.period = period
         flows = RingBuffer(capacity: period)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
+    package mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
         let typical = (high + low + close) / 3
         defer { previousTypical = typical }
         guard !previousTypical.isNaN else { return .nan }
@@ -154,16 +154,16 @@ public struct MFI: Sendable {
 }
 
 /// Williams %R, -100 (at the low) to 0 (at the high).
-public struct WilliamsR: Sendable {
+package struct WilliamsR: Sendable {
     private var highs: RollingExtreme
     private var lows: RollingExtreme
 
-    public init(period: Int) {
+    package init(period: Int) {
         highs = RollingExtreme(period: period, highest: true)
         lows = RollingExtreme(period: period, highest: false)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+    package mutating func update(high: Double, low: Double, close: Double) -> Double {
         let hh = highs.update(high)
         let ll = lows.update(low)
         guard !hh.isNaN else { return .nan }
@@ -172,18 +172,18 @@ public struct WilliamsR: Sendable {
 }
 
 /// `x - x[period]` (momentum, change) and `x / x[period] - 1` (roc, pct_change, as a fraction).
-public struct Difference: Sendable {
-    public let period: Int
-    public let ratio: Bool
+package struct Difference: Sendable {
+    package let period: Int
+    package let ratio: Bool
     private var window: RingBuffer
 
-    public init(period: Int, ratio: Bool) {
+    package init(period: Int, ratio: Bool) {
         self.period = period
         self.ratio = ratio
         window = RingBuffer(capacity: period + 1)
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         window.push(x)
         guard window.isFull else { return .nan }

@@ -1,14 +1,14 @@
 /// Conditions are series too: 1 true, 0 false, NaN no value (a rule reading NaN is false).
 
 /// crosses_above(a, b): a[1] <= b[1] and a > b. crosses_below mirrors it.
-public struct Cross: Sendable {
-    public let above: Bool
+package struct Cross: Sendable {
+    package let above: Bool
     private var previousA = Double.nan
     private var previousB = Double.nan
 
-    public init(above: Bool) { self.above = above }
+    package init(above: Bool) { self.above = above }
 
-    public mutating func update(_ a: Double, _ b: Double) -> Double {
+    package mutating func update(_ a: Double, _ b: Double) -> Double {
         defer { (previousA, previousB) = (a, b) }
         guard !a.isNaN, !b.isNaN, !previousA.isNaN, !previousB.isNaN else { return .nan }
         let crossed = above ? previousA <= previousB && a > b : previousA >= previousB && a < b
@@ -17,19 +17,19 @@ public struct Cross: Sendable {
 }
 
 /// rising(x, n): x rose on each of the last n bars; falling(x, n) mirrors it.
-public struct Monotone: Sendable {
-    public let period: Int
-    public let rising: Bool
+package struct Monotone: Sendable {
+    package let period: Int
+    package let rising: Bool
     private var previous = Double.nan
     private var streak = 0
     private var seen = 0
 
-    public init(period: Int, rising: Bool) {
+    package init(period: Int, rising: Bool) {
         self.period = period
         self.rising = rising
     }
 
-    public mutating func update(_ x: Double) -> Double {
+    package mutating func update(_ x: Double) -> Double {
         guard !x.isNaN else { return .nan }
         defer { previous = x }
         seen += 1
@@ -39,12 +39,12 @@ public struct Monotone: Sendable {
 }
 
 /// barssince(condition): bars since the condition was last true; no value until it first is.
-public struct BarsSince: Sendable {
+package struct BarsSince: Sendable {
     private var count = -1
 
-    public init() {}
+    package init() {}
 
-    public mutating func update(_ condition: Double) -> Double {
+    package mutating func update(_ condition: Double) -> Double {
         if condition == 1 {
             count = 0
         } else if count >= 0 {
@@ -56,12 +56,12 @@ public struct BarsSince: Sendable {
 
 /// valuewhen(condition, value, occurrence): `value` on the bar the condition was true, `occurrence`
 /// true bars back (0: the latest).
-public struct ValueWhen: Sendable {
+package struct ValueWhen: Sendable {
     private var captured: RingBuffer
 
-    public init(occurrence: Int) { captured = RingBuffer(capacity: occurrence + 1) }
+    package init(occurrence: Int) { captured = RingBuffer(capacity: occurrence + 1) }
 
-    public mutating func update(_ condition: Double, _ value: Double) -> Double {
+    package mutating func update(_ condition: Double, _ value: Double) -> Double {
         if condition == 1 { captured.push(value) }
         return captured.isFull ? captured.oldest : .nan
     }

@@ -1,10 +1,10 @@
 /// True range: max(high, previous close) - min(low, previous close); no value on the first bar.
-public struct TrueRange: Sendable {
+package struct TrueRange: Sendable {
     private var previousClose = Double.nan
 
-    public init() {}
+    package init() {}
 
-    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+    package mutating func update(high: Double, low: Double, close: Double) -> Double {
         defer { previousClose = close }
         guard !previousClose.isNaN else { return .nan }
         return max(high, previousClose) - min(low, previousClose)
@@ -12,21 +12,21 @@ public struct TrueRange: Sendable {
 }
 
 /// Average true range, Wilder's smoothing seeded with the mean of the first `period` true ranges.
-public struct ATR: Sendable {
+package struct ATR: Sendable {
     private var range = TrueRange()
     private var average: RMA
 
-    public init(period: Int) { average = RMA(period: period) }
+    package init(period: Int) { average = RMA(period: period) }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> Double {
+    package mutating func update(high: Double, low: Double, close: Double) -> Double {
         average.update(range.update(high: high, low: low, close: close))
     }
 }
 
 /// Directional movement (+DI, -DI) and the average directional index, as TA-Lib computes them:
 /// Wilder sums of +DM, -DM and true range over the first period - 1 changes, then smoothed.
-public struct DirectionalMovement: Sendable {
-    public let period: Int
+package struct DirectionalMovement: Sendable {
+    package let period: Int
     private var previousHigh = Double.nan
     private var previousLow = Double.nan
     private var previousClose = Double.nan
@@ -38,9 +38,9 @@ public struct DirectionalMovement: Sendable {
     private var dxCount = 0
     private var adx = Double.nan
 
-    public init(period: Int) { self.period = period }
+    package init(period: Int) { self.period = period }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> (plus: Double, minus: Double, adx: Double) {
+    package mutating func update(high: Double, low: Double, close: Double) -> (plus: Double, minus: Double, adx: Double) {
         defer { (previousHigh, previousLow, previousClose) = (high, low, close) }
         guard !previousHigh.isNaN else { return (.nan, .nan, .nan) }
         changes += 1
@@ -76,7 +76,7 @@ public struct DirectionalMovement: Sendable {
 
 /// Supertrend: an ATR band around hl2 that only tightens while the trend lasts and flips when the
 /// close crosses it. Starts in a downtrend (the line on the upper band), as TradingView does.
-public struct Supertrend: Sendable {
+package struct Supertrend: Sendable {
     private let multiplier: Double
     private var atr: ATR
     private var upper = Double.nan
@@ -84,12 +84,12 @@ public struct Supertrend: Sendable {
     private var previousClose = Double.nan
     private var direction = -1.0
 
-    public init(period: Int, multiplier: Double) {
+    package init(period: Int, multiplier: Double) {
         self.multiplier = multiplier
         atr = ATR(period: period)
     }
 
-    public mutating func update(high: Double, low: Double, close: Double) -> (line: Double, direction: Double) {
+    package mutating func update(high: Double, low: Double, close: Double) -> (line: Double, direction: Double) {
         let range = atr.update(high: high, low: low, close: close)
         defer { previousClose = close }
         guard !range.isNaN else { return (.nan, .nan) }

@@ -1,11 +1,11 @@
 /// On-balance volume, starting from the first bar's volume (TA-Lib).
-public struct OBV: Sendable {
+package struct OBV: Sendable {
     private var previousClose = Double.nan
     private var total = 0.0
 
-    public init() {}
+    package init() {}
 
-    public mutating func update(close: Double, volume: Double) -> Double {
+    package mutating func update(close: Double, volume: Double) -> Double {
         if previousClose.isNaN {
             total = volume
         } else if close > previousClose {
@@ -20,17 +20,17 @@ public struct OBV: Sendable {
 
 /// Volume-weighted average of the typical price since the session began (UTC midnight, or
 /// `sessionStart` seconds after it). With no volume yet in the session it is the typical price.
-public struct SessionVWAP: Sendable {
+package struct SessionVWAP: Sendable {
     private let sessionStartMilliseconds: Int64
     private var session: Int64 = .min
     private var priced = 0.0
     private var volumes = 0.0
 
-    public init(sessionStartSeconds: Int = 0) {
+    package init(sessionStartSeconds: Int = 0) {
         sessionStartMilliseconds = Int64(sessionStartSeconds) * 1_000
     }
 
-    public mutating func update(high: Double, low: Double, close: Double, volume: Double, time: Int64) -> Double {
+    package mutating func update(high: Double, low: Double, close: Double, volume: Double, time: Int64) -> Double {
         let day = Int64(86_400_000)
         let shifted = time - sessionStartMilliseconds
         let current = shifted >= 0 ? shifted / day : (shifted - day + 1) / day
@@ -47,12 +47,12 @@ public struct SessionVWAP: Sendable {
 }
 
 /// Chaikin money flow: sum of money-flow volume over sum of volume, n bars; 0 without volume.
-public struct ChaikinMoneyFlow: Sendable {
+package struct ChaikinMoneyFlow: Sendable {
     private var ratio: WindowRatio
 
-    public init(period: Int) { ratio = WindowRatio(period: period) }
+    package init(period: Int) { ratio = WindowRatio(period: period) }
 
-    public mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
+    package mutating func update(high: Double, low: Double, close: Double, volume: Double) -> Double {
         let multiplier = high == low ? 0 : ((close - low) - (high - close)) / (high - low)
         return ratio.update(multiplier * volume, volume) ?? 0
     }
