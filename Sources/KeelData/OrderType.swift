@@ -14,7 +14,9 @@ public enum OrderType: Sendable, Equatable {
     /// A gap through a price fills at the open. Within the bar, a stop-limit triggered at its stop
     /// fills at the better of the stop and the limit when the stop is inside the limit; otherwise it
     /// fills at the limit if the bar then reaches it (the bar's path is not known: it is assumed the
-    /// extreme came after the trigger).
+    /// extreme came after the trigger). Inlinable: the engine calls it for every protective level
+    /// on every bar, from another module.
+    @inlinable
     public func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
         switch self {
         case .market:

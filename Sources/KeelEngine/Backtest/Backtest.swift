@@ -93,12 +93,50 @@ public enum Backtest {
             engine.tradeSink = { spool.add($0) }
             engine.riskEventSink = { spool.add($0) }
         }
-        var step = FeedStep(feeds: feeds, program: program, sources: sources, rows: rows)
-        defer { step.release() }
+        // Which signal column of each source feeds each `signal.NAME` of the program.
+        let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
+        var signals = [Double](repeating: .nan, count: program.signalNames.count)
+        // Symbols with a bar at the current time, in the universe's order, and each one's bar, built
+        // once and read by the four phases: buffers reused every step.
+        let memory = LoopMemory()
+        let active = memory.buffer(repeating: 0, count: sources.count)
+        let bars = memory.buffer(repeating: BarInput(time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, index: 0), count: sources.count)
         while let now = feeds.nextTime() {
-            step.gather(now)
-            engine.step(now, &step)
-            for k in 0..<step.count { try feeds.advance(step.symbol(k)) }
+            var count = 0
+            for i in sources.indices where feeds.time(i) == now {
+                active[count] = i
+                count += 1
+                bars[i] = feeds.bar(i)
+            }
+            let symbols = active[..<count]
+            // The step order, as `Engine.timeStep` writes it for a live run, with the precompute
+            // window in front of each indicator step (the runner's parity tests hold a live run equal to a backtest).
+            engine.beginTime(now)
+            for i in symbols { engine.exitsAtOpen(i, bars[i]) }
+            for i in symbols { engine.entriesAtOpen(i, bars[i]) }
+            for i in symbols {
+                if !signals.isEmpty {
+                    for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
+                }
+                engine.marketStep(i, bars[i], signals: signals)
+            }
+            for i in symbols {
+                // Precomputed only now: until its indicator step, a symbol's slots must still hold
+                // the previous bar's values, which fills and sizing read.
+                let position = feeds.positions[i]
+                if rows > 1, position.row == position.precomputedEnd {
+                    let window = position.row..<min(position.row + rows, position.count)
+                    engine.precompute(i, feeds.chunks[i], rows: window, firstIndex: position.barIndex)
+                    feeds.positions[i].precomputedEnd = window.upperBound
+                }
+                engine.indicatorStep(i, bars[i])
+            }
+            engine.rankStep()
+            for i in symbols { engine.exitStep(i, bars[i]) }
+            for i in symbols { engine.exitsAtClose(i, bars[i]) }
+            for i in symbols { engine.entryStep(i, bars[i]) }
+            engine.endTime(now)
+            for i in symbols { try feeds.advance(i) }
         }
         var result = result(engine, feeds: feeds, barSeconds: barSeconds)
         (result.barSeconds, result.dataBarSeconds) = (barSeconds, resampledFrom ?? barSeconds)
@@ -117,58 +155,3 @@ public enum Backtest {
     /// The data's bar size when the strategy names no timeframe (`BarSizeInference`).
     public static func inferBarSeconds(_ feeds: [BarSeries]) -> Int? { BarSizeInference.seconds(feeds) }
 }
-
-/// A backtest's time step, read from its feeds: the symbols with a bar now, in the universe's order,
-/// each one's bar built once and read by every phase (buffers reused every step), its signals from
-/// their columns, and a window of indicators precomputed just before its indicator step.
-struct FeedStep: TimeStepInput {
-    let feeds: Feeds
-    let rows: Int
-    /// Which signal column of each source feeds each `signal.NAME` of the program.
-    let signalColumns: [[Int?]]
-    var signalValues: [Double]
-    private let active: UnsafeMutableBufferPointer<Int>
-    private let bars: UnsafeMutableBufferPointer<BarInput>
-    private(set) var count = 0
-
-    init(feeds: Feeds, program: CompiledStrategy, sources: [BarSource], rows: Int) {
-        (self.feeds, self.rows) = (feeds, rows)
-        signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
-        signalValues = [Double](repeating: .nan, count: program.signalNames.count)
-        active = .allocate(capacity: sources.count)
-        bars = .allocate(capacity: sources.count)
-    }
-
-    func release() { active.deallocate(); bars.deallocate() }
-
-    mutating func gather(_ now: Int64) {
-        count = 0
-        for i in 0..<signalColumns.count where feeds.time(i) == now {
-            active[count] = i
-            bars[i] = feeds.bar(i)
-            count += 1
-        }
-    }
-
-    func symbol(_ k: Int) -> Int { active[k] }
-    func bar(_ k: Int) -> BarInput { bars[active[k]] }
-
-    mutating func signals(_ k: Int) -> [Double] {
-        let i = active[k]
-        if !signalValues.isEmpty {
-            for (n, column) in signalColumns[i].enumerated() { signalValues[n] = column.map { feeds.signal(i, $0) } ?? .nan }
-        }
-        return signalValues
-    }
-
-    func willStepIndicators(_ k: Int, _ engine: Engine) {
-        let i = active[k]
-        let position = feeds.positions[i]
-        if rows > 1, position.row == position.precomputedEnd {
-            let window = position.row..<min(position.row + rows, position.count)
-            engine.precompute(i, feeds.chunks[i], rows: window, firstIndex: position.barIndex)
-            feeds.positions[i].precomputedEnd = window.upperBound
-        }
-    }
-}
-

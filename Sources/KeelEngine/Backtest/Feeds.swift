@@ -20,6 +20,8 @@ final class Feeds {
     }
 
     let sources: [BarSource]
+    /// Owns `chunks` and `positions`, read on every bar (`LoopMemory` says why).
+    private let memory = LoopMemory()
     let chunks: UnsafeMutableBufferPointer<BarSeries>
     let positions: UnsafeMutableBufferPointer<Position>
     /// Called after each chunk is read (progress).
@@ -27,16 +29,8 @@ final class Feeds {
 
     init(_ sources: [BarSource]) {
         self.sources = sources
-        chunks = .allocate(capacity: sources.count)
-        _ = chunks.initialize(from: sources.map { BarSeries(symbol: $0.symbol, signalNames: $0.signalNames) })
-        positions = .allocate(capacity: sources.count)
-        positions.initialize(repeating: Position())
-    }
-
-    deinit {
-        chunks.deinitialize()
-        chunks.deallocate()
-        positions.deallocate()
+        chunks = memory.buffer(sources.map { BarSeries(symbol: $0.symbol, signalNames: $0.signalNames) })
+        positions = memory.buffer(repeating: Position(), count: sources.count)
     }
 
     func start() throws {

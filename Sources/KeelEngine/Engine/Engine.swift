@@ -60,13 +60,13 @@ public final class Engine {
     public let program: CompiledStrategy
     /// The checked strategy's settings. Behind a pointer like the books: an operator may switch the
     /// risk profile of a running strategy (`switchRisk`), and a `var` would be checked on every bar.
+    /// Owns the settings, books, take-profit prices and ledger below (`LoopMemory` says why).
+    private let memory = LoopMemory()
     private let settingsStorage: UnsafeMutablePointer<CheckedStrategy>
     var settings: CheckedStrategy { _read { yield settingsStorage.pointee } }
     let costs: Costs
     public let symbols: [String]
-    /// Per-symbol state and the ledger live in buffers the engine owns, not in `var` properties: a
-    /// class's `var` costs a dynamic exclusivity check on every access, and these are touched on
-    /// every bar. `let` buffers are checked statically.
+    /// Per-symbol state, read and written on every bar.
     let books: UnsafeMutableBufferPointer<Book>
     private let ledger: UnsafeMutablePointer<Ledger>
     /// Take-profit prices: the ladder's steps of symbol `i` at `i * program.takeProfit.count`.
@@ -156,8 +156,7 @@ public final class Engine {
 
     public init(program: CompiledStrategy, symbols: [String], options: Options) {
         self.program = program
-        settingsStorage = .allocate(capacity: 1)
-        settingsStorage.initialize(to: program.settings)
+        settingsStorage = memory.value(program.settings)
         self.costs = Costs(settings: program.settings.costs)
         self.symbols = symbols
         self.options = options
@@ -180,25 +179,12 @@ public final class Engine {
             guard case .symbol(let name) = context.source, let symbol = symbols.firstIndex(of: name) else { return nil }
             return SymbolContext(index: index, symbol: symbol, evaluator: Evaluator(context), result: context.result)
         }
-        books = .allocate(capacity: list.count)
-        _ = books.initialize(from: list)
-        targetPrices = .allocate(capacity: list.count * program.takeProfit.count)
-        targetPrices.initialize(repeating: .nan)
+        books = memory.buffer(list)
+        targetPrices = memory.buffer(repeating: .nan, count: list.count * program.takeProfit.count)
         var risk = RiskState(limits: program.settings.risk, capital: options.capital)
         if case .kelly(_, let lookback) = program.settings.sizing { risk.pnlHistory = lookback }
-        ledger = .allocate(capacity: 1)
-        ledger.initialize(to: Ledger(cash: options.capital, risk: risk,
+        ledger = memory.value(Ledger(cash: options.capital, risk: risk,
                                      statistics: EquityStatistics(capital: options.capital)))
-    }
-
-    deinit {
-        books.deinitialize()
-        books.deallocate()
-        targetPrices.deallocate()
-        ledger.deinitialize(count: 1)
-        ledger.deallocate()
-        settingsStorage.deinitialize(count: 1)
-        settingsStorage.deallocate()
     }
 
     /// The symbol's open position, signed (below zero: short); 0 when flat.

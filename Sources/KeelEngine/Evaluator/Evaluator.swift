@@ -41,8 +41,8 @@ package final class Evaluator {
     /// Nodes that read the engine's state, signals or contexts (directly or through another node).
     private let dependent: [Op]
     private let kernels: [IndicatorKernel]
-    /// Mutable state lives in buffers the evaluator owns, not in `var` properties: a class's `var`
-    /// costs a dynamic exclusivity check on every access, and these are touched on every bar.
+    /// Owns the buffers below (`LoopMemory` says why they are not `var` properties).
+    private let memory: LoopMemory
     private let rings: UnsafeMutableBufferPointer<RingBuffer>
     /// The current row, and how many precomputed rows are left.
     private let cursor: UnsafeMutablePointer<(row: Int, left: Int)>
@@ -84,18 +84,14 @@ package final class Evaluator {
 
     private init(nodes: [Node], slotCount: Int, signalCount: Int, contextCount: Int, capacity: Int) {
         self.capacity = max(1, capacity)
-        columns = .allocate(capacity: max(1, slotCount) * self.capacity)
-        columns.initialize(repeating: .nan, count: max(1, slotCount) * self.capacity)
-        times = .allocate(capacity: self.capacity)
-        times.initialize(repeating: 0, count: self.capacity)
-        cursor = .allocate(capacity: 1)
-        cursor.initialize(to: (0, 0))
-        state = .allocate(capacity: StateField.allCases.count)
-        state.initialize(repeating: 0)
-        signals = .allocate(capacity: signalCount)
-        signals.initialize(repeating: .nan)
-        contexts = .allocate(capacity: contextCount)
-        contexts.initialize(repeating: .nan)
+        let memory = LoopMemory()
+        self.memory = memory
+        columns = memory.buffer(repeating: .nan, count: max(1, slotCount) * self.capacity).baseAddress!
+        times = memory.buffer(repeating: 0, count: self.capacity).baseAddress!
+        cursor = memory.value((0, 0))
+        state = memory.buffer(repeating: 0, count: StateField.allCases.count)
+        signals = memory.buffer(repeating: .nan, count: signalCount)
+        contexts = memory.buffer(repeating: .nan, count: contextCount)
         var barFields: [(BarField, Slot)] = [], independent: [Op] = [], dependent: [Op] = []
         var kernels: [IndicatorKernel] = [], rings: [RingBuffer] = []
         // Slots whose value depends on the engine's state at the bar; nodes come in evaluation
@@ -142,20 +138,8 @@ package final class Evaluator {
         self.independent = independent
         self.dependent = dependent
         self.kernels = kernels
-        self.rings = .allocate(capacity: rings.count)
-        _ = self.rings.initialize(from: rings)
+        self.rings = memory.buffer(rings)
         readsCalendar = barFields.contains { $0.0.rawValue >= BarField.hour.rawValue }
-    }
-
-    deinit {
-        columns.deallocate()
-        times.deallocate()
-        cursor.deallocate()
-        state.deallocate()
-        signals.deallocate()
-        contexts.deallocate()
-        rings.deinitialize()
-        rings.deallocate()
     }
 
     /// The value of a slot at the current bar.

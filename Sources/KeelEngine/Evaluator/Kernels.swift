@@ -18,19 +18,14 @@ protocol IndicatorKernel: AnyObject {
 /// keeps the wiring next to the indicator it drives; the call costs no allocation, and the loop
 /// over rows sits inside the closure, so the indicator's update is a direct call.
 final class StreamKernel<State>: IndicatorKernel {
-    /// Owned storage rather than a `var`: no dynamic exclusivity check on each bar's update.
+    private let memory = LoopMemory()
+    /// In `LoopMemory`, not a `var`: no dynamic exclusivity check on each bar's update.
     let state: UnsafeMutablePointer<State>
     let body: (inout State, Columns) -> Void
 
     init(_ state: State, _ body: @escaping (inout State, Columns) -> Void) {
-        self.state = .allocate(capacity: 1)
-        self.state.initialize(to: state)
+        self.state = memory.value(state)
         self.body = body
-    }
-
-    deinit {
-        state.deinitialize(count: 1)
-        state.deallocate()
     }
 
     func run(_ columns: Columns) { body(&state.pointee, columns) }
