@@ -6,18 +6,18 @@ struct Sizer {
     let engine: Engine
 
     func quantity(for index: Int, side: Side, price: Double) -> Double {
-        let settings = engine.settings
+        // Read in place (`settings` yields): a copy of the checked strategy retains its every field.
         let equity = engine.equity
         guard price > 0, equity > 0 else { return 0 }
         var value: Double
-        switch settings.sizing {
+        switch engine.settings.sizing {
         case .percentOfEquity(let share): value = share * equity
         case .fixed(let quantity): return fixedQuantity(quantity, price: price, equity: equity)
         case .risk(let share): value = riskValue(share * equity, price: price, index: index)
         case .volatilityTarget(let target, _): value = volatilityValue(target, equity: equity, index: index)
         case .kelly(let fraction, let lookback): value = kellyShare(fraction, lookback: lookback) * equity
         case .equalWeight:
-            let slots = settings.rankTop ?? settings.maxPositions ?? engine.symbols.count
+            let slots = engine.settings.rankTop ?? engine.settings.maxPositions ?? engine.symbols.count
             value = equity / Double(max(1, slots))
         }
         value = min(value, capValue(equity))
