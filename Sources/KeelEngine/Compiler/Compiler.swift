@@ -193,7 +193,10 @@ public struct Compiler {
             }
         }
         if builtin.category == .math {
-            return [emit { .math(name, series, out: $0) }]
+            guard let function = MathFunction(rawValue: name) else {
+                throw Unsupported(message: "\(name)(...) is not supported by the engine yet", range: expr.range)
+            }
+            return [emit { .math(function, series, out: $0) }]
         }
         let spec = try Self.indicator(name, constants, expr)
         let reads = builtin.reads.compactMap { BarField.byName[$0] }.map { field in emit { .bar(field, out: $0) } }

@@ -41,7 +41,7 @@ public enum IndicatorSpec: Hashable, Sendable {
 }
 
 /// One step of a program: reads slots, writes slots. Listed in evaluation order.
-public enum Node: Hashable, Sendable {
+package enum Node: Hashable, Sendable {
     case bar(BarField, out: Slot)
     case state(StateField, out: Slot)
     case signal(Int, out: Slot)
@@ -53,14 +53,15 @@ public enum Node: Hashable, Sendable {
     case history(Slot, bars: Int, out: Slot)
     /// Series inputs, then bar fields the indicator reads itself; one output slot per output.
     case indicator(IndicatorSpec, inputs: [Slot], outs: [Slot])
-    case math(String, [Slot], out: Slot)
+    /// A math function, resolved at compile time: the program holds no names.
+    case math(MathFunction, [Slot], out: Slot)
     /// The latest value of a context (another symbol, a higher timeframe), which the engine supplies.
     case context(Int, out: Slot)
 }
 
 extension Node {
     /// The slots a node writes.
-    public var outputs: [Slot] {
+    package var outputs: [Slot] {
         switch self {
         case .bar(_, let out), .state(_, let out), .signal(_, let out), .constant(_, let out), .unary(_, _, let out),
              .binary(_, _, _, let out), .conditional(_, _, _, let out), .history(_, _, let out), .math(_, _, let out),
@@ -81,7 +82,7 @@ public struct ContextProgram: Sendable, Hashable {
     }
 
     public let source: Source
-    public let nodes: [Node]
+    package let nodes: [Node]
     public let slotCount: Int
     public let result: Slot
     public let signalNames: [String]
@@ -112,7 +113,7 @@ public enum CompiledLevel: Sendable, Equatable {
 /// Immutable and `Sendable`, so many engines can run one program side by side.
 public struct CompiledStrategy: Sendable {
     public let name: String
-    public let nodes: [Node]
+    package let nodes: [Node]
     public let slotCount: Int
     /// Rule slots: 1 true, 0 false, NaN no value.
     public let entry: [Side: Slot]

@@ -121,9 +121,9 @@ package final class Evaluator {
                 op = .indicator(kernels.count)
                 reads = inputs
                 kernels.append(spec.makeKernel(inputs: inputs, outs: outs))
-            case .math(let name, let args, let out):
+            case .math(let function, let args, let out):
                 let a = args.count > 0 ? args[0] : out, b = args.count > 1 ? args[1] : out, c = args.count > 2 ? args[2] : out
-                op = .math(MathFunction(rawValue: name)!, a, b, c, out)
+                op = .math(function, a, b, c, out)
                 reads = args
             }
             if readsEngine || reads.contains(where: stateful.contains) {
