@@ -28,6 +28,23 @@ public enum Keel {
         Compilation(SourceFile(path: path, text: text), params: params, linter: linter)
     }
 
+    /// Lints a file as `keel lint` does: the linter's findings, and for a file without errors the
+    /// compiler's too (`engine-unsupported`: a strategy that checks but the engine cannot run yet
+    /// fails lint, not only the backtest).
+    public static func lint(_ file: SourceFile, linter: Linter = Linter()) -> Linter.Report {
+        var report = linter.lint(file)
+        if report.count(.error) == 0, let checked = report.checked, let problem = compileProblem(checked) {
+            report.diagnostics = (report.diagnostics + [problem]).sortedForDisplay()
+        }
+        return report
+    }
+
+    /// The compiler's refusal of a checked strategy, as a diagnostic.
+    static func compileProblem(_ checked: CheckedStrategy) -> Diagnostic? {
+        do { _ = try Compiler.compile(checked) } catch { return .error("engine-unsupported", error.message, at: error.range) }
+        return nil
+    }
+
     /// Runs `strategy` over `data` (one source per symbol) and returns the result.
     /// - Parameters:
     ///   - capital: starting cash.

@@ -60,7 +60,7 @@ struct Lint: ParsableCommand {
         let discovery = StrategyFiles.collect(paths)
         for path in discovery.files {
             do {
-                reports.append(linter.lint(SourceFile(path: path, text: try readText(path))))
+                reports.append(Keel.lint(SourceFile(path: path, text: try readText(path)), linter: linter))
             } catch {
                 reports.append(unreadable(path, error))
             }

@@ -88,4 +88,24 @@ struct FrontDoorTests {
         #expect(try Keel.backtest(strategy, data: cached).finalEquity == fromCSV.finalEquity)
         #expect(throws: MarketData.Unreadable.self) { try MarketData.open([("X", folder.appendingPathComponent("none.csv").path)]) }
     }
+
+    @Test("lint as keel lint runs it: a strategy that checks but the engine cannot run fails lint, at its position")
+    func lintCompiles() throws {
+        let text = """
+            keel: 1
+            name: nested
+            description: d
+            profile: degen
+            timeframe: 1d
+            symbols: [AAPL, SPY]
+            entry:
+              long: close > timeframe(1w, symbol("SPY", sma(close, 5)))
+            """
+        let file = SourceFile(path: "nested.yaml", text: text)
+        #expect(Linter().lint(file).count(.error) == 0)
+        let report = Keel.lint(file)
+        let error = try #require(report.diagnostics.first { $0.severity == .error })
+        #expect(error.id == "engine-unsupported" && file.location(ofOffset: error.range.start).description == "8:17")
+        #expect(Keel.lint(SourceFile(path: "s.yaml", text: try Self.text(Self.smaCross))).count(.error) == 0)
+    }
 }
