@@ -34,18 +34,9 @@ struct DataCommand: ParsableCommand {
                     throw Exit.findings
                 }
             }
-            var rows = feeds.map { _ in 0 }
             var out = ""
-            while let now = feeds.indices.compactMap({ rows[$0] < feeds[$0].count ? feeds[$0].time[rows[$0]] : nil }).min() {
-                for (k, feed) in feeds.enumerated() where rows[k] < feed.count && feed.time[rows[k]] == now {
-                    let row = rows[k]
-                    for (column, name) in feed.signalNames.enumerated() where !feed.signals[column][row].isNaN {
-                        out += MarketEvent.signal(symbol: feed.symbol, time: now, name: name, value: feed.signals[column][row]).line + "\n"
-                    }
-                    out += MarketEvent.bar(symbol: feed.symbol, time: now, open: feed.open[row], high: feed.high[row], low: feed.low[row],
-                                           close: feed.close[row], volume: feed.volume[row]).line + "\n"
-                    rows[k] += 1
-                }
+            for event in MergedEvents(feeds) {
+                out += event.line + "\n"
                 if out.utf8.count > 1 << 16 { print(out, terminator: ""); out = "" }
             }
             print(out, terminator: "")
