@@ -20,9 +20,9 @@ public struct Compilation: Sendable {
                 checked = overridden
             }
             if !diagnostics.contains(where: { $0.severity == .error }) {
-                do { strategy = LoadedStrategy(file: file, checked: checked, program: try Compiler.compile(checked)) } catch {
-                    diagnostics.append(.error("engine-unsupported", error.message, at: error.range))
-                }
+                let (program, problem) = Keel.compiled(checked)
+                if let program { strategy = LoadedStrategy(file: file, checked: checked, program: program) }
+                if let problem { diagnostics.append(problem) }
             }
         }
         self.diagnostics = diagnostics.sortedForDisplay()

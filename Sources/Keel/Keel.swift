@@ -33,16 +33,17 @@ public enum Keel {
     /// fails lint, not only the backtest).
     public static func lint(_ file: SourceFile, linter: Linter = Linter()) -> Linter.Report {
         var report = linter.lint(file)
-        if report.count(.error) == 0, let checked = report.checked, let problem = compileProblem(checked) {
+        if report.count(.error) == 0, let checked = report.checked, let problem = compiled(checked).problem {
             report.diagnostics = (report.diagnostics + [problem]).sortedForDisplay()
         }
         return report
     }
 
-    /// The compiler's refusal of a checked strategy, as a diagnostic.
-    static func compileProblem(_ checked: CheckedStrategy) -> Diagnostic? {
-        do { _ = try Compiler.compile(checked) } catch { return .error("engine-unsupported", error.message, at: error.range) }
-        return nil
+    /// The program, or the compiler's refusal as an `engine-unsupported` diagnostic at its position.
+    static func compiled(_ checked: CheckedStrategy) -> (program: CompiledStrategy?, problem: Diagnostic?) {
+        do { return (try Compiler.compile(checked), nil) } catch {
+            return (nil, .error("engine-unsupported", error.message, at: error.range))
+        }
     }
 
     /// Runs `strategy` over `data` (one source per symbol) and returns the result.

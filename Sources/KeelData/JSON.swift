@@ -23,17 +23,9 @@ public enum JSON {
             if count > 0 { out.append(UInt8(ascii: ",")) }
             count += 1
             if pretty { JSON.newline(indent + 1, into: &out) }
-            // `"name": ` assembled on the stack and appended once.
-            name.withUTF8Buffer { name in
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + 4) { text in
-                    text[0] = UInt8(ascii: "\"")
-                    _ = UnsafeMutableBufferPointer(rebasing: text[1...]).initialize(from: name)
-                    text[name.count + 1] = UInt8(ascii: "\"")
-                    text[name.count + 2] = UInt8(ascii: ":")
-                    text[name.count + 3] = UInt8(ascii: " ")
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<(name.count + (pretty ? 4 : 3))]))
-                }
-            }
+            out.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out += (pretty ? "\": " : "\":").utf8
         }
 
         public mutating func string(_ name: StaticString, _ value: String) {

@@ -58,6 +58,11 @@ struct FrontDoorTests {
         let a = try Keel.backtest(five, data: try data()), b = try Keel.backtest(ten, data: try data())
         #expect(a.finalEquity != b.finalEquity)
         #expect(Keel.compile(text, path: "s.yaml", params: ["fast": .bool(true)]).hasErrors)
+        // A value for a param the file does not declare is an error, never silently unused.
+        let misspelled = Keel.compile(text, path: "s.yaml", params: ["fsat": .number(5)])
+        let problem = try #require(misspelled.diagnostics.first { $0.id == "unknown-param" })
+        #expect(misspelled.strategy == nil && problem.message.contains("did you mean 'fast'"))
+        #expect(misspelled.rendered().contains("s.yaml:\(misspelled.file.location(ofOffset: problem.range.start))"))
     }
 
     @Test("a sweep gives what single backtests give, combination by combination")

@@ -50,6 +50,13 @@ public struct Checker {
             lets[decl.name] = decl
         }
         for decl in parsed.params { checkParam(decl) }
+        // A value given from outside the file (`--set`, a sweep, an embedder) for a param the file
+        // does not declare would be silently unused.
+        let names = parsed.params.map(\.name)
+        for name in overrides.keys.sorted() where params[name] == nil {
+            diagnostics.error("unknown-param", "a value is given for param '\(name)', which the strategy does not declare\(Suggestions.didYouMean(name, in: names))",
+                              at: parsed.params.first?.nameRange ?? .at(0))
+        }
         for decl in parsed.lets { _ = letInfo(decl.name, at: decl.nameRange) }
         for (side, expr) in parsed.entry.all { checkRule(expr, role: .entry(side), what: "an entry rule") }
         for (side, expr) in parsed.exit.all { checkRule(expr, role: .exit(side), what: "an exit rule") }

@@ -45,6 +45,7 @@ public enum DiagnosticCatalogue {
         e("unsupported-version", "The format version is not one Keel reads.", "Write `keel: 1`."),
         e("invalid-name", "A name that is not a valid identifier.", "Names start with a letter and hold letters, digits and `_`."),
         e("duplicate-name", "Two params or lets share a name.", "Rename one of them."),
+        e("unknown-param", "A value is given from outside the file for a param the strategy does not declare.", "Set one of the strategy's `params:` (the message suggests the nearest), or declare the param."),
         e("duplicate-symbol", "A symbol is listed twice.", "List each symbol once."),
         e("shadowed-builtin", "A param or let hides a built-in of the same name.", "Choose another name."),
         e("invalid-timeframe", "A timeframe that is not a bar size.", "Write a bar size such as `1m`, `4h` or `1d`."),
