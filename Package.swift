@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "KeelData"),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "Keel", dependencies: ["KeelLanguage", "KeelLint", "KeelEngine", "KeelData"]),
-        .target(name: "KeelStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift")]),
         // The trading API's wire format and the simulated exchange behind the paper broker (KeelData: the fill rule).
         .target(name: "KeelBroker", dependencies: ["KeelData"]),
         // What the two servers share: bearer auth, JSON answers and errors.
@@ -75,7 +75,8 @@ let package = Package(
         ),
         .testTarget(name: "KeelTests", dependencies: ["Keel", "KeelTestSupport"]),
         // The store's tests; one of them opens a state file from several `keel` processes at once.
-        .testTarget(name: "KeelStoreTests", dependencies: ["KeelStore", "KeelTestSupport", "KeelCLI"]),
+        .testTarget(name: "KeelHTTPTests", dependencies: ["KeelHTTP", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "KeelStoreTests", dependencies: ["KeelStore", "KeelEngine", "KeelTestSupport", "KeelCLI"]),
         .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage", "KeelTestSupport"]),
         .testTarget(
             name: "KeelLintTests",
@@ -94,8 +95,9 @@ let package = Package(
             name: "KeelBrokerTests",
             dependencies: ["KeelCLI", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport"]
         ),
-        .testTarget(name: "KeelServiceTests", dependencies: ["KeelCLI", "KeelService", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport",
+        .testTarget(name: "KeelServiceTests", dependencies: ["KeelCLI", "KeelService", "KeelStore", "KeelEngine", "KeelTestSupport", "KeelBrokerTestSupport",
                                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                                             .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                              .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ]

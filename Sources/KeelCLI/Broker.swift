@@ -9,7 +9,7 @@ struct Broker: ParsableCommand {
         subcommands: [Serve.self]
     )
 
-    struct Serve: ParsableCommand {
+    struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Serve the trading API on loopback, so `keel run --live` can rehearse against it.",
             usage: "keel broker serve [<options>]",
@@ -45,7 +45,7 @@ struct Broker: ParsableCommand {
 
         @OptionGroup var connections: ConnectionOptions
 
-        func run() throws {
+        func run() async throws {
             let token = try readToken(file: tokenFile, variable: "KEEL_BROKER_TOKEN", option: "--token-file FILE")
             var configuration = PaperBrokerServer.Configuration(host: host, port: port, token: token, cash: cash, leverage: leverage,
                                                                 faultDelay: .milliseconds(Int64(faultDelay * 1_000)),
@@ -57,7 +57,7 @@ struct Broker: ParsableCommand {
             }
             configuration.authFailureLimit = try connections.failureLimit()
             let settled = configuration
-            try serve({ onRunning in try await PaperBrokerServer.run(settled, onRunning: onRunning) }, host: host)
+            try await serve({ onRunning in try await PaperBrokerServer.run(settled, onRunning: onRunning) }, host: host)
         }
     }
 }
@@ -76,8 +76,4 @@ func readToken(file: String?, variable: String = "KEEL_BROKER_TOKEN", option: St
     }
     guard !token.isEmpty else { throw ValidationError("give the token: \(option) or \(variable)") }
     return token
-}
-
-final class ErrorBox: @unchecked Sendable {
-    var error: Error?
 }

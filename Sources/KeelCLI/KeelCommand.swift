@@ -1,7 +1,7 @@
 import ArgumentParser
+import Dispatch
 import KeelLanguage
 
-@main
 struct KeelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel",
@@ -13,6 +13,30 @@ struct KeelCommand: ParsableCommand {
         version: KeelVersion.current,
         subcommands: [Lint.self, Backtest.self, Run.self, Runs.self, Broker.self, Serve.self, Rules.self, Reference.self, DataCommand.self]
     )
+}
+
+/// The process's entry. A batch command (lint, backtest, data, ...) runs on a plain main thread;
+/// a command that serves or follows a stream (`serve`, `broker serve`, `run`) is async, and only
+/// then is the main thread handed to the dispatch main loop, as an async `main` would. Batch
+/// commands stay readable by valgrind, which cannot follow that loop (Benchmarks/run.sh counts
+/// their allocations).
+@main
+enum KeelMain {
+    static func main() {
+        let command: ParsableCommand
+        do { command = try KeelCommand.parseAsRoot() } catch { KeelCommand.exit(withError: error) }
+        guard let served = command as? AsyncParsableCommand else {
+            var batch = command
+            do { try batch.run() } catch { KeelCommand.exit(withError: error) }
+            return
+        }
+        nonisolated(unsafe) var async = served
+        Task {
+            do { try await async.run() } catch { KeelCommand.exit(withError: error) }
+            KeelCommand.exit()
+        }
+        dispatchMain()
+    }
 }
 
 /// Exit codes, documented in the README.

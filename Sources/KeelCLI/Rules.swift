@@ -38,8 +38,8 @@ struct Rules: ParsableCommand {
             }
             let d = rule.description
             print("\(d.id): \(d.name)\ndefault severity: \(d.severity.rawValue)\n\n\(d.rationale)\n")
-            for example in d.triggering { print("Triggers on:\n\n" + indent(example)) }
-            for example in d.nonTriggering { print("Does not trigger on:\n\n" + indent(example)) }
+            for example in d.triggering { print("Triggers on (at ↓):\n\n" + indent(example.marked)) }
+            for example in d.nonTriggering { print("Does not trigger on:\n\n" + indent(example.text)) }
         }
 
         private func indent(_ text: String) -> String {

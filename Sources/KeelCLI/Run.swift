@@ -6,7 +6,7 @@ import KeelLanguage
 import KeelRunner
 import KeelStore
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a strategy on a live event stream, on paper or at a broker, journaled to a SQLite state file.",
         discussion: prose("""
@@ -86,7 +86,7 @@ struct Run: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let loaded = try loadStrategy(strategy)
         let given = try timeframe.map { text -> Int in
             guard let seconds = DurationLiteral.parseSeconds(text) else { throw ValidationError("--timeframe takes 1m, 5m, 1h, 1d ..., not '\(text)'") }
@@ -109,7 +109,7 @@ struct Run: ParsableCommand {
                                                      flattenOnExit: flattenOnExit, live: settings)
             configuration.maxClockSkew = DurationLiteral.parseSeconds(maxClockSkew).map { Int64($0) * 1_000 }
             let runner = Runner(configuration, log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
-            _ = try runner.run()
+            _ = try await runner.runOnOwnThread()
         } catch let error as RunnerError {
             FileHandle.standardError.write(Data("keel: \(error)\n".utf8))
             if case .usage = error { throw ExitCode.validationFailure }

@@ -4,7 +4,7 @@ import Foundation
 import KeelHTTP
 import KeelService
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve Keel over HTTP: strategies, backtests, paper and live runs, on one SQLite file.",
         discussion: prose("""
@@ -49,7 +49,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var connections: ConnectionOptions
 
-    func run() throws {
+    func run() async throws {
         let token: String?
         if insecureDev {
             FileHandle.standardError.write(Data("keel: WARNING: --insecure-dev: every route is open to anyone who can reach \(host):\(port)\n".utf8))
@@ -68,22 +68,15 @@ struct Serve: ParsableCommand {
                                                       listenerQueue: listenerQueue, connections: try connections.policy())
         configuration.authFailureLimit = try connections.failureLimit()
         let settled = configuration
-        try serve({ onRunning in try await KeelService.run(settled, onRunning: onRunning) }, host: host)
+        try await serve({ onRunning in try await KeelService.run(settled, onRunning: onRunning) }, host: host)
     }
 }
 
 /// Runs a server until it stops; prints `listening on http://HOST:PORT` once it is up.
-func serve(_ body: @escaping @Sendable (@escaping @Sendable (Int) -> Void) async throws -> Void, host: String = "127.0.0.1") throws {
-    let done = DispatchSemaphore(value: 0)
-    let failure = ErrorBox()
-    Task {
-        do {
-            try await body { port in FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8)) }
-        } catch { failure.error = error }
-        done.signal()
-    }
-    done.wait()
-    if let error = failure.error {
+func serve(_ body: (@escaping @Sendable (Int) -> Void) async throws -> Void, host: String = "127.0.0.1") async throws {
+    do {
+        try await body { port in FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8)) }
+    } catch {
         FileHandle.standardError.write(Data("keel: the server stopped: \(error)\n".utf8))
         throw Exit.findings
     }

@@ -6,10 +6,39 @@ public struct RuleDescription: Sendable {
     public let name: String
     public let severity: Severity
     public let rationale: String
-    /// Whole strategy files on which the rule must fire.
-    public let triggering: [String]
-    /// Whole strategy files on which it must not fire (and that have no errors).
-    public let nonTriggering: [String]
+    /// Strategy files on which the rule must fire, at each `↓`.
+    public let triggering: [LintExample]
+    /// Strategy files on which it must not fire (and that have no errors).
+    public let nonTriggering: [LintExample]
+}
+
+/// A rule's example: a strategy file written after the two keys every example shares
+/// (`keel: 1`, `name: Example`), with `↓` before each place the rule reports, as a multi-line
+/// literal. The tests hold the rule to exactly those places; `keel rules explain` shows them.
+public struct LintExample: Sendable {
+    /// The whole file, markers removed, ending with a newline.
+    public let text: String
+    /// Where the rule reports: the byte offsets in `text` of the markers, in order.
+    public let markers: [Int]
+
+    public init(_ body: String) { self.init(wholeFile: exampleHeader + body) }
+
+    /// The file with its markers, as the docs show it.
+    public var marked: String {
+        var bytes = Array(text.utf8)
+        for offset in markers.reversed() { bytes.insert(contentsOf: Array("↓".utf8), at: offset) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// An example that writes its first two keys itself (the rule reports on one of them).
+    public init(wholeFile: String) {
+        var text = "", markers: [Int] = []
+        for character in wholeFile {
+            if character == "↓" { markers.append(text.utf8.count) } else { text.append(character) }
+        }
+        if !text.hasSuffix("\n") { text.append("\n") }
+        (self.text, self.markers) = (text, markers)
+    }
 }
 
 /// One problem a rule found; the linter turns it into a `Diagnostic` with the rule's id and the

@@ -1,6 +1,7 @@
 import Foundation
 import KeelBroker
 import KeelBrokerClient
+import KeelEngine
 import KeelStore
 
 /// A live run's link to its broker. The runner commits each order as an intent (with the events
@@ -180,7 +181,7 @@ final class BrokerBridge {
     /// next close of the symbol finds nothing to send. Journaled as a risk event.
     private func noteRejection(_ order: BrokerIntent) throws {
         log("broker rejected \(order.clientOrderId): \(order.reason ?? "")")
-        try store.recordRiskEvent(run: runId, StoredRiskEvent(time: order.eventTime, symbol: order.symbol, kind: "broker_rejected",
+        try store.recordRiskEvent(run: runId, Engine.RiskEvent(time: order.eventTime, symbol: order.symbol, kind: "broker_rejected",
                                                               reason: "\(order.clientOrderId): \(order.reason ?? "refused")"))
     }
 

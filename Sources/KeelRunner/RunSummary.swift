@@ -85,15 +85,7 @@ package enum RunReport {
     package static func result(_ store: KeelStore, run id: String, includeEquity: Bool = false) throws -> BacktestResult {
         guard let run = try store.run(id) else { throw Failure.noRun(id, known: try store.runs().map(\.id)) }
         guard let text = run.summary, let summary = RunSummary(decoding: text) else { throw Failure.noSummary(id) }
-        let trades = try store.trades(run: id).map {
-            Trade(symbol: $0.symbol, side: Side(rawValue: $0.side) ?? .long, entryTime: $0.entryTime, entryPrice: $0.entryPrice, exitTime: $0.exitTime,
-                  exitPrice: $0.exitPrice, quantity: $0.quantity, pnl: $0.pnl, fees: $0.fees, exitReason: ExitReason(rawValue: $0.exitReason) ?? .signal)
-        }
-        let open = try store.positions(run: id).map {
-            BacktestResult.OpenPosition(symbol: $0.symbol, side: Side(rawValue: $0.side) ?? .long, quantity: $0.quantity, entryTime: $0.entryTime,
-                                        entryPrice: $0.entryPrice, markTime: $0.markTime, markPrice: $0.markPrice, unrealizedPnl: $0.unrealizedPnl)
-        }
-        let risk = try store.riskEvents(run: id).map { Engine.RiskEvent(time: $0.time, symbol: $0.symbol, kind: $0.kind, reason: $0.reason) }
+        let (trades, open, risk) = (try store.trades(run: id), try store.positions(run: id), try store.riskEvents(run: id))
         var result = BacktestResult(strategy: run.strategyName, symbols: run.symbols, capital: run.capital, bars: summary.bars,
                                     firstTime: summary.firstTime, lastTime: summary.lastTime, finalEquity: summary.finalEquity, trades: trades,
                                     openPositions: open, equityCurve: includeEquity ? try store.equity(run: id) : [], riskEvents: risk,

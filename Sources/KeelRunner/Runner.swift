@@ -298,3 +298,16 @@ package struct StateLock {
         Glibc.close(fd)
     }
 }
+
+extension Runner {
+    /// `run()` on a thread of its own, awaited: the loop blocks on its stream and its broker,
+    /// which a task on one of the cooperative pool's threads (one per core) must never do.
+    package func runOnOwnThread() async throws -> Outcome {
+        nonisolated(unsafe) let runner = self
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try runner.run() }) }
+            thread.name = "keel run \(runner.configuration.runId)"
+            thread.start()
+        }
+    }
+}

@@ -144,7 +144,11 @@ final class Session {
 
     private func runSteps() {
         for step in assembler.takeSteps() {
-            engine.timeStep(step.time, symbols: step.symbols, bars: step.bars, signals: step.signals)
+            for (k, symbol) in step.symbols.enumerated() {
+                engine.stage(symbol, step.bars[k])
+                for (j, value) in step.signals[k].enumerated() { engine.stageSignal(symbol, j, value) }
+            }
+            engine.step(step.time)
             bars += step.symbols.count
             if firstTime == nil { firstTime = step.time }
             lastTime = step.time
@@ -179,12 +183,8 @@ final class Session {
                 batch.orders.append(.status(clientOrderId: clientOrderId(ticket), status: "cancelled", quantity: nil, time: at, reason: reason))
             }
         }
-        for t in records.trades {
-            batch.trades.append(StoredTrade(symbol: t.symbol, side: t.side.rawValue, entryTime: t.entryTime, entryPrice: t.entryPrice,
-                                            exitTime: t.exitTime, exitPrice: t.exitPrice, quantity: t.quantity, pnl: t.pnl, fees: t.fees,
-                                            exitReason: t.exitReason.rawValue))
-        }
-        for r in records.riskEvents { batch.riskEvents.append(StoredRiskEvent(time: r.time, symbol: r.symbol, kind: r.kind, reason: r.reason)) }
+        batch.trades += records.trades
+        batch.riskEvents += records.riskEvents
         for d in records.decisions {
             let readings = JSON.encode(.object(d.values.map { ($0.0, .number($0.1)) }), pretty: false)
             batch.decisions.append(StoredDecision(time: d.time, symbol: d.symbol, action: d.action, side: d.side.rawValue, rule: d.rule,
@@ -253,10 +253,7 @@ final class Session {
     /// Completes the batch with the state after it: open positions and the summary.
     func sealBatch() {
         let result = report()
-        batch.positions = result.openPositions.map {
-            StoredPosition(symbol: $0.symbol, side: $0.side.rawValue, quantity: $0.quantity, entryTime: $0.entryTime, entryPrice: $0.entryPrice,
-                           markTime: $0.markTime, markPrice: $0.markPrice, unrealizedPnl: $0.unrealizedPnl)
-        }
+        batch.positions = result.openPositions
         batch.summary = RunSummary(result).encoded()
     }
 

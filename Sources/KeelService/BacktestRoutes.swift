@@ -63,7 +63,7 @@ enum BacktestRoutes {
             let id = context.parameters.get("id") ?? ""
             guard ServiceState.isId(id, prefix: "bt"), try state.store.backtest(id) != nil else { return notFound("backtest", id) }
             state.running.cancel(id)
-            guard try state.store.finishBacktest(id, status: "cancelled", result: nil, error: nil, now: ServiceState.now()) else {
+            guard try state.store.finishBacktest(id, status: "cancelled", result: nil, error: nil, now: state.now()) else {
                 return failure(.conflict, "not_running", "backtest \(id) has finished already")
             }
             notify(id, state)
@@ -118,7 +118,7 @@ enum BacktestRoutes {
         let id = ServiceState.newId("bt")
         let version = body.version ?? strategy.version
         try state.store.createBacktest(id: id, strategyId: strategy.id, version: version, request: encode(body), webhook: body.webhook,
-                                       now: ServiceState.now())
+                                       now: state.now())
         let flag = state.running.start(id)
         let inputs = files
         DispatchQueue.global(qos: .userInitiated).async {
@@ -142,7 +142,7 @@ enum BacktestRoutes {
             finished = ("failed", nil, state.shown("\(error)"))
         }
         logged("backtest \(id) as \(finished.status)") {
-            try state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: ServiceState.now())
+            try state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: state.now())
         }
         notify(id, state)
     }

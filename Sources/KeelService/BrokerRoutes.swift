@@ -51,7 +51,7 @@ enum BrokerRoutes {
             }
             let id = ServiceState.newId("br")
             let sealed = try secrets.seal(body.credentials.token, boundTo: id)
-            try state.store.createBroker(id: id, name: body.name, url: body.url, sealedCredentials: sealed, now: ServiceState.now())
+            try state.store.createBroker(id: id, name: body.name, url: body.url, sealedCredentials: sealed, now: state.now())
             var response = json(View(try state.store.broker(id)!), status: .created)
             response.headers[.location] = "/v1/brokers/\(id)"
             return response
@@ -64,7 +64,7 @@ enum BrokerRoutes {
         }
         group.delete(":id") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard ServiceState.isId(id, prefix: "br"), try state.store.deleteBroker(id, now: ServiceState.now()) else { return notFound("broker", id) }
+            guard ServiceState.isId(id, prefix: "br"), try state.store.deleteBroker(id, now: state.now()) else { return notFound("broker", id) }
             return Response(status: .noContent)
         }
     }

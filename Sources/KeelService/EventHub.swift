@@ -1,4 +1,5 @@
 import Foundation
+import KeelEngine
 import KeelHTTP
 import KeelStore
 import Synchronization
@@ -119,7 +120,7 @@ final class EventHub: Sendable {
 struct Portfolio: Encodable {
     /// The run's summary as stored: a flat JSON object of numbers.
     var summary: String
-    var positions: [StoredPosition]
+    var positions: [BacktestResult.OpenPosition]
     var status: String?
 
     func encode(to encoder: Encoder) throws {

@@ -2,27 +2,33 @@ import Keel
 import Foundation
 import KeelRunner
 import KeelStore
+import ServiceLifecycle
 import Synchronization
 
-/// The runs `keel serve` hosts, each on its own thread with the runner of `keel run`: the same
-/// journal, the same recovery. A run the server was running when it stopped (or was killed) is
-/// resumed when it starts again.
-final class HostedRuns: Sendable {
+/// The runs `keel serve` hosts, with the runner of `keel run`: the same journal, the same
+/// recovery. A run the server was running when it stopped (or was killed) is resumed when it
+/// starts again.
+///
+/// A lifecycle service of the server: at a graceful shutdown every run commits and stops, and the
+/// service ends when the last has. Each run's loop has a thread of its own: it blocks on its
+/// stream and its broker, which the two threads of Swift's cooperative pool must never do.
+final class HostedRuns: Service, Sendable {
     private struct Active {
         let host: RunHost
         var shuttingDown = false
     }
 
     private let active = Mutex<[String: Active]>([:])
-    private let finished = NSCondition()
     let store: KeelStore
+    let clock: ServiceClock
     let hub: EventHub
     let webhooks: Webhooks
     /// Stream files stay inside it, at every open (a resumed run's too).
     let dataDirectory: String
 
-    init(store: KeelStore, hub: EventHub, webhooks: Webhooks, dataDirectory: String) {
+    init(store: KeelStore, hub: EventHub, webhooks: Webhooks, clock: ServiceClock, dataDirectory: String) {
         self.dataDirectory = dataDirectory
+        self.clock = clock
         (self.store, self.hub, self.webhooks) = (store, hub, webhooks)
     }
 
@@ -63,8 +69,14 @@ final class HostedRuns: Sendable {
     }
 
     private func finish(_ id: String, _ outcome: Result<Runner.Outcome, any Error>, webhook: String?) {
-        let shuttingDown = active.withLock { $0.removeValue(forKey: id)?.shuttingDown ?? false }
-        let now = ServiceState.now()
+        // At a shutdown it counts as active until its status is written: the shutdown waits for that.
+        let shuttingDown = active.withLock { runs in
+            let shuttingDown = runs[id]?.shuttingDown ?? false
+            if !shuttingDown { runs.removeValue(forKey: id) }
+            return shuttingDown
+        }
+        defer { if shuttingDown { _ = active.withLock { $0.removeValue(forKey: id) } } }
+        let now = clock.now()
         switch outcome {
         case .success:
             // Stopped by the server's own shutdown: resumed at its next start.
@@ -76,7 +88,6 @@ final class HostedRuns: Sendable {
             FileHandle.standardError.write(Data("keel serve: run \(id) failed: \(error)\n".utf8))
             if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": relativeToData("\(error)", root: dataDirectory)]) }
         }
-        finished.withLock { finished.broadcast() }
     }
 
     /// Asks a run to commit and stop; false when it is not running here.
@@ -90,15 +101,16 @@ final class HostedRuns: Sendable {
     /// Wakes a run to read the request just written, before its next event.
     func controlsRequested(_ id: String) { active.withLock { $0[id]?.host }?.controlsRequested() }
 
-    /// The server is stopping: every run commits and stops, to be resumed at the next start.
-    func shutDown() {
+    /// Waits for the server's graceful shutdown; then every run commits and stops, to be resumed
+    /// at the next start.
+    func run() async {
+        try? await gracefulShutdown()
         let hosts = active.withLock { runs in
             for id in runs.keys { runs[id]?.shuttingDown = true }
             return runs.values.map(\.host)
         }
         for host in hosts { host.stop() }
-        finished.withLock {
-            while count > 0 { _ = finished.wait(until: Date(timeIntervalSinceNow: 0.1)) }
-        }
+        // A run stops at its next turn (at most 0.2 s on a quiet stream) after its last commit.
+        while count > 0 { try? await Task.sleep(for: .milliseconds(20)) }
     }
 }

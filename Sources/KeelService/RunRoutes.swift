@@ -173,7 +173,7 @@ enum RunRoutes {
             }
         }
         let id = try state.store.requestControl(run: run.run.id, action: action, reason: reason.map { String($0.prefix(500)) }, argument: argument,
-                                                now: ServiceState.now())
+                                                now: state.now())
         state.runs.controlsRequested(run.run.id)
         return json(Queued(request_id: id, run_id: run.run.id, action: action, argument: argument), status: .accepted)
     }
@@ -221,7 +221,7 @@ enum RunRoutes {
             }
         }
         let id = ServiceState.newId("run")
-        let now = ServiceState.now()
+        let now = state.now()
         try state.store.createRun(NewRun(id: id, strategyName: loaded.program.name, strategyHash: loaded.hash, strategySource: source,
                                          strategyPath: loaded.path, mode: live == nil ? "paper" : "live", capital: capital, symbols: symbols,
                                          barSeconds: barSeconds, stream: stream, now: now))
@@ -271,11 +271,11 @@ enum RunRoutes {
                 let loaded = try LoadedStrategy(path: r.strategyPath ?? "\(run.strategyId).yaml", text: r.strategySource)
                 var live: Runner.Live?
                 if r.mode == "live" { live = try openBroker(run.brokerId, state).mapError { RunnerError.refused($0.message) }.get() }
-                try state.store.setStatus(run: r.id, "running", now: ServiceState.now())
+                try state.store.setStatus(run: r.id, "running", now: state.now())
                 state.runs.start(loaded, runId: r.id, stream: r.stream, capital: r.capital, symbols: r.symbols, barSeconds: r.barSeconds, live: live,
                                  webhook: run.webhook)
             } catch {
-                try state.store.setStatus(run: r.id, "failed", now: ServiceState.now())
+                try state.store.setStatus(run: r.id, "failed", now: state.now())
                 FileHandle.standardError.write(Data("keel serve: run \(r.id) cannot resume: \(error)\n".utf8))
             }
         }

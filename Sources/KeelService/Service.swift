@@ -30,6 +30,8 @@ package enum KeelService {
         package var connections: ConnectionPolicy
         /// Requests with a wrong token one address may send per minute (see `AuthFailures`); nil is unlimited.
         package var authFailureLimit: Int? = 30
+        /// What the service stores as "now".
+        package var clock = ServiceClock.system
 
         package init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
                     idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10,
@@ -49,10 +51,10 @@ package enum KeelService {
         let lock = try StateLock(path: configuration.databasePath)
         defer { lock.release() }
         let store = try KeelStore(path: configuration.databasePath)
-        let interrupted = try store.failUnfinishedBacktests(now: ServiceState.now())
+        let interrupted = try store.failUnfinishedBacktests(now: configuration.clock.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
                                  rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit,
-                                 listenerQueue: configuration.listenerQueue)
+                                 listenerQueue: configuration.listenerQueue, clock: configuration.clock)
         try RunRoutes.resume(state)
         state.webhooks.resumePending()
         // A backtest the last server did not finish (it was stopped or killed) failed: its webhook hears `backtest.failed`.
@@ -64,7 +66,7 @@ package enum KeelService {
         let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))
         let webSockets = router.buildResponder()
         let policy = configuration.connections
-        let app = Application(
+        var app = Application(
             router: router,
             server: HTTPServerBuilder { responder in
                 GuardedChildChannel(HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSockets,
@@ -74,8 +76,10 @@ package enum KeelService {
             configuration: server,
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) }
         )
+        // Shut down in reverse: the server stops taking requests, then every run commits and
+        // stops, then the webhooks in flight stop (what they still owe stays pending in the store).
+        app.addServices(state.webhooks, state.runs)
         try await app.runService()
-        state.runs.shutDown()
     }
 
     /// Ready: the store answers and every hosted run's loop has turned within the stall limit (a
@@ -174,25 +178,28 @@ package final class ServiceState: Sendable {
     let limiter: RateLimiter?
     let stats = RequestStats()
     let stallLimit: Double
+    let clock: ServiceClock
 
     init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, stallLimit: Double = 10, listenerQueue: Int = 1_024,
-         webhookWait: Duration = .milliseconds(200)) {
+         webhookWait: Duration = .milliseconds(200), clock: ServiceClock = .system) {
         self.store = store
+        self.clock = clock
         self.stallLimit = stallLimit
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
         self.secrets = secrets
         limiter = rateLimit.map { RateLimiter(limit: $0) }
         hub = EventHub(capacity: listenerQueue)
-        webhooks = Webhooks(store: store, firstWait: webhookWait)
-        runs = HostedRuns(store: store, hub: hub, webhooks: webhooks, dataDirectory: self.dataDirectory.path)
+        webhooks = Webhooks(store: store, clock: clock, firstWait: webhookWait)
+        runs = HostedRuns(store: store, hub: hub, webhooks: webhooks, clock: clock, dataDirectory: self.dataDirectory.path)
     }
 
-    /// For tests that build the router alone: no key, no rate limit.
-    package convenience init(store: KeelStore, dataDirectory: String) {
-        self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimit: nil)
+    /// For tests that build the router alone: no key, no rate limit. Runs and webhooks are
+    /// services (`HostedRuns`, `Webhooks`): they start and deliver only while a test runs them.
+    package convenience init(store: KeelStore, dataDirectory: String, clock: ServiceClock = .system) {
+        self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimit: nil, clock: clock)
     }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
+    func now() -> Int64 { clock.now() }
 
     /// Text for a client: the server's own paths inside the data folder shown relative to it.
     func shown(_ text: String) -> String { relativeToData(text, root: dataDirectory.path) }

@@ -63,7 +63,7 @@ enum StrategyRoutes {
             switch validate(body.source) {
             case .failure(let refusal): return refusal.response
             case .success(let (name, diagnostics)):
-                let created = try state.store.createStrategy(id: ServiceState.newId("st"), name: name, source: body.source, now: ServiceState.now())
+                let created = try state.store.createStrategy(id: ServiceState.newId("st"), name: name, source: body.source, now: state.now())
                 var response = json(View(created, diagnostics: diagnostics), status: .created)
                 response.headers[.location] = "/v1/strategies/\(created.id)"
                 return response
@@ -88,7 +88,7 @@ enum StrategyRoutes {
             switch validate(body.source) {
             case .failure(let refusal): return refusal.response
             case .success(let (name, diagnostics)):
-                guard let updated = try state.store.updateStrategy(id, name: name, source: body.source, now: ServiceState.now()) else {
+                guard let updated = try state.store.updateStrategy(id, name: name, source: body.source, now: state.now()) else {
                     return notFound("strategy", id)
                 }
                 return json(View(updated, diagnostics: diagnostics))
@@ -103,12 +103,12 @@ enum StrategyRoutes {
             guard ["paper", "live"].contains(body.mode) else {
                 return failure(.unprocessableContent, "invalid_mode", "mode is 'paper' or 'live', not '\(body.mode.prefix(40))'")
             }
-            guard let updated = try state.store.setStrategyMode(id, mode: body.mode, now: ServiceState.now()) else { return notFound("strategy", id) }
+            guard let updated = try state.store.setStrategyMode(id, mode: body.mode, now: state.now()) else { return notFound("strategy", id) }
             return json(View(updated))
         }
         group.delete(":id") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard ServiceState.isId(id, prefix: "st"), try state.store.deleteStrategy(id, now: ServiceState.now()) else {
+            guard ServiceState.isId(id, prefix: "st"), try state.store.deleteStrategy(id, now: state.now()) else {
                 return notFound("strategy", id)
             }
             return Response(status: .noContent)

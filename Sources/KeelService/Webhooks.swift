@@ -4,22 +4,39 @@ import KeelHTTP
 import KeelStore
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 
 /// Callbacks: a backtest or run that names a URL gets its completion, kill-switch and error events
 /// POSTed there as JSON. Each delivery is written to the store first, then tried up to `attempts`
 /// times with doubling waits; a server restarted with deliveries still pending sends them.
-final class Webhooks: Sendable {
+///
+/// A lifecycle service of the server: deliveries are child tasks of its `run()`, and a graceful
+/// shutdown cancels those still waiting to retry (they stay pending in the store for the next start).
+final class Webhooks: Service, Sendable {
     let store: KeelStore
+    let clock: ServiceClock
     let attempts: Int
     let firstWait: Duration
+    private let queue: AsyncStream<WebhookDelivery>.Continuation
+    private let queued: AsyncStream<WebhookDelivery>
     /// One client for the process (so nothing has to shut it down), following no redirect by
     /// itself: a 302 or 303 would turn the POST into a GET without the payload.
     private static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
     /// Redirects followed at most (each a 307 or 308 to the same host).
     static let redirectHops = 3
 
-    init(store: KeelStore, attempts: Int = 5, firstWait: Duration = .milliseconds(200)) {
-        (self.store, self.attempts, self.firstWait) = (store, attempts, firstWait)
+    init(store: KeelStore, clock: ServiceClock, attempts: Int = 5, firstWait: Duration = .milliseconds(200)) {
+        (self.store, self.clock, self.attempts, self.firstWait) = (store, clock, attempts, firstWait)
+        (queued, queue) = AsyncStream.makeStream()
+    }
+
+    /// Delivers what is queued, each delivery a child task, until the server shuts down; then the
+    /// deliveries in flight are cancelled.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            for await delivery in queued.cancelOnGracefulShutdown() { group.addTask { await self.deliver(delivery) } }
+            group.cancelAll()
+        }
     }
 
     struct Payload<Data: Encodable>: Encodable {
@@ -29,20 +46,20 @@ final class Webhooks: Sendable {
         var data: Data
     }
 
-    /// Records the delivery and sends it in the background.
+    /// Records the delivery and queues it for `run()`.
     func send(to url: String, event: String, subject: String, data: some Encodable) {
-        let payload = encode(Payload(event: event, subject: subject, time: ServiceState.now(), data: data))
+        let now = clock.now()
+        let payload = encode(Payload(event: event, subject: subject, time: now, data: data))
         // Not stored, not sent: a restart could not resend it.
         guard let id = logged("webhook \(event) for \(subject), so it is not sent", {
-            try store.addDelivery(url: url, event: event, subject: subject, payload: payload, now: ServiceState.now())
+            try store.addDelivery(url: url, event: event, subject: subject, payload: payload, now: now)
         }) else { return }
-        let delivery = WebhookDelivery(id: id, url: url, event: event, subject: subject, payload: payload, status: "pending", attempts: 0)
-        Task { await deliver(delivery) }
+        queue.yield(WebhookDelivery(id: id, url: url, event: event, subject: subject, payload: payload, status: "pending", attempts: 0))
     }
 
-    /// Sends what a stopped server still owed.
+    /// Queues what a stopped server still owed.
     func resumePending() {
-        for delivery in (try? store.deliveries(pending: true)) ?? [] { Task { await deliver(delivery) } }
+        for delivery in (try? store.deliveries(pending: true)) ?? [] { queue.yield(delivery) }
     }
 
     private func deliver(_ delivery: WebhookDelivery) async {
@@ -52,10 +69,11 @@ final class Webhooks: Sendable {
             let last = attempt >= attempts
             logged("attempt \(attempt) of webhook delivery \(delivery.id)") {
                 try store.recordAttempt(delivery: delivery.id, status: error == nil ? "delivered" : last ? "failed" : "pending", error: error,
-                                        now: ServiceState.now())
+                                        now: clock.now())
             }
             if error == nil || last { return }
-            try? await Task.sleep(for: wait)
+            // Cancelled at shutdown: the delivery stays pending, for the next start.
+            guard (try? await Task.sleep(for: wait)) != nil else { return }
             wait *= 2
         }
     }

@@ -1,4 +1,5 @@
 import GRDB
+import KeelEngine
 
 /// A live run's side of the store: its broker orders, the broker's fills, reconciliations.
 extension KeelStore {
@@ -106,7 +107,7 @@ extension KeelStore {
     }
 
     /// A note from the broker side (a rejection, a difference) in the run's risk events.
-    package func recordRiskEvent(run: String, _ event: StoredRiskEvent) throws {
+    package func recordRiskEvent(run: String, _ event: Engine.RiskEvent) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT INTO risk_events (run_id, time, symbol, kind, reason) VALUES (?, ?, ?, ?, ?)",
                            arguments: [run, event.time, event.symbol, event.kind, event.reason])

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import KeelEngine
+import KeelLanguage
 
 /// Keel's state in one SQLite file (WAL mode): strategies, runs and each run's journal. Every
 /// commit is durable before it returns (`synchronous=FULL`), so what a runner was told is written
@@ -7,10 +9,12 @@ import GRDB
 package final class KeelStore: Sendable {
     package enum Failure: Error, CustomStringConvertible {
         case notDurable(Int)
+        case damaged(String)
 
         package var description: String {
             switch self {
             case .notDurable(let level): "the store is not durable: PRAGMA synchronous is \(level), expected 2 (FULL)"
+            case .damaged(let what): "the store holds a value Keel never writes: \(what)"
             }
         }
     }
@@ -146,8 +150,8 @@ package final class KeelStore: Sendable {
                 try db.execute(sql: """
                     INSERT INTO trades (run_id, symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run, t.symbol, t.side, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.pnl, t.fees,
-                                     t.exitReason])
+                    """, arguments: [run, t.symbol, t.side.rawValue, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.pnl, t.fees,
+                                     t.exitReason.rawValue])
             }
             for d in batch.decisions {
                 try db.execute(sql: "INSERT INTO decisions (run_id, time, symbol, action, side, rule, readings) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -166,7 +170,7 @@ package final class KeelStore: Sendable {
                     try db.execute(sql: """
                         INSERT INTO positions (run_id, symbol, ordinal, side, quantity, entry_time, entry_price, mark_time, mark_price, unrealized_pnl)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [run, p.symbol, ordinal, p.side, p.quantity, p.entryTime, p.entryPrice, p.markTime, p.markPrice, p.unrealizedPnl])
+                        """, arguments: [run, p.symbol, ordinal, p.side.rawValue, p.quantity, p.entryTime, p.entryPrice, p.markTime, p.markPrice, p.unrealizedPnl])
                 }
             }
             for o in batch.brokerIntents { try Self.insert(o, run: run, now: now, db) }
@@ -248,26 +252,26 @@ package final class KeelStore: Sendable {
         }
     }
 
-    package func trades(run: String, limit: Int = -1, offset: Int = 0) throws -> [StoredTrade] {
+    package func trades(run: String, limit: Int = -1, offset: Int = 0) throws -> [Trade] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason
                 FROM trades WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?
                 """, arguments: [run, limit, offset]).map {
-                StoredTrade(symbol: $0[0], side: $0[1], entryTime: $0[2], entryPrice: $0[3], exitTime: $0[4], exitPrice: $0[5],
-                            quantity: $0[6], pnl: $0[7], fees: $0[8], exitReason: $0[9])
+                Trade(symbol: $0[0], side: try Self.decode($0[1]), entryTime: $0[2], entryPrice: $0[3], exitTime: $0[4], exitPrice: $0[5],
+                      quantity: $0[6], pnl: $0[7], fees: $0[8], exitReason: try Self.decode($0[9]))
             }
         }
     }
 
-    package func positions(run: String) throws -> [StoredPosition] {
+    package func positions(run: String) throws -> [BacktestResult.OpenPosition] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT symbol, side, quantity, entry_time, entry_price, mark_time, mark_price, unrealized_pnl
                 FROM positions WHERE run_id = ? ORDER BY ordinal
                 """, arguments: [run]).map {
-                StoredPosition(symbol: $0[0], side: $0[1], quantity: $0[2], entryTime: $0[3], entryPrice: $0[4], markTime: $0[5],
-                               markPrice: $0[6], unrealizedPnl: $0[7])
+                BacktestResult.OpenPosition(symbol: $0[0], side: try Self.decode($0[1]), quantity: $0[2], entryTime: $0[3], entryPrice: $0[4],
+                                            markTime: $0[5], markPrice: $0[6], unrealizedPnl: $0[7])
             }
         }
     }
@@ -281,12 +285,18 @@ package final class KeelStore: Sendable {
         }
     }
 
-    package func riskEvents(run: String) throws -> [StoredRiskEvent] {
+    package func riskEvents(run: String) throws -> [Engine.RiskEvent] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT time, symbol, kind, reason FROM risk_events WHERE run_id = ? ORDER BY id", arguments: [run]).map {
-                StoredRiskEvent(time: $0[0], symbol: $0[1], kind: $0[2], reason: $0[3])
+                Engine.RiskEvent(time: $0[0], symbol: $0[1], kind: $0[2], reason: $0[3])
             }
         }
+    }
+
+    /// A side or exit reason as the store wrote it; anything else is a damaged file, never a guess.
+    private static func decode<Value: RawRepresentable>(_ name: String) throws -> Value where Value.RawValue == String {
+        guard let value = Value(rawValue: name) else { throw Failure.damaged("\(Value.self) `\(name)`") }
+        return value
     }
 
     package func equity(run: String) throws -> [(time: Int64, equity: Double)] {

@@ -1,7 +1,8 @@
 import Foundation
+import KeelEngine
 
-/// The store's rows as plain values. The store knows nothing of the engine: the runner maps its
-/// records onto these.
+/// The store's rows as plain values. Trades, risk events and open positions are the engine's own
+/// records (`Trade`, `Engine.RiskEvent`, `BacktestResult.OpenPosition`), stored as they are.
 package struct StoredRun: Sendable, Equatable {
     package var id: String
     package var strategyName: String
@@ -97,53 +98,6 @@ package struct StoredFill: Sendable, Equatable {
     }
 }
 
-package struct StoredTrade: Sendable, Equatable {
-    package var symbol: String
-    package var side: String
-    package var entryTime: Int64
-    package var entryPrice: Double
-    package var exitTime: Int64
-    package var exitPrice: Double
-    package var quantity: Double
-    package var pnl: Double
-    package var fees: Double
-    package var exitReason: String
-
-    package init(symbol: String, side: String, entryTime: Int64, entryPrice: Double, exitTime: Int64, exitPrice: Double, quantity: Double,
-                pnl: Double, fees: Double, exitReason: String) {
-        (self.symbol, self.side, self.entryTime, self.entryPrice, self.exitTime) = (symbol, side, entryTime, entryPrice, exitTime)
-        (self.exitPrice, self.quantity, self.pnl, self.fees, self.exitReason) = (exitPrice, quantity, pnl, fees, exitReason)
-    }
-}
-
-package struct StoredPosition: Sendable, Equatable {
-    package var symbol: String
-    package var side: String
-    package var quantity: Double
-    package var entryTime: Int64
-    package var entryPrice: Double
-    package var markTime: Int64
-    package var markPrice: Double
-    package var unrealizedPnl: Double
-
-    package init(symbol: String, side: String, quantity: Double, entryTime: Int64, entryPrice: Double, markTime: Int64, markPrice: Double,
-                unrealizedPnl: Double) {
-        (self.symbol, self.side, self.quantity, self.entryTime, self.entryPrice) = (symbol, side, quantity, entryTime, entryPrice)
-        (self.markTime, self.markPrice, self.unrealizedPnl) = (markTime, markPrice, unrealizedPnl)
-    }
-}
-
-package struct StoredRiskEvent: Sendable, Equatable {
-    package var time: Int64
-    package var symbol: String
-    package var kind: String
-    package var reason: String
-
-    package init(time: Int64, symbol: String, kind: String, reason: String) {
-        (self.time, self.symbol, self.kind, self.reason) = (time, symbol, kind, reason)
-    }
-}
-
 package struct StoredDecision: Sendable, Equatable {
     package var time: Int64
     package var symbol: String
@@ -170,12 +124,12 @@ package struct Batch: Sendable {
     package var events: [StoredEvent] = []
     package var orders: [OrderChange] = []
     package var fills: [StoredFill] = []
-    package var trades: [StoredTrade] = []
+    package var trades: [Trade] = []
     package var decisions: [StoredDecision] = []
-    package var riskEvents: [StoredRiskEvent] = []
+    package var riskEvents: [Engine.RiskEvent] = []
     package var equity: [(time: Int64, equity: Double)] = []
     /// The open positions after the batch; nil leaves the stored ones as they are.
-    package var positions: [StoredPosition]?
+    package var positions: [BacktestResult.OpenPosition]?
     package var summary: String?
     package var streamOffset: Int64?
     package var status: String?
@@ -219,22 +173,6 @@ extension StoredFill: Encodable {
         case fillId = "fill_id", clientOrderId = "client_order_id"
     }
 }
-
-extension StoredTrade: Encodable {
-    enum CodingKeys: String, CodingKey {
-        case symbol, side, quantity, pnl, fees
-        case entryTime = "entry_time", entryPrice = "entry_price", exitTime = "exit_time", exitPrice = "exit_price", exitReason = "exit_reason"
-    }
-}
-
-extension StoredPosition: Encodable {
-    enum CodingKeys: String, CodingKey {
-        case symbol, side, quantity
-        case entryTime = "entry_time", entryPrice = "entry_price", markTime = "mark_time", markPrice = "mark_price", unrealizedPnl = "unrealized_pnl"
-    }
-}
-
-extension StoredRiskEvent: Encodable {}
 
 extension StoredDecision: Encodable {
     enum CodingKeys: String, CodingKey { case time, symbol, action, side, rule, readings }

@@ -17,23 +17,34 @@ struct RuleExampleTests {
         }
     }
 
-    @Test("fires on each triggering example", arguments: RuleRegistry.ids)
+    @Test("fires on each triggering example exactly where its markers are, and nowhere else", arguments: RuleRegistry.ids)
     func triggering(id: String) throws {
         let rule = try #require(RuleRegistry.rule(id))
         for example in rule.description.triggering {
-            let report = lint(example)
-            #expect(report.ids.contains(id), "\(id) did not fire on:\n\(example)\n\(report.diagnostics.map(\.message))")
+            #expect(!example.markers.isEmpty, "\(id): a triggering example marks where the rule reports with ↓")
+            let report = lint(example.text)
+            let starts = report.diagnostics.filter { $0.id == id }.map(\.range.start)
+            #expect(starts == example.markers, "\(id) reported at \(starts), marked at \(example.markers), on:\n\(example.text)")
         }
     }
 
-    @Test("stays silent on each non-triggering example, which has no errors", arguments: RuleRegistry.ids)
+    @Test("stays silent on each non-triggering example, which has no errors and no markers", arguments: RuleRegistry.ids)
     func nonTriggering(id: String) throws {
         let rule = try #require(RuleRegistry.rule(id))
         for example in rule.description.nonTriggering {
-            let report = lint(example)
-            #expect(!report.ids.contains(id), "\(id) fired on:\n\(example)")
+            #expect(example.markers.isEmpty)
+            let report = lint(example.text)
+            #expect(!report.ids.contains(id), "\(id) fired on:\n\(example.text)")
             #expect(report.count(.error) == 0, "\(id)'s good example has errors: \(report.diagnostics.map(\.message))")
         }
+    }
+
+    @Test("a marker is a byte offset in the file without it; the header comes first")
+    func markers() {
+        let example = LintExample("entry: {long: ↓close > open}")
+        #expect(example.text == "keel: 1\nname: Example\nentry: {long: close > open}\n")
+        #expect(example.markers == ["keel: 1\nname: Example\nentry: {long: ".utf8.count])
+        #expect(LintExample(wholeFile: "↓keel: 1\n").markers == [0])
     }
 
     @Test("stop-required follows the profile", arguments: [

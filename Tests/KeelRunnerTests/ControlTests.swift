@@ -81,7 +81,7 @@ struct ControlTests {
         #expect(applied.status == 0 && applied.stderr.contains("applied flatten (end of test)"), "\(applied.stderr)")
         #expect(try store.positions(run: "run").isEmpty)
         let last = try #require(try store.trades(run: "run").last)
-        #expect(last.exitReason == "flatten" && last.exitPrice == open[0].markPrice)
+        #expect(last.exitReason == .flatten && last.exitPrice == open[0].markPrice)
         #expect(try store.fills(run: "run").last?.clientOrderId == "run-ORCL-2999-flatten")
     }
 
@@ -111,7 +111,7 @@ struct ControlTests {
         #expect(log.contains("flattened every position"))
         #expect(try store.positions(run: "run").isEmpty)
         let last = try #require(try store.trades(run: "run").last)
-        #expect(last.exitReason == "flatten" && last.exitPrice == open[0].markPrice && last.entryTime == open[0].entryTime)
+        #expect(last.exitReason == .flatten && last.exitPrice == open[0].markPrice && last.entryTime == open[0].entryTime)
         #expect(try store.run("run")?.status == "stopped")
     }
 }

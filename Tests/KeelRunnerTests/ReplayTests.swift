@@ -71,7 +71,7 @@ struct ReplayTests {
     func replayEqualsLive(seed: UInt64) throws {
         let live = try session()
         var random = SeededGenerator(seed: seed &+ 99)
-        var journal: [StoredEvent] = [], fills: [StoredFill] = [], orders: [OrderChange] = [], trades: [StoredTrade] = []
+        var journal: [StoredEvent] = [], fills: [StoredFill] = [], orders: [OrderChange] = [], trades: [Trade] = []
         let lines = Self.stream(seed: seed)
         var i = 0
         while i < lines.count {

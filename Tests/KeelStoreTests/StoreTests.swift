@@ -1,4 +1,5 @@
 import Foundation
+import KeelEngine
 import KeelStore
 import KeelTestSupport
 import Testing
@@ -60,8 +61,8 @@ struct StoreTests {
         try store.commit(first, run: "r", now: 1)
         var second = Batch()
         second.events = [StoredEvent(seq: 2, kind: "bar", symbol: "A", time: 1, line: "{}", status: "accepted", reason: nil)]
-        second.trades = [StoredTrade(symbol: "A", side: "long", entryTime: 0, entryPrice: 1, exitTime: 1, exitPrice: 2, quantity: 1, pnl: 1,
-                                     fees: 0, exitReason: "signal")]
+        second.trades = [Trade(symbol: "A", side: .long, entryTime: 0, entryPrice: 1, exitTime: 1, exitPrice: 2, quantity: 1, pnl: 1,
+                               fees: 0, exitReason: .signal)]
         second.fills = [fill("b"), fill("a")]
         #expect(throws: (any Error).self) { try store.commit(second, run: "r", now: 2) }
         #expect(try store.fills(run: "r").map(\.fillId) == ["a"])
@@ -88,8 +89,8 @@ struct StoreTests {
         var batch = Batch()
         batch.orders = [.placed(StoredOrder(clientOrderId: "r-A-3-entry.long", symbol: "A", side: "buy", type: "market", rule: "entry.long",
                                             bar: 3, placedTime: 3, status: "placed", quantity: nil, updatedTime: 3, reason: nil))]
-        batch.positions = [StoredPosition(symbol: "A", side: "long", quantity: 1, entryTime: 4, entryPrice: 2, markTime: 4, markPrice: 2,
-                                          unrealizedPnl: 0)]
+        batch.positions = [BacktestResult.OpenPosition(symbol: "A", side: .long, quantity: 1, entryTime: 4, entryPrice: 2, markTime: 4,
+                                                       markPrice: 2, unrealizedPnl: 0)]
         try store.commit(batch, run: "r", now: 1)
         var next = Batch()
         next.orders = [.status(clientOrderId: "r-A-3-entry.long", status: "filled", quantity: 5, time: 4, reason: nil)]

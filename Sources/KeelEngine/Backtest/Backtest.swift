@@ -3,7 +3,8 @@ import KeelLanguage
 
 /// A finished backtest: what `keel backtest --format json` prints.
 public struct BacktestResult: Sendable {
-    public struct OpenPosition: Sendable {
+    /// An open position marked to market; its JSON as `Trade`'s.
+    public struct OpenPosition: Sendable, Equatable, Encodable {
         public var symbol: String
         public var side: Side
         public var quantity: Double
@@ -17,6 +18,11 @@ public struct BacktestResult: Sendable {
                     unrealizedPnl: Double) {
             (self.symbol, self.side, self.quantity, self.entryTime, self.entryPrice) = (symbol, side, quantity, entryTime, entryPrice)
             (self.markTime, self.markPrice, self.unrealizedPnl) = (markTime, markPrice, unrealizedPnl)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case symbol, side, quantity
+            case entryTime = "entry_time", entryPrice = "entry_price", markTime = "mark_time", markPrice = "mark_price", unrealizedPnl = "unrealized_pnl"
         }
     }
 
@@ -86,57 +92,31 @@ public enum Backtest {
         }
         let barSeconds = declared ?? inferBarSeconds(Array(feeds.chunks))
         let rows = precomputeRows ?? min(4_096, max(16, (1 << 21) / max(1, program.slotCount * sources.count)))
+        // The bar-only part of the program, `rows` bars of a symbol at a time, within its chunk.
+        let nextWindow: Engine.NextWindow? = rows == 1 ? nil : { [unowned feeds] i in
+            let position = feeds.positions[i]
+            return (feeds.chunks[i], position.row..<min(position.row + rows, position.count), position.barIndex)
+        }
         let engine = Engine(program: program, symbols: sources.map(\.symbol),
                             options: .init(capital: capital, barSeconds: barSeconds, trace: trace, keepEquityCurve: keepEquityCurve,
-                                          keepTrades: keepTrades, precomputeRows: rows, annualization: annualization))
+                                          keepTrades: keepTrades, precomputeRows: rows, annualization: annualization),
+                            nextWindow: nextWindow)
         if let spool {
             engine.tradeSink = { spool.add($0) }
             engine.riskEventSink = { spool.add($0) }
         }
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
-        var signals = [Double](repeating: .nan, count: program.signalNames.count)
-        // Symbols with a bar at the current time, in the universe's order, and each one's bar, built
-        // once and read by the four phases: buffers reused every step.
-        let memory = LoopMemory()
-        let active = memory.buffer(repeating: 0, count: sources.count)
-        let bars = memory.buffer(repeating: BarInput(time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, index: 0), count: sources.count)
+        let readsSignals = !program.signalNames.isEmpty
         while let now = feeds.nextTime() {
-            var count = 0
             for i in sources.indices where feeds.time(i) == now {
-                active[count] = i
-                count += 1
-                bars[i] = feeds.bar(i)
-            }
-            let symbols = active[..<count]
-            // The step order, as `Engine.timeStep` writes it for a live run, with the precompute
-            // window in front of each indicator step (the runner's parity tests hold a live run equal to a backtest).
-            engine.beginTime(now)
-            for i in symbols { engine.exitsAtOpen(i, bars[i]) }
-            for i in symbols { engine.entriesAtOpen(i, bars[i]) }
-            for i in symbols {
-                if !signals.isEmpty {
-                    for (k, column) in signalColumns[i].enumerated() { signals[k] = column.map { feeds.signal(i, $0) } ?? .nan }
+                engine.stage(i, feeds.bar(i))
+                if readsSignals {
+                    for (k, column) in signalColumns[i].enumerated() { engine.stageSignal(i, k, column.map { feeds.signal(i, $0) } ?? .nan) }
                 }
-                engine.marketStep(i, bars[i], signals: signals)
             }
-            for i in symbols {
-                // Precomputed only now: until its indicator step, a symbol's slots must still hold
-                // the previous bar's values, which fills and sizing read.
-                let position = feeds.positions[i]
-                if rows > 1, position.row == position.precomputedEnd {
-                    let window = position.row..<min(position.row + rows, position.count)
-                    engine.precompute(i, feeds.chunks[i], rows: window, firstIndex: position.barIndex)
-                    feeds.positions[i].precomputedEnd = window.upperBound
-                }
-                engine.indicatorStep(i, bars[i])
-            }
-            engine.rankStep()
-            for i in symbols { engine.exitStep(i, bars[i]) }
-            for i in symbols { engine.exitsAtClose(i, bars[i]) }
-            for i in symbols { engine.entryStep(i, bars[i]) }
-            engine.endTime(now)
-            for i in symbols { try feeds.advance(i) }
+            engine.step(now)
+            for i in sources.indices where feeds.time(i) == now { try feeds.advance(i) }
         }
         var result = result(engine, feeds: feeds, barSeconds: barSeconds)
         (result.barSeconds, result.dataBarSeconds) = (barSeconds, resampledFrom ?? barSeconds)

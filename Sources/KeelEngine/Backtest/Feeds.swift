@@ -13,8 +13,6 @@ final class Feeds {
         var live = true
         /// Bars read so far: `bar_index`.
         var barIndex = 0
-        /// The end of the rows the engine has precomputed in the current chunk.
-        var precomputedEnd = 0
         var firstTime: Int64?
         var lastTime: Int64?
     }
@@ -44,7 +42,6 @@ final class Feeds {
         positions[i].live = live
         positions[i].row = 0
         positions[i].count = chunks[i].count
-        positions[i].precomputedEnd = 0
         if positions[i].live {
             positions[i].time = chunks[i].time[0]
             if positions[i].firstTime == nil { positions[i].firstTime = positions[i].time }

@@ -46,7 +46,7 @@ public final class Engine {
     }
 
     /// A refusal or a limit event of the risk manager, with its reason.
-    public struct RiskEvent: Sendable, Equatable {
+    public struct RiskEvent: Sendable, Equatable, Encodable {
         public var time: Int64
         public var symbol: String
         public var kind: String
@@ -71,6 +71,16 @@ public final class Engine {
     private let ledger: UnsafeMutablePointer<Ledger>
     /// Take-profit prices: the ladder's steps of symbol `i` at `i * program.takeProfit.count`.
     let targetPrices: UnsafeMutableBufferPointer<Double>
+    /// The time step being staged: the symbols with a bar at this time, in the universe's order;
+    /// each one's bar, by symbol; each one's signals, by symbol times `program.signalNames.count`.
+    private let staged: UnsafeMutableBufferPointer<Int>
+    private let stagedCount: UnsafeMutablePointer<Int>
+    private let stagedBars: UnsafeMutableBufferPointer<BarInput>
+    private let stagedSignals: UnsafeMutableBufferPointer<Double>
+    /// A backtest's bar-only precompute, asked for a symbol's next window of bars when the last is
+    /// used up; nil when bars arrive one at a time.
+    private let nextWindow: NextWindow?
+    package typealias NextWindow = (_ symbol: Int) -> (chunk: BarSeries, rows: Range<Int>, firstIndex: Int)?
 
     /// The engine's running totals, owned through `ledger`.
     struct Ledger {
@@ -154,8 +164,13 @@ public final class Engine {
         var timeframes: [TimeframeContext] = []
     }
 
-    public init(program: CompiledStrategy, symbols: [String], options: Options) {
+    package init(program: CompiledStrategy, symbols: [String], options: Options, nextWindow: NextWindow? = nil) {
         self.program = program
+        self.nextWindow = nextWindow
+        staged = memory.buffer(repeating: 0, count: symbols.count)
+        stagedCount = memory.value(0)
+        stagedBars = memory.buffer(repeating: BarInput(time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, index: 0), count: symbols.count)
+        stagedSignals = memory.buffer(repeating: .nan, count: symbols.count * program.signalNames.count)
         settingsStorage = memory.value(program.settings)
         self.costs = Costs(settings: program.settings.costs)
         self.symbols = symbols
@@ -204,30 +219,58 @@ public final class Engine {
     }
 
     /// Processes one bar of one symbol: a time step with a single event.
-    package func process(symbol index: Int, bar: BarInput, signals: [Double] = []) {
-        beginTime(bar.time)
-        exitsAtOpen(index, bar)
-        entriesAtOpen(index, bar)
-        marketStep(index, bar, signals: signals)
-        indicatorStep(index, bar)
+    package func process(symbol index: Int, bar: BarInput) {
+        stage(index, bar)
+        step(bar.time)
+    }
+
+    /// Puts symbol `index`'s bar into the next time step. Stage symbols in the universe's order.
+    package func stage(_ index: Int, _ bar: BarInput) {
+        staged[stagedCount.pointee] = index
+        stagedCount.pointee &+= 1
+        stagedBars[index] = bar
+    }
+
+    /// Sets external signal `k` (in `program.signalNames` order) of symbol `index` for the next
+    /// time step and those after it, until set again.
+    package func stageSignal(_ index: Int, _ k: Int, _ value: Double) {
+        stagedSignals[index &* program.signalNames.count &+ k] = value
+    }
+
+    /// The one time step, over every symbol staged since the last, in the step order of
+    /// docs/backtest.md: each phase over all those symbols (in the universe's order) before the
+    /// next. Step 1: every exit of the step fills at the open before any entry, so entries are
+    /// sized on the cash those exits returned. Step 2: protective orders inside the bar, the close,
+    /// the signals. Step 3: indicators, where a rule reading another symbol sees that symbol's bar
+    /// of the same time; then the ranking. Step 4: every exit decided (and filled, with
+    /// `fill: close`) before any entry. Step 5: mark to market, limits, equity.
+    package func step(_ time: Int64) {
+        let symbols = staged[..<stagedCount.pointee]
+        beginTime(time)
+        for i in symbols { exitsAtOpen(i, stagedBars[i]) }
+        for i in symbols { entriesAtOpen(i, stagedBars[i]) }
+        for i in symbols { marketStep(i, stagedBars[i]) }
+        for i in symbols {
+            // The window is computed only now: until its indicator step, a symbol's slots must
+            // still hold the previous bar's values, which fills and sizing read.
+            if let nextWindow, books[i].evaluator.precomputedLeft == 0, let window = nextWindow(i) {
+                books[i].evaluator.precompute(window.chunk, rows: window.rows, firstIndex: window.firstIndex)
+            }
+            indicatorStep(i, stagedBars[i])
+        }
         rankStep()
-        exitStep(index, bar)
-        exitsAtClose(index, bar)
-        entryStep(index, bar)
-        endTime(bar.time)
+        for i in symbols { exitStep(i, stagedBars[i]) }
+        for i in symbols { exitsAtClose(i, stagedBars[i]) }
+        for i in symbols { entryStep(i, stagedBars[i]) }
+        endTime(time)
+        stagedCount.pointee = 0
     }
 
     /// Books holding a position: kept where a position opens and closes, so a step learns whether
     /// anything is held without walking every book.
     private var openPositions = 0
 
-    /// A time step over every symbol with a bar at that time is one unit, in the step order of
-    /// docs/backtest.md, each phase over all those symbols (in the universe's order) before the next:
-    /// `exitsAtOpen`, `entriesAtOpen` (step 1: every exit of the step fills before any entry, so
-    /// entries are sized on the cash those exits returned), `marketStep` (step 2), `indicatorStep`
-    /// (step 3: a rule reading another symbol sees that symbol's bar of the same time), `rankStep`,
-    /// `exitStep`, `exitsAtClose`, `entryStep` (step 4), `endTime` (step 5).
-    public func beginTime(_ time: Int64) {
+    private func beginTime(_ time: Int64) {
         // Nothing moves between the last step's end and this one's start: its equity still holds.
         risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
         ledger.pointee.stepHeld = openPositions > 0
@@ -236,7 +279,7 @@ public final class Engine {
     /// Step 1, first half, for one symbol: its bar opens. From now on its position is valued at
     /// this open; the exit placed at the last close fills, and so does every protective level the
     /// open gapped through (they are exits at this open too).
-    package func exitsAtOpen(_ index: Int, _ bar: BarInput) {
+    private func exitsAtOpen(_ index: Int, _ bar: BarInput) {
         books[index].barsSeen += 1
         if books[index].position != nil { books[index].position!.barsHeld += 1 }
         books[index].mark = bar.open
@@ -246,13 +289,13 @@ public final class Engine {
 
     /// Step 1, second half: the entry placed at the last close fills at this open, sized on the
     /// cash and equity after every exit of the time step.
-    package func entriesAtOpen(_ index: Int, _ bar: BarInput) {
+    private func entriesAtOpen(_ index: Int, _ bar: BarInput) {
         fillPendingEntry(index, at: bar.open, time: bar.time)
     }
 
     /// Step 2 for one symbol, then the bar's close is known: protective orders inside the bar, the
     /// close, the external signals, and the contexts that read this symbol.
-    package func marketStep(_ index: Int, _ bar: BarInput, signals: [Double] = []) {
+    private func marketStep(_ index: Int, _ bar: BarInput) {
         checkProtective(index, bar)
         if tracksReturns, !books[index].lastClose.isNaN {
             books[index].lastReturnVariance = books[index].returns.update(bar.close / books[index].lastClose - 1).variance
@@ -260,25 +303,16 @@ public final class Engine {
         books[index].lastClose = bar.close
         books[index].mark = bar.close
         if books[index].firstClose.isNaN { books[index].firstClose = bar.close }
-        for (i, value) in signals.enumerated() where i < books[index].evaluator.signals.count {
-            books[index].evaluator.signals[i] = value
-        }
+        let signalCount = program.signalNames.count
+        for k in 0..<signalCount { books[index].evaluator.signals[k] = stagedSignals[index &* signalCount &+ k] }
         // Other-symbol contexts read this symbol's bars: they step before any rule reads them.
         for k in symbolContexts.indices where symbolContexts[k].symbol == index {
             symbolContexts[k].evaluator.step(bar)
         }
     }
 
-    /// Backtests: computes the bar-only part of the program for `rows` of a symbol's chunk at once
-    /// (at most `Options.precomputeRows`); the next `rows.count` bars of that symbol then evaluate
-    /// only what reads the engine's state. Call it just before the symbol's `indicatorStep`: until
-    /// then its slots hold the previous bar's values, which fills and sizing read.
-    public func precompute(_ index: Int, _ chunk: BarSeries, rows: Range<Int>, firstIndex: Int) {
-        books[index].evaluator.precompute(chunk, rows: rows, firstIndex: firstIndex)
-    }
-
     /// Step 3 for one symbol: contexts, then the program.
-    package func indicatorStep(_ index: Int, _ bar: BarInput) {
+    private func indicatorStep(_ index: Int, _ bar: BarInput) {
         let evaluator = books[index].evaluator
         for context in symbolContexts { evaluator.contexts[context.index] = context.value }
         for k in books[index].timeframes.indices {
@@ -290,7 +324,7 @@ public final class Engine {
     }
 
     /// Orders the universe by the rank expression; only the top N may be held.
-    public func rankStep() {
+    private func rankStep() {
         guard let slot = program.rank, let top = settings.rankTop else { return }
         let ranked = books.indices.filter { !books[$0].values[slot].isNaN }
             .sorted { books[$0].values[slot] > books[$1].values[slot] || (books[$0].values[slot] == books[$1].values[slot] && $0 < $1) }
@@ -300,25 +334,25 @@ public final class Engine {
 
     /// Step 4, first half: exits (and level updates) for one symbol. Every symbol's exits are decided
     /// before any entry, so a rotation can sell one symbol and buy another at the same close.
-    package func exitStep(_ index: Int, _ bar: BarInput) {
+    private func exitStep(_ index: Int, _ bar: BarInput) {
         decideExits(index, bar)
         if books[index].position != nil { books[index].barsInMarket += 1 }
     }
 
     /// With `fill: close`, the exits decided at this close fill at it, every symbol's before any
     /// entry is decided, as at an open.
-    package func exitsAtClose(_ index: Int, _ bar: BarInput) {
+    private func exitsAtClose(_ index: Int, _ bar: BarInput) {
         if settings.fill == .close { fillPendingExit(index, at: bar.close, time: bar.time) }
     }
 
     /// Step 4, second half: entries for one symbol, then fills at this close with `fill: close`.
-    package func entryStep(_ index: Int, _ bar: BarInput) {
+    private func entryStep(_ index: Int, _ bar: BarInput) {
         decideEntries(index, bar)
         if settings.fill == .close { fillPendingEntry(index, at: bar.close, time: bar.time) }
     }
 
     /// Step 5: mark to market, check the limits, record equity.
-    public func endTime(_ time: Int64) {
+    private func endTime(_ time: Int64) {
         if ledger.pointee.stepHeld { ledger.pointee.stepsHeld += 1 }
         let now = equity
         ledger.pointee.lastEquity = now

@@ -25,19 +25,4 @@ extension Engine {
                               riskEvents: riskEvents, riskEventCount: riskEventCount, decisions: decisions, metrics: metrics)
     }
 
-    /// One time step of a live run: the bars of every symbol that has one at `time` (indices in
-    /// the universe's order), through the same phases, in the same order, as a backtest's step.
-    /// `signals[k]` holds the external signals of `symbols[k]`, in `program.signalNames` order.
-    package func timeStep(_ time: Int64, symbols active: [Int], bars: [BarInput], signals: [[Double]]) {
-        beginTime(time)
-        for (k, index) in active.enumerated() { exitsAtOpen(index, bars[k]) }
-        for (k, index) in active.enumerated() { entriesAtOpen(index, bars[k]) }
-        for (k, index) in active.enumerated() { marketStep(index, bars[k], signals: signals[k]) }
-        for (k, index) in active.enumerated() { indicatorStep(index, bars[k]) }
-        rankStep()
-        for (k, index) in active.enumerated() { exitStep(index, bars[k]) }
-        for (k, index) in active.enumerated() { exitsAtClose(index, bars[k]) }
-        for (k, index) in active.enumerated() { entryStep(index, bars[k]) }
-        endTime(time)
-    }
 }

@@ -8,8 +8,9 @@ public enum ExitReason: String, Sendable, Codable {
     case flatten
 }
 
-/// A closed trade (or a partial close of a position by a take-profit step).
-public struct Trade: Sendable, Equatable {
+/// A closed trade (or a partial close of a position by a take-profit step). Its JSON (the
+/// service's answers and events) has snake_case keys and times in milliseconds since the epoch.
+public struct Trade: Sendable, Equatable, Encodable {
     public var symbol: String
     public var side: Side
     public var entryTime: Int64
@@ -26,6 +27,11 @@ public struct Trade: Sendable, Equatable {
                 pnl: Double, fees: Double, exitReason: ExitReason) {
         (self.symbol, self.side, self.entryTime, self.entryPrice, self.exitTime) = (symbol, side, entryTime, entryPrice, exitTime)
         (self.exitPrice, self.quantity, self.pnl, self.fees, self.exitReason) = (exitPrice, quantity, pnl, fees, exitReason)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case symbol, side, quantity, pnl, fees
+        case entryTime = "entry_time", entryPrice = "entry_price", exitTime = "exit_time", exitPrice = "exit_price", exitReason = "exit_reason"
     }
 }
 

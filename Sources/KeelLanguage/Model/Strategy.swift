@@ -24,7 +24,7 @@ public enum IntrabarPolicy: String, Sendable, CaseIterable {
     case nearestFirst = "nearest_first"
 }
 
-public enum Side: String, Sendable, CaseIterable {
+public enum Side: String, Sendable, CaseIterable, Codable {
     case long, short
 }
 

@@ -4,8 +4,16 @@ struct ConstantConditionRule: LintRule {
     let description = RuleDescription(
         id: "constant-condition", name: "A condition that is constant", severity: .warning,
         rationale: "A rule that folds to true or false never depends on the market: it fires on every bar or never. Usually a leftover from debugging or a typo in a threshold.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20) or 2 > 1}\nexit: {long: close < sma(close, 20)}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nexit: {long: close < sma(close, 20)}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: ↓close > sma(close, 20) or 2 > 1}
+            exit: {long: close < sma(close, 20)}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            exit: {long: close < sma(close, 20)}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         strategy.ruleExpressions.compactMap { role, expr in
@@ -19,8 +27,16 @@ struct SelfComparisonRule: LintRule {
     let description = RuleDescription(
         id: "self-comparison", name: "A series compared with itself", severity: .warning,
         rationale: "'x > x' is never true and 'crosses_above(x, x)' never fires: one side was surely meant to be something else.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: crosses_above(sma(close, 10), sma(close, 10))}\nexit: {long: close < open}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: crosses_above(sma(close, 10), sma(close, 30))}\nexit: {long: close < open}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: ↓crosses_above(sma(close, 10), sma(close, 10))}
+            exit: {long: close < open}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: crosses_above(sma(close, 10), sma(close, 30))}
+            exit: {long: close < open}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
@@ -45,8 +61,16 @@ struct ExitEqualsEntryRule: LintRule {
     let description = RuleDescription(
         id: "exit-equals-entry", name: "Exit identical to its entry", severity: .error,
         rationale: "When the exit condition is the entry condition, every entry is followed at once by an exit: the strategy churns and pays fees for nothing.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nexit: {long: close > sma(close, 20)}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nexit: {long: close < sma(close, 20)}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            exit: {long: ↓close > sma(close, 20)}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            exit: {long: close < sma(close, 20)}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         let parsed = strategy.parsed
@@ -63,8 +87,16 @@ struct FloatEqualityRule: LintRule {
     let description = RuleDescription(
         id: "float-equality", name: "Exact equality on prices", severity: .warning,
         rationale: "Prices and indicators are real numbers; 'close == sma(close, 20)' is almost never exactly true. Compare with '>' or '<', or use crosses_above / crosses_below.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close == sma(close, 20)}\nexit: {long: close < open}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20) and day_of_week == 1}\nexit: {long: close < open}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: ↓close == sma(close, 20)}
+            exit: {long: close < open}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20) and day_of_week == 1}
+            exit: {long: close < open}
+            """)])
 
     /// Series whose values are whole numbers, where equality is meaningful.
     static let discrete: Set<String> = ["bar_index", "hour", "minute", "day_of_week", "month", "year"]
@@ -96,8 +128,16 @@ struct ImpossibleThresholdRule: LintRule {
     let description = RuleDescription(
         id: "impossible-threshold", name: "Threshold outside an oscillator's range", severity: .warning,
         rationale: "RSI, MFI, stochastics and ADX live in 0..100 and Williams %R in -100..0. A threshold outside the range makes the comparison constant; a percent such as 30% (0.3) against RSI is a common slip.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: rsi(close, 14) < 30%}\nexit: {long: rsi(close, 14) > 70}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: rsi(close, 14) < 30}\nexit: {long: rsi(close, 14) > 70}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: rsi(close, 14) < ↓30%}
+            exit: {long: rsi(close, 14) > 70}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: rsi(close, 14) < 30}
+            exit: {long: rsi(close, 14) > 70}
+            """)])
 
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
@@ -131,9 +171,22 @@ struct PercentExpectedRule: LintRule {
     let description = RuleDescription(
         id: "percent-expected", name: "A number where a percent was meant", severity: .error,
         rationale: "'stop_loss: 5' is a stop at a price of 5, not 5% below the entry; 'fees: 0.1' is 10% of every trade. Write the unit.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nstop_loss: 5\n",
-                     exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nexit: {long: close < open}\nexecution: {fees: 0.1}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nstop_loss: 5%\nexecution: {fees: 0.1%}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            stop_loss: ↓5
+            """), LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            exit: {long: close < open}
+            execution: {fees: ↓0.1}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            execution: {fees: 0.1%}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
@@ -157,8 +210,16 @@ struct WindowOfOneRule: LintRule {
     let description = RuleDescription(
         id: "window-of-one", name: "A window of one bar", severity: .note,
         rationale: "sma(x, 1), highest(x, 1) and their kin are just x: the indicator does nothing.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 1)}\nexit: {long: close < open}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 2)}\nexit: {long: close < open}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: close > ↓sma(close, 1)}
+            exit: {long: close < open}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 2)}
+            exit: {long: close < open}
+            """)])
 
     static let identities: Set<String> = ["sma", "ema", "wma", "rma", "vwma", "highest", "lowest"]
 

@@ -4,8 +4,18 @@ struct ZeroFeesRule: LintRule {
     let description = RuleDescription(
         id: "zero-fees", name: "No trading fees", severity: .warning,
         rationale: "Every real venue charges something. A backtest without fees overstates returns, most of all for strategies that trade often.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > open}\nexit: {long: close < open}\nexecution: {fees: 0%, slippage: 2bps}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > open}\nexit: {long: close < open}\nexecution: {fees: 0.1%, slippage: 2bps}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: close > open}
+            exit: {long: close < open}
+            execution: {fees: ↓0%, slippage: 2bps}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > open}
+            exit: {long: close < open}
+            execution: {fees: 0.1%, slippage: 2bps}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         let costs = strategy.costs
@@ -21,8 +31,18 @@ struct ZeroSlippageRule: LintRule {
     let description = RuleDescription(
         id: "zero-slippage", name: "No slippage", severity: .warning,
         rationale: "Orders rarely fill exactly at the price the backtest sees. Some slippage keeps results honest.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > open}\nexit: {long: close < open}\nexecution: {fees: 0.1%, slippage: 0bps}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > open}\nexit: {long: close < open}\nexecution: {fees: 0.1%, slippage: 2bps}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: close > open}
+            exit: {long: close < open}
+            execution: {fees: 0.1%, slippage: ↓0bps}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > open}
+            exit: {long: close < open}
+            execution: {fees: 0.1%, slippage: 2bps}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         let costs = strategy.costs
@@ -38,8 +58,18 @@ struct FillAtCloseRule: LintRule {
     let description = RuleDescription(
         id: "fill-at-close", name: "Filling at the close that decided", severity: .warning,
         rationale: "With 'fill: close' an order fills at the very price its rule just read. Live, the order reaches the market after that price is gone; 'next_open' is what can really be traded.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nexit: {long: close < sma(close, 20)}\nexecution: {fill: close}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nexit: {long: close < sma(close, 20)}\nexecution: {fill: next_open}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            exit: {long: close < sma(close, 20)}
+            execution: {fill: ↓close}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            exit: {long: close < sma(close, 20)}
+            execution: {fill: next_open}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         guard let fill = strategy.parsed.execution.fill, fill.value == .close else { return [] }
@@ -51,8 +81,18 @@ struct WarmupExceedsHistoryRule: LintRule {
     let description = RuleDescription(
         id: "warmup-exceeds-history", name: "Warm-up longer than the usual history", severity: .warning,
         rationale: "A rule that needs more bars than a feed of its timeframe usually has (20 years of daily or weekly bars, 2 years of intraday bars) never gets a value, so the strategy never trades.",
-        triggering: [exampleHeader + "profile: degen\ntimeframe: 1w\nentry: {long: close > sma(close, 2000)}\nexit: {long: close < open}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\ntimeframe: 1w\nentry: {long: close > sma(close, 52)}\nexit: {long: close < open}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            timeframe: 1w
+            entry: {long: ↓close > sma(close, 2000)}
+            exit: {long: close < open}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            timeframe: 1w
+            entry: {long: close > sma(close, 52)}
+            exit: {long: close < open}
+            """)])
 
     /// Bars a feed of this bar size usually holds: 20 years at a day and above, 2 years below.
     static func typicalBars(barSeconds: Int) -> Int {

@@ -4,8 +4,24 @@ struct TakeProfitTooManyStepsRule: LintRule {
     let description = RuleDescription(
         id: "take-profit-too-many-steps", name: "Take-profit ladder over 5 steps", severity: .error,
         rationale: "Brokers accept at most 5 take-profit orders per position; the engine enforces the same guardrail.",
-        triggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntake_profit:\n  - {at: 2%, close: 20%}\n  - {at: 4%, close: 20%}\n  - {at: 6%, close: 20%}\n  - {at: 8%, close: 20%}\n  - {at: 10%, close: 20%}\n  - {at: 12%, close: 100%}\n"],
-        nonTriggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntake_profit:\n  - {at: 5%, close: 50%}\n  - {at: 10%, close: 100%}\n"])
+        triggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            take_profit:
+              - {at: 2%, close: 20%}
+              - {at: 4%, close: 20%}
+              - {at: 6%, close: 20%}
+              - {at: 8%, close: 20%}
+              - {at: 10%, close: 20%}
+              - ↓{at: 12%, close: 100%}
+            """)],
+        nonTriggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            take_profit:
+              - {at: 5%, close: 50%}
+              - {at: 10%, close: 100%}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         let steps = strategy.parsed.takeProfit
@@ -19,8 +35,25 @@ struct TooManyExitsRule: LintRule {
     let description = RuleDescription(
         id: "too-many-exits", name: "More than 8 protective exits", severity: .error,
         rationale: "Stop-losses, take-profit steps and the time stop together may not exceed 8 orders per position (broker practice).",
-        triggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntime_stop: 20 bars\ntake_profit:\n" + (1...7).map { "  - {at: \($0)%, close: 10%}\n" }.joined()],
-        nonTriggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntime_stop: 20 bars\ntake_profit: 10%\n"])
+        triggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            time_stop: 20 bars
+            take_profit:
+              ↓- {at: 1%, close: 10%}
+              - {at: 2%, close: 10%}
+              - {at: 3%, close: 10%}
+              - {at: 4%, close: 10%}
+              - {at: 5%, close: 10%}
+              - {at: 6%, close: 10%}
+              - {at: 7%, close: 10%}
+            """)],
+        nonTriggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            time_stop: 20 bars
+            take_profit: 10%
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         let parsed = strategy.parsed
@@ -35,9 +68,25 @@ struct TakeProfitOverHundredRule: LintRule {
     let description = RuleDescription(
         id: "take-profit-over-100", name: "Take-profit ladder closing more than everything", severity: .error,
         rationale: "Each step closes a share of what remains; a step above 100% is impossible, and steps after a 100% step can never fill.",
-        triggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntake_profit:\n  - {at: 10%, close: 100%}\n  - {at: 20%, close: 50%}\n",
-                     exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntake_profit:\n  - {at: 10%, close: 150%}\n"],
-        nonTriggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntake_profit:\n  - {at: 10%, close: 50%}\n  - {at: 20%, close: 100%}\n"])
+        triggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            take_profit:
+              - {at: 10%, close: 100%}
+              - ↓{at: 20%, close: 50%}
+            """), LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            take_profit:
+              - ↓{at: 10%, close: 150%}
+            """)],
+        nonTriggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            take_profit:
+              - {at: 10%, close: 50%}
+              - {at: 20%, close: 100%}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
@@ -59,8 +108,20 @@ struct TakeProfitOrderRule: LintRule {
     let description = RuleDescription(
         id: "take-profit-order", name: "Take-profit steps out of order", severity: .warning,
         rationale: "A ladder climbs: each step's level should be further from the entry than the one before, or the later step fills first.",
-        triggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntake_profit:\n  - {at: 20%, close: 50%}\n  - {at: 10%, close: 100%}\n"],
-        nonTriggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: 5%\ntake_profit:\n  - {at: 10%, close: 50%}\n  - {at: 20%, close: 100%}\n"])
+        triggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            take_profit:
+              - {at: 20%, close: 50%}
+              - ↓{at: 10%, close: 100%}
+            """)],
+        nonTriggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            take_profit:
+              - {at: 10%, close: 50%}
+              - {at: 20%, close: 100%}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var previous: Double?
@@ -80,9 +141,21 @@ struct TakeProfitWrongSideRule: LintRule {
     let description = RuleDescription(
         id: "take-profit-wrong-side", name: "Take-profit on the wrong side of the stop", severity: .error,
         rationale: "For a long, the stop sits below the entry and the target above. A target below the stop (or below the entry) and a stop above the entry swap the two orders' meanings.",
-        triggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: entry_price * 0.95\ntake_profit:\n  - {at: entry_price * 0.9}\n",
-                     exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: entry_price + atr(14)\n"],
-        nonTriggering: [exampleHeader + "entry: {long: close > sma(close, 20)}\nstop_loss: entry_price - 2 * atr(14)\ntake_profit:\n  - {at: entry_price + 3 * atr(14)}\n"])
+        triggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: entry_price * 0.95
+            take_profit:
+              - ↓{at: entry_price * 0.9}
+            """), LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: ↓entry_price + atr(14)
+            """)],
+        nonTriggering: [LintExample("""
+            entry: {long: close > sma(close, 20)}
+            stop_loss: entry_price - 2 * atr(14)
+            take_profit:
+              - {at: entry_price + 3 * atr(14)}
+            """)])
 
     /// Where a level sits relative to the entry: +1 above, -1 below, 0 unknown; and its ratio when known.
     private func side(_ level: StopLevel, _ strategy: CheckedStrategy) -> (sign: Int, ratio: Double?) {
@@ -130,8 +203,15 @@ struct NoExitRule: LintRule {
     let description = RuleDescription(
         id: "no-exit", name: "An entry with no way out", severity: .warning,
         rationale: "A side that enters but has no exit rule, stop, take-profit or time stop holds its position until the data ends.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\ntime_stop: 10 bars\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: ↓close > sma(close, 20)}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            time_stop: 10 bars
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         let parsed = strategy.parsed

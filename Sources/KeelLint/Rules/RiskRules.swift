@@ -4,8 +4,17 @@ struct StopRequiredRule: LintRule {
     let description = RuleDescription(
         id: "stop-required", name: "Stop-loss required by the profile", severity: .warning,
         rationale: "Conservative strategies must cap the loss of every trade; balanced and aggressive ones should. The severity follows the profile: error for conservative, warning for balanced and aggressive, nothing for degen.",
-        triggering: [exampleHeader + "profile: conservative\nentry: {long: close > sma(close, 20)}\nexit: {long: close < sma(close, 20)}\n"],
-        nonTriggering: [exampleHeader + "profile: conservative\nentry: {long: close > sma(close, 20)}\nstop_loss: 2%\nallocation: {size: percent_of_equity(10%)}\n"])
+        triggering: [LintExample("""
+            profile: conservative
+            ↓entry: {long: close > sma(close, 20)}
+            exit: {long: close < sma(close, 20)}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: conservative
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 2%
+            allocation: {size: percent_of_equity(10%)}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         guard strategy.parsed.stopLoss == nil, let severity = strategy.profile.stopLossRequired else { return [] }
@@ -18,8 +27,18 @@ struct StopTooWideRule: LintRule {
     let description = RuleDescription(
         id: "stop-too-wide", name: "Stop wider than the profile's risk per trade", severity: .warning,
         rationale: "A position of p% of equity stopped out at s% loses p * s of equity. Above the profile's risk per trade, one stop costs more than the profile allows; narrow the stop or size with risk(...).",
-        triggering: [exampleHeader + "profile: balanced\nentry: {long: close > sma(close, 20)}\nstop_loss: 10%\nallocation: {size: percent_of_equity(20%)}\n"],
-        nonTriggering: [exampleHeader + "profile: balanced\nentry: {long: close > sma(close, 20)}\nstop_loss: 5%\nallocation: {size: percent_of_equity(20%)}\n"])
+        triggering: [LintExample("""
+            profile: balanced
+            entry: {long: close > sma(close, 20)}
+            stop_loss: ↓10%
+            allocation: {size: percent_of_equity(20%)}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: balanced
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 5%
+            allocation: {size: percent_of_equity(20%)}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         guard let stop = strategy.stopLoss, case .percent(let distance) = stop.level,
@@ -41,8 +60,16 @@ struct ShortNotAllowedRule: LintRule {
     let description = RuleDescription(
         id: "short-not-allowed", name: "Short entries under a profile that forbids them", severity: .error,
         rationale: "The conservative profile does not sell short; the engine would refuse every short order.",
-        triggering: [exampleHeader + "profile: conservative\nentry: {short: close < sma(close, 20)}\nstop_loss: 2%\n"],
-        nonTriggering: [exampleHeader + "profile: balanced\nentry: {short: close < sma(close, 20)}\nstop_loss: 2%\n"])
+        triggering: [LintExample("""
+            profile: conservative
+            entry: {short: ↓close < sma(close, 20)}
+            stop_loss: 2%
+            """)],
+        nonTriggering: [LintExample("""
+            profile: balanced
+            entry: {short: close < sma(close, 20)}
+            stop_loss: 2%
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         guard let short = strategy.parsed.entry.short, !strategy.risk.allowShort else { return [] }
@@ -55,8 +82,18 @@ struct PositionTooLargeRule: LintRule {
     let description = RuleDescription(
         id: "position-too-large", name: "Position larger than the profile allows", severity: .warning,
         rationale: "The risk manager caps each position at the profile's largest share of equity; sizing above it is silently cut down to the cap.",
-        triggering: [exampleHeader + "profile: balanced\nentry: {long: close > sma(close, 20)}\nstop_loss: 2%\nallocation: {size: percent_of_equity(50%)}\n"],
-        nonTriggering: [exampleHeader + "profile: balanced\nentry: {long: close > sma(close, 20)}\nstop_loss: 2%\nallocation: {size: percent_of_equity(20%)}\n"])
+        triggering: [LintExample("""
+            profile: balanced
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 2%
+            allocation: {size: ↓percent_of_equity(50%)}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: balanced
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 2%
+            allocation: {size: percent_of_equity(20%)}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         guard case .percentOfEquity(let share) = strategy.sizing, let cap = strategy.risk.limit(.maxPosition),
@@ -70,8 +107,18 @@ struct MaxPositionsOverProfileRule: LintRule {
     let description = RuleDescription(
         id: "max-positions-over-profile", name: "More positions than the profile allows", severity: .warning,
         rationale: "The profile caps open positions; a larger max_positions is never reached.",
-        triggering: [exampleHeader + "profile: conservative\nentry: {long: close > sma(close, 20)}\nstop_loss: 2%\nallocation: {size: percent_of_equity(10%), max_positions: 8}\n"],
-        nonTriggering: [exampleHeader + "profile: conservative\nentry: {long: close > sma(close, 20)}\nstop_loss: 2%\nallocation: {size: percent_of_equity(10%), max_positions: 5}\n"])
+        triggering: [LintExample("""
+            profile: conservative
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 2%
+            allocation: {size: percent_of_equity(10%), max_positions: ↓8}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: conservative
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 2%
+            allocation: {size: percent_of_equity(10%), max_positions: 5}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         guard let wanted = strategy.maxPositions, let cap = strategy.risk.limit(.maxOpenPositions), Double(wanted) > cap,
@@ -84,8 +131,16 @@ struct RiskLimitOffRule: LintRule {
     let description = RuleDescription(
         id: "risk-limit-off", name: "A risk limit turned off", severity: .warning,
         rationale: "'off' removes a safety net such as the daily kill switch. Sometimes that is the point (a conformance test, a research run); say so with a suppression and its reason.",
-        triggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nrisk: {daily_loss_limit: off}\n"],
-        nonTriggering: [exampleHeader + "profile: degen\nentry: {long: close > sma(close, 20)}\nrisk: {daily_loss_limit: 10%}\n"])
+        triggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            risk: {daily_loss_limit: ↓off}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: degen
+            entry: {long: close > sma(close, 20)}
+            risk: {daily_loss_limit: 10%}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         strategy.parsed.risk.compactMap { override in
@@ -99,8 +154,18 @@ struct RiskLimitLoosenedRule: LintRule {
     let description = RuleDescription(
         id: "risk-limit-loosened", name: "A risk limit looser than the profile", severity: .warning,
         rationale: "A strategy may tighten its profile's limits freely; loosening one is a deliberate act that reviewers should see.",
-        triggering: [exampleHeader + "profile: balanced\nentry: {long: close > sma(close, 20)}\nstop_loss: 2%\nrisk: {daily_loss_limit: 10%}\n"],
-        nonTriggering: [exampleHeader + "profile: balanced\nentry: {long: close > sma(close, 20)}\nstop_loss: 2%\nrisk: {daily_loss_limit: 2%}\n"])
+        triggering: [LintExample("""
+            profile: balanced
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 2%
+            risk: {daily_loss_limit: ↓10%}
+            """)],
+        nonTriggering: [LintExample("""
+            profile: balanced
+            entry: {long: close > sma(close, 20)}
+            stop_loss: 2%
+            risk: {daily_loss_limit: 2%}
+            """)])
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         var findings: [LintFinding] = []
