@@ -80,6 +80,8 @@ public final class Engine {
     /// A backtest's bar-only precompute, asked for a symbol's next window of bars when the last is
     /// used up; nil when bars arrive one at a time.
     private let nextWindow: NextWindow?
+    /// Bars of each symbol's window not yet stepped; empty when there is no precompute.
+    private let windowLeft: UnsafeMutableBufferPointer<Int>
     package typealias NextWindow = (_ symbol: Int) -> (chunk: BarSeries, rows: Range<Int>, firstIndex: Int)?
 
     /// The engine's running totals, owned through `ledger`.
@@ -167,6 +169,7 @@ public final class Engine {
     package init(program: CompiledStrategy, symbols: [String], options: Options, nextWindow: NextWindow? = nil) {
         self.program = program
         self.nextWindow = nextWindow
+        windowLeft = memory.buffer(repeating: 0, count: nextWindow == nil ? 0 : symbols.count)
         staged = memory.buffer(repeating: 0, count: symbols.count)
         stagedCount = memory.value(0)
         stagedBars = memory.buffer(repeating: BarInput(time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, index: 0), count: symbols.count)
@@ -210,18 +213,28 @@ public final class Engine {
 
     /// Cash plus every open position marked at the last price known (`Book.mark`).
     public var equity: Double {
-        var total = cash
-        // Scalars only: reading the positions themselves would copy them, arrays and all.
-        for i in books.indices where books[i].signedQuantity != 0 && !books[i].mark.isNaN {
-            total += books[i].signedQuantity * books[i].mark
+        @inline(__always) get {
+            var total = cash
+            // Scalars only: reading the positions themselves would copy them, arrays and all.
+            for i in books.indices where books[i].signedQuantity != 0 && !books[i].mark.isNaN {
+                total += books[i].signedQuantity * books[i].mark
+            }
+            return total
         }
-        return total
     }
 
     /// Processes one bar of one symbol: a time step with a single event.
     package func process(symbol index: Int, bar: BarInput) {
         stage(index, bar)
         step(bar.time)
+    }
+
+    /// Computes symbol `index`'s next window of bars (a backtest's precompute hook).
+    @inline(never)
+    private func precomputeWindow(_ index: Int) {
+        guard let window = nextWindow?(index) else { return }
+        books[index].evaluator.precompute(window.chunk, rows: window.rows, firstIndex: window.firstIndex)
+        windowLeft[index] = window.rows.count
     }
 
     /// Puts symbol `index`'s bar into the next time step. Stage symbols in the universe's order.
@@ -251,10 +264,11 @@ public final class Engine {
         for i in symbols { entriesAtOpen(i, stagedBars[i]) }
         for i in symbols { marketStep(i, stagedBars[i]) }
         for i in symbols {
-            // The window is computed only now: until its indicator step, a symbol's slots must
-            // still hold the previous bar's values, which fills and sizing read.
-            if let nextWindow, books[i].evaluator.precomputedLeft == 0, let window = nextWindow(i) {
-                books[i].evaluator.precompute(window.chunk, rows: window.rows, firstIndex: window.firstIndex)
+            // A backtest's window is computed only now: until its indicator step, a symbol's slots
+            // must still hold the previous bar's values, which fills and sizing read.
+            if !windowLeft.isEmpty {
+                if windowLeft[i] <= 0 { precomputeWindow(i) }
+                windowLeft[i] &-= 1
             }
             indicatorStep(i, stagedBars[i])
         }
@@ -270,6 +284,7 @@ public final class Engine {
     /// anything is held without walking every book.
     private var openPositions = 0
 
+    @inline(__always)
     private func beginTime(_ time: Int64) {
         // Nothing moves between the last step's end and this one's start: its equity still holds.
         risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
@@ -324,6 +339,7 @@ public final class Engine {
     }
 
     /// Orders the universe by the rank expression; only the top N may be held.
+    @inline(__always)
     private func rankStep() {
         guard let slot = program.rank, let top = settings.rankTop else { return }
         let ranked = books.indices.filter { !books[$0].values[slot].isNaN }
@@ -352,6 +368,7 @@ public final class Engine {
     }
 
     /// Step 5: mark to market, check the limits, record equity.
+    @inline(__always)
     private func endTime(_ time: Int64) {
         if ledger.pointee.stepHeld { ledger.pointee.stepsHeld += 1 }
         let now = equity
