@@ -16,12 +16,14 @@
 /// ```
 ///
 /// The pipeline behind it: text → YAML front end → checker → linter → compiler → engine
-/// (docs/architecture.md). Problems with the strategy come back as ``Diagnostic`` values, each at
+/// (docs/architecture.md). Problems with the strategy come back as `Diagnostic` values, each at
 /// its `file:line:column`; problems with the data are thrown.
 public enum Keel {
     /// Lints, checks and compiles a strategy's text: every diagnostic of every phase (a compile
     /// error too), sorted by position, and the program when no diagnostic is an error.
     /// - Parameters:
+    ///   - text: the strategy file's text.
+    ///   - path: the file's path, as diagnostics name it.
     ///   - params: values that replace the strategy's `params:` (as `--set` does).
     ///   - linter: the lint rules and configuration; the defaults by default.
     public static func compile(_ text: String, path: String, params: [String: ConstValue] = [:], linter: Linter = Linter()) -> Compilation {
@@ -48,11 +50,17 @@ public enum Keel {
 
     /// Runs `strategy` over `data` (one source per symbol) and returns the result.
     /// - Parameters:
+    ///   - strategy: a compiled strategy (``Compilation/strategy``).
+    ///   - data: one bar source per symbol (``MarketData/open(_:policy:)``).
     ///   - capital: starting cash.
     ///   - keepTrades: list every trade and risk event in the result (memory grows with them);
     ///     the summary's figures never need them.
+    ///   - keepEquityCurve: keep the equity after every time step in the result.
+    ///   - trace: record every decision with the values its rule read.
     ///   - annualization: periods per year for Sharpe, Sortino and volatility; nil for the data's
     ///     observed bars per year.
+    ///   - spool: where trades and risk events go as they happen instead of the result (a JSON
+    ///     document written while the run goes on).
     ///   - progress: called with the fraction of the bars read, from 0 to 1.
     /// - Throws: `Backtest.Refusal` when the data does not fit the strategy (bars coarser than its
     ///   `timeframe:`), the data's own errors (`CSVBarReader.Failure`) when a file has bad rows.
