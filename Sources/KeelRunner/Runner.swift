@@ -112,7 +112,7 @@ package final class Runner {
         let host = c.host
         func stopRequested() -> Int32? { host.map { $0.stopRequested ? 0 : nil } ?? signals?.received }
         let run = try openRun(store)
-        let session = Session(runId: c.runId, program: c.strategy.program, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
+        let session = Session(runId: c.runId, strategy: c.strategy, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
                               live: c.live != nil, maxClockSkew: c.maxClockSkew)
         try replay(store, session, run)
         if let refusal = session.assembler.timeframeRefusal { throw timeframeStop(refusal) }

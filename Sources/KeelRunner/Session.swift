@@ -1,4 +1,5 @@
 import Foundation
+import Keel
 import KeelData
 import KeelEngine
 import KeelLanguage
@@ -10,6 +11,8 @@ import KeelStore
 final class Session {
     let runId: String
     let program: CompiledStrategy
+    /// The checked strategy, re-checked under another profile when an operator switches it.
+    let checked: CheckedStrategy
     let engine: Engine
     var assembler: EventAssembler
     let barSeconds: Int?
@@ -30,20 +33,20 @@ final class Session {
     let maxClockSkew: Int64?
     private let clock: @Sendable () -> Int64
 
-    init(runId: String, program: CompiledStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0, live: Bool = false,
+    init(runId: String, strategy: LoadedStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0, live: Bool = false,
          maxClockSkew: Int64? = 86_400_000, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }) {
         self.maxClockSkew = maxClockSkew
         self.clock = clock
         self.runId = runId
         self.live = live
-        self.program = program
+        (program, checked) = (strategy.program, strategy.checked)
         self.barSeconds = barSeconds
         engine = Engine(program: program, symbols: symbols,
                         options: .init(capital: capital, barSeconds: barSeconds, trace: true, keepEquityCurve: false, keepTrades: true,
                                        precomputeRows: 1, journal: true))
         assembler = EventAssembler(symbols: symbols, signalNames: program.signalNames,
                                    barMilliseconds: barSeconds.map { Int64($0) * 1_000 },
-                                   resamplesBars: program.settings.parsed.timeframe != nil)
+                                   resamplesBars: program.settings.timeframe != nil)
         markTimes = Array(repeating: nil, count: symbols.count)
         nextSeq = lastSeq + 1
     }
@@ -115,9 +118,8 @@ final class Session {
             if let symbol = argument.flatMap(symbols.firstIndex(of:)) { engine.flatten(time, only: symbol) }
         case "risk_profile":
             if let profile = argument.flatMap(ProfileName.init(rawValue:)) {
-                let settings = program.settings
-                let (checked, _) = Checker.check(settings.parsed, options: .init(profileOverride: profile, paramOverrides: settings.paramValues))
-                engine.switchRisk(to: checked, time)
+                let (switched, _) = Checker.check(checked.parsed, options: .init(profileOverride: profile, paramOverrides: checked.paramValues))
+                engine.switchRisk(to: TradingSettings(switched), time)
             }
         default: engine.flatten(time)
         }

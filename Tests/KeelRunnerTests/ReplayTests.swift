@@ -64,7 +64,7 @@ struct ReplayTests {
 
     func session() throws -> Session {
         let strategy = try LoadedStrategy(path: "churn.yaml", text: Self.strategy)
-        return Session(runId: "r", program: strategy.program, symbols: ["A", "B"], capital: 10_000, barSeconds: 300)
+        return Session(runId: "r", strategy: strategy, symbols: ["A", "B"], capital: 10_000, barSeconds: 300)
     }
 
     @Test("live in random batches, then replayed from the journal: the same fills, orders, trades and result", arguments: 0..<12)

@@ -76,9 +76,9 @@ public enum Backtest {
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
                            annualization: Double? = nil, spool: ResultSpool? = nil,
                            progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
-        let order = Universe.order(named: program.settings.parsed.symbols.map(\.value), feed: sources.map(\.symbol))
+        let order = Universe.order(named: program.settings.symbols, feed: sources.map(\.symbol))
         var sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
-        let timeframe = program.settings.parsed.timeframe
+        let timeframe = program.settings.timeframe
         let declared = timeframe?.value.seconds
         var resampledFrom: Int?
         if let declared { (sources, resampledFrom) = try TimeframePlan.apply(sources, timeframeSeconds: declared, declaredAt: timeframe?.range) }

@@ -45,7 +45,7 @@ public struct Compiler {
         return CompiledStrategy(
             name: parsed.name?.value ?? parsed.file.path, nodes: nodes, slotCount: slotCount, entry: entry, exit: exit,
             stopLoss: stop, trailing: checked.stopLoss?.trailing ?? false, takeProfit: ladder, rank: rank,
-            signalNames: signalNames, contexts: contexts, readings: readings, warmup: checked.warmup, settings: checked)
+            signalNames: signalNames, contexts: contexts, readings: readings, warmup: checked.warmup, settings: TradingSettings(checked))
     }
 
     /// The names, fields and calls a rule reads (its operands, not constants), at most twelve.

@@ -130,8 +130,8 @@ public struct CompiledStrategy: Sendable {
     public let readings: [RuleKey: [Reading]]
     /// Bars before every rule can be evaluated.
     public let warmup: Int
-    /// The resolved settings: sizing, costs, fills, risk.
-    public let settings: CheckedStrategy
+    /// The resolved settings: universe, bar size, sizing, costs, fills, risk.
+    public let settings: TradingSettings
 
     public var timeStop: TimeStop? { settings.timeStop }
 }

@@ -62,8 +62,8 @@ public final class Engine {
     /// risk profile of a running strategy (`switchRisk`), and a `var` would be checked on every bar.
     /// Owns the settings, books, take-profit prices and ledger below (`LoopMemory` says why).
     private let memory = LoopMemory()
-    private let settingsStorage: UnsafeMutablePointer<CheckedStrategy>
-    var settings: CheckedStrategy { _read { yield settingsStorage.pointee } }
+    private let settingsStorage: UnsafeMutablePointer<TradingSettings>
+    var settings: TradingSettings { _read { yield settingsStorage.pointee } }
     let costs: Costs
     public let symbols: [String]
     /// Per-symbol state, read and written on every bar.
@@ -643,10 +643,10 @@ public final class Engine {
     /// The operator switches the risk profile of a running strategy: `checked` is the same strategy
     /// checked against the new profile, so its limits and default sizing apply from the next order.
     /// Peak equity, the session and a tripped kill switch carry over.
-    public func switchRisk(to checked: CheckedStrategy, _ time: Int64) {
-        settingsStorage.pointee = checked
-        risk.dailyLossLimit = checked.risk.limit(.dailyLossLimit)
-        record(RiskEvent(time: time, symbol: "*", kind: "risk_profile", reason: "risk profile switched to \(checked.profile.name.rawValue)"))
+    public func switchRisk(to settings: TradingSettings, _ time: Int64) {
+        settingsStorage.pointee = settings
+        risk.dailyLossLimit = settings.risk.limit(.dailyLossLimit)
+        record(RiskEvent(time: time, symbol: "*", kind: "risk_profile", reason: "risk profile switched to \(settings.profile.name.rawValue)"))
     }
 
     /// Cancels every pending entry, flattens every position at the next fill, and blocks new orders
