@@ -44,7 +44,7 @@ public enum Keel {
     /// The program, or the compiler's refusal as an `engine-unsupported` diagnostic at its position.
     static func compiled(_ checked: CheckedStrategy) -> (program: CompiledStrategy?, problem: Diagnostic?) {
         do { return (try Compiler.compile(checked), nil) } catch {
-            return (nil, .error("engine-unsupported", error.message, at: error.range))
+            return (nil, .report(.engineUnsupported(error.message), at: error.range))
         }
     }
 

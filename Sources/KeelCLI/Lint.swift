@@ -101,7 +101,7 @@ struct Lint: ParsableCommand {
     private func unreadable(_ path: String, _ error: Error) -> Linter.Report {
         let message = (error as? TextFileError)?.message ?? "cannot read the file"
         return Linter.Report(file: SourceFile(path: path, text: ""),
-                             diagnostics: [.error("unreadable-file", message, at: .at(0))])
+                             diagnostics: [.report(.unreadableFile(message), at: .at(0))])
     }
 }
 

@@ -39,28 +39,26 @@ public struct LintConfiguration: Sendable {
         configuration.path = file.path
         guard let root = YAMLLoader.load(file, diagnostics: &bag) else { return (configuration, bag.items) }
         guard let pairs = root.pairs else {
-            bag.error("expected-mapping", "\(fileName) is a mapping with a 'rules:' key", at: root.range)
+            bag.add(.configurationNotMapping(fileName), at: root.range)
             return (configuration, bag.items)
         }
         for pair in pairs where !pair.key.isInvalid {
             guard pair.name == "rules" else {
-                bag.error("unknown-key", "unknown key '\(pair.name)' in \(fileName)\(Suggestions.didYouMean(pair.name, in: ["rules"]))",
-                          at: pair.key.range)
+                bag.add(.unknownConfigurationKey(pair.name, in: fileName), at: pair.key.range)
                 continue
             }
             guard let rules = pair.value.pairs else {
-                bag.error("expected-mapping", "'rules:' maps rule ids to off, on, note, warning or error", at: pair.value.range)
+                bag.add(.rulesNotMapping, at: pair.value.range)
                 continue
             }
             for rule in rules where !rule.key.isInvalid {
                 guard RuleRegistry.rule(rule.name) != nil else {
-                    bag.error("unknown-rule", "no lint rule '\(rule.name)'\(Suggestions.didYouMean(rule.name, in: RuleRegistry.ids))",
-                              at: rule.key.range)
+                    bag.add(.unknownRule(rule.name), at: rule.key.range)
                     continue
                 }
                 // `off` would be a boolean in YAML 1.1; here the expected type decides: it is a setting.
                 guard let text = rule.value.scalar?.value, let setting = Setting(rawValue: text) else {
-                    bag.error("invalid-value", "'\(rule.name)' takes off, on, note, warning or error", at: rule.value.range)
+                    bag.add(.invalidRuleSetting(rule.name), at: rule.value.range)
                     continue
                 }
                 configuration.rules[rule.name] = setting

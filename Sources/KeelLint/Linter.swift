@@ -66,9 +66,7 @@ public struct Linter: Sendable {
             }
         }
         for (index, suppression) in suppressions.enumerated() where !used[index] && !suppression.ruleIDs.isEmpty {
-            kept.append(.warning("unused-suppression",
-                                 "this suppression of \(suppression.ruleIDs.joined(separator: ", ")) silences nothing; remove it",
-                                 at: suppression.range))
+            kept.append(.report(.unusedSuppression(suppression.ruleIDs), at: suppression.range))
         }
         return kept + problems
     }

@@ -46,24 +46,22 @@ public struct Suppression: Sendable {
             case "disable-next-line": scope = .line(line + 1)
             case "disable-file": scope = .file
             default:
-                problems.append(.error("invalid-suppression", "unknown suppression '\(command)'; use disable-line, disable-next-line or disable-file",
-                                       at: range))
+                problems.append(.report(.unknownSuppression(command), at: range))
                 continue
             }
             let parts = rest.components(separatedBy: "--")
             let ids = parts[0].split { $0 == "," || $0 == " " }.map(String.init)
             let reason = parts.count > 1 ? parts.dropFirst().joined(separator: "--").trimmingSpaces() : ""
             guard !ids.isEmpty else {
-                problems.append(.error("invalid-suppression", "name the rule to disable, e.g. '# keel-lint: \(command) zero-fees -- reason'", at: range))
+                problems.append(.report(.suppressionWithoutRule(command), at: range))
                 continue
             }
             guard !reason.isEmpty else {
-                problems.append(.error("suppression-without-reason", "a suppression needs a reason after '--', e.g. '# keel-lint: \(command) \(ids.joined(separator: ",")) -- why'",
-                                       at: range))
+                problems.append(.report(.suppressionWithoutReason(command, rules: ids), at: range))
                 continue
             }
             for id in ids where !knownRules.contains(id) {
-                problems.append(.warning("unknown-rule", "no lint rule '\(id)'\(Suggestions.didYouMean(id, in: knownRules))", at: range))
+                problems.append(.report(.unknownRule(id, severity: .warning), at: range))
             }
             suppressions.append(Suppression(ruleIDs: ids.filter(knownRules.contains), scope: scope, reason: reason, range: range))
         }

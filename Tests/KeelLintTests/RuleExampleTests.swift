@@ -198,18 +198,26 @@ struct ReporterTests {
 }
 
 /// Every diagnostic id in the sources has a description SARIF can list: a lint rule or a catalogue
-/// entry. Scans the sources for the ways an id is written, so a new id cannot ship undescribed.
+/// entry. Scans the sources for the ways a message is written, so a new id cannot ship undescribed.
 @Suite("Diagnostic ids")
 struct DiagnosticIdTests {
+    /// The Swift sources of the modules that report diagnostics, as (path, text).
+    static func sources() throws -> [(String, String)] {
+        let root = packageRoot.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        return try files.filter { ["KeelLanguage", "KeelLint", "Keel/", "KeelCLI/"].contains(where: $0.hasPrefix) }.sorted().map {
+            ($0, try String(contentsOf: root.appendingPathComponent($0), encoding: .utf8))
+        }
+    }
+
+    /// A catalogue message (`.init("id", ...)`, `Self("id", ...)`) or a lint rule's id.
+    static var message: Regex<AnyRegexOutput> { try! Regex(#"(?:\.init|Self)\(\s*"([a-z0-9-]+)"|id: (?:String = )?"([a-z0-9-]+)""#) }
+
     @Test("every id the sources emit is a lint rule or in the catalogue, and the catalogue has no stale entry")
     func described() throws {
-        let sources = packageRoot.appendingPathComponent("Sources")
         var emitted = Set<String>()
-        let pattern = try Regex(#"(?:error|warning|note)\("([a-z0-9-]+)"|id: (?:String = )?"([a-z0-9-]+)""#)
-        let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
-        for file in files where ["KeelLanguage", "KeelLint", "Keel/", "KeelCLI/"].contains(where: file.hasPrefix) {
-            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
-            for match in text.matches(of: pattern) {
+        for (path, text) in try Self.sources() where path.hasSuffix("Messages.swift") || path.hasPrefix("KeelLint/Rules/") {
+            for match in text.matches(of: Self.message) {
                 if let id = (match.output[1].substring ?? match.output[2].substring).map(String.init) { emitted.insert(id) }
             }
         }
@@ -218,6 +226,22 @@ struct DiagnosticIdTests {
         #expect(emitted.subtracting(described).isEmpty, "undescribed: \(emitted.subtracting(described).sorted())")
         let stale = Set(DiagnosticCatalogue.entries.map(\.id)).subtracting(emitted)
         #expect(stale.isEmpty, "in the catalogue but never emitted: \(stale.sorted())")
+        #expect(Set(DiagnosticCatalogue.entries.map(\.id)).count == DiagnosticCatalogue.entries.count, "an id is described twice")
+    }
+
+    @Test("every message of a phase is written in that phase's catalogue file, none at the place that reports it")
+    func messagesInCatalogues() throws {
+        let outside = try Self.sources().filter { !$0.0.hasSuffix("Messages.swift") && !$0.0.hasPrefix("KeelLint/Rules/") }
+        // A message is made only by a catalogue; a diagnostic by id and text only from a lint rule's finding.
+        let catalogue = try Regex(#"extension DiagnosticMessage|DiagnosticMessage\("#)
+        for (path, text) in outside where path != "KeelLanguage/Source/Diagnostic.swift" {
+            #expect(text.firstMatch(of: catalogue) == nil, "\(path) writes a catalogue message")
+            #expect(path == "KeelLint/Linter.swift" || !text.contains("Diagnostic(id:"), "\(path) writes a diagnostic's text itself")
+        }
+        let catalogues = try Self.sources().filter { $0.0.hasSuffix("Messages.swift") }.map(\.0)
+        #expect(catalogues == ["Keel/CompileMessages.swift", "KeelLanguage/Checker/SettingsMessages.swift",
+                               "KeelLanguage/Expression/ExpressionMessages.swift", "KeelLanguage/Model/ReaderMessages.swift",
+                               "KeelLanguage/YAML/YAMLMessages.swift", "KeelLint/LintMessages.swift"])
     }
 }
 

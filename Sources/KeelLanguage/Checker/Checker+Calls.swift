@@ -13,7 +13,7 @@ extension Checker {
                 let names = builtin.outputs.map(\.name)
                 let hint = Suggestions.closest(to: name, in: names).map { "did you mean '\($0)'?" }
                     ?? "it has: \(names.joined(separator: ", "))"
-                diagnostics.error("unknown-member", "'\(namespace)' has no output '\(name)'; \(hint)", at: expr.range)
+                diagnostics.add(.unknownOutput(name, of: namespace, hint: hint), at: expr.range)
                 return .error
             }
             var type = output.type
@@ -23,8 +23,7 @@ extension Checker {
             }
             return NodeInfo(type: type, constant: nil, warmup: info.warmup, positional: info.positional)
         default:
-            diagnostics.error("unknown-member", "a \(info.type) has no member '\(name)'; only multi-output indicators such as macd(close).signal and 'position' have members",
-                              at: expr.range)
+            diagnostics.add(.noMembers(info.type, member: name), at: expr.range)
             return .error
         }
     }
@@ -33,17 +32,16 @@ extension Checker {
         guard let builtin = BuiltinTable.named(name) else {
             for argument in arguments { check(argument.value, in: scope) }
             let hint = Suggestions.didYouMean(name, in: BuiltinTable.all.filter { $0.form == .function }.map(\.name))
-            diagnostics.error("unknown-function", "no function '\(name)'\(hint)", at: calleeRange(expr, name))
+            diagnostics.add(.unknownFunction(name, suggestion: hint), at: calleeRange(expr, name))
             return .error
         }
         guard builtin.form == .function else {
             for argument in arguments { check(argument.value, in: scope) }
-            diagnostics.error("not-a-function", "'\(name)' is a series, not a function; write '\(name)' without parentheses",
-                              at: expr.range, fixIts: [FixIt(range: expr.range, replacement: name)])
+            diagnostics.add(.notAFunction(name), at: expr.range, fixIts: [FixIt(range: expr.range, replacement: name)])
             return .error
         }
         if case .param = scope.role {
-            diagnostics.error("non-constant-param", "a param is a constant and cannot call '\(name)'", at: expr.range)
+            diagnostics.add(.paramCallsFunction(name), at: expr.range)
             return .error
         }
         guard let bound = bind(arguments, to: builtin, expr) else {
@@ -70,30 +68,27 @@ extension Checker {
                     let names = builtin.parameters.map(\.name)
                     let hint = Suggestions.closest(to: label, in: names).map { "; did you mean '\($0)'?" }
                         ?? "; its parameters are \(names.joined(separator: ", "))"
-                    diagnostics.error("unknown-argument", "\(builtin.name) has no parameter '\(label)'\(hint)",
-                                      at: argument.labelRange ?? argument.value.range)
+                    diagnostics.add(.unknownArgument(label, of: builtin.name, hint: hint), at: argument.labelRange ?? argument.value.range)
                     ok = false
                     continue
                 }
                 if bound[index] != nil {
-                    diagnostics.error("duplicate-argument", "'\(label)' is given twice", at: argument.labelRange ?? argument.value.range)
+                    diagnostics.add(.duplicateArgument(label), at: argument.labelRange ?? argument.value.range)
                     ok = false
                 }
                 bound[index] = argument.value
             } else if sawLabel {
-                diagnostics.error("arity", "positional arguments come before labelled ones", at: argument.value.range)
+                diagnostics.add(.positionalAfterLabelled, at: argument.value.range)
                 ok = false
             } else if position < bound.count {
                 bound[position] = argument.value
             } else {
-                diagnostics.error("arity", "\(builtin.name) takes at most \(builtin.parameters.count) argument\(builtin.parameters.count == 1 ? "" : "s"), got \(arguments.count): \(builtin.signature)",
-                                  at: argument.value.range)
+                diagnostics.add(.tooManyArguments(builtin, given: arguments.count), at: argument.value.range)
                 return nil
             }
         }
         for (index, parameter) in builtin.parameters.enumerated() where ok && bound[index] == nil && parameter.defaultValue == nil {
-            diagnostics.error("arity", "\(builtin.name) needs '\(parameter.name)' (\(parameter.kind.summary)): \(builtin.signature), e.g. \(builtin.example)",
-                              at: expr.range)
+            diagnostics.add(.missingArgument(parameter, of: builtin), at: expr.range)
             ok = false
         }
         return ok ? bound : nil
@@ -155,47 +150,45 @@ extension Checker {
         let what = "\(builtin.name)'s '\(parameter.name)'"
         switch parameter.kind {
         case .series:
-            guard info.type.isNumeric else { return reject("\(what) is a number series, not a \(info.type)", argument) }
+            guard info.type.isNumeric else { return reject(.numberSeriesExpected(what, found: info.type), argument) }
         case .condition:
-            guard info.type == .bool else { return reject("\(what) is a condition, not a \(info.type)", argument) }
+            guard info.type == .bool else { return reject(.conditionArgumentExpected(what, found: info.type), argument) }
         case .value:
-            guard info.type.isNumeric || info.type == .bool else { return reject("\(what) is a series, not a \(info.type)", argument) }
+            guard info.type.isNumeric || info.type == .bool else { return reject(.seriesExpected(what, found: info.type), argument) }
         case .window:
             guard let bars = info.constant?.number, info.type == .number else {
-                diagnostics.error("non-constant-window", "\(what) is a window and must be a constant number of bars (a literal or a param), e.g. \(builtin.example)",
-                                  at: argument.range)
+                diagnostics.add(.nonConstantWindow(what, example: builtin.example), at: argument.range)
                 return nil
             }
             guard bars == bars.rounded(), bars >= 1, bars <= Double(BuiltinTable.maxWindow) else {
-                diagnostics.error("window-out-of-range", "\(what) is \(ExpressionPrinter.format(bars)); a window is a whole number of bars from 1 to \(BuiltinTable.maxWindow)",
-                                  at: argument.range)
+                diagnostics.add(.windowOutOfRange(what, bars: bars), at: argument.range)
                 return nil
             }
             return .number(bars)
         case .constant:
             guard let number = info.constant?.number, info.type.isNumeric else {
-                return reject("\(what) must be a constant number", argument, id: "non-constant-argument")
+                return reject(.nonConstantArgument(what), argument)
             }
             return .number(number)
         case .symbol:
             guard info.type == .string, let constant = info.constant else {
-                return reject("\(what) is a symbol name in quotes, e.g. \"SPY\"", argument)
+                return reject(.symbolExpected(what), argument)
             }
             return constant
         case .timeframe:
             guard info.type == .duration, case .duration(let bar)? = info.constant, bar.unit != .bars else {
-                return reject("\(what) is a bar size such as 4h or 1d", argument)
+                return reject(.barSizeExpected(what), argument)
             }
             return info.constant
         }
         if info.type == .duration || info.type == .string {
-            return reject("\(what) is a series, not a \(info.type)", argument)
+            return reject(.seriesExpected(what, found: info.type), argument)
         }
         return info.constant ?? .bool(true)
     }
 
-    private mutating func reject(_ message: String, _ argument: Expr, id: String = "type-mismatch") -> ConstValue? {
-        diagnostics.error(id, message, at: argument.range)
+    private mutating func reject(_ message: DiagnosticMessage, _ argument: Expr) -> ConstValue? {
+        diagnostics.add(message, at: argument.range)
         return nil
     }
 
@@ -203,13 +196,11 @@ extension Checker {
     private mutating func timeframeRatio(_ bar: DurationLiteral, at argument: Expr) -> Int? {
         guard let seconds = bar.seconds, seconds > 0 else { return nil }
         guard let base = checked.parsed.timeframe?.value.seconds else {
-            diagnostics.error("missing-timeframe", "timeframe(\(bar), ...) needs the strategy's own 'timeframe:' to know which bars are higher",
-                              at: argument.range)
+            diagnostics.add(.timeframeWithoutBase(bar), at: argument.range)
             return nil
         }
         guard seconds > base, seconds % base == 0 else {
-            diagnostics.error("invalid-timeframe", "timeframe(\(bar), ...) must be a whole multiple above the strategy's \(checked.parsed.timeframe!.value); a lower timeframe cannot be built from higher bars",
-                              at: argument.range)
+            diagnostics.add(.timeframeNotHigher(bar, base: checked.parsed.timeframe!.value), at: argument.range)
             return nil
         }
         return seconds / base

@@ -38,7 +38,7 @@ extension Checker {
             // A param may use earlier params only.
             let order = checked.parsed.params.map(\.name)
             if let mine = order.firstIndex(of: current), let theirs = order.firstIndex(of: name), theirs >= mine {
-                diagnostics.error("unknown-name", "param '\(current)' can only use params defined before it", at: expr.range)
+                diagnostics.add(.paramBeforeDefinition(current), at: expr.range)
                 return .error
             }
             return paramInfo(decl)
@@ -46,7 +46,7 @@ extension Checker {
         if lets[name] != nil {
             checked.letUses[name, default: 0] += 1
             if case .param = scope.role {
-                diagnostics.error("non-constant-param", "a param is a constant and cannot use the series '\(name)'", at: expr.range)
+                diagnostics.add(.paramUsesSeries(name), at: expr.range)
                 return .error
             }
             guard let info = letInfo(name, at: expr.range) else { return .error }
@@ -55,8 +55,7 @@ extension Checker {
         }
         if name == "entry_price" {
             guard scope.role == .stopLoss || scope.role == .takeProfitLevel else {
-                diagnostics.error("unknown-name", "'entry_price' exists only in stop_loss and take_profit; in rules write 'position.entry_price'",
-                                  at: expr.range)
+                diagnostics.add(.entryPriceOutsideLevels, at: expr.range)
                 return .error
             }
             return NodeInfo(type: .number, positional: true)
@@ -66,7 +65,7 @@ extension Checker {
         }
         var hint = Suggestions.didYouMean(name, in: knownNames)
         if StrategyReader.yaml11Booleans.contains(name) { hint = "; write true or false" }
-        diagnostics.error("unknown-name", "no series, param or let named '\(name)'\(hint)", at: expr.range)
+        diagnostics.add(.unknownName(name, suggestion: hint), at: expr.range)
         return .error
     }
 
@@ -79,8 +78,7 @@ extension Checker {
         switch builtin.form {
         case .variable:
             if case .param = scope.role {
-                diagnostics.error("non-constant-param", "a param is a constant and cannot use the series '\(builtin.name)'",
-                                  at: expr.range)
+                diagnostics.add(.paramUsesSeries(builtin.name), at: expr.range)
                 return .error
             }
             guard case .fixed(let type) = builtin.result else { return .error }
@@ -89,7 +87,7 @@ extension Checker {
             return NodeInfo(type: .namespace(builtin.name), positional: builtin.name == "position")
         case .function:
             let call = builtin.requiredParameterCount == 0 ? "\(builtin.name)()" : builtin.example
-            diagnostics.error("missing-call", "'\(builtin.name)' is a function; call it, e.g. '\(call)'", at: expr.range,
+            diagnostics.add(.missingCall(builtin.name, example: call), at: expr.range,
                               fixIts: builtin.requiredParameterCount == 0
                                 ? [FixIt(range: expr.range, replacement: "\(builtin.name)()")] : [])
             return .error
@@ -107,11 +105,11 @@ extension Checker {
         guard info.type != .error else { return .error }
         switch op {
         case .negate:
-            guard info.type.isNumeric else { return mismatch("'-' needs a number, found a \(info.type)", at: operand) }
+            guard info.type.isNumeric else { return mismatch(.negationOfNonNumber(info.type), at: operand) }
             return NodeInfo(type: info.type, constant: info.constant?.number.map { .number(-$0) },
                             warmup: info.warmup, positional: info.positional)
         case .not:
-            guard info.type == .bool else { return mismatch("'not' needs a condition, found a \(info.type)", at: operand) }
+            guard info.type == .bool else { return mismatch(.notOfNonCondition(info.type), at: operand) }
             return NodeInfo(type: .bool, constant: info.constant?.bool.map { .bool(!$0) },
                             warmup: info.warmup, positional: info.positional)
         }
@@ -126,22 +124,22 @@ extension Checker {
         let type: KeelType
         if op.isLogical {
             for (info, side) in [(left, lhs), (right, rhs)] where info.type != .bool {
-                return mismatch("'\(op.rawValue)' joins conditions, but this is a \(info.type)", at: side)
+                return mismatch(.logicOfNonCondition(op.rawValue, found: info.type), at: side)
             }
             type = .bool
         } else if op.isComparison {
             let bothNumeric = left.type.isNumeric && right.type.isNumeric
             let bothBool = left.type == .bool && right.type == .bool && (op == .equal || op == .notEqual)
             guard bothNumeric || bothBool else {
-                return mismatch("cannot compare a \(left.type) with a \(right.type) using '\(op.rawValue)'", at: expr)
+                return mismatch(.incomparable(left.type, right.type, op: op.rawValue), at: expr)
             }
             type = .bool
         } else {
             for (info, side) in [(left, lhs), (right, rhs)] where !info.type.isNumeric {
-                return mismatch("'\(op.rawValue)' needs numbers, but this is a \(info.type)", at: side)
+                return mismatch(.arithmeticOfNonNumber(op.rawValue, found: info.type), at: side)
             }
             if op == .divide, right.constant?.number == 0 {
-                diagnostics.error("division-by-zero", "division by zero", at: rhs.range)
+                diagnostics.add(.divisionByZero, at: rhs.range)
                 return .error
             }
             let sameUnit = left.type == right.type && (op == .add || op == .subtract)
@@ -156,10 +154,10 @@ extension Checker {
         let a = value(check(then, in: scope), then)
         let b = value(check(otherwise, in: scope), otherwise)
         guard test.type != .error, a.type != .error, b.type != .error else { return .error }
-        if test.type != .bool { return mismatch("the condition of 'if' must be a condition, not a \(test.type)", at: condition) }
+        if test.type != .bool { return mismatch(.ifConditionType(test.type), at: condition) }
         let compatible = (a.type.isNumeric && b.type.isNumeric) || a.type == b.type
         guard compatible, a.type.isNumeric || a.type == .bool else {
-            return mismatch("both branches of 'if' must have the same type; found \(a.type) and \(b.type)", at: otherwise)
+            return mismatch(.ifBranchTypes(a.type, b.type), at: otherwise)
         }
         var constant: ConstValue?
         if let choice = test.constant?.bool { constant = choice ? a.constant : b.constant }
@@ -177,21 +175,18 @@ extension Checker {
         var isOutputs = false
         if case .outputs = series.type { isOutputs = true }
         guard series.type.isNumeric || series.type == .bool || isOutputs else {
-            return mismatch("only a series has a history; this is a \(series.type)", at: base)
+            return mismatch(.historyOfNonSeries(series.type), at: base)
         }
         guard let bars = index.constant?.number, index.type == .number else {
-            diagnostics.error("non-constant-history", "the index in '[...]' must be a constant number of bars, such as [1]",
-                              at: offset.range)
+            diagnostics.add(.nonConstantHistory, at: offset.range)
             return .error
         }
         guard bars >= 0 else {
-            diagnostics.error("negative-history", "'[\(ExpressionPrinter.format(bars))]' would read a future bar; history indexes are 0 or more (lookahead cannot be written)",
-                              at: offset.range)
+            diagnostics.add(.negativeHistory(bars), at: offset.range)
             return .error
         }
         guard bars == bars.rounded(), bars <= Double(BuiltinTable.maxWindow) else {
-            diagnostics.error("invalid-history", "a history index is a whole number of bars up to \(BuiltinTable.maxWindow)",
-                              at: offset.range)
+            diagnostics.add(.invalidHistory, at: offset.range)
             return .error
         }
         // Never constant: `x[n]` has no value until n bars exist, even when x is a constant.
@@ -204,20 +199,20 @@ extension Checker {
         switch info.type {
         case .outputs(let name):
             let members = BuiltinTable.named(name)?.outputs.map { "." + $0.name }.joined(separator: ", ") ?? ""
-            diagnostics.error("missing-member", "\(name)(...) has several outputs; pick one: \(members)", at: expr.range)
+            diagnostics.add(.missingOutput(name, outputs: members), at: expr.range)
             return .error
         case .namespace(let name):
             let members = BuiltinTable.named(name)?.outputs.prefix(3).map { "\(name).\($0.name)" }.joined(separator: ", ")
             let example = members.map { "e.g. \($0)" } ?? "e.g. \(name).sentiment"
-            diagnostics.error("missing-member", "'\(name)' is not a value; pick a field, \(example)", at: expr.range)
+            diagnostics.add(.missingField(name, example: example), at: expr.range)
             return .error
         default:
             return info
         }
     }
 
-    mutating func mismatch(_ message: String, at expr: Expr) -> NodeInfo {
-        diagnostics.error("type-mismatch", message, at: expr.range)
+    mutating func mismatch(_ message: DiagnosticMessage, at expr: Expr) -> NodeInfo {
+        diagnostics.add(message, at: expr.range)
         return .error
     }
 }

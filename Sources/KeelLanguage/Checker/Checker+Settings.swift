@@ -4,7 +4,6 @@ extension Checker {
     /// The most bars a count of bars in a setting may hold (a time stop, a cooldown): far past any
     /// data set, and well inside `Int`, so no conversion can trap.
     static let maxBars = 1e9
-    static let maxBarsText = "1,000,000,000"
 
     mutating func resolveSettings() {
         let parsed = checked.parsed
@@ -22,12 +21,12 @@ extension Checker {
         checked.ruleWarmups[role] = max(checked.ruleWarmups[role] ?? 0, info.warmup)
         guard info.type != .error, !checked.parsed.brokenExpressions.contains(expr.id) else { return nil }
         guard info.type.isNumeric else {
-            diagnostics.error("type-mismatch", "\(what) is a percent such as 5% or a price expression, not a \(info.type)", at: expr.range)
+            diagnostics.add(.levelType(what, found: info.type), at: expr.range)
             return nil
         }
         if info.type == .percent || info.type == .bps, let fraction = info.constant?.number {
             guard fraction > 0 else {
-                diagnostics.error("invalid-value", "\(what) must be above 0%", at: expr.range)
+                diagnostics.add(.levelNotPositive(what), at: expr.range)
                 return nil
             }
             return .percent(fraction)
@@ -38,7 +37,7 @@ extension Checker {
     private mutating func resolveStopLoss(_ spec: StopLossSpec) {
         guard let level = level(spec.level, role: .stopLoss, what: "stop_loss") else { return }
         if case .percent(let fraction) = level, fraction >= 1 {
-            diagnostics.error("invalid-value", "a stop-loss of \(ExpressionPrinter.format(fraction * 100))% or more can never trigger on a long", at: spec.level.range)
+            diagnostics.add(.stopLossNeverTriggers(fraction: fraction), at: spec.level.range)
             return
         }
         checked.stopLoss = ResolvedStopLoss(level: level, trailing: spec.trailing, range: spec.range)
@@ -50,7 +49,7 @@ extension Checker {
         if let close = step.close {
             guard let value = constant(close, role: .takeProfitClose, expecting: [.percent], what: "take_profit 'close'") else { return }
             guard value > 0 else {
-                diagnostics.error("invalid-value", "take_profit 'close' must be above 0%", at: close.range)
+                diagnostics.add(.takeProfitCloseNotPositive, at: close.range)
                 return
             }
             fraction = value
@@ -68,8 +67,7 @@ extension Checker {
         } else if case .duration(let duration)? = info.constant, duration.count > 0, Double(duration.count) <= Self.maxBars {
             checked.timeStop = duration.unit == .bars ? .bars(duration.count) : .seconds(duration.seconds ?? 0)
         } else {
-            diagnostics.error("invalid-value", "'time_stop:' is a positive duration such as '40 bars' or '5d', at most \(Self.maxBarsText) bars",
-                              at: expr.range)
+            diagnostics.add(.invalidTimeStop, at: expr.range)
         }
     }
 
@@ -78,13 +76,11 @@ extension Checker {
         let info = value(check(expr, in: Scope(role: role)), expr)
         guard info.type != .error, !checked.parsed.brokenExpressions.contains(expr.id) else { return nil }
         guard let number = info.constant?.number else {
-            diagnostics.error("non-constant-setting", "\(what) must be a constant (a literal or a param)", at: expr.range)
+            diagnostics.add(.nonConstantSetting(what), at: expr.range)
             return nil
         }
         guard types.contains(info.type) || (types.contains(.number) && info.type.isNumeric) else {
-            let example = types.contains(.percent) ? "such as 5%" : "such as 10"
-            diagnostics.error("type-mismatch", "\(what) is a \(types.map(\.description).joined(separator: " or ")) \(example), not a \(info.type)",
-                              at: expr.range)
+            diagnostics.add(.settingType(what, expected: types, found: info.type), at: expr.range)
             return nil
         }
         return number
@@ -93,7 +89,7 @@ extension Checker {
     private mutating func resolveAllocation(_ allocation: Allocation) {
         if let size = allocation.size, let sizing = sizing(size) { checked.sizing = sizing }
         if let lot = allocation.lot, let value = constant(lot, role: .lot, expecting: [.number], what: "allocation.lot") {
-            if value > 0 { checked.lot = value } else { diagnostics.error("invalid-value", "allocation.lot must be above 0", at: lot.range) }
+            if value > 0 { checked.lot = value } else { diagnostics.add(.lotNotPositive, at: lot.range) }
         }
         checked.maxPositions = count(allocation.maxPositions, role: .maxPositions, what: "allocation.max_positions")
         checked.rankTop = count(allocation.top, role: .top, what: "allocation.top")
@@ -101,21 +97,20 @@ extension Checker {
             let info = value(check(rank, in: Scope(role: .rank)), rank)
             checked.ruleWarmups[.rank] = info.warmup
             if info.type != .error, !info.type.isNumeric {
-                diagnostics.error("type-mismatch", "allocation.rank orders the universe by a number, not a \(info.type)", at: rank.range)
+                diagnostics.add(.rankType(info.type), at: rank.range)
             }
             if allocation.top == nil {
-                diagnostics.error("missing-key", "allocation.rank needs 'top:', how many of the best-ranked symbols to hold",
-                                  at: rank.range)
+                diagnostics.add(.rankNeedsTop, at: rank.range)
             }
         } else if let top = allocation.top {
-            diagnostics.error("missing-key", "allocation.top needs 'rank:', the expression that orders the universe", at: top.range)
+            diagnostics.add(.topNeedsRank, at: top.range)
         }
     }
 
     private mutating func count(_ expr: Expr?, role: ExpressionRole, what: String) -> Int? {
         guard let expr, let value = constant(expr, role: role, expecting: [.number], what: what) else { return nil }
         guard value == value.rounded(), value >= 1, value <= 100_000 else {
-            diagnostics.error("invalid-value", "\(what) is a whole number of at least 1", at: expr.range)
+            diagnostics.add(.countBelowOne(what), at: expr.range)
             return nil
         }
         return Int(value)
@@ -128,14 +123,13 @@ extension Checker {
         case .call(let callee, let args): (name, arguments) = (callee, args)
         case .error: return nil
         default:
-            diagnostics.error("invalid-sizing", "allocation.size is a sizing rule such as percent_of_equity(10%), risk(1%) or equal_weight",
-                              at: expr.range)
+            diagnostics.add(.sizingExpected, at: expr.range)
             return nil
         }
         guard Self.sizingMethods.contains(name) else {
             let hint = Suggestions.closest(to: name, in: Self.sizingMethods).map { "did you mean '\($0)'?" }
                 ?? "use one of: \(Self.sizingMethods.joined(separator: ", "))"
-            diagnostics.error("invalid-sizing", "no sizing rule '\(name)'; \(hint)", at: expr.range)
+            diagnostics.add(.unknownSizing(name, hint: hint), at: expr.range)
             return nil
         }
         var values: [Double] = []
@@ -156,15 +150,15 @@ extension Checker {
             let usage = ["percent_of_equity": "percent_of_equity(10%)", "fixed": "fixed(100)", "risk": "risk(1%)",
                          "volatility_target": "volatility_target(15%, 20)", "kelly": "kelly(0.5, 50)",
                          "equal_weight": "equal_weight"][name] ?? name
-            diagnostics.error("invalid-sizing", "wrong number of arguments to \(name); write e.g. \(usage)", at: expr.range)
+            diagnostics.add(.sizingArity(name, usage: usage), at: expr.range)
             return nil
         }
         guard values.allSatisfy({ $0 > 0 }) else {
-            diagnostics.error("invalid-sizing", "\(name)(...) takes positive values", at: expr.range)
+            diagnostics.add(.sizingNotPositive(name), at: expr.range)
             return nil
         }
         if values.count > 1, !(values[1] == values[1].rounded() && values[1] >= 2 && values[1] <= Double(BuiltinTable.maxWindow)) {
-            diagnostics.error("invalid-sizing", "\(name)'s lookback is a whole number of bars from 2 to \(BuiltinTable.maxWindow)", at: expr.range)
+            diagnostics.add(.sizingLookback(name), at: expr.range)
             return nil
         }
         let lookback = values.count > 1 ? Int(values[1]) : (name == "kelly" ? 50 : 20)
@@ -173,14 +167,13 @@ extension Checker {
         case "fixed": return .fixed(values[0])
         case "risk":
             if checked.parsed.stopLoss == nil {
-                diagnostics.error("risk-sizing-without-stop", "risk(\(ExpressionPrinter.format(values[0] * 100))%) sizes by the loss at the stop, but there is no stop_loss",
-                                  at: expr.range)
+                diagnostics.add(.riskSizingWithoutStop(fraction: values[0]), at: expr.range)
             }
             return .risk(values[0])
         case "volatility_target": return .volatilityTarget(values[0], lookback: lookback)
         case "kelly":
             guard values[0] <= 1 else {
-                diagnostics.error("invalid-sizing", "kelly's fraction is at most 1 (full Kelly); 0.5 is half Kelly", at: expr.range)
+                diagnostics.add(.kellyFraction, at: expr.range)
                 return nil
             }
             return .kelly(values[0], lookback: lookback)
@@ -206,7 +199,7 @@ extension Checker {
     private mutating func nonNegative(_ expr: Expr?, _ role: ExpressionRole, _ types: [KeelType], _ what: String) -> Double? {
         guard let expr, let value = constant(expr, role: role, expecting: types, what: what) else { return nil }
         guard value >= 0 else {
-            diagnostics.error("invalid-value", "\(what) cannot be negative", at: expr.range)
+            diagnostics.add(.negativeCost(what), at: expr.range)
             return nil
         }
         return value
@@ -221,7 +214,7 @@ extension Checker {
             checked.risk.allowShort = allowed
         case .text(let text):
             guard let seconds = Self.timeOfDay(text) else {
-                diagnostics.error("invalid-value", "session_start is a UTC time of day such as \"13:30\"", at: override.valueRange)
+                diagnostics.add(.sessionStart, at: override.valueRange)
                 return
             }
             checked.risk.sessionStartSeconds = seconds
@@ -233,11 +226,11 @@ extension Checker {
             }
             if limit.valueKind == .bars, case .duration(let duration)? = check(expr, in: Scope(role: .risk(limit))).constant {
                 guard duration.unit == .bars else {
-                    diagnostics.error("invalid-value", "cooldown counts bars, e.g. '5 bars'", at: expr.range)
+                    diagnostics.add(.cooldownNotBars, at: expr.range)
                     return
                 }
                 guard Double(duration.count) <= Self.maxBars else {
-                    diagnostics.error("invalid-value", "cooldown is at most \(Self.maxBarsText) bars", at: expr.range)
+                    diagnostics.add(.cooldownTooLong, at: expr.range)
                     return
                 }
                 checked.risk.limits[limit] = .some(Double(duration.count))
@@ -245,15 +238,15 @@ extension Checker {
             }
             guard let value = constant(expr, role: .risk(limit), expecting: types, what: "risk.\(limit.rawValue)") else { return }
             guard value >= 0, value.isFinite else {
-                diagnostics.error("invalid-value", "risk.\(limit.rawValue) cannot be negative", at: expr.range)
+                diagnostics.add(.negativeLimit(limit), at: expr.range)
                 return
             }
             switch limit.valueKind {
             case .bars where !(value == value.rounded() && value <= Self.maxBars):
-                diagnostics.error("invalid-value", "risk.\(limit.rawValue) is a whole number of bars up to \(Self.maxBarsText)", at: expr.range)
+                diagnostics.add(.limitBars(limit), at: expr.range)
                 return
             case .count where !(value == value.rounded() && value >= 1 && value <= 100_000):
-                diagnostics.error("invalid-value", "risk.\(limit.rawValue) is a whole number from 1 to 100,000", at: expr.range)
+                diagnostics.add(.limitCount(limit), at: expr.range)
                 return
             default: break
             }

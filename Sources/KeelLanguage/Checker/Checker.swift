@@ -45,7 +45,7 @@ public struct Checker {
         for decl in parsed.params { params[decl.name] = decl }
         for decl in parsed.lets {
             if params[decl.name] != nil {
-                diagnostics.error("duplicate-name", "'\(decl.name)' is both a param and a let; rename one", at: decl.nameRange)
+                diagnostics.add(.paramAndLet(decl.name), at: decl.nameRange)
             }
             lets[decl.name] = decl
         }
@@ -54,8 +54,7 @@ public struct Checker {
         // does not declare would be silently unused.
         let names = parsed.params.map(\.name)
         for name in overrides.keys.sorted() where params[name] == nil {
-            diagnostics.error("unknown-param", "a value is given for param '\(name)', which the strategy does not declare\(Suggestions.didYouMean(name, in: names))",
-                              at: parsed.params.first?.nameRange ?? .at(0))
+            diagnostics.add(.unknownParam(name, declared: names), at: parsed.params.first?.nameRange ?? .at(0))
         }
         for decl in parsed.lets { _ = letInfo(decl.name, at: decl.nameRange) }
         for (side, expr) in parsed.entry.all { checkRule(expr, role: .entry(side), what: "an entry rule") }
@@ -67,8 +66,7 @@ public struct Checker {
         let info = check(decl.value, in: Scope(role: .param(decl.name)))
         guard info.type != .error else { return }
         guard let value = info.constant, info.type != .string else {
-            diagnostics.error("non-constant-param", "param '\(decl.name)' must be a constant such as 10, 2.5, 5% or true",
-                              at: decl.value.range)
+            diagnostics.add(.nonConstantParam(decl.name), at: decl.value.range)
             return
         }
         checked.paramValues[decl.name] = overrides[decl.name] ?? value
@@ -80,8 +78,7 @@ public struct Checker {
         switch letState[name] {
         case .done(let info): return info
         case .inProgress:
-            diagnostics.error("let-cycle", "'\(name)' refers to itself through its own definition; a let must not depend on itself",
-                              at: range)
+            diagnostics.add(.letCycle(name), at: range)
             return .error
         case nil:
             letState[name] = .inProgress
@@ -103,10 +100,9 @@ public struct Checker {
         switch info.type {
         case .bool, .error: break
         case let type where type.isNumeric:
-            diagnostics.error("type-mismatch", "\(what) is a condition, but this is a \(type); compare it, e.g. 'rsi(close, 14) < 30'",
-                              at: expr.range)
+            diagnostics.add(.conditionExpected(what, numeric: type), at: expr.range)
         default:
-            diagnostics.error("type-mismatch", "\(what) is a condition, not a \(info.type)", at: expr.range)
+            diagnostics.add(.conditionExpected(what, found: info.type), at: expr.range)
         }
     }
 }

@@ -47,7 +47,7 @@ public struct Lexer {
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
-            return Token(kind: .invalid(message: "'\(text)' is not a number Keel can represent"), start: start, end: position)
+            return Token(kind: .invalid(message: .unrepresentableNumber(text)), start: start, end: position)
         }
         return unit(after: value, text: text, start: start)
     }
@@ -75,13 +75,13 @@ public struct Lexer {
         if let unit = DurationLiteral.Unit(rawValue: word), unit != .bars {
             return duration(value, unit, text: text, start: start)
         }
-        return Token(kind: .invalid(message: "unknown unit '\(word)' after \(text); units are %, bps, s, m, h, d, w and bars"),
+        return Token(kind: .invalid(message: .unknownUnit(word, after: text)),
                      start: start, end: position)
     }
 
     private func duration(_ value: Double, _ unit: DurationLiteral.Unit, text: String, start: Int) -> Token {
         guard value == value.rounded(), value >= 0, value <= 1e9 else {
-            return Token(kind: .invalid(message: "a duration counts whole units; '\(text)' is not a whole number"),
+            return Token(kind: .invalid(message: .fractionalDuration(text)),
                          start: start, end: position)
         }
         return Token(kind: .duration(DurationLiteral(count: Int(value), unit: unit)), start: start, end: position)
@@ -111,7 +111,7 @@ public struct Lexer {
             position += 1
         }
         guard position < bytes.count else {
-            return Token(kind: .invalid(message: "unterminated string; close it with \(Character(Unicode.Scalar(quote)))"),
+            return Token(kind: .invalid(message: .unterminatedString(quote: Character(Unicode.Scalar(quote)))),
                          start: start, end: position)
         }
         position += 1
@@ -138,11 +138,8 @@ public struct Lexer {
 
     /// Operators from other languages get a pointed hint.
     private mutating func misused(_ byte: UInt8, start: Int) -> Token {
-        let hints: [UInt8: String] = [
-            UInt8(ascii: "="): "'=' does not compare; write '=='",
-            UInt8(ascii: "!"): "write 'not' instead of '!'",
-            UInt8(ascii: "&"): "write 'and' instead of '&&'",
-            UInt8(ascii: "|"): "write 'or' instead of '||'",
+        let hints: [UInt8: DiagnosticMessage] = [
+            UInt8(ascii: "="): .singleEquals, UInt8(ascii: "!"): .bang, UInt8(ascii: "&"): .ampersands, UInt8(ascii: "|"): .bars,
         ]
         if let hint = hints[byte] {
             if (byte == UInt8(ascii: "&") || byte == UInt8(ascii: "|")), current == byte { position += 1 }
@@ -151,7 +148,7 @@ public struct Lexer {
         // Consume the whole multi-byte character so the message names it.
         while position < bytes.count, bytes[position] & 0xC0 == 0x80 { position += 1 }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        return Token(kind: .invalid(message: "unexpected character '\(text)'"), start: start, end: position)
+        return Token(kind: .invalid(message: .unexpectedCharacter(text)), start: start, end: position)
     }
 
     // MARK: - Bytes

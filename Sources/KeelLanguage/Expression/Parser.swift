@@ -34,9 +34,7 @@ public struct ExpressionParser {
         guard length <= limits.maxLength else {
             let range = source.fileRange(0, length)
             let node = Expr(id: ids.make(), kind: .error, range: range)
-            return (node, [.error("expression-too-long",
-                                  "expression is \(length) bytes; the limit is \(limits.maxLength). Split it into named parts under 'let:'",
-                                  at: source.fileRange(0, 0))])
+            return (node, [.report(.expressionTooLong(bytes: length, limit: limits.maxLength), at: source.fileRange(0, 0))])
         }
         var parser = ExpressionParser(source: source, tokens: Lexer.tokenize(source.text), limits: limits, ids: ids)
         let tree = parser.parseWhole()
@@ -53,7 +51,7 @@ public struct ExpressionParser {
 
     private mutating func parseWhole() -> Expr {
         if current.kind == .end {
-            report("expected an expression here", at: current)
+            report(.expressionExpected, at: current)
             return node(.error, from: current.start, to: current.end)
         }
         let tree = expression()
@@ -62,11 +60,11 @@ public struct ExpressionParser {
         } else if case .name(let word) = current.kind, let unit = Self.durationWords[word], !abandoned,
                   case .number(let count) = tokens[max(0, index - 1)].kind {
             let n = ExpressionPrinter.format(count)
-            report("durations are written \(n)\(unit) (units s, m, h, d, w) or '\(n) bars'", at: current)
+            report(.durationWord(count: n, unit: unit), at: current)
         } else if current.kind != .end, !abandoned {
             let hint = startsExpression(current)
                 ? "; join conditions with 'and' or 'or'" : ""
-            report("unexpected \(describe(current)) after a complete expression\(hint)", at: current)
+            report(.trailingToken(describe(current), hint: hint), at: current)
         }
         return tree
     }
@@ -122,7 +120,7 @@ public struct ExpressionParser {
         let rhs = sum()
         let result = node(.binary(op, lhs, rhs), from: lhs, to: rhs)
         if comparisonOperator(current) != nil {
-            report("comparisons do not chain; write 'a < b and b < c'", at: current, id: "chained-comparison")
+            report(.chainedComparison, at: current)
             advance()
             _ = sum()
         }
@@ -169,7 +167,7 @@ public struct ExpressionParser {
             } else if current.isSymbol(.dot) {
                 advance()
                 guard case .name(let member) = current.kind else {
-                    report("expected a name after '.', found \(describe(current))", at: current)
+                    report(.memberNameExpected(found: describe(current)), at: current)
                     return node(.error, from: base, to: base)
                 }
                 let end = advance().end
@@ -186,7 +184,7 @@ public struct ExpressionParser {
     private mutating func call(callee: Expr) -> Expr {
         let open = advance()
         guard case .name(let name) = callee.kind else {
-            report("only a function name can be called", at: open)
+            report(.notCallable, at: open)
             _ = arguments()
             return node(.error, from: callee, to: callee)
         }
@@ -234,7 +232,7 @@ public struct ExpressionParser {
             advance()
             return node(.error, from: token.start, to: token.end)
         default:
-            report("expected an expression, found \(describe(token))", at: token)
+            report(.expressionExpected(found: describe(token)), at: token)
             if !isCloser(token) { advance() }
             return node(.error, from: token.start, to: token.end)
         }
@@ -275,9 +273,7 @@ public struct ExpressionParser {
         depth += 1
         guard depth <= limits.maxDepth, !abandoned else {
             if !abandoned {
-                diagnostics.append(.error("expression-too-deep",
-                                          "expression nests deeper than \(limits.maxDepth) levels; name parts of it under 'let:'",
-                                          at: source.fileRange(current.start, current.end)))
+                diagnostics.append(.report(.expressionTooDeep(limit: limits.maxDepth), at: source.fileRange(current.start, current.end)))
             }
             abandoned = true
             index = tokens.count - 1
@@ -295,7 +291,7 @@ public struct ExpressionParser {
         if current.isKeyword(keyword) {
             advance()
         } else {
-            report("expected '\(keyword.rawValue)' after \(what), found \(describe(current))", at: current)
+            report(.keywordExpected(keyword.rawValue, after: what, found: describe(current)), at: current)
         }
     }
 
@@ -306,15 +302,14 @@ public struct ExpressionParser {
             return source.fileRange(token.start, token.end).end
         }
         let openerRange = source.fileRange(opener.start, opener.end)
-        report("expected '\(symbol.rawValue)' to close the '\(Self.text(of: opener))', found \(describe(current))", at: current,
+        report(.closerExpected(symbol.rawValue, opener: Self.text(of: opener), found: describe(current)), at: current,
                notes: [DiagnosticNote("opened here", at: openerRange)])
         return source.fileRange(current.start, current.start).start
     }
 
-    private mutating func report(_ message: String, at token: Token, id: String = "syntax-error",
-                                 notes: [DiagnosticNote] = []) {
+    private mutating func report(_ message: DiagnosticMessage, at token: Token, notes: [DiagnosticNote] = []) {
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return }
-        diagnostics.append(.error(id, message, at: source.fileRange(token.start, token.end), notes: notes))
+        diagnostics.append(.report(message, at: source.fileRange(token.start, token.end), notes: notes))
     }
 
     private mutating func node(_ kind: Expr.Kind, from start: Int, to end: Int) -> Expr {

@@ -12,7 +12,7 @@ public struct Token: Sendable, Equatable {
         case keyword(Keyword)
         case symbol(Symbol)
         /// Text the lexer could not read; `message` says why.
-        case invalid(message: String)
+        case invalid(message: DiagnosticMessage)
         case end
     }
 

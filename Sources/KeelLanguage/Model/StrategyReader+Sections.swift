@@ -20,8 +20,7 @@ extension StrategyReader {
     mutating func sideRules(_ node: YAMLNode, for section: String) -> SideRules {
         var rules = SideRules(range: node.range)
         if node.scalar != nil {
-            diagnostics.error("expected-mapping", "'\(section):' takes one rule per side; write '\(section): {long: ...}'",
-                              at: node.range)
+            diagnostics.add(.sidesExpected(section), at: node.range)
             return rules
         }
         guard let pairs = mapping(node, for: section) else { return rules }
@@ -54,8 +53,7 @@ extension StrategyReader {
             return
         }
         guard let items = node.items else {
-            diagnostics.error("expected-list", "'take_profit:' is a percent or a list of steps such as '- {at: 10%, close: 50%}'",
-                              at: node.range)
+            diagnostics.add(.takeProfitList, at: node.range)
             return
         }
         for item in items {
@@ -67,8 +65,7 @@ extension StrategyReader {
             }
             guard let at else {
                 if !pairs.contains(where: { $0.name == "at" }) {
-                    diagnostics.error("missing-key", "a take-profit step needs 'at:', the level (a percent from the entry or a price)",
-                                      at: item.range)
+                    diagnostics.add(.takeProfitNeedsAt, at: item.range)
                 }
                 continue
             }
@@ -131,7 +128,7 @@ extension StrategyReader {
                 if pair.name == "ticks" { slippage.ticks = expr } else { slippage.tickSize = expr }
             }
             if (slippage.ticks == nil) != (slippage.tickSize == nil), !pairs.contains(where: { $0.value.isInvalid }) {
-                diagnostics.error("missing-key", "tick slippage needs both 'ticks:' and 'tick_size:'", at: node.range)
+                diagnostics.add(.tickSlippageIncomplete, at: node.range)
             }
         }
         strategy.execution.slippage = slippage
@@ -147,7 +144,7 @@ extension StrategyReader {
                 setting = .flag(flag)
             } else if scalar.style == .plain, scalar.value == "off" {
                 guard limit.canBeOff else {
-                    diagnostics.error("invalid-value", "'\(limit.rawValue)' cannot be turned off", at: pair.value.range)
+                    diagnostics.add(.limitCannotBeOff(limit), at: pair.value.range)
                     continue
                 }
                 setting = .off
@@ -166,19 +163,16 @@ extension StrategyReader {
         let isIdentifier = name.first.map { $0.isLetter || $0 == "_" } == true
             && name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
         guard isIdentifier else {
-            diagnostics.error("invalid-name", "'\(name)' is not a valid name; names use letters, digits and '_', starting with a letter",
-                              at: pair.key.range)
+            diagnostics.add(.invalidName(name), at: pair.key.range)
             return false
         }
         if Token.Keyword(rawValue: name) != nil {
-            diagnostics.error("invalid-name", "'\(name)' is a keyword of the expression language; choose another name",
-                              at: pair.key.range)
+            diagnostics.add(.keywordName(name), at: pair.key.range)
             return false
         }
         if BuiltinTable.named(name) != nil {
             // Reported, but kept: its uses then resolve to it and do not echo the error.
-            diagnostics.error("shadowed-builtin", "'\(name)' under '\(section):' hides the built-in '\(name)'; choose another name",
-                              at: pair.key.range)
+            diagnostics.add(.shadowedBuiltin(name, in: section), at: pair.key.range)
         }
         return true
     }

@@ -7,7 +7,7 @@ extension StrategyReader {
     mutating func mapping(_ node: YAMLNode, for what: String) -> [YAMLPair]? {
         if let pairs = node.pairs { return pairs }
         if !node.isInvalid {
-            diagnostics.error("expected-mapping", "'\(what)' expects a mapping of keys, found \(node.kindDescription)", at: node.range)
+            diagnostics.add(.mappingExpected(what, found: node.kindDescription), at: node.range)
         }
         return nil
     }
@@ -23,7 +23,7 @@ extension StrategyReader {
                     hint = "; this looks like the rest of an expression cut at a ',': inside {...} a ',' ends a plain value, so quote the expression"
                 }
                 let fix = Suggestions.closest(to: pair.name, in: allowed).map { [FixIt(range: pair.key.range, replacement: $0)] } ?? []
-                diagnostics.error("unknown-key", "unknown key '\(pair.name)' in \(section)\(hint)", at: pair.key.range, fixIts: fix)
+                diagnostics.add(.unknownKey(pair.name, in: section, hint: hint), at: pair.key.range, fixIts: fix)
                 return false
             }
             return true
@@ -33,12 +33,12 @@ extension StrategyReader {
     mutating func scalar(_ node: YAMLNode, for what: String) -> YAMLScalar? {
         guard let scalar = node.scalar else {
             if !node.isInvalid {
-                diagnostics.error("expected-scalar", "'\(what)' expects a single value, found \(node.kindDescription)", at: node.range)
+                diagnostics.add(.scalarExpected(what, found: node.kindDescription), at: node.range)
             }
             return nil
         }
         if scalar.isNull {
-            diagnostics.error("missing-value", "'\(what)' has no value", at: node.range)
+            diagnostics.add(.missingValue(what), at: node.range)
             return nil
         }
         return scalar
@@ -47,9 +47,7 @@ extension StrategyReader {
     mutating func text(_ node: YAMLNode, for what: String) -> Located<String>? {
         guard let scalar = scalar(node, for: what) else { return nil }
         if scalar.style == .plain, Self.yaml11Booleans.contains(scalar.value) {
-            diagnostics.warning("ambiguous-scalar",
-                                "'\(scalar.value)' is read as the text '\(scalar.value)' (YAML 1.1 reads it as a boolean); quote it to say so",
-                                at: node.range, fixIts: [FixIt(range: node.range, replacement: "\"\(scalar.value)\"")])
+            diagnostics.add(.yaml11Text(scalar.value), at: node.range, fixIts: [FixIt(range: node.range, replacement: "\"\(scalar.value)\"")])
         }
         return Located(scalar.value, node.range)
     }
@@ -60,11 +58,10 @@ extension StrategyReader {
         case "false": return false
         case _ where scalar.style == .plain && Self.yaml11Booleans.contains(scalar.value):
             let value = ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "True", "TRUE"].contains(scalar.value)
-            diagnostics.warning("ambiguous-scalar", "'\(scalar.value)' is read as \(value); write '\(value)' to be unambiguous",
-                                at: range, fixIts: [FixIt(range: range, replacement: "\(value)")])
+            diagnostics.add(.yaml11Boolean(scalar.value, readAs: value), at: range, fixIts: [FixIt(range: range, replacement: "\(value)")])
             return value
         default:
-            diagnostics.error("expected-bool", "'\(what)' is true or false, not '\(scalar.value)'", at: range)
+            diagnostics.add(.boolExpected(what, found: scalar.value), at: range)
             return nil
         }
     }
@@ -76,7 +73,7 @@ extension StrategyReader {
         let names = Choice.allCases.map(\.rawValue)
         let hint = Suggestions.closest(to: scalar.value, in: names).map { "did you mean '\($0)'?" }
             ?? "expected one of: \(names.joined(separator: ", "))"
-        diagnostics.error("invalid-value", "'\(scalar.value)' is not a valid \(what); \(hint)", at: node.range)
+        diagnostics.add(.invalidChoice(scalar.value, for: what, hint: hint), at: node.range)
         return nil
     }
 
@@ -86,9 +83,7 @@ extension StrategyReader {
         if scalar.style == .plain, scalar.value.count > 1, scalar.value.first == "0",
            scalar.value.allSatisfy(\.isNumber) {
             let decimal = String(scalar.value.drop { $0 == "0" }.isEmpty ? "0" : scalar.value.drop { $0 == "0" })
-            diagnostics.warning("ambiguous-scalar",
-                                "'\(scalar.value)' is read as \(decimal) (YAML 1.1 reads a leading zero as octal); write \(decimal)",
-                                at: node.range, fixIts: [FixIt(range: node.range, replacement: decimal)])
+            diagnostics.add(.yaml11Octal(scalar.value, readAs: decimal), at: node.range, fixIts: [FixIt(range: node.range, replacement: decimal)])
         }
         let source = ExpressionText(scalar: scalar, range: node.range, in: file)
         var (expr, problems) = ExpressionParser.parse(source, ids: &ids, limits: options.expressions)

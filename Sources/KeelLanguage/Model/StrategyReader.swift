@@ -21,8 +21,7 @@ public struct StrategyReader {
         var yamlDiagnostics = DiagnosticBag()
         guard let root = YAMLLoader.load(file, limits: options.yaml, diagnostics: &yamlDiagnostics) else {
             if !yamlDiagnostics.hasErrors {
-                yamlDiagnostics.error("empty-file", "the file is empty; a strategy needs at least 'keel: 1' and 'entry:'",
-                                      at: .at(0))
+                yamlDiagnostics.add(.emptyFile, at: .at(0))
             }
             return (nil, yamlDiagnostics.items)
         }
@@ -36,8 +35,7 @@ public struct StrategyReader {
     mutating func readRoot(_ root: YAMLNode) {
         guard let pairs = root.pairs else {
             if !root.isInvalid {
-                diagnostics.error("expected-mapping", "a strategy file is a mapping of keys such as 'keel:', 'name:' and 'entry:', not \(root.kindDescription)",
-                                  at: root.range)
+                diagnostics.add(.strategyNotMapping(found: root.kindDescription), at: root.range)
             }
             return
         }
@@ -46,11 +44,11 @@ public struct StrategyReader {
             readTopLevel(pair)
         }
         if strategy.keys["keel"] == nil {
-            diagnostics.error("missing-key", "missing 'keel:', the format version; add 'keel: 1' as the first line", at: .at(0),
+            diagnostics.add(.missingVersion, at: .at(0),
                               fixIts: [FixIt(range: .at(0), replacement: "keel: 1\n")])
         }
         if strategy.keys["entry"] == nil {
-            diagnostics.error("missing-key", "missing 'entry:'; a strategy without entry rules never trades", at: .at(0))
+            diagnostics.add(.missingEntry, at: .at(0))
         }
     }
 
@@ -80,8 +78,7 @@ public struct StrategyReader {
     private mutating func readFormatVersion(_ node: YAMLNode) {
         guard let scalar = scalar(node, for: "keel") else { return }
         guard scalar.value == "1" else {
-            diagnostics.error("unsupported-version", "format version '\(scalar.value)' is not supported; this Keel reads 'keel: 1'",
-                              at: node.range)
+            diagnostics.add(.unsupportedVersion(scalar.value), at: node.range)
             return
         }
         strategy.formatVersion = Located(1, node.range)
@@ -97,7 +94,7 @@ public struct StrategyReader {
         for item in items {
             guard let symbol = text(item, for: "a symbol") else { continue }
             if let first = seen[symbol.value] {
-                diagnostics.warning("duplicate-symbol", "'\(symbol.value)' is listed twice in 'symbols:'", at: item.range,
+                diagnostics.add(.duplicateSymbol(symbol.value), at: item.range,
                                     notes: [DiagnosticNote("first listed here", at: first)])
                 continue
             }
@@ -110,7 +107,7 @@ public struct StrategyReader {
         guard let expr = expression(node, for: "timeframe") else { return }
         guard case .duration(let duration) = expr.kind, duration.unit != .bars, duration.count > 0 else {
             if !expr.containsError {
-                diagnostics.error("invalid-timeframe", "'timeframe:' is a bar size such as 1m, 15m, 1h, 4h or 1d", at: node.range)
+                diagnostics.add(.invalidTimeframe, at: node.range)
             }
             return
         }

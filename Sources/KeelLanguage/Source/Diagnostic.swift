@@ -35,6 +35,20 @@ public struct DiagnosticNote: Sendable, Hashable {
     }
 }
 
+/// One message of a phase's catalogue: its id, severity and text. Each phase writes all of its
+/// messages in one file, as static members (`YAMLMessages.swift`, `ReaderMessages.swift`,
+/// `ExpressionMessages.swift`, `SettingsMessages.swift`, `LintMessages.swift`); the code that finds
+/// a problem names the message and where it is, never its text.
+public struct DiagnosticMessage: Sendable, Hashable {
+    public let id: String
+    public let severity: Severity
+    public let text: String
+
+    package init(_ id: String, _ text: String, severity: Severity = .error) {
+        (self.id, self.severity, self.text) = (id, severity, text)
+    }
+}
+
 /// One finding about a strategy file: a value, never an exception.
 ///
 /// `id` is stable (`unknown-function`, `stop-required`) so that tools, suppressions and
@@ -59,14 +73,10 @@ public struct Diagnostic: Sendable, Hashable {
         self.fixIts = fixIts
     }
 
-    public static func error(_ id: String, _ message: String, at range: SourceRange,
-                             notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) -> Diagnostic {
-        Diagnostic(id: id, severity: .error, message: message, range: range, notes: notes, fixIts: fixIts)
-    }
-
-    public static func warning(_ id: String, _ message: String, at range: SourceRange,
-                               notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) -> Diagnostic {
-        Diagnostic(id: id, severity: .warning, message: message, range: range, notes: notes, fixIts: fixIts)
+    /// A message of a catalogue, found at `range`.
+    public static func report(_ message: DiagnosticMessage, at range: SourceRange, notes: [DiagnosticNote] = [],
+                              fixIts: [FixIt] = []) -> Diagnostic {
+        Diagnostic(id: message.id, severity: message.severity, message: message.text, range: range, notes: notes, fixIts: fixIts)
     }
 }
 
@@ -79,14 +89,9 @@ public struct DiagnosticBag: Sendable {
     public mutating func add(_ diagnostic: Diagnostic) { items.append(diagnostic) }
     public mutating func add(contentsOf other: [Diagnostic]) { items.append(contentsOf: other) }
 
-    public mutating func error(_ id: String, _ message: String, at range: SourceRange,
-                               notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
-        add(.error(id, message, at: range, notes: notes, fixIts: fixIts))
-    }
-
-    public mutating func warning(_ id: String, _ message: String, at range: SourceRange,
-                                 notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
-        add(.warning(id, message, at: range, notes: notes, fixIts: fixIts))
+    /// A message of a catalogue, found at `range`.
+    public mutating func add(_ message: DiagnosticMessage, at range: SourceRange, notes: [DiagnosticNote] = [], fixIts: [FixIt] = []) {
+        add(.report(message, at: range, notes: notes, fixIts: fixIts))
     }
 
     public var hasErrors: Bool { items.contains { $0.severity == .error } }

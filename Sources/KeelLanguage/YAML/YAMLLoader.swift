@@ -9,9 +9,7 @@ public enum YAMLLoader {
     public static func load(_ file: SourceFile, limits: YAMLLimits = .default,
                             diagnostics: inout DiagnosticBag) -> YAMLNode? {
         guard file.bytes.count <= limits.maxBytes else {
-            diagnostics.error("file-too-large",
-                              "file is \(file.bytes.count) bytes; strategy files are limited to \(limits.maxBytes) bytes",
-                              at: .at(0))
+            diagnostics.add(.fileTooLarge(bytes: file.bytes.count, limit: limits.maxBytes), at: .at(0))
             return nil
         }
         var builder = TreeBuilder(file: file, limits: limits)
@@ -73,18 +71,14 @@ private struct TreeBuilder {
         case YAML_DOCUMENT_START_EVENT:
             documents += 1
             if documents > 1 {
-                diagnostics.error("yaml-multiple-documents",
-                                  "a strategy file holds one YAML document; remove this '---' and what follows",
-                                  at: range)
+                diagnostics.add(.multipleDocuments, at: range)
                 return false
             }
         case YAML_ALIAS_EVENT:
             let name = string(event.data.alias.anchor) ?? ""
             // One report per alias name: a bomb repeats the same few aliases many times.
             guard reportedAliases.insert(name).inserted else { return add(YAMLNode(.invalid, range: range)) }
-            diagnostics.error("yaml-alias",
-                              "YAML aliases ('*\(name)') are not allowed in strategy files; write the value out, or use 'let:' to name a shared expression",
-                              at: range)
+            diagnostics.add(.alias(name), at: range)
             return add(YAMLNode(.invalid, range: range))
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
@@ -114,9 +108,7 @@ private struct TreeBuilder {
 
     private mutating func push(_ frame: Frame, at range: SourceRange) -> Bool {
         guard stack.count < limits.maxDepth else {
-            diagnostics.error("yaml-too-deep",
-                              "nesting deeper than \(limits.maxDepth) levels; strategy files are shallow, check the indentation",
-                              at: range)
+            diagnostics.add(.tooDeep(limit: limits.maxDepth), at: range)
             return false
         }
         guard countNode(at: range) else { return false }
@@ -146,8 +138,7 @@ private struct TreeBuilder {
                 seen[name] = pair.key.range
                 return pair
             }
-            diagnostics.error("duplicate-key", "duplicate key '\(name)'; each key may appear once in a mapping",
-                              at: pair.key.range, notes: [DiagnosticNote("'\(name)' first appears here", at: first)])
+            diagnostics.add(.duplicateKey(name), at: pair.key.range, notes: [DiagnosticNote("'\(name)' first appears here", at: first)])
             return YAMLPair(key: YAMLNode(.invalid, range: pair.key.range), value: pair.value)
         }
     }
@@ -160,9 +151,7 @@ private struct TreeBuilder {
     private mutating func countNode(at range: SourceRange) -> Bool {
         nodeCount += 1
         guard nodeCount <= limits.maxNodes else {
-            diagnostics.error("yaml-too-many-nodes",
-                              "more than \(limits.maxNodes) YAML nodes; a strategy file this large is refused",
-                              at: range)
+            diagnostics.add(.tooManyNodes(limit: limits.maxNodes), at: range)
             return false
         }
         return true
@@ -192,23 +181,19 @@ private struct TreeBuilder {
     private mutating func checkedKey(_ node: YAMLNode) -> YAMLNode {
         guard node.scalar == nil else { return node }
         if !node.isInvalid {
-            diagnostics.error("yaml-complex-key", "mapping keys must be plain names, not \(node.kindDescription)", at: node.range)
+            diagnostics.add(.complexKey(found: node.kindDescription), at: node.range)
         }
         return YAMLNode(.invalid, range: node.range)
     }
 
     private mutating func checkAnchor(_ anchor: UnsafeMutablePointer<yaml_char_t>?, at range: SourceRange) {
         guard let name = string(anchor) else { return }
-        diagnostics.error("yaml-anchor",
-                          "YAML anchors ('&\(name)') are not allowed in strategy files; use 'let:' to name a shared expression",
-                          at: range)
+        diagnostics.add(.anchor(name), at: range)
     }
 
     private mutating func checkTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, at range: SourceRange) {
         guard let tag = string(tag) else { return }
-        diagnostics.error("yaml-tag",
-                          "YAML tags ('\(Self.shortTag(tag))') are not allowed in strategy files; the schema decides each value's type",
-                          at: range)
+        diagnostics.add(.tag(Self.shortTag(tag)), at: range)
     }
 
     static func shortTag(_ tag: String) -> String {
@@ -221,8 +206,8 @@ private struct TreeBuilder {
         let context = parser.context.map { String(cString: $0) }
         var markOffset = offset(parser.problem_mark)
         if parser.error == YAML_READER_ERROR { markOffset = min(Int(parser.problem_offset), file.bytes.count) }
-        var message = "YAML syntax: \(problem)"
-        if let context { message += " \(context)" }
+        var described = problem
+        if let context { described += " \(context)" }
         var notes: [DiagnosticNote] = []
         if context != nil, parser.context_mark.line != parser.problem_mark.line || parser.context_mark.column != parser.problem_mark.column {
             notes.append(DiagnosticNote("the construct starts here", at: .at(offset(parser.context_mark))))
@@ -230,7 +215,7 @@ private struct TreeBuilder {
         let line = file.lineText(file.lineIndex(ofOffset: markOffset) + 1)
         let tabbed = line.prefix { $0 == " " || $0 == "\t" }.contains("\t")
         let hint = tabbed ? "; indent with spaces, not tabs" : Self.syntaxHint(problem)
-        diagnostics.error("yaml-syntax", message + hint, at: .at(markOffset), notes: notes)
+        diagnostics.add(.syntax(described, hint: hint), at: .at(markOffset), notes: notes)
         root = nil
     }
 
