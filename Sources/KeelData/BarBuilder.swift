@@ -1,36 +1,36 @@
 /// Turns one symbol's quotes into bars of a fixed length, each aligned to its time boundary
 /// (a 5-minute bar covers [10:05, 10:10) and carries 10:05 as its time). A bar closes when time
 /// reaches its end: a quote, a bar or a heartbeat at or after the boundary.
-public struct BarBuilder: Sendable {
-    public struct Bar: Sendable, Equatable {
-        public var time: Int64
-        public var open, high, low, close, volume: Double
+package struct BarBuilder: Sendable {
+    package struct Bar: Sendable, Equatable {
+        package var time: Int64
+        package var open, high, low, close, volume: Double
 
-        public init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double) {
+        package init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double) {
             (self.time, self.open, self.high, self.low, self.close, self.volume) = (time, open, high, low, close, volume)
         }
     }
 
-    public let periodMilliseconds: Int64
-    public private(set) var building: Bar?
+    package let periodMilliseconds: Int64
+    package private(set) var building: Bar?
     /// The bar being built holds bar events (finer bars resampled), not only quotes: the end of a
     /// file stream completes it, as it completes the open step.
-    public private(set) var holdsBars = false
+    package private(set) var holdsBars = false
 
-    public init(periodMilliseconds: Int64) {
+    package init(periodMilliseconds: Int64) {
         precondition(periodMilliseconds > 0)
         self.periodMilliseconds = periodMilliseconds
     }
 
     /// The start of the bar that holds `time`.
-    public func boundary(_ time: Int64) -> Int64 {
+    package func boundary(_ time: Int64) -> Int64 {
         let p = periodMilliseconds
         return time >= 0 ? time / p * p : (time - p + 1) / p * p
     }
 
     /// Adds a quote; returns the bar it closed, if it opens a new one. A quote older than the bar
     /// being built is the caller's to refuse (`isLate`).
-    public mutating func add(time: Int64, price: Double, size: Double) -> Bar? {
+    package mutating func add(time: Int64, price: Double, size: Double) -> Bar? {
         let start = boundary(time)
         var closed: Bar?
         if let bar = building, bar.time != start { closed = bar; building = nil; holdsBars = false }
@@ -48,7 +48,7 @@ public struct BarBuilder: Sendable {
 
     /// Adds a bar finer than the period: the open of the first, the extremes, the close of the
     /// last, volumes summed. Returns the bar it closed, if it starts a new one.
-    public mutating func add(_ bar: Bar) -> Bar? {
+    package mutating func add(_ bar: Bar) -> Bar? {
         let start = boundary(bar.time)
         var closed: Bar?
         if let building, building.time != start { closed = building; self.building = nil }
@@ -66,15 +66,15 @@ public struct BarBuilder: Sendable {
     }
 
     /// Closes the bar being built, whatever the time: the end of a file stream.
-    public mutating func finish() -> Bar? {
+    package mutating func finish() -> Bar? {
         defer { building = nil; holdsBars = false }
         return building
     }
 
-    public func isLate(_ time: Int64) -> Bool { building.map { time < $0.time } ?? false }
+    package func isLate(_ time: Int64) -> Bool { building.map { time < $0.time } ?? false }
 
     /// Closes the bar being built if `time` is at or past its end.
-    public mutating func close(at time: Int64) -> Bar? {
+    package mutating func close(at time: Int64) -> Bar? {
         guard let bar = building, time >= bar.time + periodMilliseconds else { return nil }
         building = nil
         holdsBars = false

@@ -1,6 +1,6 @@
 /// A tiny JSON writer: deterministic key order, correct escaping, no Foundation.
-public enum JSON {
-    public indirect enum Value: Sendable {
+package enum JSON {
+    package indirect enum Value: Sendable {
         case string(String), int(Int), bool(Bool), null
         /// A double in Swift's shortest round-tripping form; NaN and infinities become null.
         case number(Double)
@@ -13,7 +13,7 @@ public enum JSON {
 
     /// The fields of an object being written, with `encode`'s layout. Keys are static ASCII names
     /// (no escaping to look for): a spooled backtest writes millions of them.
-    public struct Fields {
+    package struct Fields {
         fileprivate var out: [UInt8]
         fileprivate let indent: Int
         fileprivate let pretty: Bool
@@ -28,25 +28,25 @@ public enum JSON {
             out += (pretty ? "\": " : "\":").utf8
         }
 
-        public mutating func string(_ name: StaticString, _ value: String) {
+        package mutating func string(_ name: StaticString, _ value: String) {
             key(name)
             JSON.quote(value, into: &out)
         }
 
         /// A time as `TimestampParser.format` writes it, quoted.
-        public mutating func time(_ name: StaticString, _ milliseconds: Int64) {
+        package mutating func time(_ name: StaticString, _ milliseconds: Int64) {
             key(name)
             out.append(UInt8(ascii: "\""))
             TimestampParser.format(milliseconds, into: &out)
             out.append(UInt8(ascii: "\""))
         }
 
-        public mutating func number(_ name: StaticString, _ value: Double) {
+        package mutating func number(_ name: StaticString, _ value: Double) {
             key(name)
             JSON.write(number: value, into: &out)
         }
 
-        public mutating func value(_ name: StaticString, _ value: Value) {
+        package mutating func value(_ name: StaticString, _ value: Value) {
             key(name)
             JSON.write(value, indent: indent + 1, pretty: pretty, into: &out)
         }
@@ -87,7 +87,7 @@ public enum JSON {
     }
 
     /// Writes an object field by field, as `encode` would write the same `.object`.
-    public static func writeObject(indent: Int = 0, pretty: Bool = true, into out: inout [UInt8], _ body: (inout Fields) -> Void) {
+    package static func writeObject(indent: Int = 0, pretty: Bool = true, into out: inout [UInt8], _ body: (inout Fields) -> Void) {
         out.append(UInt8(ascii: "{"))
         // The bytes move into `fields` and back, never shared (a shared buffer would be copied at the next append).
         var fields = Fields(out: [], indent: indent, pretty: pretty)
@@ -99,7 +99,7 @@ public enum JSON {
         out.append(UInt8(ascii: "}"))
     }
 
-    public static func encode(_ value: Value, indent: Int = 0, pretty: Bool = true) -> String {
+    package static func encode(_ value: Value, indent: Int = 0, pretty: Bool = true) -> String {
         var bytes: [UInt8] = []
         write(value, indent: indent, pretty: pretty, into: &bytes)
         return String(decoding: bytes, as: UTF8.self)
@@ -107,7 +107,7 @@ public enum JSON {
 
     /// Appends the encoding of `value` to `out`: the same bytes as `encode`, without building
     /// strings on the way (a backtest's JSON spools hundreds of thousands of trades through it).
-    public static func write(_ value: Value, indent: Int = 0, pretty: Bool = true, into out: inout [UInt8]) {
+    package static func write(_ value: Value, indent: Int = 0, pretty: Bool = true, into out: inout [UInt8]) {
         func newline(_ level: Int) {
             if pretty { JSON.newline(level, into: &out) }
         }
@@ -143,7 +143,7 @@ public enum JSON {
         }
     }
 
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         var bytes: [UInt8] = []
         quote(text, into: &bytes)
         return String(decoding: bytes, as: UTF8.self)
@@ -151,7 +151,7 @@ public enum JSON {
 
     /// The text as a JSON string: quote, backslash and control characters escaped, the rest of the
     /// UTF-8 as it is.
-    public static func quote(_ text: String, into out: inout [UInt8]) {
+    package static func quote(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most text needs no escape: copied whole.
         let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in

@@ -7,7 +7,7 @@
 ///
 /// A timestamp is ISO 8601 (UTC) or an epoch in seconds, milliseconds, microseconds or nanoseconds (by its magnitude). Numbers are read as the CSV
 /// reader reads them: the decimal text correctly rounded to binary64.
-public enum MarketEvent: Sendable, Equatable {
+package enum MarketEvent: Sendable, Equatable {
     case bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double)
     /// A trade or quote: `price` (or the mid of `bid` and `ask`) and an optional `size`.
     case quote(symbol: String, time: Int64, price: Double, size: Double)
@@ -15,13 +15,13 @@ public enum MarketEvent: Sendable, Equatable {
     /// Time passes with no data: closes bars and time steps that end at or before it.
     case heartbeat(time: Int64)
 
-    public var time: Int64 {
+    package var time: Int64 {
         switch self {
         case .bar(_, let time, _, _, _, _, _), .quote(_, let time, _, _), .signal(_, let time, _, _), .heartbeat(let time): time
         }
     }
 
-    public var symbol: String? {
+    package var symbol: String? {
         switch self {
         case .bar(let symbol, _, _, _, _, _, _), .quote(let symbol, _, _, _), .signal(let symbol, _, _, _): symbol
         case .heartbeat: nil
@@ -30,7 +30,7 @@ public enum MarketEvent: Sendable, Equatable {
 
     /// The event as one JSON line (no newline). Numbers print in Swift's shortest round-tripping
     /// form, so reading the line back gives the same doubles, bit for bit.
-    public var line: String {
+    package var line: String {
         let at = ("timestamp", JSON.Value.string(TimestampParser.format(time)))
         let fields: [(String, JSON.Value)] = switch self {
         case .bar(let symbol, _, let open, let high, let low, let close, let volume):
@@ -46,7 +46,7 @@ public enum MarketEvent: Sendable, Equatable {
         return JSON.encode(.object(fields), pretty: false)
     }
 
-    public var kind: String {
+    package var kind: String {
         switch self {
         case .bar: "bar"
         case .quote: "quote"
@@ -57,18 +57,18 @@ public enum MarketEvent: Sendable, Equatable {
 }
 
 /// Why a line is not an event; `column` counts bytes from 1.
-public struct EventLineError: Error, Equatable, CustomStringConvertible {
-    public var column: Int
-    public var message: String
-    public var description: String { "column \(column): \(message)" }
+package struct EventLineError: Error, Equatable, CustomStringConvertible {
+    package var column: Int
+    package var message: String
+    package var description: String { "column \(column): \(message)" }
 }
 
 /// Reads one JSON-lines event: a flat object of strings, numbers, booleans and nulls. Anything
 /// nested, a duplicate key or a missing field is an error that names the column.
-public enum EventLine {
-    public enum Token: Equatable, Sendable { case string(String), number(Substring), literal(Substring) }
+package enum EventLine {
+    package enum Token: Equatable, Sendable { case string(String), number(Substring), literal(Substring) }
 
-    public static func parse(_ line: String) throws(EventLineError) -> MarketEvent {
+    package static func parse(_ line: String) throws(EventLineError) -> MarketEvent {
         let fields = try object(Array(line.utf8))
         func text(_ key: String) throws(EventLineError) -> String {
             guard let token = fields[key] else { throw EventLineError(column: 1, message: "missing \"\(key)\"") }
@@ -142,7 +142,7 @@ public enum EventLine {
     }
 
     /// The keys of a flat JSON object with their values' tokens and columns.
-    public static func object(_ bytes: [UInt8]) throws(EventLineError) -> [String: (token: Token, column: Int)] {
+    package static func object(_ bytes: [UInt8]) throws(EventLineError) -> [String: (token: Token, column: Int)] {
         var i = 0
         func skipSpace() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
         func fail(_ message: String) -> EventLineError { EventLineError(column: i + 1, message: message) }

@@ -1,19 +1,19 @@
 /// Bar series replayed as one live stream: events in time order, ties in the order of the series
 /// given; each row its signal events (one per signal with a value) and then its bar event. What
 /// `keel data events` prints, and what a paper run reads.
-public struct MergedEvents: Sequence, IteratorProtocol {
+package struct MergedEvents: Sequence, IteratorProtocol {
     private let feeds: [BarSeries]
     private var rows: [Int]
     /// The events of the current time not yet handed out, in order.
     private var pending: [MarketEvent] = []
     private var handedOut = 0
 
-    public init(_ feeds: [BarSeries]) {
+    package init(_ feeds: [BarSeries]) {
         self.feeds = feeds
         rows = feeds.map { _ in 0 }
     }
 
-    public mutating func next() -> MarketEvent? {
+    package mutating func next() -> MarketEvent? {
         if handedOut == pending.count {
             pending.removeAll(keepingCapacity: true)
             handedOut = 0

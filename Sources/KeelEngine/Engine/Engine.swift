@@ -111,7 +111,7 @@ public final class Engine {
     public private(set) var riskEventCount = 0
     public private(set) var decisions: [Decision] = []
     /// Orders placed, filled and cancelled since the last `takeRecords()`, when `Options.journal` asks.
-    public private(set) var journal: [JournalEntry] = []
+    package private(set) var journal: [JournalEntry] = []
     /// Equity after each time step, as (time, equity), one point per distinct time; kept only when
     /// `Options.keepEquityCurve` asks for it. The metrics come from `statistics` either way.
     public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
@@ -509,7 +509,7 @@ public final class Engine {
 
     /// Hands over the trades, risk events, decisions and journal entries kept since the last call
     /// and forgets them: a run of days keeps them in its store, not in memory.
-    public func takeRecords() -> (trades: [Trade], riskEvents: [RiskEvent], decisions: [Decision], journal: [JournalEntry]) {
+    package func takeRecords() -> (trades: [Trade], riskEvents: [RiskEvent], decisions: [Decision], journal: [JournalEntry]) {
         defer {
             trades.removeAll(keepingCapacity: true)
             riskEvents.removeAll(keepingCapacity: true)

@@ -2,7 +2,7 @@ import KeelLanguage
 
 /// The rule behind an order: with the symbol and the bar it makes the order's identity, from
 /// which the runner derives a client order id that a retry or a replay reproduces exactly.
-public enum OrderRule: Sendable, Hashable, CustomStringConvertible {
+package enum OrderRule: Sendable, Hashable, CustomStringConvertible {
     case entry(Side), exit(Side)
     /// The symbol fell out of the rank's top N.
     case rank
@@ -12,7 +12,7 @@ public enum OrderRule: Sendable, Hashable, CustomStringConvertible {
     /// A step of the take-profit ladder, from 1.
     case takeProfit(Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .entry(let side): "entry.\(side.rawValue)"
         case .exit(let side): "exit.\(side.rawValue)"
@@ -29,27 +29,27 @@ public enum OrderRule: Sendable, Hashable, CustomStringConvertible {
 
 /// One order: placed at the close of bar `bar` of `symbol` (a market order), or a protective
 /// order that filled during that bar.
-public struct OrderTicket: Sendable, Hashable {
-    public var symbol: Int
+package struct OrderTicket: Sendable, Hashable {
+    package var symbol: Int
     /// The symbol's bar index (from 0).
-    public var bar: Int
-    public var rule: OrderRule
-    public var buying: Bool
+    package var bar: Int
+    package var rule: OrderRule
+    package var buying: Bool
 }
 
 /// A fill: `reason` is `entry` or the exit reason of the trade it closes.
-public struct Execution: Sendable, Equatable {
-    public var order: OrderTicket
-    public var time: Int64
-    public var quantity: Double
-    public var price: Double
-    public var fee: Double
-    public var reason: String
+package struct Execution: Sendable, Equatable {
+    package var order: OrderTicket
+    package var time: Int64
+    package var quantity: Double
+    package var price: Double
+    package var fee: Double
+    package var reason: String
 }
 
 /// What the engine did with orders, in the order it happened. The runner stores it after every
 /// time step; a backtest does not keep it (`Engine.Options.journal`).
-public enum JournalEntry: Sendable, Equatable {
+package enum JournalEntry: Sendable, Equatable {
     /// A market order placed at a close. An entry's quantity is sized again at its fill; `quantity`
     /// is its size at the close, what a live run sends to its broker. An exit's is the position's.
     case placed(OrderTicket, time: Int64, quantity: Double)

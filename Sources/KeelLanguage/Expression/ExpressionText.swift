@@ -14,7 +14,7 @@ public struct ExpressionText: Sendable {
         self.offsets = Array(0...text.utf8.count)
     }
 
-    public init(scalar: YAMLScalar, range: SourceRange, in file: SourceFile) {
+    package init(scalar: YAMLScalar, range: SourceRange, in file: SourceFile) {
         self.text = scalar.value
         self.offsets = Self.align(value: Array(scalar.value.utf8), scalar: scalar, range: range, file: file)
     }

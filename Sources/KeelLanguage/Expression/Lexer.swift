@@ -1,14 +1,14 @@
 /// Splits expression text into tokens. Never fails: unreadable text becomes an `.invalid` token
 /// whose message the parser reports.
-public struct Lexer {
+package struct Lexer {
     private let bytes: [UInt8]
     private var position = 0
 
-    public init(_ text: String) {
+    package init(_ text: String) {
         self.bytes = Array(text.utf8)
     }
 
-    public static func tokenize(_ text: String) -> [Token] {
+    package static func tokenize(_ text: String) -> [Token] {
         var lexer = Lexer(text)
         var tokens: [Token] = []
         while true {
@@ -18,7 +18,7 @@ public struct Lexer {
         }
     }
 
-    public mutating func next() -> Token {
+    package mutating func next() -> Token {
         skipWhitespace()
         let start = position
         guard position < bytes.count else { return Token(kind: .end, start: start, end: start) }

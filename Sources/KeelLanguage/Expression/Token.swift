@@ -1,6 +1,6 @@
 /// One token of the expression language. Offsets are UTF-8 byte offsets into the expression text.
-public struct Token: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct Token: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case number(Double)
         /// The number as written: `5%` is `percent(5)`.
         case percent(Double)
@@ -16,23 +16,23 @@ public struct Token: Sendable, Equatable {
         case end
     }
 
-    public enum Keyword: String, Sendable, CaseIterable {
+    package enum Keyword: String, Sendable, CaseIterable {
         case `if`, then, `else`, and, or, not, `true`, `false`
     }
 
-    public enum Symbol: String, Sendable {
+    package enum Symbol: String, Sendable {
         case leftParen = "(", rightParen = ")", leftBracket = "[", rightBracket = "]"
         case comma = ",", dot = ".", colon = ":"
         case plus = "+", minus = "-", star = "*", slash = "/"
         case less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">=", equal = "==", notEqual = "!="
     }
 
-    public var kind: Kind
-    public var start: Int
-    public var end: Int
+    package var kind: Kind
+    package var start: Int
+    package var end: Int
 
-    public func isSymbol(_ symbol: Symbol) -> Bool { kind == .symbol(symbol) }
-    public func isKeyword(_ keyword: Keyword) -> Bool { kind == .keyword(keyword) }
+    package func isSymbol(_ symbol: Symbol) -> Bool { kind == .symbol(symbol) }
+    package func isKeyword(_ keyword: Keyword) -> Bool { kind == .keyword(keyword) }
 }
 
 /// `30m`, `4h`, `2d`, `1w`, `45s`, or a count of bars (`10 bars`).

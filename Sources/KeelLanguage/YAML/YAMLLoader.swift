@@ -5,8 +5,8 @@ import CYaml
 /// Events, not Yams' composed `Node`: the loader refuses anchors, aliases and tags as they stream by,
 /// so an alias bomb costs one pass over its few hundred bytes; it sees the duplicate key itself (Yams
 /// reports the first occurrence); and every node gets an end mark as well as a start.
-public enum YAMLLoader {
-    public static func load(_ file: SourceFile, limits: YAMLLimits = .default,
+package enum YAMLLoader {
+    package static func load(_ file: SourceFile, limits: YAMLLimits = .default,
                             diagnostics: inout DiagnosticBag) -> YAMLNode? {
         guard file.bytes.count <= limits.maxBytes else {
             diagnostics.add(.fileTooLarge(bytes: file.bytes.count, limit: limits.maxBytes), at: .at(0))

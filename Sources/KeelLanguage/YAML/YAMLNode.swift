@@ -1,7 +1,7 @@
 /// A YAML node with its exact source range. Only the front end knows YAML; later phases see the
 /// strategy model built from these nodes.
-public struct YAMLNode: Sendable {
-    public enum Kind: Sendable {
+package struct YAMLNode: Sendable {
+    package enum Kind: Sendable {
         case scalar(YAMLScalar)
         case mapping([YAMLPair])
         case sequence([YAMLNode])
@@ -9,36 +9,36 @@ public struct YAMLNode: Sendable {
         case invalid
     }
 
-    public var kind: Kind
-    public var range: SourceRange
+    package var kind: Kind
+    package var range: SourceRange
 
-    public init(_ kind: Kind, range: SourceRange) {
+    package init(_ kind: Kind, range: SourceRange) {
         self.kind = kind
         self.range = range
     }
 
-    public var scalar: YAMLScalar? {
+    package var scalar: YAMLScalar? {
         if case .scalar(let scalar) = kind { return scalar }
         return nil
     }
 
-    public var pairs: [YAMLPair]? {
+    package var pairs: [YAMLPair]? {
         if case .mapping(let pairs) = kind { return pairs }
         return nil
     }
 
-    public var items: [YAMLNode]? {
+    package var items: [YAMLNode]? {
         if case .sequence(let items) = kind { return items }
         return nil
     }
 
-    public var isInvalid: Bool {
+    package var isInvalid: Bool {
         if case .invalid = kind { return true }
         return false
     }
 
     /// What the node is, for messages: "a mapping", "a list", "the text 'x'".
-    public var kindDescription: String {
+    package var kindDescription: String {
         switch kind {
         case .scalar(let scalar): scalar.isNull ? "an empty value" : "'\(scalar.value)'"
         case .mapping: "a mapping"
@@ -48,29 +48,29 @@ public struct YAMLNode: Sendable {
     }
 }
 
-public struct YAMLPair: Sendable {
-    public var key: YAMLNode
-    public var value: YAMLNode
+package struct YAMLPair: Sendable {
+    package var key: YAMLNode
+    package var value: YAMLNode
 
     /// The key's text; the loader admits only scalar keys.
-    public var name: String { key.scalar?.value ?? "" }
+    package var name: String { key.scalar?.value ?? "" }
 }
 
-public struct YAMLScalar: Sendable {
-    public enum Style: String, Sendable {
+package struct YAMLScalar: Sendable {
+    package enum Style: String, Sendable {
         case plain, singleQuoted, doubleQuoted, literal, folded
     }
 
     /// The scalar's text as YAML reads it: quotes removed, escapes and folding applied.
-    public var value: String
-    public var style: Style
+    package var value: String
+    package var style: Style
     /// Inside `{...}` or `[...]`, where a ',' ends a plain value.
-    public var inFlowCollection = false
+    package var inFlowCollection = false
 
-    public var isQuoted: Bool { style == .singleQuoted || style == .doubleQuoted }
+    package var isQuoted: Bool { style == .singleQuoted || style == .doubleQuoted }
 
     /// `~`, `null` or nothing at all, written plainly.
-    public var isNull: Bool {
+    package var isNull: Bool {
         style == .plain && ["", "~", "null", "Null", "NULL"].contains(value)
     }
 }
