@@ -66,7 +66,8 @@ let package = Package(
         .target(
             name: "KeelTestSupport",
             dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
-            path: "Tests/KeelTestSupport"
+            path: "Tests/KeelTestSupport",
+            exclude: ["Fixtures"]
         ),
         .target(
             name: "KeelBrokerTestSupport",
@@ -83,7 +84,7 @@ let package = Package(
             dependencies: ["KeelLint", "KeelLanguage", "KeelTestSupport"],
             exclude: ["Golden", "Fixtures"]
         ),
-        .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(

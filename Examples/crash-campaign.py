@@ -18,8 +18,8 @@ per_run = 10
 work = tempfile.mkdtemp(prefix="keel-crash-")
 stream = os.path.join(work, "orcl.jsonl")
 with open(stream, "w") as out:
-    subprocess.run([keel, "data", "events", "ORCL=" + os.path.join(root, "Tests/KeelDataTests/Fixtures/ORCL.csv")], stdout=out, check=True)
-strategy = os.path.join(root, "Tests/KeelEngineTests/Fixtures/conformance/strategies/S2E.yaml")
+    subprocess.run([keel, "data", "events", "ORCL=" + os.path.join(root, "Tests/KeelTestSupport/Fixtures/bars/ORCL.csv")], stdout=out, check=True)
+strategy = os.path.join(root, "Tests/KeelTestSupport/Fixtures/conformance/strategies/S2E.yaml")
 
 def command(state):
     return [keel, "run", strategy, "--paper", "--stream", stream, "--state", state, "--symbols", "ORCL", "--timeframe", "1d",

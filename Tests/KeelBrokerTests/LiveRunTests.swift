@@ -13,8 +13,8 @@ import Glibc
 /// file, faults injected at the broker, and the runner killed in the middle.
 @Suite("keel run --live against the paper broker", .serialized)
 struct LiveRunTests {
-    static let strategy = KeelBinary.root.appendingPathComponent("Tests/KeelEngineTests/Fixtures/conformance/strategies/S2E.yaml").path
-    static let orcl = KeelBinary.root.appendingPathComponent("Tests/KeelDataTests/Fixtures/ORCL.csv").path
+    static let strategy = SharedFixtures.strategy("S2E").path
+    static let orcl = SharedFixtures.bars("ORCL").path
 
     /// A live run's folder: the run configuration, the token, the bars.
     struct Setup {

@@ -86,7 +86,7 @@ struct SchemaAgreementTests {
     func committed() throws {
         let root = KeelBinary.root
         var files: [URL] = []
-        for folder in ["Strategies", "Tests/KeelEngineTests/Fixtures", "Tests/KeelLintTests/Golden"] {
+        for folder in ["Strategies", "Tests/KeelEngineTests/Fixtures", "Tests/KeelTestSupport/Fixtures", "Tests/KeelLintTests/Golden"] {
             let base = root.appendingPathComponent(folder)
             let found = FileManager.default.enumerator(atPath: base.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".yaml") } ?? []
             files += found.sorted().map { base.appendingPathComponent($0) }

@@ -71,7 +71,7 @@ struct TimestampTests {
 struct CSVBarReaderTests {
     @Test("reads the conformance files exactly as Double(text) would", arguments: ["ORCL", "NVDA", "IDX5M", "UNITBTC1M", "SYNTH20K"])
     func conformance(symbol: String) throws {
-        let path = packageRoot.appendingPathComponent("Tests/KeelDataTests/Fixtures/\(symbol).csv").path
+        let path = SharedFixtures.bars(symbol).path
         let result = try CSVBarReader.read(path: path, symbol: symbol)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let rows = text.split(separator: "\n").dropFirst()
@@ -213,7 +213,7 @@ struct CSVBarStreamTests {
 
     @Test("chunks from any buffer size equal the whole-file reader", arguments: [7, 97, 4_096, 1 << 20])
     func sameAsReader(readSize: Int) throws {
-        let path = packageRoot.appendingPathComponent("Tests/KeelDataTests/Fixtures/IDX5M.csv").path
+        let path = SharedFixtures.bars("IDX5M").path
         let whole = try CSVBarReader.read(path: path, symbol: "X").series
         #expect(try streamed(path, readSize: readSize).0 == whole)
         #expect(try streamed(path, readSize: readSize, prefetch: true).0 == whole)

@@ -1,16 +1,17 @@
 import Foundation
+import KeelTestSupport
 import Testing
 import KeelData
 import KeelLanguage
 @testable import KeelEngine
 
-/// The public conformance cases, copied into Fixtures: four strategies on five
+/// The public conformance cases, copied into the shared fixtures (`SharedFixtures.conformance`): four strategies on five
 /// real data sets, trade for trade against the answer backtesting.py, backtrader and a literal
 /// reference simulator agree on. Compared as check.py compares.
 @Suite("Conformance with the peer engines")
 struct ConformanceTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let data = fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("KeelDataTests/Fixtures")
+    static let fixtures = SharedFixtures.root
+    static let data = SharedFixtures.bars
 
     struct Case: CustomTestStringConvertible, Sendable {
         let strategy: String

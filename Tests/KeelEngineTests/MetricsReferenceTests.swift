@@ -1,4 +1,5 @@
 import Foundation
+import KeelTestSupport
 import Testing
 import KeelData
 import KeelLanguage
@@ -11,18 +12,18 @@ import KeelLanguage
 @Suite("Metrics against empyrical and backtesting.py")
 struct MetricsReferenceTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let data = fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("KeelDataTests/Fixtures")
+    static let data = SharedFixtures.bars
 
     /// case name -> (strategy, symbol, data file)
-    static let cases: [String: (String, String, URL)] = [
-        "goog_smacross": ("metrics/smacross.yaml", "GOOG", fixtures.appendingPathComponent("metrics/GOOG.csv")),
-        "idx5m_s1": ("conformance/strategies/S1.yaml", "IDX5M", data.appendingPathComponent("IDX5M.csv")),
-        "orcl_s2e": ("conformance/strategies/S2E.yaml", "ORCL", data.appendingPathComponent("ORCL.csv")),
+    static let cases: [String: (URL, String, URL)] = [
+        "goog_smacross": (fixtures.appendingPathComponent("metrics/smacross.yaml"), "GOOG", fixtures.appendingPathComponent("metrics/GOOG.csv")),
+        "idx5m_s1": (SharedFixtures.strategy("S1"), "IDX5M", data.appendingPathComponent("IDX5M.csv")),
+        "orcl_s2e": (SharedFixtures.strategy("S2E"), "ORCL", data.appendingPathComponent("ORCL.csv")),
     ]
 
     static func run(_ name: String, annualization: Double? = nil) throws -> BacktestResult {
         let (strategy, symbol, file) = try #require(cases[name])
-        let path = fixtures.appendingPathComponent(strategy).path
+        let path = strategy.path
         let checked = try #require(Frontend.check(SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))).checked)
         let feed = try CSVBarReader.read(path: file.path, symbol: symbol).series
         return try Backtest.run(try Compiler.compile(checked), feeds: [feed], capital: 100_000, keepEquityCurve: true, annualization: annualization)

@@ -1,4 +1,5 @@
 import Foundation
+import KeelTestSupport
 import Testing
 import KeelData
 import KeelLanguage
@@ -6,11 +7,11 @@ import KeelLanguage
 
 /// Hand-worked reproductions of what a time step with several symbols must do (the step
 /// order of docs/backtest.md, and the findings of a review against outside references), plus the sizing and gap rules: one folder per case under
-/// `Fixtures/conformance/multi` with the strategy, a CSV per symbol and the expected result. Each
+/// `SharedFixtures.conformance/multi` with the strategy, a CSV per symbol and the expected result. Each
 /// case runs with its data in every order; the answer and the JSON must not change.
 @Suite("Conformance: several symbols, sizing and gaps")
 struct MultiSymbolConformanceTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/conformance/multi")
+    static let root = SharedFixtures.conformance.appendingPathComponent("multi")
     static let cases = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
         .filter { FileManager.default.fileExists(atPath: root.appendingPathComponent("\($0)/expected.json").path) }.sorted()
 

@@ -10,10 +10,10 @@ import Glibc
 /// The operator's controls, from another process through the state file.
 @Suite("keel runs halt, resume, and shutdown", .serialized)
 struct ControlTests {
-    static let strategy = KeelBinary.root.appendingPathComponent("Tests/KeelEngineTests/Fixtures/conformance/strategies/S2E.yaml").path
+    static let strategy = SharedFixtures.strategy("S2E").path
 
     func lines() throws -> [String] {
-        let events = try KeelBinary.run(["data", "events", "ORCL=\(KeelBinary.root.appendingPathComponent("Tests/KeelDataTests/Fixtures/ORCL.csv").path)"])
+        let events = try KeelBinary.run(["data", "events", "ORCL=\(SharedFixtures.bars("ORCL").path)"])
         return events.stdout.split(separator: "\n").map(String.init)
     }
 

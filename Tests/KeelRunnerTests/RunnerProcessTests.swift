@@ -10,8 +10,8 @@ import Glibc
 /// `keel run --paper` as a user runs it: a real process, a real SQLite file, real signals.
 @Suite("keel run: paper mode end to end", .serialized)
 struct RunnerProcessTests {
-    static let data = KeelBinary.root.appendingPathComponent("Tests/KeelDataTests/Fixtures")
-    static let strategies = KeelBinary.root.appendingPathComponent("Tests/KeelEngineTests/Fixtures/conformance/strategies")
+    static let data = SharedFixtures.bars
+    static let strategies = SharedFixtures.strategies
 
     /// The conformance bars as a stream file, written by `keel data events`.
     func stream(_ symbol: String, in folder: URL) throws -> URL {

@@ -8,8 +8,8 @@ import Testing
 @Suite("keel serve", .serialized)
 struct ServiceTests {
     static let token = "svc-\(UUID().uuidString)"
-    static let strategies = KeelBinary.root.appendingPathComponent("Tests/KeelEngineTests/Fixtures/conformance/strategies")
-    static let data = KeelBinary.root.appendingPathComponent("Tests/KeelDataTests/Fixtures")
+    static let strategies = SharedFixtures.strategies
+    static let data = SharedFixtures.bars
 
     /// A server on a fresh database whose data folder holds ORCL.csv.
     final class Server {

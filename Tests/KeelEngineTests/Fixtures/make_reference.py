@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes indicator_reference.json: Keel's indicators computed once by TA-Lib (0.6+, from PyPI) where
 it has them, and by the plain definitions below where it does not. Run it from a virtualenv outside
-the repository: python3 make_reference.py ../../KeelDataTests/Fixtures
+the repository: python3 make_reference.py ../../KeelTestSupport/Fixtures/bars
 
 Differences from TA-Lib on purpose (the test accounts for them): roc, pct_change and natr are
 fractions (TA-Lib's are 100 times larger); RSI is 50, not 0, when prices never changed. stdev,
