@@ -91,23 +91,23 @@ struct Backtest: ParsableCommand {
             bar.finish()
         } catch let failure as CSVBarReader.Failure {
             bar.finish()
-            FileHandle.standardError.write(Data("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n".utf8))
+            StandardError.write("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n")
             throw Exit.findings
         } catch let refusal as KeelEngine.Backtest.Refusal {
             bar.finish()
             report(refusal, text: loaded.text)
             throw Exit.findings
         }
-        for line in MarketData.skippedRows(sources) { FileHandle.standardError.write(Data("warning: \(line)\n".utf8)) }
+        for line in MarketData.skippedRows(sources) { StandardError.write("warning: \(line)\n") }
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
-                FileHandle.standardError.write(Data("keel: cannot write the trace to '\(trace)'\n".utf8))
+                StandardError.say("cannot write the trace to '\(trace)'")
                 throw Exit.unreadable
             }
         }
         if let spool {
             do { try ResultFormat.writeJSON(result, includeEquity: equity, spool: spool, to: FileHandle.standardOutput) } catch {
-                FileHandle.standardError.write(Data("keel: \(error); the JSON is incomplete\n".utf8))
+                StandardError.say("\(error); the JSON is incomplete")
                 throw Exit.cannotWrite
             }
         } else {
@@ -118,7 +118,7 @@ struct Backtest: ParsableCommand {
     /// A refusal judged against the strategy's `timeframe:` names that line; one about the data alone does not.
     private func report(_ refusal: KeelEngine.Backtest.Refusal, text: String) {
         let place = refusal.range.map { "\(strategy):\(SourceFile(path: strategy, text: text).location(ofOffset: $0.start)): error: " }
-        FileHandle.standardError.write(Data("\(place ?? "keel: ")\(refusal)\n".utf8))
+        StandardError.write("\(place ?? "keel: ")\(refusal)\n")
     }
 
     private func runSweep(_ sweep: ParameterSweep) throws {
@@ -136,10 +136,10 @@ struct Backtest: ParsableCommand {
             return (symbol: parts[0], path: parts[1])
         }
         do { return try MarketData.open(files, policy: .init(useCache: !noCache, badRows: badRows)) } catch let unreadable as MarketData.Unreadable {
-            FileHandle.standardError.write(Data("keel: \(unreadable)\n".utf8))
+            StandardError.say("\(unreadable)")
             throw Exit.unreadable
         } catch let failure as CSVBarReader.Failure {
-            FileHandle.standardError.write(Data("\(failure)\n".utf8))
+            StandardError.write("\(failure)\n")
             throw Exit.findings
         }
     }

@@ -67,7 +67,7 @@ func readToken(file: String?, variable: String = "KEEL_BROKER_TOKEN", option: St
     let token: String
     if let file {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            FileHandle.standardError.write(Data("keel: cannot read the token file '\(file)'\n".utf8))
+            StandardError.say("cannot read the token file '\(file)'")
             throw Exit.unreadable
         }
         token = text.trimmingCharacters(in: .whitespacesAndNewlines)

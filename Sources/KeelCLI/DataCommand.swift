@@ -30,7 +30,7 @@ struct DataCommand: ParsableCommand {
                     while try stream.next(into: &chunk) { series.append(contentsOf: chunk) }
                     feeds.append(series)
                 } catch let failure as CSVBarReader.Failure {
-                    FileHandle.standardError.write(Data("\(failure)\n".utf8))
+                    StandardError.write("\(failure)\n")
                     throw Exit.findings
                 }
             }
@@ -60,10 +60,10 @@ struct DataCommand: ParsableCommand {
                     let bars = try BarCache.build(csv: file, symbol: (file as NSString).lastPathComponent)
                     print("\(BarCache.path(for: file)): \(bars) bars in \(ContinuousClock.now - start)")
                 } catch let failure as CSVBarReader.Failure {
-                    FileHandle.standardError.write(Data("\(failure)\nkeel: no cache for '\(file)': fix its bad rows first\n".utf8))
+                    StandardError.write("\(failure)\nkeel: no cache for '\(file)': fix its bad rows first\n")
                     failed = true
                 } catch {
-                    FileHandle.standardError.write(Data("keel: cannot write the cache of '\(file)': \(error.localizedDescription)\n".utf8))
+                    StandardError.say("cannot write the cache of '\(file)': \(error.localizedDescription)")
                     failed = true
                 }
             }

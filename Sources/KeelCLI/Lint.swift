@@ -53,7 +53,7 @@ struct Lint: ParsableCommand {
         case .unreadable(let path):
             // Still a valid document in the format asked for (a redirected keel.sarif must parse), carrying the error.
             print(render([unreadable(path, TextFileError(message: "cannot read the lint configuration '\(path)'"))]), terminator: "")
-            FileHandle.standardError.write(Data("keel: cannot read configuration '\(path)'\n".utf8))
+            StandardError.say("cannot read configuration '\(path)'")
             throw Exit.unreadable
         }
         let linter = Linter(configuration: configuration, profileOverride: profile)
@@ -67,12 +67,12 @@ struct Lint: ParsableCommand {
         }
         print(render(reports), terminator: "")
         for missing in discovery.missing {
-            FileHandle.standardError.write(Data("keel: cannot read '\(missing)': no such file or directory\n".utf8))
+            StandardError.say("cannot read '\(missing)': no such file or directory")
         }
         if !discovery.missing.isEmpty { throw Exit.unreadable }
         if discovery.files.isEmpty, !allowEmpty {
             // A CI job pointed at the wrong folder must not pass silently.
-            FileHandle.standardError.write(Data("keel: no strategy files (.yaml, .yml) in \(paths.joined(separator: ", ")); pass --allow-empty if that is expected\n".utf8))
+            StandardError.say("no strategy files (.yaml, .yml) in \(paths.joined(separator: ", ")); pass --allow-empty if that is expected")
             throw Exit.unreadable
         }
         let failing = reports.contains { $0.count(.error) > 0 || (strict && $0.count(.warning) > 0) }
@@ -126,12 +126,12 @@ func readText(_ path: String) throws -> String {
 func loadStrategy(_ path: String, text: String? = nil, params: [String: ConstValue] = [:]) throws -> LoadedStrategy {
     let source: String
     do { source = try text ?? readText(path) } catch {
-        FileHandle.standardError.write(Data("keel: cannot read '\(path)': \((error as? TextFileError)?.message ?? "\(error)")\n".utf8))
+        StandardError.say("cannot read '\(path)': \((error as? TextFileError)?.message ?? "\(error)")")
         throw Exit.unreadable
     }
     let compilation = Keel.compile(source, path: path, params: params)
     guard let strategy = compilation.strategy else {
-        FileHandle.standardError.write(Data(compilation.rendered().utf8))
+        StandardError.write(compilation.rendered())
         throw Exit.findings
     }
     return strategy

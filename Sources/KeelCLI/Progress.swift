@@ -34,7 +34,7 @@ final class Progress: @unchecked Sendable {
 
     func finish() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        StandardError.write("\r\u{1B}[K")
     }
 
     private func draw() {
@@ -43,6 +43,6 @@ final class Progress: @unchecked Sendable {
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let label = percent ? "\(total == 0 ? 100 : 100 * done / total)%" : "\(done)/\(total)"
-        FileHandle.standardError.write(Data("\r[\(bar)] \(label)".utf8))
+        StandardError.write("\r[\(bar)] \(label)")
     }
 }

@@ -108,10 +108,10 @@ struct Run: AsyncParsableCommand {
                                                      symbols: universe, barSeconds: barSeconds, commitEvery: commitEvery,
                                                      flattenOnExit: flattenOnExit, live: settings)
             configuration.maxClockSkew = DurationLiteral.parseSeconds(maxClockSkew).map { Int64($0) * 1_000 }
-            let runner = Runner(configuration, log: { FileHandle.standardError.write(Data("keel: \($0)\n".utf8)) })
+            let runner = Runner(configuration, log: { StandardError.say("\($0)") })
             _ = try await runner.runOnOwnThread()
         } catch let error as RunnerError {
-            FileHandle.standardError.write(Data("keel: \(error)\n".utf8))
+            StandardError.say("\(error)")
             if case .usage = error { throw ExitCode.validationFailure }
             if case .stream = error { throw Exit.unreadable }
             throw Exit.findings
@@ -125,7 +125,7 @@ struct Run: AsyncParsableCommand {
         guard live else { return nil }
         let configuration = try config.map { path -> RunConfiguration in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                FileHandle.standardError.write(Data("keel: cannot read the run configuration '\(path)'\n".utf8))
+                StandardError.say("cannot read the run configuration '\(path)'")
                 throw Exit.unreadable
             }
             return try RunConfiguration(path: path, text: text)
@@ -157,7 +157,7 @@ struct Runs: ParsableCommand {
         func request(_ action: String) throws {
             let store = try openStore(state)
             guard try store.run(id) != nil else {
-                FileHandle.standardError.write(Data("keel: \(RunReport.Failure.noRun(id, known: try store.runs().map(\.id)))\n".utf8))
+                StandardError.say("\(RunReport.Failure.noRun(id, known: try store.runs().map(\.id)))")
                 throw Exit.findings
             }
             let request = try store.requestControl(run: id, action: action, reason: reason, now: Int64(Date().timeIntervalSince1970 * 1_000))
@@ -235,7 +235,7 @@ struct Runs: ParsableCommand {
             let store = try openStore(state)
             let result: BacktestResult
             do { result = try RunReport.result(store, run: id, includeEquity: equity) } catch let error as RunReport.Failure {
-                FileHandle.standardError.write(Data("keel: \(error)\n".utf8))
+                StandardError.say("\(error)")
                 throw Exit.findings
             }
             print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
@@ -246,7 +246,7 @@ struct Runs: ParsableCommand {
 /// Opens an existing state file; a missing one is an unreadable input, not a new empty store.
 func openStore(_ path: String) throws -> KeelStore {
     guard FileManager.default.fileExists(atPath: path) else {
-        FileHandle.standardError.write(Data("keel: no state file '\(path)'\n".utf8))
+        StandardError.say("no state file '\(path)'")
         throw Exit.unreadable
     }
     return try KeelStore(path: path)

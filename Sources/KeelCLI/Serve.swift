@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let token: String?
         if insecureDev {
-            FileHandle.standardError.write(Data("keel: WARNING: --insecure-dev: every route is open to anyone who can reach \(host):\(port)\n".utf8))
+            StandardError.say("WARNING: --insecure-dev: every route is open to anyone who can reach \(host):\(port)")
             token = nil
         } else {
             token = try readToken(file: tokenFile, variable: "KEEL_API_TOKEN", option: "--token-file FILE (or --insecure-dev for development)")
@@ -77,7 +77,7 @@ func serve(_ body: (@escaping @Sendable (Int) -> Void) async throws -> Void, hos
     do {
         try await body { port in FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8)) }
     } catch {
-        FileHandle.standardError.write(Data("keel: the server stopped: \(error)\n".utf8))
+        StandardError.say("the server stopped: \(error)")
         throw Exit.findings
     }
 }

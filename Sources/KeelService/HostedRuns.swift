@@ -59,7 +59,7 @@ final class HostedRuns: Service, Sendable {
         configuration.streamRoot = dataDirectory
         let settled = configuration
         let thread = Thread { [self] in
-            let runner = Runner(settled) { message in FileHandle.standardError.write(Data("keel serve: \(message)\n".utf8)) }
+            let runner = Runner(settled) { message in say("\(message)") }
             let outcome: Result<Runner.Outcome, any Error> = Result { try runner.run() }
             finish(id, outcome, webhook: webhook)
         }
@@ -85,7 +85,7 @@ final class HostedRuns: Service, Sendable {
             if let webhook, !shuttingDown { webhooks.send(to: webhook, event: "run.completed", subject: id, data: ["status": status]) }
         case .failure(let error):
             logged("run \(id) as failed") { try store.setStatus(run: id, "failed", now: now) }
-            FileHandle.standardError.write(Data("keel serve: run \(id) failed: \(error)\n".utf8))
+            say("run \(id) failed: \(error)")
             if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": relativeToData("\(error)", root: dataDirectory)]) }
         }
     }

@@ -51,7 +51,7 @@ struct RecordStats<Context: RequestContext>: RouterMiddleware {
         } catch {
             // A failure no handler turned into an answer: logged whole, answered in the errors' shape.
             stats.record(status: 500, seconds: (ContinuousClock.now - start) / .seconds(1))
-            FileHandle.standardError.write(Data("keel serve: \(request.method) \(request.uri.path) failed: \(error)\n".utf8))
+            say("\(request.method) \(request.uri.path) failed: \(error)")
             return failure(.internalServerError, "internal", "the server could not answer; its log says why")
         }
     }

@@ -276,7 +276,7 @@ enum RunRoutes {
                                  webhook: run.webhook)
             } catch {
                 try state.store.setStatus(run: r.id, "failed", now: state.now())
-                FileHandle.standardError.write(Data("keel serve: run \(r.id) cannot resume: \(error)\n".utf8))
+                say("run \(r.id) cannot resume: \(error)")
             }
         }
     }

@@ -251,10 +251,13 @@ func logged<T>(_ what: String, _ write: () throws -> T) -> T? {
     do {
         return try write()
     } catch {
-        FileHandle.standardError.write(Data("keel serve: could not record \(what): \(error)\n".utf8))
+        say("could not record \(what): \(error)")
         return nil
     }
 }
+
+/// A line on the server's standard error, `keel serve: MESSAGE`.
+func say(_ message: String) { FileHandle.standardError.write(Data("keel serve: \(message)\n".utf8)) }
 
 func isHTTPURL(_ url: String) -> Bool {
     guard url.count <= 2_000, let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
