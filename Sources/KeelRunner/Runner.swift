@@ -241,9 +241,9 @@ package final class Runner {
             }
             return run
         }
-        try store.createRun(NewRun(id: c.runId, strategyName: strategy.program.name, strategyHash: strategy.hash, strategySource: strategy.text,
-                                   strategyPath: strategy.path, mode: c.mode, capital: c.capital, symbols: c.symbols, barSeconds: c.barSeconds,
-                                   stream: c.stream, now: Self.now()))
+        try store.createRun(RunPlan(id: c.runId, strategyName: strategy.program.name, strategyHash: strategy.hash, strategySource: strategy.text,
+                                    strategyPath: strategy.path, mode: c.mode, capital: c.capital, symbols: c.symbols, barSeconds: c.barSeconds,
+                                    stream: c.stream), now: Self.now())
         log("started run \(c.runId) (\(c.mode)) on \(c.symbols.joined(separator: ", "))")
         return try store.run(c.runId)!
     }

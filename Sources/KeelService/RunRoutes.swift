@@ -222,9 +222,9 @@ enum RunRoutes {
         }
         let id = ServiceState.newId("run")
         let now = state.now()
-        try state.store.createRun(NewRun(id: id, strategyName: loaded.program.name, strategyHash: loaded.hash, strategySource: source,
-                                         strategyPath: loaded.path, mode: live == nil ? "paper" : "live", capital: capital, symbols: symbols,
-                                         barSeconds: barSeconds, stream: stream, now: now))
+        try state.store.createRun(RunPlan(id: id, strategyName: loaded.program.name, strategyHash: loaded.hash, strategySource: source,
+                                          strategyPath: loaded.path, mode: live == nil ? "paper" : "live", capital: capital, symbols: symbols,
+                                          barSeconds: barSeconds, stream: stream), now: now)
         try state.store.createServiceRun(runId: id, strategyId: strategy.id, version: body.version ?? strategy.version,
                                          brokerId: live == nil ? nil : body.brokerId, webhook: body.webhook, request: encode(body), now: now)
         state.runs.start(loaded, runId: id, stream: stream, capital: capital, symbols: symbols, barSeconds: barSeconds, live: live,

@@ -71,16 +71,16 @@ package final class KeelStore: Sendable {
 
     // MARK: - Runs
 
-    package func createRun(_ run: NewRun) throws {
+    package func createRun(_ run: RunPlan, now: Int64) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO strategies (name, hash, source, path, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [run.strategyName, run.strategyHash, run.strategySource, run.strategyPath, run.now])
+                           arguments: [run.strategyName, run.strategyHash, run.strategySource, run.strategyPath, now])
             let strategy = try Int64.fetchOne(db, sql: "SELECT id FROM strategies WHERE hash = ?", arguments: [run.strategyHash])
             try db.execute(sql: """
                 INSERT INTO runs (id, strategy_id, mode, status, capital, symbols, bar_seconds, stream, created_at, updated_at)
                 VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
                 """, arguments: [run.id, strategy, run.mode, run.capital, run.symbols.joined(separator: ","), run.barSeconds, run.stream,
-                                 run.now, run.now])
+                                 now, now])
         }
     }
 
@@ -91,9 +91,10 @@ package final class KeelStore: Sendable {
         """
 
     private static func run(_ row: Row) -> StoredRun {
-        StoredRun(id: row[0], strategyName: row[1], strategyHash: row[2], strategySource: row[3], strategyPath: row[4], mode: row[5],
-                  status: row[6], capital: row[7], symbols: (row[8] as String).split(separator: ",").map(String.init), barSeconds: row[9],
-                  stream: row[10], createdAt: row[11], updatedAt: row[12], streamOffset: row[13], lastSeq: row[14], summary: row[15],
+        StoredRun(plan: RunPlan(id: row[0], strategyName: row[1], strategyHash: row[2], strategySource: row[3], strategyPath: row[4],
+                                mode: row[5], capital: row[7], symbols: (row[8] as String).split(separator: ",").map(String.init),
+                                barSeconds: row[9], stream: row[10]),
+                  status: row[6], createdAt: row[11], updatedAt: row[12], streamOffset: row[13], lastSeq: row[14], summary: row[15],
                   streamIdentity: row[16])
     }
 

@@ -3,18 +3,32 @@ import KeelEngine
 
 /// The store's rows as plain values. Trades, risk events and open positions are the engine's own
 /// records (`Trade`, `Engine.RiskEvent`, `BacktestResult.OpenPosition`), stored as they are.
-package struct StoredRun: Sendable, Equatable {
+/// What a run is asked to do: its strategy, mode, capital, universe, bar size and stream. Written
+/// when the run is created; a stored run holds it and reads its fields through it.
+package struct RunPlan: Sendable, Equatable {
     package var id: String
     package var strategyName: String
     package var strategyHash: String
     package var strategySource: String
     package var strategyPath: String?
     package var mode: String
-    package var status: String
     package var capital: Double
     package var symbols: [String]
     package var barSeconds: Int?
     package var stream: String
+
+    package init(id: String, strategyName: String, strategyHash: String, strategySource: String, strategyPath: String?, mode: String,
+                capital: Double, symbols: [String], barSeconds: Int?, stream: String) {
+        (self.id, self.strategyName, self.strategyHash, self.strategySource, self.strategyPath) = (id, strategyName, strategyHash, strategySource, strategyPath)
+        (self.mode, self.capital, self.symbols, self.barSeconds, self.stream) = (mode, capital, symbols, barSeconds, stream)
+    }
+}
+
+/// A run as the store holds it: its plan, and where it stands.
+@dynamicMemberLookup
+package struct StoredRun: Sendable, Equatable {
+    package var plan: RunPlan
+    package var status: String
     package var createdAt: Int64
     package var updatedAt: Int64
     package var streamOffset: Int64
@@ -22,25 +36,10 @@ package struct StoredRun: Sendable, Equatable {
     package var summary: String?
     /// `device:inode` of the stream file, once the run has opened it; nil for other streams.
     package var streamIdentity: String?
-}
 
-package struct NewRun: Sendable {
-    package var id: String
-    package var strategyName: String
-    package var strategyHash: String
-    package var strategySource: String
-    package var strategyPath: String?
-    package var mode: String
-    package var capital: Double
-    package var symbols: [String]
-    package var barSeconds: Int?
-    package var stream: String
-    package var now: Int64
-
-    package init(id: String, strategyName: String, strategyHash: String, strategySource: String, strategyPath: String?, mode: String,
-                capital: Double, symbols: [String], barSeconds: Int?, stream: String, now: Int64) {
-        (self.id, self.strategyName, self.strategyHash, self.strategySource, self.strategyPath) = (id, strategyName, strategyHash, strategySource, strategyPath)
-        (self.mode, self.capital, self.symbols, self.barSeconds, self.stream, self.now) = (mode, capital, symbols, barSeconds, stream, now)
+    package subscript<Value>(dynamicMember field: WritableKeyPath<RunPlan, Value>) -> Value {
+        get { plan[keyPath: field] }
+        set { plan[keyPath: field] = newValue }
     }
 }
 

@@ -10,8 +10,8 @@ struct StoreTests {
         let folder = try KeelBinary.temporaryFolder()
         let path = folder.appendingPathComponent("state.db").path
         let store = try KeelStore(path: path)
-        try store.createRun(NewRun(id: "r", strategyName: "S", strategyHash: "h", strategySource: "keel: 1", strategyPath: nil, mode: "paper",
-                                   capital: 1_000, symbols: ["A"], barSeconds: 60, stream: "-", now: 0))
+        try store.createRun(RunPlan(id: "r", strategyName: "S", strategyHash: "h", strategySource: "keel: 1", strategyPath: nil, mode: "paper",
+                                    capital: 1_000, symbols: ["A"], barSeconds: 60, stream: "-"), now: 0)
         return (store, folder)
     }
 
