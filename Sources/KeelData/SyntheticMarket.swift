@@ -3,25 +3,25 @@
 /// that about every 50 bars, and a very weak pull toward its starting level, so even a series of
 /// 100 million bars neither collapses nor explodes. Prices sit on a 0.0001 grid so the CSV text
 /// round-trips exactly.
-package struct SyntheticMarket: Sendable {
-    package var seed: UInt64
+public struct SyntheticMarket: Sendable {
+    public var seed: UInt64
     /// Bar length in milliseconds.
-    package var barMilliseconds: Int64
+    public var barMilliseconds: Int64
     /// Open time of the first bar, epoch milliseconds.
-    package var start: Int64
+    public var start: Int64
 
-    package init(seed: UInt64, barMilliseconds: Int64 = 60_000, start: Int64 = 1_577_836_800_000) {
+    public init(seed: UInt64, barMilliseconds: Int64 = 60_000, start: Int64 = 1_577_836_800_000) {
         self.seed = seed
         self.barMilliseconds = barMilliseconds
         self.start = start
     }
 
-    package static let tick = 10_000.0
+    public static let tick = 10_000.0
     /// Strength of the pull toward the starting log price, per bar.
     static let reversion = 2e-6
 
     /// `symbols` series named SYM001, SYM002, ... of `bars` bars each.
-    package func generate(symbols: Int, bars: Int) -> [BarSeries] {
+    public func generate(symbols: Int, bars: Int) -> [BarSeries] {
         (0..<symbols).map { index in
             // Each symbol's seed goes through the finalizer: consecutive raw seeds would give SplitMix
             // sequences shifted by one draw, that is, correlated series.
@@ -29,29 +29,29 @@ package struct SyntheticMarket: Sendable {
         }
     }
 
-    package static func name(ofSymbolAt index: Int) -> String { "SYM" + String(String(index + 1 + 1_000).dropFirst()) }
+    public static func name(ofSymbolAt index: Int) -> String { "SYM" + String(String(index + 1 + 1_000).dropFirst()) }
 
     /// Volatility of one bar's log return: 1% a day, scaled by the square root of the bar's length.
     var volatility: Double {
         max(0.0002, 0.01 * (min(1, Double(barMilliseconds) / 86_400_000)).squareRoot())
     }
 
-    package func series(named symbol: String, bars: Int, seed: UInt64) -> BarSeries {
+    public func series(named symbol: String, bars: Int, seed: UInt64) -> BarSeries {
         var stream = stream(named: symbol, seed: seed)
         return stream.next(bars)
     }
 
     /// The seed of the symbol at `index`, as `generate` uses it.
-    package func seed(forSymbolAt index: Int) -> UInt64 {
+    public func seed(forSymbolAt index: Int) -> UInt64 {
         SplitMix64.mix(seed &+ SplitMix64.mix(UInt64(index) &+ 1))
     }
 
     /// A series made a chunk at a time: the same bars as `series`, for files too large to hold.
-    package func stream(named symbol: String, seed: UInt64) -> Stream {
+    public func stream(named symbol: String, seed: UInt64) -> Stream {
         Stream(market: self, symbol: symbol, seed: seed)
     }
 
-    package struct Stream {
+    public struct Stream {
         let market: SyntheticMarket
         let symbol: String
         private var random: SplitMix64
@@ -68,7 +68,7 @@ package struct SyntheticMarket: Sendable {
         }
 
         /// The next `count` bars.
-        package mutating func next(_ count: Int) -> BarSeries {
+        public mutating func next(_ count: Int) -> BarSeries {
             var series = BarSeries(symbol: symbol)
             series.reserve(count)
             let sigma = market.volatility
@@ -159,17 +159,17 @@ struct SplitMix64 {
 }
 
 /// Writes a `BarSeries` as CSV: ISO-8601 UTC times and prices on the 0.0001 grid.
-package enum CSVBarWriter {
-    package static func csv(_ series: BarSeries) -> String {
+public enum CSVBarWriter {
+    public static func csv(_ series: BarSeries) -> String {
         header(series) + rows(series)
     }
 
-    package static func header(_ series: BarSeries) -> String {
+    public static func header(_ series: BarSeries) -> String {
         "timestamp,open,high,low,close,volume" + series.signalNames.map { "," + $0 }.joined() + "\n"
     }
 
     /// The rows alone, for writing a large series a chunk at a time.
-    package static func rows(_ series: BarSeries) -> String {
+    public static func rows(_ series: BarSeries) -> String {
         var out = ""
         out.reserveCapacity(series.count * 64)
         for i in 0..<series.count {
