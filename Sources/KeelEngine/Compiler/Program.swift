@@ -1,10 +1,10 @@
 import KeelLanguage
 
 /// An index into the evaluator's slots: one Double per node output, rewritten every bar.
-public typealias Slot = Int
+package typealias Slot = Int
 
 /// Bar values a program reads.
-public enum BarField: Int, Sendable, CaseIterable {
+package enum BarField: Int, Sendable, CaseIterable {
     case open, high, low, close, volume, hl2, hlc3, ohlc4
     case barIndex, hour, minute, dayOfWeek, month, year
 
@@ -16,7 +16,7 @@ public enum BarField: Int, Sendable, CaseIterable {
 }
 
 /// Portfolio values a program reads; the engine writes them before each evaluation.
-public enum StateField: Int, Sendable, CaseIterable {
+package enum StateField: Int, Sendable, CaseIterable {
     case positionSize, positionSide, entryPrice, barsHeld, pnl, pnlPct
     case equity, cash, drawdown, dailyPnl
 
@@ -28,7 +28,7 @@ public enum StateField: Int, Sendable, CaseIterable {
 }
 
 /// A streaming indicator with its constant parameters: the identity used to share equal ones.
-public enum IndicatorSpec: Hashable, Sendable {
+package enum IndicatorSpec: Hashable, Sendable {
     case sma(Int), ema(Int), wma(Int), hma(Int), rma(Int), vwma(Int), dema(Int), tema(Int)
     case kama(Int, fast: Int, slow: Int)
     case rsi(Int), stoch(Int, d: Int, smooth: Int), stochrsi(Int, rsi: Int, smooth: Int, d: Int)
@@ -74,35 +74,35 @@ extension Node {
 
 /// An expression evaluated on other bars: another symbol's, or a higher timeframe's built from this
 /// symbol's. Compiled on its own; the engine runs it and hands its latest value to the main program.
-public struct ContextProgram: Sendable, Hashable {
-    public enum Source: Sendable, Hashable {
+package struct ContextProgram: Sendable, Hashable {
+    package enum Source: Sendable, Hashable {
         case symbol(String)
         /// Bars of this many milliseconds, aligned to UTC epoch multiples.
         case timeframe(Int64)
     }
 
-    public let source: Source
+    package let source: Source
     package let nodes: [Node]
-    public let slotCount: Int
-    public let result: Slot
-    public let signalNames: [String]
+    package let slotCount: Int
+    package let result: Slot
+    package let signalNames: [String]
 }
 
 /// A rule of a strategy: `entry.long`, `exit.short`, ...
-public struct RuleKey: Hashable, Sendable, CustomStringConvertible {
-    public let entry: Bool
-    public let side: Side
-    public var description: String { "\(entry ? "entry" : "exit").\(side.rawValue)" }
+package struct RuleKey: Hashable, Sendable, CustomStringConvertible {
+    package let entry: Bool
+    package let side: Side
+    package var description: String { "\(entry ? "entry" : "exit").\(side.rawValue)" }
 }
 
 /// A value a rule reads, for the decision trace.
-public struct Reading: Sendable {
-    public let text: String
-    public let slot: Slot
+package struct Reading: Sendable {
+    package let text: String
+    package let slot: Slot
 }
 
 /// How a stop-loss or take-profit level is given once compiled.
-public enum CompiledLevel: Sendable, Equatable {
+package enum CompiledLevel: Sendable, Equatable {
     /// A fraction of the entry price.
     case percent(Double)
     /// A slot holding a price, evaluated at each close.
@@ -114,20 +114,20 @@ public enum CompiledLevel: Sendable, Equatable {
 public struct CompiledStrategy: Sendable {
     public let name: String
     package let nodes: [Node]
-    public let slotCount: Int
+    package let slotCount: Int
     /// Rule slots: 1 true, 0 false, NaN no value.
-    public let entry: [Side: Slot]
-    public let exit: [Side: Slot]
-    public let stopLoss: CompiledLevel?
-    public let trailing: Bool
-    public let takeProfit: [(level: CompiledLevel, closeFraction: Double)]
-    public let rank: Slot?
+    package let entry: [Side: Slot]
+    package let exit: [Side: Slot]
+    package let stopLoss: CompiledLevel?
+    package let trailing: Bool
+    package let takeProfit: [(level: CompiledLevel, closeFraction: Double)]
+    package let rank: Slot?
     /// External signal names, in the order of `.signal` nodes' indices.
     public let signalNames: [String]
     /// Other-symbol and higher-timeframe expressions, by the index `.context` nodes carry.
-    public let contexts: [ContextProgram]
+    package let contexts: [ContextProgram]
     /// What each rule reads, for the decision trace: (expression text, slot), by rule.
-    public let readings: [RuleKey: [Reading]]
+    package let readings: [RuleKey: [Reading]]
     /// Bars before every rule can be evaluated.
     public let warmup: Int
     /// The resolved settings: universe, bar size, sizing, costs, fills, risk.

@@ -4,24 +4,24 @@ import KeelLanguage
 /// The one engine every mode runs: it takes bars one event at a time and applies the step order
 /// of docs/backtest.md. It reads no clock and does no I/O.
 public final class Engine {
-    public struct Options: Sendable {
-        public var capital: Double
+    package struct Options: Sendable {
+        package var capital: Double
         /// Bar length in seconds, for annualising volatility; nil when unknown.
-        public var barSeconds: Int?
+        package var barSeconds: Int?
         /// Record every decision with the values its rule read (`keel backtest --trace`).
-        public var trace: Bool
+        package var trace: Bool
         /// Keep the whole equity curve (`--equity`); memory then grows with the bars.
-        public var keepEquityCurve: Bool
+        package var keepEquityCurve: Bool
         /// Keep every closed trade and risk event (for output that lists them); memory then grows with them.
-        public var keepTrades: Bool
+        package var keepTrades: Bool
         /// Bars per `precompute` window of each symbol's evaluator; 1 when bars arrive one at a time.
-        public var precomputeRows: Int
+        package var precomputeRows: Int
         /// Keep every order placed, filled or cancelled in `journal` (the runner stores them).
-        public var journal: Bool
+        package var journal: Bool
         /// Periods per year for Sharpe, Sortino and volatility; nil: the data's observed bars per year.
-        public var annualization: Double?
+        package var annualization: Double?
 
-        public init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false,
+        package init(capital: Double, barSeconds: Int? = nil, trace: Bool = false, keepEquityCurve: Bool = false,
                     keepTrades: Bool = true, precomputeRows: Int = 1, journal: Bool = false, annualization: Double? = nil) {
             self.journal = journal
             self.annualization = annualization
@@ -57,7 +57,7 @@ public final class Engine {
         }
     }
 
-    public let program: CompiledStrategy
+    package let program: CompiledStrategy
     /// The checked strategy's settings. Behind a pointer like the books: an operator may switch the
     /// risk profile of a running strategy (`switchRisk`), and a `var` would be checked on every bar.
     /// Owns the settings, books, take-profit prices and ledger below (`LoopMemory` says why).
@@ -65,7 +65,7 @@ public final class Engine {
     private let settingsStorage: UnsafeMutablePointer<TradingSettings>
     var settings: TradingSettings { _read { yield settingsStorage.pointee } }
     let costs: Costs
-    public let symbols: [String]
+    package let symbols: [String]
     /// Per-symbol state, read and written on every bar.
     let books: UnsafeMutableBufferPointer<Book>
     private let ledger: UnsafeMutablePointer<Ledger>
@@ -97,28 +97,28 @@ public final class Engine {
         var stepHeld = false
     }
 
-    public var cash: Double {
+    package var cash: Double {
         get { ledger.pointee.cash }
         _modify { yield &ledger.pointee.cash }
     }
-    public private(set) var trades: [Trade] = []
+    package private(set) var trades: [Trade] = []
     /// Where closed trades and risk events go instead of `trades` and `riskEvents`, as they happen:
     /// `keel backtest --format json` writes them out, so memory does not grow with them.
-    public var tradeSink: ((Trade) -> Void)?
-    public var riskEventSink: ((RiskEvent) -> Void)?
+    package var tradeSink: ((Trade) -> Void)?
+    package var riskEventSink: ((RiskEvent) -> Void)?
     /// Every refusal and kill-switch trip, when the run keeps them (`keepTrades`); counted always.
-    public private(set) var riskEvents: [RiskEvent] = []
-    public private(set) var riskEventCount = 0
-    public private(set) var decisions: [Decision] = []
+    package private(set) var riskEvents: [RiskEvent] = []
+    package private(set) var riskEventCount = 0
+    package private(set) var decisions: [Decision] = []
     /// Orders placed, filled and cancelled since the last `takeRecords()`, when `Options.journal` asks.
     package private(set) var journal: [JournalEntry] = []
     /// Equity after each time step, as (time, equity), one point per distinct time; kept only when
     /// `Options.keepEquityCurve` asks for it. The metrics come from `statistics` either way.
-    public private(set) var equityCurve: [(time: Int64, equity: Double)] = []
-    public var statistics: EquityStatistics { ledger.pointee.statistics }
-    public var tradeStatistics: TradeStatistics { ledger.pointee.tradeStatistics }
+    package private(set) var equityCurve: [(time: Int64, equity: Double)] = []
+    package var statistics: EquityStatistics { ledger.pointee.statistics }
+    package var tradeStatistics: TradeStatistics { ledger.pointee.tradeStatistics }
     /// Time steps during which a position was open (backtesting.py's exposure time counts them).
-    public var stepsHeld: Int { ledger.pointee.stepsHeld }
+    package var stepsHeld: Int { ledger.pointee.stepsHeld }
 
     var risk: RiskState {
         get { ledger.pointee.risk }
@@ -206,13 +206,13 @@ public final class Engine {
     }
 
     /// The symbol's open position, signed (below zero: short); 0 when flat.
-    public func positionQuantity(_ index: Int) -> Double { books[index].signedQuantity }
+    package func positionQuantity(_ index: Int) -> Double { books[index].signedQuantity }
 
     /// The symbol's last close; NaN before its first bar.
-    public func lastClose(_ index: Int) -> Double { books[index].lastClose }
+    package func lastClose(_ index: Int) -> Double { books[index].lastClose }
 
     /// Cash plus every open position marked at the last price known (`Book.mark`).
-    public var equity: Double {
+    package var equity: Double {
         @inline(__always) get {
             var total = cash
             // Scalars only: reading the positions themselves would copy them, arrays and all.
@@ -601,17 +601,17 @@ public final class Engine {
 
     /// Why the operator halted new entries; nil while trading. Unlike the daily-loss kill switch it
     /// holds across sessions, until `resume`.
-    public private(set) var haltReason: String?
+    package private(set) var haltReason: String?
 
     /// The operator's kill switch: cancels pending entries and refuses new ones until `resume`.
     /// Positions keep their protective orders.
-    public func halt(_ time: Int64, reason: String) {
+    package func halt(_ time: Int64, reason: String) {
         haltReason = reason
         record(RiskEvent(time: time, symbol: "*", kind: "halt", reason: reason))
         cancelPendingEntries(time, reason: "halted: \(reason)")
     }
 
-    public func resume(_ time: Int64) {
+    package func resume(_ time: Int64) {
         guard haltReason != nil else { return }
         haltReason = nil
         record(RiskEvent(time: time, symbol: "*", kind: "resume", reason: "entries allowed again"))
@@ -620,7 +620,7 @@ public final class Engine {
     /// Closes every position now at its last close (with slippage and fees) and cancels every
     /// pending order: the operator's "close all", or a shutdown with `--flatten-on-exit`. With
     /// `only`, just that symbol's position and orders: the operator's "close this position".
-    public func flatten(_ time: Int64, only: Int? = nil) {
+    package func flatten(_ time: Int64, only: Int? = nil) {
         cancelPendingEntries(time, reason: "flattened", only: only)
         for index in books.indices where only == nil || only == index {
             books[index].pendingExit = nil
@@ -643,7 +643,7 @@ public final class Engine {
     /// The operator switches the risk profile of a running strategy: `checked` is the same strategy
     /// checked against the new profile, so its limits and default sizing apply from the next order.
     /// Peak equity, the session and a tripped kill switch carry over.
-    public func switchRisk(to settings: TradingSettings, _ time: Int64) {
+    package func switchRisk(to settings: TradingSettings, _ time: Int64) {
         settingsStorage.pointee = settings
         risk.dailyLossLimit = settings.risk.limit(.dailyLossLimit)
         record(RiskEvent(time: time, symbol: "*", kind: "risk_profile", reason: "risk profile switched to \(settings.profile.name.rawValue)"))

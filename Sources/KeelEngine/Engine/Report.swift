@@ -4,7 +4,7 @@ extension Engine {
     /// The run so far in the backtest's result contract: metrics from the running statistics,
     /// open positions marked at each symbol's last close (`markTimes`: each symbol's last bar
     /// time), and the trades, risk events and decisions the engine still holds.
-    public func report(bars: Int, firstTime: Int64, lastTime: Int64, markTimes: [Int64?], barSeconds: Int?) -> BacktestResult {
+    package func report(bars: Int, firstTime: Int64, lastTime: Int64, markTimes: [Int64?], barSeconds: Int?) -> BacktestResult {
         var open: [BacktestResult.OpenPosition] = []
         for (index, book) in books.enumerated() {
             guard let p = book.position, let mark = markTimes[index] else { continue }

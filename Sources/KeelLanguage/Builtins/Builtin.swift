@@ -34,7 +34,7 @@ public enum KeelType: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What a parameter of a built-in accepts.
-public enum ParameterKind: Sendable, Hashable {
+package enum ParameterKind: Sendable, Hashable {
     /// A numeric series (number, percent or bps).
     case series
     /// A bool series (a condition).
@@ -63,20 +63,20 @@ public enum ParameterKind: Sendable, Hashable {
     }
 }
 
-public struct Parameter: Sendable {
-    public let name: String
-    public let kind: ParameterKind
+package struct Parameter: Sendable {
+    package let name: String
+    package let kind: ParameterKind
     /// Present for optional parameters.
-    public let defaultValue: Double?
+    package let defaultValue: Double?
 
-    public init(_ name: String, _ kind: ParameterKind, default defaultValue: Double? = nil) {
+    package init(_ name: String, _ kind: ParameterKind, default defaultValue: Double? = nil) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
     }
 }
 
-public enum ResultType: Sendable {
+package enum ResultType: Sendable {
     case fixed(KeelType)
     /// The type of the argument at this index (math on percents stays a percent).
     case argument(Int)
@@ -84,19 +84,19 @@ public enum ResultType: Sendable {
 
 /// Bars an indicator needs before its first value, from its constant arguments (TA-Lib calls this
 /// the lookback). A series argument's own warm-up adds to it.
-public struct Warmup: Sendable {
-    public let describe: String
-    public let bars: @Sendable (_ constants: [String: Double]) -> Int
+package struct Warmup: Sendable {
+    package let describe: String
+    package let bars: @Sendable (_ constants: [String: Double]) -> Int
 
-    public init(_ describe: String, _ bars: @escaping @Sendable ([String: Double]) -> Int) {
+    package init(_ describe: String, _ bars: @escaping @Sendable ([String: Double]) -> Int) {
         self.describe = describe
         self.bars = bars
     }
 
-    public static let none = Warmup("0") { _ in 0 }
+    package static let none = Warmup("0") { _ in 0 }
 
     /// `window - 1 + extra`, the usual shape.
-    public static func window(_ name: String = "n", plus extra: Int = -1) -> Warmup {
+    package static func window(_ name: String = "n", plus extra: Int = -1) -> Warmup {
         let text = extra == 0 ? name : extra > 0 ? "\(name) + \(extra)" : "\(name) - \(-extra)"
         return Warmup(text) { Int($0[name] ?? 0) + extra }
     }
@@ -104,8 +104,8 @@ public struct Warmup: Sendable {
 
 /// One entry of the built-in table: everything the checker, the linter, the reference and the
 /// tests know about a name.
-public struct Builtin: Sendable {
-    public enum Form: Sendable, Hashable {
+package struct Builtin: Sendable {
+    package enum Form: Sendable, Hashable {
         /// A bare name: `close`, `equity`.
         case variable
         /// Called with arguments: `sma(close, 20)`.
@@ -114,7 +114,7 @@ public struct Builtin: Sendable {
         case namespace
     }
 
-    public enum Category: String, Sendable, CaseIterable {
+    package enum Category: String, Sendable, CaseIterable {
         case price = "Price series"
         case time = "Time"
         case position = "Position"
@@ -130,36 +130,36 @@ public struct Builtin: Sendable {
         case context = "Other symbols and timeframes"
     }
 
-    public struct Output: Sendable {
-        public let name: String
-        public let doc: String
-        public let type: KeelType
+    package struct Output: Sendable {
+        package let name: String
+        package let doc: String
+        package let type: KeelType
 
-        public init(_ name: String, _ doc: String, type: KeelType = .number) {
+        package init(_ name: String, _ doc: String, type: KeelType = .number) {
             self.name = name
             self.doc = doc
             self.type = type
         }
     }
 
-    public let name: String
-    public let form: Form
-    public let category: Category
-    public let parameters: [Parameter]
-    public let result: ResultType
-    public let outputs: [Output]
-    public let warmup: Warmup
+    package let name: String
+    package let form: Form
+    package let category: Category
+    package let parameters: [Parameter]
+    package let result: ResultType
+    package let outputs: [Output]
+    package let warmup: Warmup
     /// Bar fields an indicator reads by itself (`atr` reads high, low and close).
-    public let reads: [String]
-    public let doc: String
+    package let reads: [String]
+    package let doc: String
     /// A worked example: an expression that checks clean in a strategy on one symbol.
-    public let example: String
+    package let example: String
     /// Where Keel's definition is not the common reference's, or which reference it follows.
-    public let definition: String
+    package let definition: String
     /// The values it can take, for bounded oscillators (all outputs alike).
-    public let bounds: ClosedRange<Double>?
+    package let bounds: ClosedRange<Double>?
 
-    public init(_ name: String, form: Form = .function, _ category: Category, parameters: [Parameter] = [],
+    package init(_ name: String, form: Form = .function, _ category: Category, parameters: [Parameter] = [],
                 result: ResultType = .fixed(.number), outputs: [Output] = [], warmup: Warmup = .none,
                 reads: [String] = [], doc: String, example: String, definition: String = "",
                 bounds: ClosedRange<Double>? = nil) {
@@ -177,10 +177,10 @@ public struct Builtin: Sendable {
         self.bounds = bounds
     }
 
-    public var requiredParameterCount: Int { parameters.prefix { $0.defaultValue == nil }.count }
+    package var requiredParameterCount: Int { parameters.prefix { $0.defaultValue == nil }.count }
 
     /// The argument given for each parameter, in parameter order, for a call the checker accepted.
-    public func bind(_ arguments: [CallArgument]) -> [Expr?] {
+    package func bind(_ arguments: [CallArgument]) -> [Expr?] {
         var bound = [Expr?](repeating: nil, count: parameters.count)
         for (position, argument) in arguments.enumerated() {
             if let label = argument.label, let index = parameters.firstIndex(where: { $0.name == label }) {
@@ -193,7 +193,7 @@ public struct Builtin: Sendable {
     }
 
     /// `sma(source: series, n: window (bars))`, as the reference prints it.
-    public var signature: String {
+    package var signature: String {
         guard form == .function else { return name }
         let params = parameters.map { p in
             p.defaultValue.map { "\(p.name): \(p.kind.summary) = \(ExpressionPrinter.format($0))" } ?? "\(p.name): \(p.kind.summary)"

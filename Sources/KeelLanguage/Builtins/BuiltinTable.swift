@@ -1,15 +1,15 @@
 /// The one table of built-in names. The checker, the linter, `keel reference` (Grammar/REFERENCE.md)
 /// and the tests that run every example all read it.
-public enum BuiltinTable {
-    public static let all: [Builtin] = series + movingAverages + oscillators + volatility + bands
+package enum BuiltinTable {
+    package static let all: [Builtin] = series + movingAverages + oscillators + volatility + bands
         + volume + crossings + math + context
 
-    public static let byName: [String: Builtin] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+    package static let byName: [String: Builtin] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
-    public static func named(_ name: String) -> Builtin? { byName[name] }
+    package static func named(_ name: String) -> Builtin? { byName[name] }
 
     /// Upper bound on any window, in bars: memory per strategy is known before it runs.
-    public static let maxWindow = 10_000
+    package static let maxWindow = 10_000
 
     static let x = Parameter("source", .series)
     static func n(_ value: Double? = nil, _ name: String = "n") -> Parameter { Parameter(name, .window, default: value) }

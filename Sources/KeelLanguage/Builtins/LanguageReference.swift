@@ -1,6 +1,6 @@
 /// Renders Grammar/REFERENCE.md from the built-in table; a test fails when the committed file is stale.
-public enum LanguageReference {
-    public static func markdown() -> String {
+package enum LanguageReference {
+    package static func markdown() -> String {
         var out = """
         # Keel expression language: built-in reference
 
