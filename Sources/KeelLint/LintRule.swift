@@ -1,6 +1,7 @@
 import KeelLanguage
 
-/// What a rule is, for `keel rules`, the docs, SARIF, and the tests that run its examples.
+/// What a rule is, for `keel rules`, the docs, SARIF, and the tests that run its examples. A rule
+/// of an embedder's own describes itself the same way (`Linter(rules:)` is the extension point).
 public struct RuleDescription: Sendable {
     public let id: String
     public let name: String
@@ -10,6 +11,12 @@ public struct RuleDescription: Sendable {
     public let triggering: [LintExample]
     /// Strategy files on which it must not fire (and that have no errors).
     public let nonTriggering: [LintExample]
+
+    public init(id: String, name: String, severity: Severity, rationale: String, triggering: [LintExample],
+                nonTriggering: [LintExample]) {
+        (self.id, self.name, self.severity, self.rationale) = (id, name, severity, rationale)
+        (self.triggering, self.nonTriggering) = (triggering, nonTriggering)
+    }
 }
 
 /// A rule's example: a strategy file written after the two keys every example shares

@@ -114,3 +114,34 @@ struct FrontDoorTests {
         #expect(Keel.lint(SourceFile(path: "s.yaml", text: try Self.text(Self.smaCross))).count(.error) == 0)
     }
 }
+
+/// A lint rule written outside Keel, through the public extension point: `Linter(rules:)`.
+struct SymbolsRequiredRule: LintRule {
+    let description = RuleDescription(
+        id: "house-symbols-required", name: "The universe is written down", severity: .warning,
+        rationale: "Our desk runs only strategies that name their symbols.",
+        triggering: [LintExample("↓entry: {long: close > open}\n")],
+        nonTriggering: [LintExample("symbols: [AAPL]\nentry: {long: close > open}\n")])
+
+    func check(_ strategy: CheckedStrategy) -> [LintFinding] {
+        guard strategy.parsed.symbols.isEmpty else { return [] }
+        return [LintFinding("name the symbols this strategy trades under 'symbols:'", at: strategy.parsed.keys["entry"] ?? .at(0))]
+    }
+}
+
+@Suite("Keel's extension point: lint rules from outside")
+struct CustomRuleTests {
+    @Test("a rule of the embedder's own runs beside Keel's, at its marked place, and is silent where it should be")
+    func customRule() {
+        let linter = Linter(rules: RuleRegistry.all + [SymbolsRequiredRule()])
+        let rule = SymbolsRequiredRule()
+        for example in rule.description.triggering {
+            let found = Keel.compile(example.text, path: "a.yaml", linter: linter).diagnostics.filter { $0.id == rule.id }
+            #expect(found.map { $0.range.start } == example.markers)
+            #expect(found.first?.severity == .warning)
+        }
+        for example in rule.description.nonTriggering {
+            #expect(!Keel.compile(example.text, path: "b.yaml", linter: linter).diagnostics.contains { $0.id == rule.id })
+        }
+    }
+}
