@@ -18,9 +18,12 @@ final class BrokerBridge {
     let runId: String
     let symbols: Set<String>
     let log: (String) -> Void
+    /// The run's wall clock (`Runner.Configuration.clock`).
+    let clock: @Sendable () -> Int64
 
-    init(client: BrokerClient, store: KeelStore, runId: String, symbols: [String], log: @escaping (String) -> Void) {
-        (self.client, self.store, self.runId, self.symbols, self.log) = (client, store, runId, Set(symbols), log)
+    init(client: BrokerClient, store: KeelStore, runId: String, symbols: [String], clock: @escaping @Sendable () -> Int64,
+         log: @escaping (String) -> Void) {
+        (self.client, self.store, self.runId, self.symbols, self.clock, self.log) = (client, store, runId, Set(symbols), clock, log)
     }
 
     /// Sends the intents, settles unknown orders, cancels what was cancelled, records new fills.
@@ -51,7 +54,7 @@ final class BrokerBridge {
             held = try client.positions().filter { symbols.contains($0.symbol) }
             if try recordFills() == 0 { break }
         }
-        let now = Runner.now()
+        let now = clock()
         let recorded = try store.brokerPositions(run: runId)
         var differences: [String] = []
         var adjustments: [StoredBrokerFill] = []
@@ -226,7 +229,7 @@ final class BrokerBridge {
                 StoredBrokerFill(fillId: $0.id, brokerOrderId: $0.orderId, clientOrderId: $0.clientOrderId, symbol: $0.symbol,
                                  side: $0.side.rawValue, qty: $0.qty, price: $0.price, time: $0.time)
             }
-            let added = try store.recordBrokerFills(run: runId, fills, cursor: last.id, now: Runner.now())
+            let added = try store.recordBrokerFills(run: runId, fills, cursor: last.id, now: clock())
             if added > 0 { log("recorded \(added) broker fill\(added == 1 ? "" : "s")") }
             total += added
             cursor = last.id
@@ -250,5 +253,5 @@ final class BrokerBridge {
         }
     }
 
-    private func save(_ order: BrokerIntent) throws { try store.updateBrokerOrder(run: runId, order, now: Runner.now()) }
+    private func save(_ order: BrokerIntent) throws { try store.updateBrokerOrder(run: runId, order, now: clock()) }
 }

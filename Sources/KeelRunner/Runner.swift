@@ -39,6 +39,9 @@ package final class Runner {
         package var maxClockSkew: Int64? = 86_400_000
         /// The folder a stream file must stay inside, checked at every open (keel serve's `--data-dir`).
         package var streamRoot: String?
+        /// The wall clock, in milliseconds since the epoch: the times the journal stores and the
+        /// clock-skew bound read it (a host passes its own: keel serve's `ServiceClock`).
+        package var clock: @Sendable () -> Int64 = Runner.systemClock
 
         package init(strategy: LoadedStrategy, runId: String, stream: String, statePath: String, capital: Double, symbols: [String],
                     barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil, host: RunHost? = nil) {
@@ -113,7 +116,7 @@ package final class Runner {
         func stopRequested() -> Int32? { host.map { $0.stopRequested ? 0 : nil } ?? signals?.received }
         let run = try openRun(store)
         let session = Session(runId: c.runId, strategy: c.strategy, symbols: run.symbols, capital: run.capital, barSeconds: run.barSeconds,
-                              live: c.live != nil, maxClockSkew: c.maxClockSkew)
+                              live: c.live != nil, maxClockSkew: c.maxClockSkew, clock: c.clock)
         try replay(store, session, run)
         if let refusal = session.assembler.timeframeRefusal { throw timeframeStop(refusal) }
         let broker = try c.live.map { live in try connect(live, store) }
@@ -183,7 +186,7 @@ package final class Runner {
     private func connect(_ live: Live, _ store: KeelStore) throws -> BrokerBridge {
         let c = configuration
         let client = BrokerClient(baseURL: live.brokerURL, token: live.token, timeout: live.timeout)
-        let bridge = BrokerBridge(client: client, store: store, runId: c.runId, symbols: c.symbols, log: log)
+        let bridge = BrokerBridge(client: client, store: store, runId: c.runId, symbols: c.symbols, clock: c.clock, log: log)
         do { try bridge.reconcile(adopt: live.adoptBrokerState) } catch let error as BrokerClient.Failure {
             client.shutdown()
             throw RunnerError.refused("cannot reconcile with the broker at \(live.brokerURL): \(error); nothing was traded")
@@ -211,7 +214,7 @@ package final class Runner {
         var batch = session.takeBatch()
         if address.resumesAtOffset { batch.streamOffset = source.offset }
         batch.status = status
-        try store.commit(batch, run: configuration.runId, now: Self.now())
+        try store.commit(batch, run: configuration.runId, now: configuration.clock())
         configuration.host?.committed(batch)
     }
 
@@ -243,7 +246,7 @@ package final class Runner {
         }
         try store.createRun(RunPlan(id: c.runId, strategyName: strategy.program.name, strategyHash: strategy.hash, strategySource: strategy.text,
                                     strategyPath: strategy.path, mode: c.mode, capital: c.capital, symbols: c.symbols, barSeconds: c.barSeconds,
-                                    stream: c.stream), now: Self.now())
+                                    stream: c.stream), now: c.clock())
         log("started run \(c.runId) (\(c.mode)) on \(c.symbols.joined(separator: ", "))")
         return try store.run(c.runId)!
     }
@@ -276,7 +279,7 @@ package final class Runner {
         log("resumed run \(run.id): replayed \(events.count) events and \(stored.count) fills in \(Int(milliseconds)) ms")
     }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000) }
+    package static let systemClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
 }
 
 /// One runner per state file: an exclusive lock beside it, released by the kernel when the

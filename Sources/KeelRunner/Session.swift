@@ -34,7 +34,7 @@ final class Session {
     private let clock: @Sendable () -> Int64
 
     init(runId: String, strategy: LoadedStrategy, symbols: [String], capital: Double, barSeconds: Int?, lastSeq: Int64 = 0, live: Bool = false,
-         maxClockSkew: Int64? = 86_400_000, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }) {
+         maxClockSkew: Int64? = 86_400_000, clock: @escaping @Sendable () -> Int64 = Runner.systemClock) {
         self.maxClockSkew = maxClockSkew
         self.clock = clock
         self.runId = runId

@@ -57,6 +57,7 @@ final class HostedRuns: Service, Sendable {
         var configuration = Runner.Configuration(strategy: strategy, runId: id, stream: stream, statePath: store.path, capital: capital,
                                                  symbols: symbols, barSeconds: barSeconds, commitEvery: 64, live: live, host: host)
         configuration.streamRoot = dataDirectory
+        configuration.clock = { [clock] in clock.now() }
         let settled = configuration
         let thread = Thread { [self] in
             let runner = Runner(settled) { message in say("\(message)") }

@@ -24,8 +24,8 @@ struct RouteTests {
     static let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
 
     /// A router on a fresh store whose data folder holds ORCL.csv.
-    func app(_ clock: HandClock) throws -> some ApplicationProtocol {
-        let folder = try KeelBinary.temporaryFolder()
+    func app(_ clock: HandClock, in folder: URL? = nil) throws -> some ApplicationProtocol {
+        let folder = try folder ?? KeelBinary.temporaryFolder()
         try FileManager.default.copyItem(at: ServiceTests.data.appendingPathComponent("ORCL.csv"), to: folder.appendingPathComponent("ORCL.csv"))
         let state = ServiceState(store: try KeelStore(path: folder.appendingPathComponent("keel.db").path), dataDirectory: folder.path,
                                  clock: clock.clock)
@@ -114,6 +114,34 @@ struct RouteTests {
             }
             #expect(backtest["status"] as? String == "done")
             #expect(backtest["created_at"] as? Int64 == clock.now && backtest["finished_at"] as? Int64 == clock.now)
+        }
+    }
+
+    @Test("a hosted run journals at the service's clock: created, committed and ended at the time the test set")
+    func hostedRunClock() async throws {
+        let clock = HandClock()
+        let folder = try KeelBinary.temporaryFolder()
+        let events = try KeelBinary.run(["data", "events", "ORCL=\(SharedFixtures.bars("ORCL").path)"])
+        #expect(events.status == 0)
+        try events.stdout.write(to: folder.appendingPathComponent("ORCL.jsonl"), atomically: true, encoding: .utf8)
+        try await app(clock, in: folder).test(.router) { client async throws in
+            let post = try await client.execute(uri: "/v1/strategies", method: .post, headers: Self.headers,
+                                                body: Self.body(["source": try Self.source("S2E")]))
+            let strategy = try #require(try Self.object(post)["id"] as? String)
+            let created = clock.now
+            let started = try await client.execute(uri: "/v1/runs", method: .post, headers: Self.headers,
+                                                   body: Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"], "bar_seconds": 86_400]))
+            #expect(started.status == .created, "\(String(buffer: started.body))")
+            let id = try #require(try Self.object(started)["id"] as? String)
+            var run: [String: Any] = [:]
+            for _ in 0..<1_000 {
+                run = try Self.object(try await client.execute(uri: "/v1/runs/\(id)", method: .get, headers: Self.headers))
+                if run["status"] as? String != "running" { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(run["status"] as? String == "ended")
+            #expect((run["last_seq"] as? Int ?? 0) > 1_000)
+            #expect(run["created_at"] as? Int64 == created && run["updated_at"] as? Int64 == created)
         }
     }
 
