@@ -36,6 +36,17 @@ struct RouteTests {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
     }
 
+    /// The object at `uri` once its status is no longer `running` (at most 10 s).
+    static func finished(_ uri: String, _ client: some TestClientProtocol) async throws -> [String: Any] {
+        var object: [String: Any] = [:]
+        for _ in 0..<1_000 {
+            object = try Self.object(try await client.execute(uri: uri, method: .get, headers: Self.headers))
+            if object["status"] as? String != "running" { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return object
+    }
+
     static func body(_ object: [String: Any]) -> ByteBuffer { ByteBuffer(string: ServiceTests.body(object)) }
 
     static func source(_ name: String) throws -> String {
@@ -106,12 +117,7 @@ struct RouteTests {
                                                    body: Self.body(["strategy_id": strategy, "data": ["ORCL": "ORCL.csv"]]))
             #expect(started.status == .created || started.status == .accepted)
             let id = try #require(try Self.object(started)["id"] as? String)
-            var backtest: [String: Any] = [:]
-            for _ in 0..<500 {
-                backtest = try Self.object(try await client.execute(uri: "/v1/backtests/\(id)", method: .get, headers: Self.headers))
-                if backtest["status"] as? String != "running" { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            let backtest = try await Self.finished("/v1/backtests/\(id)", client)
             #expect(backtest["status"] as? String == "done")
             #expect(backtest["created_at"] as? Int64 == clock.now && backtest["finished_at"] as? Int64 == clock.now)
         }
@@ -133,12 +139,7 @@ struct RouteTests {
                                                    body: Self.body(["strategy_id": strategy, "stream": "ORCL.jsonl", "symbols": ["ORCL"], "bar_seconds": 86_400]))
             #expect(started.status == .created, "\(String(buffer: started.body))")
             let id = try #require(try Self.object(started)["id"] as? String)
-            var run: [String: Any] = [:]
-            for _ in 0..<1_000 {
-                run = try Self.object(try await client.execute(uri: "/v1/runs/\(id)", method: .get, headers: Self.headers))
-                if run["status"] as? String != "running" { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            let run = try await Self.finished("/v1/runs/\(id)", client)
             #expect(run["status"] as? String == "ended")
             #expect((run["last_seq"] as? Int ?? 0) > 1_000)
             #expect(run["created_at"] as? Int64 == created && run["updated_at"] as? Int64 == created)
