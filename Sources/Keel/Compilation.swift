@@ -1,11 +1,13 @@
 /// What `Keel.compile` found: every diagnostic, and the strategy ready to run when none is an error.
 public struct Compilation: Sendable {
+    /// The strategy's text and path, which diagnostics' ranges point into.
     public let file: SourceFile
     /// Lint, front end, checker and compiler findings, sorted by position.
     public let diagnostics: [Diagnostic]
     /// The linted, checked and compiled strategy; nil when a diagnostic is an error.
     public let strategy: LoadedStrategy?
 
+    /// Whether any diagnostic is an error (then there is no strategy).
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     init(_ file: SourceFile, params: [String: ConstValue], linter: Linter) {

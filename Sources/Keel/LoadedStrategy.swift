@@ -2,11 +2,17 @@
 /// `init(path:text:)`, which refuses a file with errors with every diagnostic, each at its
 /// `file:line:column`.
 public struct LoadedStrategy: Sendable {
+    /// The strategy's text and path.
     public let file: SourceFile
+    /// The checked strategy: its parsed keys, the types and warm-ups of its expressions, its
+    /// resolved settings (what lint rules read).
     public let checked: CheckedStrategy
+    /// The program the engine runs.
     public let program: CompiledStrategy
 
+    /// The file's path, as diagnostics name it.
     public var path: String { file.path }
+    /// The file's text.
     public var text: String { file.text }
 
     init(file: SourceFile, checked: CheckedStrategy, program: CompiledStrategy) {
@@ -15,10 +21,14 @@ public struct LoadedStrategy: Sendable {
 
     /// A file with errors: its diagnostics, and the text `keel lint` prints for them.
     public struct Refusal: Error, CustomStringConvertible, Sendable {
+        /// Every diagnostic, errors and the rest, sorted by position.
         public let diagnostics: [Diagnostic]
+        /// The diagnostics as `keel lint` prints them, each with its line and a caret.
         public let description: String
     }
 
+    /// Lints, checks and compiles `text` as `Keel.compile` does, with the default linter.
+    /// - Throws: `Refusal` when a diagnostic is an error.
     public init(path: String, text: String) throws(Refusal) {
         let compilation = Keel.compile(text, path: path)
         guard let strategy = compilation.strategy else {

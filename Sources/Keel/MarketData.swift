@@ -5,18 +5,22 @@ import Foundation
 /// the CSV (built first when missing or stale), else the CSV itself, parsed ahead on one background
 /// thread while the engine runs. `keel backtest` and the service's backtests share this policy.
 public enum MarketData {
+    /// How bar files are read.
     public struct Policy: Sendable {
         /// Read and write `.keelcache` files next to the CSVs.
         public var useCache: Bool
         /// What to do with bad rows: refuse the file, or drop and report each.
         public var badRows: BadRowPolicy
 
+        /// By default Keel's cache is used and a bad row refuses its file.
         public init(useCache: Bool = true, badRows: BadRowPolicy = .error) { (self.useCache, self.badRows) = (useCache, badRows) }
     }
 
     /// A data file that cannot be read.
     public struct Unreadable: Error, CustomStringConvertible, Sendable {
+        /// The file, as it was given.
         public let path: String
+        /// `cannot read 'PATH'`.
         public var description: String { "cannot read '\(path)'" }
     }
 

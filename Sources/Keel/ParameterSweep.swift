@@ -7,19 +7,25 @@ public struct ParameterSweep: Sendable {
     /// Values given for a param, in order: `fast=5,10,20`.
     public typealias Axis = (name: String, values: [ConstValue])
 
+    /// One combination's backtest.
     public struct Run: Sendable {
+        /// The swept params' values, in the axes' order.
         public let params: [(String, ConstValue)]
         public let result: BacktestResult
     }
 
+    /// A sweep that cannot run: a param the strategy does not have, a value it refuses, an empty axis.
     public struct Failure: Error, CustomStringConvertible, Sendable {
+        /// What is wrong, and what to write instead.
         public let description: String
         public init(_ description: String) { self.description = description }
     }
 
+    /// The strategy as parsed; each combination is checked and compiled from it.
     public let strategy: ParsedStrategy
     /// Params fixed for every run (`--set`).
     public let fixed: [String: ConstValue]
+    /// The swept params, each with its values; every combination runs once.
     public let axes: [Axis]
 
     /// Refuses a name that is not one of the strategy's params (see `requireParams`).

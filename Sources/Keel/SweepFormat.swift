@@ -9,6 +9,7 @@ public enum SweepFormat {
         }
     }
 
+    /// A table: the params' values, final equity, return, Sharpe, maximum drawdown and trades, one row a run.
     public static func text(_ runs: [ParameterSweep.Run]) -> String {
         guard let first = runs.first else { return "" }
         let headers = first.params.map(\.0) + ["final equity", "return", "sharpe", "max dd", "trades"]
@@ -26,6 +27,7 @@ public enum SweepFormat {
         }.joined(separator: "\n") + "\n"
     }
 
+    /// `{"runs": [...]}`, one object a run: its params, final equity, return, Sharpe, maximum drawdown, win rate, trades.
     public static func json(_ runs: [ParameterSweep.Run]) -> String {
         JSON.encode(.object([("runs", .array(runs.map { run in
             let m = run.result.metrics
