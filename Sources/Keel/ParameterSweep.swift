@@ -11,6 +11,7 @@ public struct ParameterSweep: Sendable {
     public struct Run: Sendable {
         /// The swept params' values, in the axes' order.
         public let params: [(String, ConstValue)]
+        /// The backtest with those values.
         public let result: BacktestResult
     }
 
@@ -18,6 +19,7 @@ public struct ParameterSweep: Sendable {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         /// What is wrong, and what to write instead.
         public let description: String
+        /// A failure that says `description`.
         public init(_ description: String) { self.description = description }
     }
 

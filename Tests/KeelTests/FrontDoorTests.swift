@@ -145,3 +145,23 @@ struct CustomRuleTests {
         }
     }
 }
+
+@Suite("The front door's docs")
+struct FrontDoorDocsTests {
+    @Test("every public declaration of the Keel module has a doc comment (DocC renders them; .ci/docs.sh builds them)")
+    func documented() throws {
+        let folder = KeelBinary.root.appendingPathComponent("Sources/Keel")
+        var undocumented: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".swift") {
+            let lines = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).components(separatedBy: "\n")
+            for (index, line) in lines.enumerated() where line.trimmingCharacters(in: .whitespaces).hasPrefix("public ") {
+                var above = index - 1
+                while above >= 0, lines[above].trimmingCharacters(in: .whitespaces).hasPrefix("@") { above -= 1 }
+                if above < 0 || !lines[above].trimmingCharacters(in: .whitespaces).hasPrefix("///") {
+                    undocumented.append("\(name):\(index + 1)")
+                }
+            }
+        }
+        #expect(undocumented.isEmpty, "undocumented: \(undocumented)")
+    }
+}
