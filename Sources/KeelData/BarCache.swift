@@ -52,13 +52,13 @@ public enum BarCache {
 
 /// Writes a cache to a temporary file and moves it into place when complete, so a reader never
 /// sees half a cache.
-public final class BarCacheWriter {
+package final class BarCacheWriter {
     private let target: String
     private let temporary: String
     private let handle: FileHandle
     private var finished = false
 
-    public init(csv: String, signalNames: [String]) throws {
+    package init(csv: String, signalNames: [String]) throws {
         guard let stamp = BarCache.stamp(csv) else { throw CocoaError(.fileReadNoSuchFile) }
         target = BarCache.path(for: csv)
         temporary = target + ".\(ProcessInfo.processInfo.processIdentifier).tmp"
@@ -79,7 +79,7 @@ public final class BarCacheWriter {
         try handle.write(contentsOf: header)
     }
 
-    public func append(_ chunk: BarSeries) throws {
+    package func append(_ chunk: BarSeries) throws {
         guard chunk.count > 0 else { return }
         var block = Data()
         block.reserveCapacity(4 + chunk.count * 8 * (6 + chunk.signals.count))
@@ -91,14 +91,14 @@ public final class BarCacheWriter {
         try handle.write(contentsOf: block)
     }
 
-    public func finish() throws {
+    package func finish() throws {
         try handle.close()
         _ = try? FileManager.default.removeItem(atPath: target)
         try FileManager.default.moveItem(atPath: temporary, toPath: target)
         finished = true
     }
 
-    public func abandon() {
+    package func abandon() {
         try? handle.close()
         try? FileManager.default.removeItem(atPath: temporary)
     }

@@ -4,7 +4,7 @@
 /// doubles, so one multiplication or division rounds correctly (Clinger's fast path). Anything
 /// else (long mantissas, large exponents, `nan`) goes to the standard library's correctly rounded
 /// parser, so the result never depends on which path ran.
-public enum DecimalParser {
+package enum DecimalParser {
     static let powersOfTen: [Double] = (0...22).map { exponent in
         var value = 1.0
         for _ in 0..<exponent { value *= 10 }
@@ -71,7 +71,7 @@ public enum DecimalParser {
     }
 
     /// Convenience for tests and small inputs.
-    public static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         var text = text
         return text.withUTF8 { parse($0, 0, $0.count) }
     }

@@ -1,6 +1,6 @@
 /// The order types, and where each fills within a bar: the one fill rule of the engine's simulated
 /// broker and of the paper exchange behind `keel broker serve`.
-public enum OrderType: Sendable, Equatable {
+package enum OrderType: Sendable, Equatable {
     case market
     /// Fills at the limit or better.
     case limit(Double)
@@ -17,7 +17,7 @@ public enum OrderType: Sendable, Equatable {
     /// extreme came after the trigger). Inlinable: the engine calls it for every protective level
     /// on every bar, from another module.
     @inlinable
-    public func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
+    package func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
         switch self {
         case .market:
             return open

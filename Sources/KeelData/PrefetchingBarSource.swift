@@ -7,11 +7,11 @@ import Foundation
 ///
 /// Sources that share one serial queue share one reading thread, which keeps a run to two cores.
 /// At most `depth` chunks wait per source, so memory stays bounded however long the file.
-public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
-    public let symbol: String
-    public let signalNames: [String]
+package final class PrefetchingBarSource: BarSource, @unchecked Sendable {
+    package let symbol: String
+    package let signalNames: [String]
     /// The wrapped source: touched only on `queue` while the run goes, and by the caller after it.
-    public let source: BarSource
+    package let source: BarSource
     private let queue: DispatchQueue
     private let lock = NSLock()
     private let arrived = DispatchSemaphore(value: 0)
@@ -23,7 +23,7 @@ public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
     // The caller's side only.
     private var finished = false
 
-    public init(_ source: BarSource, queue: DispatchQueue, depth: Int = 2) {
+    package init(_ source: BarSource, queue: DispatchQueue, depth: Int = 2) {
         self.source = source
         self.queue = queue
         symbol = source.symbol
@@ -31,7 +31,7 @@ public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
         for _ in 0..<max(1, depth) { readAhead() }
     }
 
-    public var fractionRead: Double { lock.withLock { fraction } }
+    package var fractionRead: Double { lock.withLock { fraction } }
 
     private func readAhead() {
         queue.async { [self] in
@@ -47,7 +47,7 @@ public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
         }
     }
 
-    public func next(into chunk: inout BarSeries) throws -> Bool {
+    package func next(into chunk: inout BarSeries) throws -> Bool {
         guard !finished else { return false }
         arrived.wait()
         switch lock.withLock({ ready.removeFirst() }) {
@@ -67,5 +67,5 @@ public final class PrefetchingBarSource: BarSource, @unchecked Sendable {
 
     /// Waits until every read already asked for is done, so the wrapped source can be read (its
     /// skipped rows, say) without racing the queue.
-    public func settle() { queue.sync {} }
+    package func settle() { queue.sync {} }
 }

@@ -3,9 +3,9 @@
 /// first bar, the highest high, the lowest low, the close of the last, the volumes summed, and each
 /// signal column's value on the last bar. The last bar of the data is handed out as far as the
 /// data goes.
-public final class ResampledBarSource: BarSource {
-    public let symbol: String
-    public let signalNames: [String]
+package final class ResampledBarSource: BarSource {
+    package let symbol: String
+    package let signalNames: [String]
     private let source: BarSource
     /// Bars read from the source but not yet aggregated (the first chunk, read before wrapping).
     private var input: BarSeries
@@ -16,7 +16,7 @@ public final class ResampledBarSource: BarSource {
     private var sourceDone = false
 
     /// `first`: a chunk already read from `source`, aggregated before anything else it gives.
-    public init(_ source: BarSource, periodMilliseconds: Int64, first: BarSeries? = nil) {
+    package init(_ source: BarSource, periodMilliseconds: Int64, first: BarSeries? = nil) {
         precondition(periodMilliseconds > 0)
         self.source = source
         symbol = source.symbol
@@ -25,9 +25,9 @@ public final class ResampledBarSource: BarSource {
         builder = BarBuilder(periodMilliseconds: periodMilliseconds)
     }
 
-    public var fractionRead: Double { source.fractionRead }
+    package var fractionRead: Double { source.fractionRead }
 
-    public func next(into chunk: inout BarSeries) throws -> Bool {
+    package func next(into chunk: inout BarSeries) throws -> Bool {
         chunk.removeAll(keepingCapacity: true)
         if chunk.signals.count != signalNames.count { chunk = BarSeries(symbol: symbol, signalNames: signalNames) }
         while chunk.count == 0 {

@@ -113,13 +113,13 @@ public struct Metrics: Sendable {
 
 /// What the metrics need of the closed trades, accumulated as they close: the trades themselves
 /// are kept only when the output lists them.
-public struct TradeStatistics: Sendable {
-    public private(set) var count = 0
-    public private(set) var wins = 0
-    public private(set) var losses = 0
-    public private(set) var grossProfit = 0.0
+package struct TradeStatistics: Sendable {
+    package private(set) var count = 0
+    package private(set) var wins = 0
+    package private(set) var losses = 0
+    package private(set) var grossProfit = 0.0
     /// As a positive amount.
-    public private(set) var grossLoss = 0.0
+    package private(set) var grossLoss = 0.0
     private var best = -Double.infinity
     private var worst = Double.infinity
     private var returnSum = 0.0
@@ -172,7 +172,7 @@ public struct TradeStatistics: Sendable {
 
 /// What the metrics need of the equity curve, accumulated as it is made: memory stays constant
 /// however many bars a run has. One point per distinct time (the last equity of that time).
-public struct EquityStatistics: Sendable {
+package struct EquityStatistics: Sendable {
     /// Drawdown periods: from a point at the running peak to the next one after a fall, or to the
     /// last point when the fall has not recovered.
     struct DrawdownPeriods: Sendable {
