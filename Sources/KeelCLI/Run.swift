@@ -99,7 +99,7 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("volatility_target sizing needs the bar length: add 'timeframe: 1d' (or the stream's) to \(strategy), or pass --timeframe")
         }
         let universe = symbols.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
-            ?? loaded.checked.parsed.symbols.map(\.value)
+            ?? loaded.program.settings.symbols
         guard !universe.isEmpty else { throw ValidationError("name the symbols: 'symbols:' in the strategy, or --symbols A,B") }
         let id = runId ?? URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
         do {

@@ -47,7 +47,7 @@ package final class Runner {
                     barSeconds: Int?, commitEvery: Int = 256, flattenOnExit: Bool = false, live: Live? = nil, host: RunHost? = nil) {
             (self.strategy, self.runId, self.stream, self.statePath, self.capital) = (strategy, runId, stream, statePath, capital)
             // The universe's order, as a backtest takes it: the same stream gives the same fills whatever order --symbols names.
-            let symbols = Universe.order(named: strategy.checked.parsed.symbols.map(\.value), feed: symbols)
+            let symbols = Universe.order(named: strategy.program.settings.symbols, feed: symbols)
             (self.symbols, self.barSeconds, self.commitEvery, self.flattenOnExit, self.live) = (symbols, barSeconds, commitEvery, flattenOnExit, live)
             self.host = host
         }
@@ -303,14 +303,18 @@ package struct StateLock {
 }
 
 extension Runner {
-    /// `run()` on a thread of its own, awaited: the loop blocks on its stream and its broker,
-    /// which a task on one of the cooperative pool's threads (one per core) must never do.
-    package func runOnOwnThread() async throws -> Outcome {
+    /// `run()` on a thread of its own, named for the run; `completion` gets the outcome on that
+    /// thread. The loop blocks on its stream and its broker, which a task on one of the cooperative
+    /// pool's threads (one per core) must never do.
+    package func startOnOwnThread(_ completion: @escaping @Sendable (Result<Outcome, any Error>) -> Void) {
         nonisolated(unsafe) let runner = self
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try runner.run() }) }
-            thread.name = "keel run \(runner.configuration.runId)"
-            thread.start()
-        }
+        let thread = Thread { completion(Result { try runner.run() }) }
+        thread.name = "keel run \(configuration.runId)"
+        thread.start()
+    }
+
+    /// `run()` on a thread of its own (`startOnOwnThread`), awaited.
+    package func runOnOwnThread() async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in startOnOwnThread { continuation.resume(with: $0) } }
     }
 }

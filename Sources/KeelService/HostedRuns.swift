@@ -58,15 +58,9 @@ final class HostedRuns: Service, Sendable {
                                                  symbols: symbols, barSeconds: barSeconds, commitEvery: 64, live: live, host: host)
         configuration.streamRoot = dataDirectory
         configuration.clock = { [clock] in clock.now() }
-        let settled = configuration
-        let thread = Thread { [self] in
-            let runner = Runner(settled) { message in say("\(message)") }
-            let outcome: Result<Runner.Outcome, any Error> = Result { try runner.run() }
-            finish(id, outcome, webhook: webhook)
-        }
-        thread.name = "keel run \(id)"
+        let runner = Runner(configuration, log: say)
         active.withLock { $0[id] = Active(host: host) }
-        thread.start()
+        runner.startOnOwnThread { [self] outcome in finish(id, outcome, webhook: webhook) }
     }
 
     private func finish(_ id: String, _ outcome: Result<Runner.Outcome, any Error>, webhook: String?) {

@@ -203,7 +203,7 @@ enum RunRoutes {
                 '\(body.stream.prefix(200))' is neither tcp://HOST:PORT, ws://HOST:PORT/PATH nor a readable file inside the server's data folder
                 """)
         }
-        let symbols = body.symbols ?? loaded.checked.parsed.symbols.map(\.value)
+        let symbols = body.symbols ?? loaded.program.settings.symbols
         guard !symbols.isEmpty, symbols.allSatisfy(isSymbol) else {
             return failure(.unprocessableContent, "invalid_symbols", "name the symbols (letters, digits, '.', '-', '_', '/'): symbols: [\"AAPL\"]")
         }

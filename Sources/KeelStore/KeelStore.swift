@@ -14,7 +14,7 @@ package final class KeelStore: Sendable {
         package var description: String {
             switch self {
             case .notDurable(let level): "the store is not durable: PRAGMA synchronous is \(level), expected 2 (FULL)"
-            case .damaged(let what): "the store holds a value Keel never writes: \(what)"
+            case .damaged(let what): "the store holds a value Keel never writes, \(what): was the file edited outside Keel? Restore it from a copy"
             }
         }
     }
@@ -259,8 +259,8 @@ package final class KeelStore: Sendable {
                 SELECT symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason
                 FROM trades WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?
                 """, arguments: [run, limit, offset]).map {
-                Trade(symbol: $0[0], side: try Self.decode($0[1]), entryTime: $0[2], entryPrice: $0[3], exitTime: $0[4], exitPrice: $0[5],
-                      quantity: $0[6], pnl: $0[7], fees: $0[8], exitReason: try Self.decode($0[9]))
+                Trade(symbol: $0[0], side: try Self.decode($0[1], "trades.side"), entryTime: $0[2], entryPrice: $0[3], exitTime: $0[4], exitPrice: $0[5],
+                      quantity: $0[6], pnl: $0[7], fees: $0[8], exitReason: try Self.decode($0[9], "trades.exit_reason"))
             }
         }
     }
@@ -271,7 +271,7 @@ package final class KeelStore: Sendable {
                 SELECT symbol, side, quantity, entry_time, entry_price, mark_time, mark_price, unrealized_pnl
                 FROM positions WHERE run_id = ? ORDER BY ordinal
                 """, arguments: [run]).map {
-                BacktestResult.OpenPosition(symbol: $0[0], side: try Self.decode($0[1]), quantity: $0[2], entryTime: $0[3], entryPrice: $0[4],
+                BacktestResult.OpenPosition(symbol: $0[0], side: try Self.decode($0[1], "positions.side"), quantity: $0[2], entryTime: $0[3], entryPrice: $0[4],
                                             markTime: $0[5], markPrice: $0[6], unrealizedPnl: $0[7])
             }
         }
@@ -295,8 +295,9 @@ package final class KeelStore: Sendable {
     }
 
     /// A side or exit reason as the store wrote it; anything else is a damaged file, never a guess.
-    private static func decode<Value: RawRepresentable>(_ name: String) throws -> Value where Value.RawValue == String {
-        guard let value = Value(rawValue: name) else { throw Failure.damaged("\(Value.self) `\(name)`") }
+    /// `column` names where it was read, for the error.
+    private static func decode<Value: RawRepresentable>(_ name: String, _ column: String) throws -> Value where Value.RawValue == String {
+        guard let value = Value(rawValue: name) else { throw Failure.damaged("'\(name)' in \(column)") }
         return value
     }
 

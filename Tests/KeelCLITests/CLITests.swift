@@ -139,8 +139,8 @@ struct DataCommandTests {
 
     @Test("--annualization N rescales Sharpe, Sortino and volatility by sqrt(N / observed), prints N, and refuses 0")
     func annualization() throws {
-        let base = ["backtest", "Tests/KeelTestSupport/Fixtures/conformance/strategies/S2E.yaml", "--data", "NVDA=Tests/KeelTestSupport/Fixtures/bars/NVDA.csv",
-                    "--format", "json"]
+        let base = ["backtest", SharedFixtures.relative(SharedFixtures.strategy("S2E")),
+                    "--data", "NVDA=" + SharedFixtures.relative(SharedFixtures.bars("NVDA")), "--format", "json"]
         func metrics(_ extra: [String]) throws -> [String: Double] {
             let run = try CLITests().keel(base + extra)
             #expect(run.status == 0, "\(run.stderr)")
@@ -187,13 +187,13 @@ struct BacktestCommandTests {
 
     @Test("--format json is the conformance contract, and matches the peers on a conformance case")
     func json() throws {
-        let root = CLITests.root
-        let run = try CLITests().keel(["backtest", "Tests/KeelTestSupport/Fixtures/conformance/strategies/S2E.yaml",
-                                       "--data", "NVDA=Tests/KeelTestSupport/Fixtures/bars/NVDA.csv", "--capital", "100000", "--format", "json"])
+        let run = try CLITests().keel(["backtest", SharedFixtures.relative(SharedFixtures.strategy("S2E")),
+                                       "--data", "NVDA=" + SharedFixtures.relative(SharedFixtures.bars("NVDA")), "--capital", "100000",
+                                       "--format", "json"])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent(
-            "Tests/KeelTestSupport/Fixtures/conformance/expected/S2E/NVDA.json"))) as? [String: Any])
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: SharedFixtures.conformance.appendingPathComponent(
+            "expected/S2E/NVDA.json"))) as? [String: Any])
         let trades = try #require(object["trades"] as? [[String: Any]])
         #expect(trades.count == (expected["trades"] as? [Any])?.count)
         #expect(Set(trades[0].keys).isSuperset(of: ["symbol", "side", "entry_time", "entry_price", "exit_time", "exit_price", "quantity", "pnl", "fees", "exit_reason"]))
@@ -317,7 +317,7 @@ struct CacheCommandTests {
 struct DataOrderTests {
     @Test("every order of the --data flags prints byte-identical JSON and text")
     func permutedFlags() throws {
-        let folder = "Tests/KeelTestSupport/Fixtures/conformance/multi/rotation_real"
+        let folder = SharedFixtures.relative(SharedFixtures.conformance.appendingPathComponent("multi/rotation_real"))
         let flags = ["ORCL", "NVDA", "GOOG"].map { ["--data", "\($0)=\(folder)/\($0).csv"] }
         let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
         for format in ["json", "text"] {

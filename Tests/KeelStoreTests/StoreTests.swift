@@ -1,6 +1,6 @@
 import Foundation
 import KeelEngine
-import KeelStore
+@testable import KeelStore
 import KeelTestSupport
 import Testing
 
@@ -81,6 +81,23 @@ struct StoreTests {
         try store.commit(batch, run: "r", now: 1)
         #expect(try store.fills(run: "r").map(\.price.bitPattern) == prices.map(\.bitPattern))
         #expect(try store.equity(run: "r").map(\.equity.bitPattern) == prices.map(\.bitPattern))
+    }
+
+    @Test("trades and positions come back as the engine's records; a side or reason Keel never writes is an error that names where it is")
+    func engineRecords() throws {
+        let (store, _) = try newStore()
+        let trade = Trade(symbol: "A", side: .short, entryTime: 1, entryPrice: 2, exitTime: 3, exitPrice: 1.5, quantity: 4, pnl: 2, fees: 0.1,
+                          exitReason: .takeProfit)
+        var batch = Batch()
+        batch.trades = [trade]
+        batch.positions = [BacktestResult.OpenPosition(symbol: "A", side: .long, quantity: 1, entryTime: 4, entryPrice: 2, markTime: 5,
+                                                       markPrice: 3, unrealizedPnl: 1)]
+        try store.commit(batch, run: "r", now: 1)
+        #expect(try store.trades(run: "r") == [trade])
+        #expect(try store.positions(run: "r") == batch.positions)
+        // Edited outside Keel.
+        try store.pool.write { try $0.execute(sql: "UPDATE trades SET exit_reason = 'moon'") }
+        #expect { try store.trades(run: "r") } throws: { "\($0)".contains("'moon' in trades.exit_reason") }
     }
 
     @Test("orders: placed, then a status; positions are replaced as a whole")

@@ -72,15 +72,19 @@ public final class Engine {
     /// Take-profit prices: the ladder's steps of symbol `i` at `i * program.takeProfit.count`.
     let targetPrices: UnsafeMutableBufferPointer<Double>
     /// The time step being staged: the symbols with a bar at this time, in the universe's order;
-    /// each one's bar, by symbol; each one's signals, by symbol times `program.signalNames.count`.
+    /// each one's bar, by symbol; each one's signals, by symbol times `signalCount`.
     private let staged: UnsafeMutableBufferPointer<Int>
     private let stagedCount: UnsafeMutablePointer<Int>
     private let stagedBars: UnsafeMutableBufferPointer<BarInput>
     private let stagedSignals: UnsafeMutableBufferPointer<Double>
+    /// External signals per symbol (`program.signalNames.count`).
+    private let signalCount: Int
     /// A backtest's bar-only precompute, asked for a symbol's next window of bars when the last is
     /// used up; nil when bars arrive one at a time.
     private let nextWindow: NextWindow?
-    /// Bars of each symbol's window not yet stepped; empty when there is no precompute.
+    /// Bars of each symbol's window not yet stepped; empty when there is no precompute. The same
+    /// count as the evaluator's `precomputedLeft`, kept here so the step reads a plain buffer
+    /// instead of touching (and retaining) each symbol's evaluator on every bar.
     private let windowLeft: UnsafeMutableBufferPointer<Int>
     package typealias NextWindow = (_ symbol: Int) -> (chunk: BarSeries, rows: Range<Int>, firstIndex: Int)?
 
@@ -173,7 +177,8 @@ public final class Engine {
         staged = memory.buffer(repeating: 0, count: symbols.count)
         stagedCount = memory.value(0)
         stagedBars = memory.buffer(repeating: BarInput(time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, index: 0), count: symbols.count)
-        stagedSignals = memory.buffer(repeating: .nan, count: symbols.count * program.signalNames.count)
+        signalCount = program.signalNames.count
+        stagedSignals = memory.buffer(repeating: .nan, count: symbols.count * signalCount)
         settingsStorage = memory.value(program.settings)
         self.costs = Costs(settings: program.settings.costs)
         self.symbols = symbols
@@ -247,7 +252,7 @@ public final class Engine {
     /// Sets external signal `k` (in `program.signalNames` order) of symbol `index` for the next
     /// time step and those after it, until set again.
     package func stageSignal(_ index: Int, _ k: Int, _ value: Double) {
-        stagedSignals[index &* program.signalNames.count &+ k] = value
+        stagedSignals[index &* signalCount &+ k] = value
     }
 
     /// The one time step, over every symbol staged since the last, in the step order of
@@ -318,7 +323,6 @@ public final class Engine {
         books[index].lastClose = bar.close
         books[index].mark = bar.close
         if books[index].firstClose.isNaN { books[index].firstClose = bar.close }
-        let signalCount = program.signalNames.count
         for k in 0..<signalCount { books[index].evaluator.signals[k] = stagedSignals[index &* signalCount &+ k] }
         // Other-symbol contexts read this symbol's bars: they step before any rule reads them.
         for k in symbolContexts.indices where symbolContexts[k].symbol == index {

@@ -152,7 +152,7 @@ extension Checker {
         case .series:
             guard info.type.isNumeric else { return reject(.numberSeriesExpected(what, found: info.type), argument) }
         case .condition:
-            guard info.type == .bool else { return reject(.conditionArgumentExpected(what, found: info.type), argument) }
+            guard info.type == .bool else { return reject(.conditionExpected(what, found: info.type), argument) }
         case .value:
             guard info.type.isNumeric || info.type == .bool else { return reject(.seriesExpected(what, found: info.type), argument) }
         case .window:

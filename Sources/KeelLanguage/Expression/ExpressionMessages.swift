@@ -143,8 +143,6 @@ extension DiagnosticMessage {
 
     static func numberSeriesExpected(_ what: String, found: KeelType) -> Self { .init("type-mismatch", "\(what) is a number series, not a \(found)") }
 
-    static func conditionArgumentExpected(_ what: String, found: KeelType) -> Self { .init("type-mismatch", "\(what) is a condition, not a \(found)") }
-
     static func seriesExpected(_ what: String, found: KeelType) -> Self { .init("type-mismatch", "\(what) is a series, not a \(found)") }
 
     static func symbolExpected(_ what: String) -> Self { .init("type-mismatch", "\(what) is a symbol name in quotes, e.g. \"SPY\"") }
