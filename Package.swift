@@ -35,7 +35,9 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(name: "KeelLint", dependencies: ["KeelLanguage", "KeelData"]),
-        .target(name: "KeelData"),
+        // zlib, the system library: .csv.gz files are read through its inflate stream.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "KeelData", dependencies: ["CZlib"]),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "Keel", dependencies: ["KeelLanguage", "KeelLint", "KeelEngine", "KeelData"]),
         .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -18,15 +18,19 @@ public struct DataProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(file):\(row): \(message)" }
 }
 
-/// Reads `timestamp,open,high,low,close[,volume][,signal...]` CSV files into a `BarSeries`.
+/// Reads a bar file (Keel's CSV, a vendor's layout, either gzip-compressed) into a `BarSeries`.
 ///
 /// Numbers and timestamps are parsed from the bytes directly (see `DecimalParser` and
-/// `TimestampParser`); extra numeric columns become signals. Rows are validated as they are read.
+/// `TimestampParser`); in Keel's layout extra numeric columns become signals. Rows are validated
+/// as they are read (`RowDecoder`).
 public struct CSVBarReader {
     public struct Result: Sendable {
         public var series: BarSeries
         /// Rows dropped under `.skip`; empty otherwise.
         public var skipped: [DataProblem]
+        /// The layout read, and how its times were written (`ISO-8601`, `epoch milliseconds`, ...).
+        public var layout: BarFileLayout
+        public var timeForm: String
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -37,47 +41,49 @@ public struct CSVBarReader {
         public var description: String {
             problems.map(\.description).joined(separator: "\n") + (more > 0 ? "\n... and \(more) more bad rows" : "")
         }
+
+        static func file(_ file: String, row: Int = 0, _ message: String) -> Failure {
+            Failure(problems: [DataProblem(file: file, row: row, message: message)], more: 0)
+        }
     }
 
     /// How many problems a failure lists before it only counts.
     public static let problemsListed = 20
 
-    public static func read(path: String, symbol: String, policy: BadRowPolicy = .error) throws -> Result {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure(problems: [DataProblem(file: path, row: 0, message: "cannot read the file")], more: 0)
+    public static func read(path: String, symbol: String, policy: BadRowPolicy = .error, options: BarFileOptions = BarFileOptions()) throws -> Result {
+        var data: [UInt8] = []
+        do {
+            let file = try FileBytes(path: path)
+            while try file.read(into: &data, count: 1 << 20) > 0 {}
+        } catch let failure as FileBytes.Failure {
+            throw Failure.file(path, failure.message)
         }
-        return try data.withUnsafeBytes { raw in
-            try parse(raw.bindMemory(to: UInt8.self), file: path, symbol: symbol, policy: policy)
-        }
+        return try data.withUnsafeBufferPointer { try parse($0, file: path, symbol: symbol, policy: policy, options: options) }
     }
 
-    public static func parse(_ text: String, file: String = "<text>", symbol: String, policy: BadRowPolicy = .error) throws -> Result {
+    public static func parse(_ text: String, file: String = "<text>", symbol: String, policy: BadRowPolicy = .error,
+                             options: BarFileOptions = BarFileOptions()) throws -> Result {
         var text = text
-        return try text.withUTF8 { try parse($0, file: file, symbol: symbol, policy: policy) }
+        return try text.withUTF8 { try parse($0, file: file, symbol: symbol, policy: policy, options: options) }
     }
 
     package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, symbol: String,
-                             policy: BadRowPolicy) throws -> Result {
+                              policy: BadRowPolicy, options: BarFileOptions) throws -> Result {
         var lines = LineCursor(bytes)
-        guard let header = lines.next() else {
-            throw Failure(problems: [DataProblem(file: file, row: 1, message: "the file is empty; expected a header such as timestamp,open,high,low,close,volume")], more: 0)
-        }
-        let layout = try Layout(header: header, bytes: bytes, file: file)
-        var series = BarSeries(symbol: symbol, signalNames: layout.signalNames)
+        let headerStart = lines.position
+        guard let header = lines.next() else { throw Failure.file(file, row: 1, emptyFile) }
+        let map = try ColumnMap(first: header, bytes: bytes, file: file, options: options)
+        var row = 1
+        if !map.hasHeader { (lines.position, row) = (headerStart, 0) }
+        var series = BarSeries(symbol: symbol, signalNames: map.signalNames)
         series.reserve(bytes.count / 48)
         var problems: [DataProblem] = []
         var badRows = 0
-        var row = 1
-        var fields = [Range<Int>]()
-        var signalValues = [Double](repeating: .nan, count: layout.signalNames.count)
-        var fast = FastRowParser(layout)
-        var epochUnit: EpochUnit?
+        var decoder = RowDecoder(map, symbol: symbol)
         while let line = lines.next() {
             row += 1
             if line.isEmpty { continue }
-            if fast?.append(line, bytes, to: &series, lastTime: nil, epochUnit: &epochUnit) == true { continue }
-            split(line, bytes, into: &fields)
-            if let message = validate(fields, bytes, layout, &series, &signalValues, epochUnit: &epochUnit) {
+            if let message = decoder.decode(line, bytes, into: &series, lastTime: nil) {
                 badRows += 1
                 if problems.count < problemsListed || policy == .skip {
                     problems.append(DataProblem(file: file, row: row, message: message))
@@ -87,70 +93,11 @@ public struct CSVBarReader {
         if policy == .error, !problems.isEmpty {
             throw Failure(problems: problems, more: badRows - problems.count)
         }
-        return Result(series: series, skipped: problems)
+        if series.count == 0, let missing = decoder.missingTicker(file: file) { throw missing }
+        return Result(series: series, skipped: problems, layout: map.layout, timeForm: decoder.timeForm)
     }
 
-    /// Appends the row when it is good; otherwise says what is wrong with it.
-    static func validate(_ fields: [Range<Int>], _ bytes: UnsafeBufferPointer<UInt8>, _ layout: Layout,
-                                 _ series: inout BarSeries, _ signalValues: inout [Double], lastTime: Int64? = nil,
-                                 epochUnit: inout EpochUnit?) -> String? {
-        guard fields.count == layout.columnCount else {
-            return "expected \(layout.columnCount) fields, found \(fields.count)"
-        }
-        let timeField = fields[layout.time]
-        guard let time = TimestampParser.parse(bytes, timeField.lowerBound, timeField.upperBound) else {
-            return "'\(text(timeField, bytes))' is not a timestamp (ISO-8601, or epoch seconds, milliseconds, microseconds or nanoseconds)"
-        }
-        let unit = TimestampParser.epochUnit(bytes, timeField.lowerBound, timeField.upperBound)
-        if let unit, let fileUnit = epochUnit, unit != fileUnit {
-            return "timestamp \(text(timeField, bytes)) reads as epoch \(unit.rawValue) (by its \(timeField.count) digits) where the file's "
-                + "first rows are epoch \(fileUnit.rawValue); a file keeps one unit: convert the rows, or split the file"
-        }
-        let open: Double, high: Double, low: Double, close: Double
-        do {
-            open = try price(fields[layout.open], "open", bytes)
-            high = try price(fields[layout.high], "high", bytes)
-            low = try price(fields[layout.low], "low", bytes)
-            close = try price(fields[layout.close], "close", bytes)
-        } catch {
-            return error.message
-        }
-        if high < low { return "high \(text(fields[layout.high], bytes)) is below low \(text(fields[layout.low], bytes))" }
-        if open > high || open < low { return "open \(text(fields[layout.open], bytes)) is outside the bar's range [low, high]" }
-        if close > high || close < low { return "close \(text(fields[layout.close], bytes)) is outside the bar's range [low, high]" }
-        var volume = 0.0
-        if let column = layout.volume {
-            let field = fields[column]
-            guard let value = DecimalParser.parse(bytes, field.lowerBound, field.upperBound), value.isFinite, value >= 0 else {
-                return "volume '\(text(field, bytes))' is not a finite number of at least 0"
-            }
-            volume = value
-        }
-        if let last = series.time.last ?? lastTime {
-            if time == last { return "duplicate timestamp \(text(timeField, bytes))" }
-            if time < last { return "timestamp \(text(timeField, bytes)) is earlier than the row before it" }
-        }
-        for (index, column) in layout.signalColumns.enumerated() {
-            let field = fields[column]
-            // An empty signal cell means "no value" on this bar.
-            signalValues[index] = field.isEmpty ? .nan : (DecimalParser.parse(bytes, field.lowerBound, field.upperBound) ?? .nan)
-        }
-        series.append(time: time, open: open, high: high, low: low, close: close, volume: volume, signals: signalValues)
-        if let unit { epochUnit = unit }
-        return nil
-    }
-
-    struct RowError: Error { let message: String }
-
-    /// A price: a finite number above 0.
-    private static func price(_ field: Range<Int>, _ name: String, _ bytes: UnsafeBufferPointer<UInt8>) throws(RowError) -> Double {
-        guard let value = DecimalParser.parse(bytes, field.lowerBound, field.upperBound) else {
-            throw RowError(message: "\(name) '\(text(field, bytes))' is not a number")
-        }
-        guard value.isFinite else { throw RowError(message: "\(name) is \(text(field, bytes)); prices must be finite") }
-        guard value > 0 else { throw RowError(message: "\(name) is \(text(field, bytes)); prices must be above 0") }
-        return value
-    }
+    static let emptyFile = "the file is empty; expected a header such as timestamp,open,high,low,close,volume"
 
     static func split(_ line: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, into fields: inout [Range<Int>]) {
         fields.removeAll(keepingCapacity: true)
@@ -175,45 +122,6 @@ public struct CSVBarReader {
         guard range.count > limit else { return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
         let head = String(decoding: UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<(range.lowerBound + limit)]), as: UTF8.self)
         return head + "... (\(range.count) bytes)"
-    }
-
-    /// Which column holds what, from the header.
-    struct Layout {
-        var time = 0, open = 0, high = 0, low = 0, close = 0
-        var volume: Int?
-        var signalColumns: [Int] = []
-        var signalNames: [String] = []
-        var columnCount = 0
-
-        init(header: Range<Int>, bytes: UnsafeBufferPointer<UInt8>, file: String) throws {
-            var fields = [Range<Int>]()
-            CSVBarReader.split(header, bytes, into: &fields)
-            let names = fields.map { CSVBarReader.text($0, bytes).lowercased() }
-            columnCount = names.count
-            var found: [String: Int] = [:]
-            for (index, name) in names.enumerated() {
-                let canonical = ["time", "date", "datetime", "timestamp"].contains(name) ? "timestamp" : name
-                if found[canonical] != nil {
-                    throw Failure(problems: [DataProblem(file: file, row: 1, message: "column '\(name)' appears twice in the header")], more: 0)
-                }
-                found[canonical] = index
-            }
-            let required = ["timestamp", "open", "high", "low", "close"]
-            let missing = required.filter { found[$0] == nil }
-            guard missing.isEmpty else {
-                throw Failure(problems: [DataProblem(file: file, row: 1, message: "the header lacks \(missing.joined(separator: ", ")); expected timestamp,open,high,low,close,volume")], more: 0)
-            }
-            time = found["timestamp"]!
-            open = found["open"]!
-            high = found["high"]!
-            low = found["low"]!
-            close = found["close"]!
-            volume = found["volume"]
-            for (index, name) in names.enumerated() where !(required + ["volume"]).contains(name) && index != time {
-                signalColumns.append(index)
-                signalNames.append(name)
-            }
-        }
     }
 }
 

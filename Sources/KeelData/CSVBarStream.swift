@@ -1,7 +1,8 @@
 import Foundation
 
-/// Reads a bar CSV a buffer at a time and hands out chunks of bars: memory stays the size of the
-/// buffer and one chunk, however long the file. Rows are validated as `CSVBarReader` validates them.
+/// Reads a bar file (plain or gzip-compressed, in any `BarFileLayout`) a buffer at a time and hands
+/// out chunks of bars: memory stays the size of the buffer and one chunk, however long the file.
+/// Rows are validated as `CSVBarReader` validates them (`RowDecoder`).
 public final class CSVBarStream: BarSource {
     public let symbol: String
     public let path: String
@@ -11,62 +12,55 @@ public final class CSVBarStream: BarSource {
     public private(set) var skipped: [DataProblem] = []
     public private(set) var skippedUnlisted = 0
     public static let skippedListed = 1_000
+    /// The layout the file was read in.
+    public private(set) var layout = BarFileLayout.keel
+    /// Whether the file was gzip-compressed.
+    public var compressed: Bool { file.compressed }
+    /// How the rows read so far wrote their times (`ISO-8601`, `epoch milliseconds`, ...).
+    public var timeForm: String { decoder.timeForm }
 
-    private let handle: FileHandle
+    private let file: FileBytes
     // Touched on every line, and never by two accesses at once: unchecked, or each access costs a
     // dynamic exclusivity check.
     @exclusivity(unchecked) private var buffer: [UInt8] = []
     @exclusivity(unchecked) private var start = 0
     private var atEnd = false
     @exclusivity(unchecked) private var row = 1
-    private var layout: CSVBarReader.Layout!
     @exclusivity(unchecked) private var lastTime: Int64?
-    /// Fixed by the first epoch row (see `EpochUnit`).
-    @exclusivity(unchecked) private var epochUnit: EpochUnit?
-    @exclusivity(unchecked) private var fields: [Range<Int>] = []
-    @exclusivity(unchecked) private var signalValues: [Double] = []
-    /// The one-pass parser for the common layout, when the header has it.
-    @exclusivity(unchecked) private var fast: FastRowParser?
+    @exclusivity(unchecked) private var decoder: RowDecoder!
+    private var barsRead = 0
 
     /// Bars per chunk.
     public static let chunkSize = 4_096
 
-    public var fractionRead: Double { fileSize > 0 ? min(1, Double(bytesRead) / Double(fileSize)) : 1 }
-    private var bytesRead = 0
-    private let fileSize: Int
+    public var fractionRead: Double { file.fileSize > 0 ? min(1, Double(file.bytesRead) / Double(file.fileSize)) : 1 }
     /// Bytes read from the file at a time.
     private let readSize: Int
 
-    public init(path: String, symbol: String, policy: BadRowPolicy = .error, readSize: Int = 1 << 20) throws {
+    public init(path: String, symbol: String, policy: BadRowPolicy = .error, options: BarFileOptions = BarFileOptions(),
+                readSize: Int = 1 << 20) throws {
         self.readSize = max(1, readSize)
-        fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.intValue ?? 0
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CSVBarReader.Failure(problems: [DataProblem(file: path, row: 0, message: "cannot read the file")], more: 0)
-        }
-        self.handle = handle
+        do { file = try FileBytes(path: path) } catch let failure as FileBytes.Failure { throw CSVBarReader.Failure.file(path, failure.message) }
         self.path = path
         self.symbol = symbol
         self.policy = policy
-        try readHeader()
+        try readHeader(options)
     }
 
-    deinit { try? handle.close() }
-
-    private func readHeader() throws {
-        guard let header = try nextLine() else {
-            throw CSVBarReader.Failure(problems: [DataProblem(file: path, row: 1, message: "the file is empty; expected a header such as timestamp,open,high,low,close,volume")], more: 0)
-        }
+    private func readHeader(_ options: BarFileOptions) throws {
+        guard var header = try nextLine() else { throw CSVBarReader.Failure.file(path, row: 1, CSVBarReader.emptyFile) }
         let path = self.path
-        layout = try buffer.withUnsafeBufferPointer { bytes in
-            var header = header
+        let map = try buffer.withUnsafeBufferPointer { bytes in
             // A UTF-8 byte order mark is not part of the header.
             if header.count >= 3, bytes[header.lowerBound] == 0xEF, bytes[header.lowerBound + 1] == 0xBB,
                bytes[header.lowerBound + 2] == 0xBF { header = (header.lowerBound + 3)..<header.upperBound }
-            return try CSVBarReader.Layout(header: header, bytes: bytes, file: path)
+            return try ColumnMap(first: header, bytes: bytes, file: path, options: options)
         }
-        signalNames = layout.signalNames
-        signalValues = [Double](repeating: .nan, count: signalNames.count)
-        fast = FastRowParser(layout)
+        // A file without a header: its first line is a row, read again with the rest.
+        if !map.hasHeader { (start, row) = (header.lowerBound, 0) }
+        layout = map.layout
+        signalNames = map.signalNames
+        decoder = RowDecoder(map, symbol: symbol)
     }
 
     /// Fills `chunk` (emptied first, capacity kept) with the bars of up to `chunkSize` lines, reading
@@ -75,6 +69,8 @@ public final class CSVBarStream: BarSource {
     public func next(into chunk: inout BarSeries) throws -> Bool {
         chunk.removeAll(keepingCapacity: true)
         while chunk.count == 0, try readBatch(into: &chunk) {}
+        barsRead += chunk.count
+        if chunk.count == 0, barsRead == 0, let missing = decoder.missingTicker(file: path) { throw missing }
         return chunk.count > 0
     }
 
@@ -89,16 +85,14 @@ public final class CSVBarStream: BarSource {
             lines += 1
             if line.isEmpty { continue }
             let message: String? = buffer.withUnsafeBufferPointer { bytes in
-                if fast?.append(line, bytes, to: &chunk, lastTime: lastTime, epochUnit: &epochUnit) == true { return nil }
-                CSVBarReader.split(line, bytes, into: &fields)
-                return CSVBarReader.validate(fields, bytes, layout, &chunk, &signalValues, lastTime: lastTime, epochUnit: &epochUnit)
+                decoder.decode(line, bytes, into: &chunk, lastTime: lastTime)
             }
             if let message {
                 badRows += 1
                 let room = policy == .skip ? Self.skippedListed - skipped.count : CSVBarReader.problemsListed
                 if problems.count < room { problems.append(DataProblem(file: path, row: row, message: message)) }
             } else {
-                lastTime = chunk.time.last
+                lastTime = chunk.time.last ?? lastTime
             }
         }
         if badRows > 0 {
@@ -138,9 +132,11 @@ public final class CSVBarStream: BarSource {
             // Keep the partial line, drop what was consumed, read on.
             buffer.removeSubrange(0..<start)
             start = 0
-            let data = handle.readData(ofLength: readSize)
-            bytesRead += data.count
-            if data.isEmpty { atEnd = true } else { buffer.append(contentsOf: data) }
+            do {
+                if try file.read(into: &buffer, count: readSize) == 0 { atEnd = true }
+            } catch let failure as FileBytes.Failure {
+                throw CSVBarReader.Failure.file(path, row: row, failure.message)
+            }
         }
     }
 }

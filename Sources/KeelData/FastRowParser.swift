@@ -10,8 +10,8 @@ struct FastRowParser {
     private var lastDays = 0
 
     /// A parser for the file's layout, or nil when its columns are not the common ones in order.
-    init?(_ layout: CSVBarReader.Layout) {
-        guard layout.time == 0, layout.open == 1, layout.high == 2, layout.low == 3, layout.close == 4,
+    init?(_ layout: ColumnMap) {
+        guard layout.clock == nil, layout.ticker == nil, !layout.adjust, layout.time == 0, layout.open == 1, layout.high == 2, layout.low == 3, layout.close == 4,
               layout.signalColumns.isEmpty else { return nil }
         switch (layout.volume, layout.columnCount) {
         case (nil, 5): hasVolume = false

@@ -2,15 +2,17 @@
 /// epoch milliseconds.
 /// The unit of a file's epoch timestamps, fixed by its first epoch row: a later row in another
 /// unit is refused, since a file that mixes them is far more likely broken than meant.
-public enum EpochUnit: String, Sendable {
+public enum EpochUnit: String, Sendable, CaseIterable {
     case seconds, milliseconds, microseconds, nanoseconds
 }
 
 public enum TimestampParser {
     /// Accepts `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` with `Z`, `±HH:MM`, `±HHMM` or no zone
-    /// (UTC), and integer epochs in the unit their magnitude says: up to 11 digits are seconds, 12
-    /// to 14 milliseconds, 15 to 17 microseconds (Binance spot klines from 2025 on), 18 and 19
-    /// nanoseconds. Sub-millisecond parts are dropped (rounded toward the past).
+    /// (UTC), and integer epochs in the unit their magnitude says: up to 10 digits are seconds, 12
+    /// and 13 milliseconds, 15 and 16 microseconds (Binance spot klines from 2025 on), 18 and 19
+    /// nanoseconds. 11, 14 and 17 digits are refused (`ambiguity`): in either neighbouring unit
+    /// they are a time before 1974 or after 2286. Sub-millisecond parts are dropped (rounded
+    /// toward the past).
     package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
         let length = end - start
         guard length > 0 else { return nil }
@@ -30,6 +32,22 @@ public enum TimestampParser {
         }
     }
 
+    /// Why an integer epoch cannot be given a unit: 11, 14 or 17 digits read as a time after 2286
+    /// in the smaller unit's neighbour and before 1974 in the larger one. Nil otherwise.
+    package static func ambiguity(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String? {
+        guard end > start, epochUnit(bytes, start, end) != nil else { return nil }
+        let digits = end - start - (bytes[start] == UInt8(ascii: "-") ? 1 : 0)
+        guard [11, 14, 17].contains(digits), bytes[start..<end].allSatisfy({ $0 == UInt8(ascii: "-") || digit($0) != nil }) else { return nil }
+        let (larger, smaller): (EpochUnit, EpochUnit) = switch digits {
+        case 11: (.seconds, .milliseconds)
+        case 14: (.milliseconds, .microseconds)
+        default: (.microseconds, .nanoseconds)
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        return "timestamp \(text) has \(digits) digits: as epoch \(larger.rawValue) it is after 2286, as epoch \(smaller.rawValue) "
+            + "before 1974; write epoch seconds with 10 digits, milliseconds with 13, microseconds with 16 or nanoseconds with 19"
+    }
+
     public static func parse(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8 { parse($0, 0, $0.count) }
@@ -42,7 +60,7 @@ public enum TimestampParser {
         if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
         let digitsStart = index
         let digits = end - digitsStart
-        guard digits <= 19, end > digitsStart else { return nil }
+        guard digits <= 19, end > digitsStart, ![11, 14, 17].contains(digits) else { return nil }
         while index < end {
             guard let digit = digit(bytes[index]) else { return nil }
             let (times, over) = value.multipliedReportingOverflow(by: 10)
