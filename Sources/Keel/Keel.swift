@@ -61,13 +61,15 @@ public enum Keel {
     ///     observed bars per year.
     ///   - spool: where trades and risk events go as they happen instead of the result (a JSON
     ///     document written while the run goes on).
+    ///   - range: the period traded (`--from`, `--to`); the strategy's indicators warm up on the
+    ///     bars before it. Unbounded by default.
     ///   - progress: called with the fraction of the bars read, from 0 to 1.
     /// - Throws: `Backtest.Refusal` when the data does not fit the strategy (bars coarser than its
     ///   `timeframe:`), the data's own errors (`CSVBarReader.Failure`) when a file has bad rows.
     public static func backtest(_ strategy: LoadedStrategy, data: [BarSource], capital: Double = 100_000, keepTrades: Bool = true,
                                 keepEquityCurve: Bool = false, trace: Bool = false, annualization: Double? = nil,
-                                spool: ResultSpool? = nil, progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
+                                spool: ResultSpool? = nil, range: DateRange = DateRange(), progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         try Backtest.run(strategy.program, sources: data, capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
-                         keepTrades: keepTrades, annualization: annualization, spool: spool, progress: progress)
+                         keepTrades: keepTrades, annualization: annualization, spool: spool, range: range, progress: progress)
     }
 }

@@ -81,7 +81,9 @@ public struct ParameterSweep: Sendable {
     /// Runs every combination over `feeds`, `jobs` at once; `advanced` is called as each run ends.
     /// - Throws: `Failure` when a combination does not check or a run fails; `Backtest.Refusal`
     ///   when the bars do not fit the strategy's `timeframe:` (judged once, before any run).
-    public func run(feeds: [BarSeries], capital: Double, jobs: Int, advanced: (@Sendable () -> Void)? = nil) throws -> [Run] {
+    /// A bounded `range` trades only its bars, each run warmed up on its own warm-up before it.
+    public func run(feeds: [BarSeries], capital: Double, jobs: Int, range: DateRange = DateRange(),
+                    advanced: (@Sendable () -> Void)? = nil) throws -> [Run] {
         let combos = combinations
         var programs: [CompiledStrategy] = []
         for combo in combos {
@@ -94,6 +96,9 @@ public struct ParameterSweep: Sendable {
         if let timeframe = strategy.timeframe, let declared = timeframe.value.seconds {
             _ = try TimeframePlan.apply(feeds.map(MemoryBarSource.init), timeframeSeconds: declared, declaredAt: timeframe.range)
         }
+        if let empty = feeds.first(where: { !$0.time.contains(where: range.contains) }) {
+            throw Backtest.Refusal(description: "\(empty.symbol): no bars in the range asked for")
+        }
         let results = ResultSlots(count: combos.count)
         let queue = DispatchQueue(label: "keel.sweep", attributes: .concurrent)
         let group = DispatchGroup()
@@ -104,7 +109,7 @@ public struct ParameterSweep: Sendable {
                 // Each run reads its own copy of the bars: shared buffers would bounce their reference
                 // counts between cores on every access.
                 let own = feeds.map { $0.uniqueCopy() }
-                if let result = try? Backtest.run(program, feeds: own, capital: capital, keepTrades: false) { results.set(index, result) }
+                if let result = try? Backtest.run(program, feeds: own, capital: capital, keepTrades: false, range: range) { results.set(index, result) }
                 advanced?()
                 semaphore.signal()
             }

@@ -5,7 +5,7 @@ import Keel
 struct Backtest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a strategy over historical bars and print its result.",
-        usage: "keel backtest <strategy> --data <symbol=path> ... [<options>]",
+        usage: "keel backtest <strategy> --data <folder|symbol=path> ... [<options>]",
         discussion: prose("""
         Exits 0 with a result, 1 when the strategy has errors or the data is refused, 64 on a usage
         error, 66 when a file cannot be read.
@@ -15,8 +15,10 @@ struct Backtest: ParsableCommand {
     @Argument(help: "The strategy file.")
     var strategy: String
 
-    @Option(name: .customLong("data"), help: "SYMBOL=PATH of a bar CSV; repeat for several symbols.")
+    @Option(name: .customLong("data"), help: "A folder holding each symbol's file (SPY.csv, SPY.csv.gz, ...), SYMBOL=PATH, or a file named for its symbol; repeatable.")
     var data: [String] = []
+
+    @OptionGroup var reading: ReadingOptions
 
     @Option(help: "Starting cash.")
     var capital: Double = 100_000
@@ -39,8 +41,11 @@ struct Backtest: ParsableCommand {
     @Option(name: .customLong("sweep"), help: "NAME=V1,V2,...: run every combination of these param values; repeatable.")
     var sweeps: [String] = []
 
-    @Flag(help: "Read the CSV files even when a valid .keelcache is next to them, and write none.")
+    @Flag(help: "Read the data files themselves: no cache is read or written.")
     var noCache = false
+
+    @Option(help: "The cache's folder (default: $XDG_CACHE_HOME/keel, else ~/.cache/keel).")
+    var cacheDir: String?
 
     @Option(help: "Periods per year for Sharpe, Sortino and volatility (default: the data's observed bars per year, e.g. 252 for weekday daily bars).")
     var annualization: Double?
@@ -51,14 +56,7 @@ struct Backtest: ParsableCommand {
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
-        guard !data.isEmpty else { throw ValidationError("give the bars with --data SYMBOL=PATH") }
-        for item in data where item.split(separator: "=", maxSplits: 1).count != 2 {
-            throw ValidationError("--data takes SYMBOL=PATH, not '\(item)'")
-        }
-        let symbols = data.map { String($0.prefix { $0 != "=" }) }
-        if let twice = symbols.first(where: { s in symbols.filter { $0 == s }.count > 1 }) {
-            throw ValidationError("--data names \(twice) twice; give each symbol once")
-        }
+        guard !data.isEmpty else { throw ValidationError("give the bars with --data FOLDER or --data SYMBOL=PATH") }
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs is at least 1") }
         if let annualization, !(annualization > 0 && annualization.isFinite) { throw ValidationError("--annualization must be above 0") }
@@ -74,20 +72,20 @@ struct Backtest: ParsableCommand {
         var loaded = try loadStrategy(strategy)
         do { try ParameterSweep.requireParams(Array(fixed.keys) + axes.map(\.name), in: loaded) } catch { throw ValidationError(error.description) }
         if !axes.isEmpty {
-            do { return try runSweep(try ParameterSweep(loaded, fixed: fixed, axes: axes)) } catch let refusal as KeelEngine.Backtest.Refusal {
+            do { return try runSweep(try ParameterSweep(loaded, fixed: fixed, axes: axes), universe: loaded.program.settings.symbols) } catch let refusal as KeelEngine.Backtest.Refusal {
                 report(refusal, text: loaded.text)
                 throw Exit.findings
             }
         }
         if !fixed.isEmpty { loaded = try loadStrategy(strategy, text: loaded.text, params: fixed) }
-        let sources = try openSources()
+        let sources = try openSources(universe: loaded.program.settings.symbols)
         let spool = format == .json ? try ResultSpool() : nil
         let result: BacktestResult
         let bar = Progress(total: 1_000, percent: true)
         do {
             // Only the JSON lists trades, and it spools them to disk as they close: memory stays flat either way.
             result = try Keel.backtest(loaded, data: sources, capital: capital, keepTrades: false, keepEquityCurve: equity, trace: trace != nil,
-                                       annualization: annualization, spool: spool, progress: { bar.set(Int($0 * 1_000)) })
+                                       annualization: annualization, spool: spool, range: reading.range, progress: { bar.set(Int($0 * 1_000)) })
             bar.finish()
         } catch let failure as CSVBarReader.Failure {
             bar.finish()
@@ -98,7 +96,7 @@ struct Backtest: ParsableCommand {
             report(refusal, text: loaded.text)
             throw Exit.findings
         }
-        for line in MarketData.skippedRows(sources) { StandardError.write("warning: \(line)\n") }
+        for line in MarketData.skippedRows(sources) + MarketData.warnings(result) { StandardError.write("warning: \(line)\n") }
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
                 StandardError.say("cannot write the trace to '\(trace)'")
@@ -121,21 +119,21 @@ struct Backtest: ParsableCommand {
         StandardError.write("\(place ?? "keel: ")\(refusal)\n")
     }
 
-    private func runSweep(_ sweep: ParameterSweep) throws {
-        let feeds = try MarketData.load(try openSources())
+    private func runSweep(_ sweep: ParameterSweep, universe: [String]) throws {
+        let feeds = try MarketData.load(try openSources(universe: universe))
         let progress = Progress(total: sweep.combinations.count)
-        let runs = try sweep.run(feeds: feeds, capital: capital, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, advanced: { progress.advance() })
+        let runs = try sweep.run(feeds: feeds, capital: capital, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, range: reading.range,
+                                 advanced: { progress.advance() })
         progress.finish()
         print(format == .json ? SweepFormat.json(runs) : SweepFormat.text(runs), terminator: "")
     }
 
-    /// One streaming source per `--data`, by the policy every command shares (`MarketData.open`).
-    private func openSources() throws -> [BarSource] {
-        let files = data.map { item in
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            return (symbol: parts[0], path: parts[1])
-        }
-        do { return try MarketData.open(files, policy: .init(useCache: !noCache, badRows: badRows)) } catch let unreadable as MarketData.Unreadable {
+    /// One streaming source per symbol of the universe (or per file, for a strategy without
+    /// `symbols:`), by the policy every command shares (`MarketData.open`).
+    private func openSources(universe: [String]) throws -> [BarSource] {
+        let files = try ReadingOptions.files(data, universe: universe)
+        let policy = MarketData.Policy(useCache: !noCache, badRows: badRows, cacheDirectory: cacheDir, file: reading.file)
+        do { return try MarketData.open(files, policy: policy) } catch let unreadable as MarketData.Unreadable {
             StandardError.say("\(unreadable)")
             throw Exit.unreadable
         } catch let failure as CSVBarReader.Failure {

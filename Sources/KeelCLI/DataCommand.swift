@@ -7,27 +7,31 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Market data tools.",
-        subcommands: [Generate.self, Cache.self, Events.self]
+        subcommands: [Inspect.self, Generate.self, Cache.self, Events.self]
     )
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print bar CSVs as a live stream: JSON lines in time order (ties in the order given), for keel run.",
+            abstract: "Print bar files as a live stream: JSON lines in time order (ties in the order given), for keel run.",
             discussion: "Each row becomes its signal events (extra columns), then its bar event. Pipe it to `keel run --stream -`, or serve it over TCP."
         )
 
-        @Argument(help: "SYMBOL=PATH of a bar CSV; several are merged by time.")
+        @Argument(help: "SYMBOL=PATH of a bar file, a folder (every file in it), or a file named for its symbol; several are merged by time.")
         var data: [String]
+
+        @OptionGroup var reading: ReadingOptions
 
         func run() throws {
             var feeds: [BarSeries] = []
-            for item in data {
-                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ValidationError("give SYMBOL=PATH, not '\(item)'") }
+            let range = reading.range
+            for (symbol, path) in try ReadingOptions.files(data, universe: []) {
                 do {
-                    let stream = try CSVBarStream(path: parts[1], symbol: parts[0])
-                    var series = BarSeries(symbol: parts[0], signalNames: stream.signalNames), chunk = series
-                    while try stream.next(into: &chunk) { series.append(contentsOf: chunk) }
+                    let stream = try CSVBarStream(path: path, symbol: symbol, options: reading.file)
+                    var series = BarSeries(symbol: symbol, signalNames: stream.signalNames), chunk = series
+                    while try stream.next(into: &chunk) {
+                        let inside = chunk.time.indices.filter { range.contains(chunk.time[$0]) }
+                        if let first = inside.first, let last = inside.last { series.append(contentsOf: chunk, range: first..<(last + 1)) }
+                    }
                     feeds.append(series)
                 } catch let failure as CSVBarReader.Failure {
                     StandardError.write("\(failure)\n")
@@ -45,29 +49,92 @@ struct DataCommand: ParsableCommand {
 
     struct Cache: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Build Keel's binary cache (FILE.keelcache) next to each CSV, ahead of a backtest.",
-            discussion: "keel backtest reuses a cache while its CSV is unchanged (same size and modification time) and rebuilds it when the CSV changes."
+            abstract: "Build Keel's binary cache of bar files ahead of a backtest, or prune it.",
+            usage: "keel data cache <data> ... [<options>]\n  keel data cache --prune [--cache-dir <dir>]",
+            discussion: prose("""
+            The cache lives in $XDG_CACHE_HOME/keel (else ~/.cache/keel), never beside the data. keel backtest reuses an
+            entry while its file is unchanged (same path, size, modification time and first and last block) and rebuilds it
+            when the file changes. --prune removes the entries whose file is gone.
+            """)
         )
 
-        @Argument(help: "Bar CSV files.")
-        var files: [String]
+        @Argument(help: "SYMBOL=PATH of a bar file, a folder (every file in it), or a file named for its symbol.")
+        var data: [String] = []
+
+        @Option(help: "The cache's folder (default: $XDG_CACHE_HOME/keel, else ~/.cache/keel).")
+        var cacheDir: String?
+
+        @Flag(help: "Remove the entries whose data file is gone.")
+        var prune = false
+
+        @Option(help: "The files' layout: \(BarFileLayout.allCases.map(\.rawValue).joined(separator: ", ")) (default: detected).")
+        var layout: BarFileLayout?
+
+        @Flag(help: "Scale open, high, low and close by Adj Close / Close (Yahoo files).")
+        var adjust = false
+
+        func validate() throws {
+            guard prune || !data.isEmpty else { throw ValidationError("give the files to cache, or --prune") }
+        }
 
         func run() throws {
+            let directory = cacheDir ?? BarCache.defaultDirectory()
+            if prune {
+                let removed = BarCache.prune(directory)
+                for path in removed { print("removed \(path)") }
+                print("\(removed.count) entr\(removed.count == 1 ? "y" : "ies") removed from \(directory)")
+            }
             var failed = false
-            for file in files {
+            for (symbol, file) in try ReadingOptions.files(data, universe: []) {
                 let start = ContinuousClock.now
                 do {
-                    let bars = try BarCache.build(csv: file, symbol: (file as NSString).lastPathComponent)
-                    print("\(BarCache.path(for: file)): \(bars) bars in \(ContinuousClock.now - start)")
+                    let built = try BarCache.build(BarCache.Key(file: file, symbol: symbol, options: BarFileOptions(layout: layout, adjust: adjust)), in: directory)
+                    print("\(file): \(built.bars) bars in \(ContinuousClock.now - start) -> \(built.path)")
                 } catch let failure as CSVBarReader.Failure {
                     StandardError.write("\(failure)\nkeel: no cache for '\(file)': fix its bad rows first\n")
                     failed = true
                 } catch {
-                    StandardError.say("cannot write the cache of '\(file)': \(error.localizedDescription)")
+                    StandardError.say("cannot write the cache of '\(file)' into \(directory): \(error.localizedDescription)")
                     failed = true
                 }
             }
             if failed { throw Exit.findings }
+        }
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Say what bar files hold: layout, time unit, bars, period, bar size, gaps, bad rows, price jumps, zero-volume runs.",
+            discussion: prose("""
+            Exits 0 when every file reads, 1 when a file has bad rows or suspicious bars (what a backtest warns on), 66 when
+            a file cannot be read.
+            """)
+        )
+
+        @Argument(help: "Bar files, folders (every file in them), or SYMBOL=PATH (the symbol picks a Polygon file's ticker).")
+        var data: [String]
+
+        @Option(help: "Output: text or json.")
+        var format: OutputFormat = .text
+
+        @Option(help: "The files' layout: \(BarFileLayout.allCases.map(\.rawValue).joined(separator: ", ")) (default: detected).")
+        var layout: BarFileLayout?
+
+        @Flag(help: "Scale open, high, low and close by Adj Close / Close (Yahoo files).")
+        var adjust = false
+
+        enum OutputFormat: String, ExpressibleByArgument { case text, json }
+
+        func run() throws {
+            var reports: [DataInspection] = []
+            for (symbol, path) in try ReadingOptions.files(data, universe: []) {
+                do { reports.append(try DataInspection.inspect(path: path, symbol: symbol, options: BarFileOptions(layout: layout, adjust: adjust))) } catch {
+                    StandardError.write("\(error)\n")
+                    throw Exit.unreadable
+                }
+            }
+            print(format == .json ? DataInspection.json(reports) : reports.map(\.text).joined(separator: "\n"), terminator: "")
+            if reports.contains(where: { !$0.clean }) { throw Exit.findings }
         }
     }
 

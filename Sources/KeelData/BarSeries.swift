@@ -40,6 +40,28 @@ public struct BarSeries: Sendable, Equatable {
         for index in signals.indices where index < other.signals.count { signals[index] += other.signals[index] }
     }
 
+    /// Appends the bars of `range` of another series (same signal columns).
+    public mutating func append(contentsOf other: BarSeries, range: Range<Int>) {
+        time += other.time[range]
+        open += other.open[range]
+        high += other.high[range]
+        low += other.low[range]
+        close += other.close[range]
+        volume += other.volume[range]
+        for index in signals.indices where index < other.signals.count { signals[index] += other.signals[index][range] }
+    }
+
+    /// Drops the first `count` bars.
+    public mutating func removeFirst(_ count: Int) {
+        time.removeFirst(count)
+        open.removeFirst(count)
+        high.removeFirst(count)
+        low.removeFirst(count)
+        close.removeFirst(count)
+        volume.removeFirst(count)
+        for index in signals.indices { signals[index].removeFirst(count) }
+    }
+
     /// Empties every column, keeping the storage for the next chunk.
     public mutating func removeAll(keepingCapacity: Bool) {
         time.removeAll(keepingCapacity: keepingCapacity)

@@ -12,8 +12,16 @@ public final class CSVBarStream: BarSource {
     public private(set) var skipped: [DataProblem] = []
     public private(set) var skippedUnlisted = 0
     public static let skippedListed = 1_000
+    /// Bad rows by kind, listed or not: repeated times, times out of order, and the rest.
+    public private(set) var repeatedRows = 0
+    public private(set) var outOfOrderRows = 0
+    public private(set) var badRows = 0
     /// The layout the file was read in.
     public private(set) var layout = BarFileLayout.keel
+    /// Whether Adj Close scales the prices (`--adjust`).
+    public private(set) var adjusted = false
+    /// Whether the file has a volume column.
+    public private(set) var hasVolume = true
     /// Whether the file was gzip-compressed.
     public var compressed: Bool { file.compressed }
     /// How the rows read so far wrote their times (`ISO-8601`, `epoch milliseconds`, ...).
@@ -58,7 +66,7 @@ public final class CSVBarStream: BarSource {
         }
         // A file without a header: its first line is a row, read again with the rest.
         if !map.hasHeader { (start, row) = (header.lowerBound, 0) }
-        layout = map.layout
+        (layout, adjusted, hasVolume) = (map.layout, map.adjust, map.volume != nil)
         signalNames = map.signalNames
         decoder = RowDecoder(map, symbol: symbol)
     }
@@ -89,6 +97,9 @@ public final class CSVBarStream: BarSource {
             }
             if let message {
                 badRows += 1
+                self.badRows += 1
+                if message.hasPrefix("duplicate timestamp") { repeatedRows += 1 }
+                if message.hasSuffix("is earlier than the row before it") { outOfOrderRows += 1 }
                 let room = policy == .skip ? Self.skippedListed - skipped.count : CSVBarReader.problemsListed
                 if problems.count < room { problems.append(DataProblem(file: path, row: row, message: message)) }
             } else {
@@ -170,5 +181,51 @@ public final class MemoryBarSource: BarSource {
         chunk = series
         self.series = nil
         return true
+    }
+}
+
+/// Where a source's bars came from, for the output: the file, how it was read, and whether the cache served it.
+public struct DataOrigin: Sendable, Equatable {
+    public var file: String
+    public var layout: BarFileLayout
+    /// How the file wrote its times: `ISO-8601`, `epoch milliseconds`, ...
+    public var timeForm: String
+    public var compressed: Bool
+    /// Prices scaled by Adj Close (`--adjust`).
+    public var adjusted: Bool
+    public var fromCache: Bool
+    /// Whether the file has a volume column.
+    public var hasVolume = true
+    /// The bars as read (`InspectingBarSource`); nil when nothing gathered them.
+    public var statistics: BarStatistics?
+
+    /// A Yahoo file read without `--adjust`: its prices are as traded, not adjusted for splits and dividends.
+    public var unadjusted: Bool { layout == .yahoo && !adjusted }
+
+    /// `Examples/data/SPY.csv: keel layout, ISO-8601 times, from the cache`.
+    public var summary: String {
+        var parts = ["\(layout.rawValue) layout", "\(timeForm) times"]
+        if compressed { parts.append("gzip") }
+        if adjusted { parts.append("adjusted by Adj Close") }
+        if unadjusted { parts.append("prices unadjusted (--adjust applies Adj Close)") }
+        if fromCache { parts.append("from the cache") }
+        if let statistics { parts.append(statistics.summary) }
+        return "\(file): " + parts.joined(separator: ", ")
+    }
+}
+
+extension BarSource {
+    /// The file behind the source, once it has been read; nil for bars in memory.
+    public var origin: DataOrigin? { (self as? DataOriginating)?.dataOrigin }
+}
+
+/// A source that reads a file, or wraps one that does.
+package protocol DataOriginating {
+    var dataOrigin: DataOrigin? { get }
+}
+
+extension CSVBarStream: DataOriginating {
+    package var dataOrigin: DataOrigin? {
+        DataOrigin(file: path, layout: layout, timeForm: timeForm, compressed: compressed, adjusted: adjusted, fromCache: false, hasVolume: hasVolume)
     }
 }

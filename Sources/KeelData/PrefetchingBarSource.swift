@@ -69,3 +69,10 @@ package final class PrefetchingBarSource: BarSource, @unchecked Sendable {
     /// skipped rows, say) without racing the queue.
     package func settle() { queue.sync {} }
 }
+
+extension PrefetchingBarSource: DataOriginating {
+    package var dataOrigin: DataOrigin? {
+        settle()
+        return source.origin
+    }
+}

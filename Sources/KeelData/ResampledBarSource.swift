@@ -60,3 +60,7 @@ package final class ResampledBarSource: BarSource {
         chunk.append(time: bar.time, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume, signals: signals)
     }
 }
+
+extension ResampledBarSource: DataOriginating {
+    package var dataOrigin: DataOrigin? { source.origin }
+}

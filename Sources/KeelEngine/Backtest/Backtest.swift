@@ -43,6 +43,14 @@ public struct BacktestResult: Sendable {
     /// Every decision with the values it read; empty unless the run traced.
     public var decisions: [Engine.Decision]
     public var metrics: Metrics
+    /// The date range asked for (`--from`, `--to`); unbounded when none was.
+    public var range = DateRange()
+    /// Bars each symbol's indicators warmed up on before the range (`warmupNeeded` at most).
+    public var warmupBars: [Int] = []
+    /// The strategy's static warm-up: bars before its rules all have values.
+    public var warmupNeeded = 0
+    /// Each symbol's file and how it was read; nil for bars given in memory.
+    public var dataFiles: [DataOrigin?] = []
     /// The bar size the strategy ran on, in seconds, and the data's own when it was resampled to
     /// it (equal otherwise); nil when unknown (a single bar).
     public var barSeconds: Int?
@@ -63,18 +71,19 @@ public enum Backtest {
     /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
-                           annualization: Double? = nil) throws -> BacktestResult {
+                           annualization: Double? = nil, range: DateRange = DateRange()) throws -> BacktestResult {
         // A memory source never throws; a timeframe the bars cannot serve does (`Refusal`).
         try run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
-                 keepTrades: keepTrades, precomputeRows: precomputeRows, annualization: annualization)
+                 keepTrades: keepTrades, precomputeRows: precomputeRows, annualization: annualization, range: range)
     }
 
     /// `precomputeRows` is how many bars of a symbol the evaluator computes at once (the bar-only
     /// part of the program); 1 steps every node bar by bar, as a live run does. The default keeps
-    /// all evaluators' columns within about 16 MB.
+    /// all evaluators' columns within about 16 MB. A bounded `range` trades only its bars; up to
+    /// the strategy's warm-up of bars before it feed the indicators first (`Engine.warmUp`).
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
-                           annualization: Double? = nil, spool: ResultSpool? = nil,
+                           annualization: Double? = nil, spool: ResultSpool? = nil, range: DateRange = DateRange(),
                            progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         let order = Universe.order(named: program.settings.symbols, feed: sources.map(\.symbol))
         var sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
@@ -82,6 +91,9 @@ public enum Backtest {
         let declared = timeframe?.value.seconds
         var resampledFrom: Int?
         if let declared { (sources, resampledFrom) = try TimeframePlan.apply(sources, timeframeSeconds: declared, declaredAt: timeframe?.range) }
+        // The range cuts the bars the strategy runs on: after any resampling to its timeframe.
+        let ranged = range.isBounded ? sources.map { RangedBarSource($0, range: range, warmup: program.warmup) } : []
+        if range.isBounded { sources = ranged }
         let feeds = Feeds(sources)
         let read = sources
         feeds.onRefill = progress.map { report in { report(read.map(\.fractionRead).reduce(0, +) / Double(max(1, read.count))) } }
@@ -90,6 +102,7 @@ public enum Backtest {
         if let empty = sources.indices.first(where: { !feeds.positions[$0].live }) {
             throw Refusal(description: "\(sources[empty].symbol): the data has no bars")
         }
+        if let empty = ranged.first(where: { $0.firstInRange == nil }) { throw outside(empty) }
         let barSeconds = declared ?? inferBarSeconds(Array(feeds.chunks))
         let rows = precomputeRows ?? min(4_096, max(16, (1 << 21) / max(1, program.slotCount * sources.count)))
         // The bar-only part of the program, `rows` bars of a symbol at a time, within its chunk.
@@ -108,6 +121,8 @@ public enum Backtest {
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         let readsSignals = !program.signalNames.isEmpty
+        let tradingFrom = range.from ?? .min
+        var warmupSteps = 0, warmupBars = 0
         while let now = feeds.nextTime() {
             for i in sources.indices where feeds.time(i) == now {
                 engine.stage(i, feeds.bar(i))
@@ -115,18 +130,32 @@ public enum Backtest {
                     for (k, column) in signalColumns[i].enumerated() { engine.stageSignal(i, k, column.map { feeds.signal(i, $0) } ?? .nan) }
                 }
             }
-            engine.step(now)
+            if now < tradingFrom {
+                warmupSteps += 1
+                for i in sources.indices where feeds.time(i) == now { warmupBars += 1 }
+                engine.warmUp(now)
+            } else {
+                engine.step(now)
+            }
             for i in sources.indices where feeds.time(i) == now { try feeds.advance(i) }
         }
-        var result = result(engine, feeds: feeds, barSeconds: barSeconds)
+        let firstTime = ranged.isEmpty ? feeds.positions.compactMap(\.firstTime).min() : ranged.compactMap(\.firstInRange).min()
+        var result = engine.report(bars: feeds.barCount - warmupBars, firstTime: firstTime ?? 0,
+                                   lastTime: feeds.positions.compactMap(\.lastTime).max() ?? 0, markTimes: feeds.positions.map(\.lastTime),
+                                   barSeconds: barSeconds)
         (result.barSeconds, result.dataBarSeconds) = (barSeconds, resampledFrom ?? barSeconds)
+        (result.range, result.warmupBars, result.warmupNeeded) = (range, ranged.map(\.warmupBars), program.warmup)
+        result.dataFiles = sources.map(\.origin)
         return result
     }
 
-    private static func result(_ engine: Engine, feeds: Feeds, barSeconds: Int?) -> BacktestResult {
-        engine.report(bars: feeds.barCount, firstTime: feeds.positions.compactMap(\.firstTime).min() ?? 0,
-                      lastTime: feeds.positions.compactMap(\.lastTime).max() ?? 0, markTimes: feeds.positions.map(\.lastTime),
-                      barSeconds: barSeconds)
+    /// The refusal of a source with no bar inside the range, naming the data's own period.
+    private static func outside(_ source: RangedBarSource) -> Refusal {
+        let asked = [source.range.fromText.map { "--from \($0)" }, source.range.toText.map { "--to \($0)" }].compactMap { $0 }.joined(separator: " ")
+        let held = source.firstSeen.map { first in
+            "; its bars run from \(TimestampParser.format(first))" + (source.lastSeen.map { " to \(TimestampParser.format($0))" } ?? "")
+        } ?? ""
+        return Refusal(description: "\(source.symbol): no bars in \(asked)\(held)")
     }
 
     /// Why a backtest refused its data before running (a timeframe its bars cannot serve).

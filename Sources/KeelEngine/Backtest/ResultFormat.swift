@@ -14,6 +14,22 @@ public enum ResultFormat {
             ("last_time", .string(TimestampParser.format(result.lastTime))),
             ("bar_seconds", result.barSeconds.map { .int($0) } ?? .null),
             ("data_bar_seconds", result.dataBarSeconds.map { .int($0) } ?? .null),
+        ]
+        let files = zip(result.symbols, result.dataFiles).compactMap { symbol, origin in origin.map { (symbol, $0) } }
+        if !files.isEmpty {
+            fields.append(("data", .array(files.map { symbol, origin in
+                .object([("symbol", .string(symbol)), ("file", .string(origin.file)), ("layout", .string(origin.layout.rawValue)),
+                         ("time_form", .string(origin.timeForm)), ("adjusted", .bool(origin.adjusted))])
+            })))
+        }
+        if result.range.isBounded {
+            fields.append(("range", .object([
+                ("from", result.range.fromText.map { .string($0) } ?? .null), ("to", result.range.toText.map { .string($0) } ?? .null),
+                ("warmup_needed", .int(result.warmupNeeded)),
+                ("warmup_bars", .object(zip(result.symbols, result.warmupBars).map { ($0, .int($1)) })),
+            ])))
+        }
+        fields += [
             ("final_equity", .number(result.finalEquity)),
             ("metrics", .object(m.named.map { name, value in (name, name == "trade_count" ? .int(Int(value)) : .number(value)) })),
             ("trades", .array(result.trades.map { t in .written { writeTrade(t, indent: $0, pretty: $1, into: &$2) } })),
@@ -74,6 +90,7 @@ public enum ResultFormat {
             ("symbols", result.symbols.joined(separator: ", ")),
             ("period", "\(TimestampParser.format(result.firstTime)) to \(TimestampParser.format(result.lastTime)), \(result.bars) bars"),
             ("bar size", barSize(result)),
+        ] + dataRows(result) + rangeRows(result) + [
             ("capital", format(result.capital, 2)),
             ("final equity", format(result.finalEquity, 2)),
             ("total return", pct(m.totalReturn)),
@@ -100,6 +117,30 @@ public enum ResultFormat {
         ]
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// One row per file read: its symbol, path and how it was read.
+    static func dataRows(_ result: BacktestResult) -> [(String, String)] {
+        zip(result.symbols, result.dataFiles).enumerated().compactMap { index, pair in
+            pair.1.map { (index == 0 ? "data" : "", "\(pair.0) \($0.summary)") }
+        }
+    }
+
+    /// The range asked for and the warm-up each symbol had before it, when a range was given.
+    static func rangeRows(_ result: BacktestResult) -> [(String, String)] {
+        guard result.range.isBounded else { return [] }
+        let asked = "\(result.range.fromText ?? "the data's start") to \(result.range.toText ?? "the data's end")"
+        let bars = Set(result.warmupBars)
+        let warmup: String
+        if result.warmupNeeded == 0 {
+            warmup = "none needed"
+        } else if bars.count == 1, let only = bars.first {
+            warmup = "\(only) of the \(result.warmupNeeded) bars the strategy needs, before the range"
+        } else {
+            warmup = zip(result.symbols, result.warmupBars).map { "\($0) \($1)" }.joined(separator: ", ")
+                + " of the \(result.warmupNeeded) bars the strategy needs, before the range"
+        }
+        return [("range asked", asked), ("warm-up", warmup)]
     }
 
     /// "1h", or "1h (resampled from 1m bars)"; "unknown" from a single bar.

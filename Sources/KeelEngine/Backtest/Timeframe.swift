@@ -93,3 +93,7 @@ final class PrependedBarSource: BarSource {
         return try source.next(into: &chunk)
     }
 }
+
+extension PrependedBarSource: DataOriginating {
+    package var dataOrigin: DataOrigin? { source.origin }
+}

@@ -268,6 +268,30 @@ public final class Engine {
         for i in symbols { exitsAtOpen(i, stagedBars[i]) }
         for i in symbols { entriesAtOpen(i, stagedBars[i]) }
         for i in symbols { marketStep(i, stagedBars[i]) }
+        indicatorSteps(symbols)
+        rankStep()
+        for i in symbols { exitStep(i, stagedBars[i]) }
+        for i in symbols { exitsAtClose(i, stagedBars[i]) }
+        for i in symbols { entryStep(i, stagedBars[i]) }
+        endTime(time)
+        stagedCount.pointee = 0
+    }
+
+    /// A time step before trading starts (the warm-up of a date range): the staged bars feed the
+    /// indicators, the contexts and the returns that sizing reads, and nothing else happens: no
+    /// order, no fill, no risk check, no equity recorded, and buy and hold starts later.
+    package func warmUp(_ time: Int64) {
+        let symbols = staged[..<stagedCount.pointee]
+        for i in symbols {
+            books[i].barsSeen += 1
+            observeClose(i, stagedBars[i])
+        }
+        indicatorSteps(symbols)
+        stagedCount.pointee = 0
+    }
+
+    @inline(__always)
+    private func indicatorSteps(_ symbols: UnsafeMutableBufferPointer<Int>.SubSequence) {
         for i in symbols {
             // A backtest's window is computed only now: until its indicator step, a symbol's slots
             // must still hold the previous bar's values, which fills and sizing read.
@@ -277,12 +301,6 @@ public final class Engine {
             }
             indicatorStep(i, stagedBars[i])
         }
-        rankStep()
-        for i in symbols { exitStep(i, stagedBars[i]) }
-        for i in symbols { exitsAtClose(i, stagedBars[i]) }
-        for i in symbols { entryStep(i, stagedBars[i]) }
-        endTime(time)
-        stagedCount.pointee = 0
     }
 
     /// Books holding a position: kept where a position opens and closes, so a step learns whether
@@ -317,12 +335,18 @@ public final class Engine {
     /// close, the external signals, and the contexts that read this symbol.
     private func marketStep(_ index: Int, _ bar: BarInput) {
         checkProtective(index, bar)
+        if books[index].firstClose.isNaN { books[index].firstClose = bar.close }
+        observeClose(index, bar)
+    }
+
+    /// The close, the returns, the external signals and the contexts that read this symbol.
+    @inline(__always)
+    private func observeClose(_ index: Int, _ bar: BarInput) {
         if tracksReturns, !books[index].lastClose.isNaN {
             books[index].lastReturnVariance = books[index].returns.update(bar.close / books[index].lastClose - 1).variance
         }
         books[index].lastClose = bar.close
         books[index].mark = bar.close
-        if books[index].firstClose.isNaN { books[index].firstClose = bar.close }
         for k in 0..<signalCount { books[index].evaluator.signals[k] = stagedSignals[index &* signalCount &+ k] }
         // Other-symbol contexts read this symbol's bars: they step before any rule reads them.
         for k in symbolContexts.indices where symbolContexts[k].symbol == index {

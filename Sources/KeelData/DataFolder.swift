@@ -1,0 +1,99 @@
+import Foundation
+
+/// Where each symbol's bars are, from what `--data` says: `SYMBOL=PATH` pairs, folders, and bare
+/// files (the symbol is the file's name). A folder holds one file per symbol, found by name:
+/// `SPY.csv`, `SPY.csv.gz`, `SPY.txt`; failing those, a vendor's name for it (`spy.us.txt` from
+/// Stooq, `BTCUSDT-1m-2024-01.csv` from Binance), matched without regard to case.
+public enum DataFolder {
+    /// A `--data` item that cannot be resolved.
+    public struct Problem: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// File name endings read as bar files, longest first.
+    static let extensions = [".csv.gz", ".txt.gz", ".csv", ".txt", ".gz"]
+
+    /// The symbol's file for each symbol: `universe` looked up in the folders (in the order given)
+    /// unless a pair names it; with an empty universe, every file of every folder. Pairs and bare
+    /// files always count.
+    public static func resolve(_ items: [String], universe: [String]) throws(Problem) -> [(symbol: String, path: String)] {
+        var pairs: [(symbol: String, path: String)] = []
+        var folders: [String] = []
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2, !parts[0].contains("/") {
+                pairs.append((parts[0], parts[1]))
+                continue
+            }
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: item, isDirectory: &isFolder) else {
+                throw Problem(description: "--data \(item): no such file or folder; give SYMBOL=PATH, a folder of SYMBOL.csv files, or a file")
+            }
+            if isFolder.boolValue { folders.append(item) } else { pairs.append((stem(of: item), item)) }
+        }
+        var seen = Set<String>()
+        for pair in pairs where !seen.insert(pair.symbol).inserted {
+            throw Problem(description: "--data names \(pair.symbol) twice; give each symbol once")
+        }
+        let listings = try folders.map { folder throws(Problem) in (folder, try files(in: folder)) }
+        if universe.isEmpty {
+            for (_, files) in listings {
+                for file in files where seen.insert(file.symbol).inserted { pairs.append(file) }
+            }
+            return pairs
+        }
+        for symbol in universe where !seen.contains(symbol) && !folders.isEmpty {
+            guard let found = try find(symbol, in: listings) else {
+                let held = listings.map { folder, files in
+                    "\(folder) holds " + (files.isEmpty ? "no bar files" : files.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", "))
+                }
+                throw Problem(description: "no file for \(symbol) in \(folders.joined(separator: ", ")) (\(held.joined(separator: "; "))); "
+                    + "add \(symbol).csv, or give --data \(symbol)=PATH")
+            }
+            pairs.append((symbol, found))
+            seen.insert(symbol)
+        }
+        return pairs
+    }
+
+    /// Every bar file of a folder, by symbol (its name without the extension), in name order.
+    public static func files(in folder: String) throws(Problem) -> [(symbol: String, path: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw Problem(description: "cannot list the folder '\(folder)'")
+        }
+        return names.sorted().compactMap { name in
+            guard !name.hasPrefix("."), extensions.contains(where: name.lowercased().hasSuffix) else { return nil }
+            return (stem(of: name), (folder as NSString).appendingPathComponent(name))
+        }
+    }
+
+    /// A file's name without its folder and extension: `Examples/data/SPY.csv.gz` is `SPY`.
+    public static func stem(of path: String) -> String {
+        let name = (path as NSString).lastPathComponent
+        guard let ext = extensions.first(where: name.lowercased().hasSuffix) else { return name }
+        return String(name.dropLast(ext.count))
+    }
+
+    /// The one file for `symbol`: its exact name in the first folder that has it, else a vendor's
+    /// name for it (`spy.us`, `BTCUSDT-1m-2024-01`); several vendor files for one symbol are refused.
+    private static func find(_ symbol: String, in listings: [(String, [(symbol: String, path: String)])]) throws(Problem) -> String? {
+        let wanted = symbol.uppercased()
+        for (_, files) in listings {
+            if let exact = files.first(where: { $0.symbol == symbol }) ?? files.first(where: { $0.symbol.uppercased() == wanted }) {
+                return exact.path
+            }
+        }
+        for (folder, files) in listings {
+            let vendor = files.filter { file in
+                let name = file.symbol.uppercased()
+                return [".", "-", "_"].contains { name.hasPrefix(wanted + $0) }
+            }
+            if vendor.count == 1 { return vendor[0].path }
+            if vendor.count > 1 {
+                throw Problem(description: "\(folder) holds \(vendor.count) files for \(symbol) (\(vendor.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", "))); "
+                    + "join them into one, or give --data \(symbol)=PATH")
+            }
+        }
+        return nil
+    }
+}
