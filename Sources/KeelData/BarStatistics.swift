@@ -20,7 +20,7 @@ public struct BarStatistics: Sendable, Equatable {
     /// Whether the file has a volume column (zero-volume runs mean nothing without one).
     public var hasVolume = true
 
-    /// A bar whose open is 5x (or a fifth of) the close before it, or within 2% of a split ratio.
+    /// A bar whose open is 5x (or a fifth of) the close before it, or within 5% of a split ratio.
     public struct Jump: Sendable, Equatable {
         public var time: Int64
         public var ratio: Double
@@ -88,7 +88,7 @@ public struct BarStatistics: Sendable, Equatable {
 
     private mutating func noteJump(_ time: Int64, _ ratio: Double) {
         let scale = ratio >= 1 ? ratio : 1 / ratio
-        guard scale >= 5 || Self.splitRatios.contains(where: { abs(scale / $0 - 1) < 0.02 }) else { return }
+        guard scale >= 5 || Self.splitRatios.contains(where: { abs(scale / $0 - 1) < 0.05 }) else { return }
         jumpCount += 1
         if jumps.count < 10 { jumps.append(Jump(time: time, ratio: ratio)) }
     }

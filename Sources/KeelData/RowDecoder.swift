@@ -40,6 +40,11 @@ struct RowDecoder {
             if let unit = epochUnit { epochUnits.insert(unit) } else { sawISO = true }
             return nil
         }
+        return decodeGeneral(line, bytes, into: &series, lastTime: lastTime)
+    }
+
+    /// The general path alone: split the row, then validate and read each field.
+    mutating func decodeGeneral(_ line: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, into series: inout BarSeries, lastTime: Int64?) -> String? {
         CSVBarReader.split(line, bytes, into: &fields)
         return validate(bytes, &series, lastTime: lastTime)
     }

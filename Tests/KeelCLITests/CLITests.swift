@@ -294,21 +294,23 @@ struct SweepCommandTests {
 
 @Suite("keel backtest with the bar cache")
 struct CacheCommandTests {
-    @Test("the first run builds the cache; runs with and without it print the same result")
+    @Test("the first run builds the cache in --cache-dir, never beside the data; runs with and without it print the same result")
     func sameResult() throws {
         let cli = CLITests()
         let folder = try cli.temporaryFolder([:])
         let csv = folder.appendingPathComponent("AAPL.csv")
         try FileManager.default.copyItem(at: CLITests.root.appendingPathComponent("Examples/data/AAPL.csv"), to: csv)
+        let cache = folder.appendingPathComponent("cache").path
         let strategy = CLITests.root.appendingPathComponent("Strategies/sma_cross.yaml").path
         let direct = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json", "--no-cache"])
-        #expect(!FileManager.default.fileExists(atPath: csv.path + ".keelcache"))
-        let first = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json"])
-        #expect(FileManager.default.fileExists(atPath: csv.path + ".keelcache"))
-        let cached = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json"])
+        #expect(!FileManager.default.fileExists(atPath: cache))
+        let first = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json", "--cache-dir", cache])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 1)
+        let cached = try cli.keel(["backtest", strategy, "--data", "AAPL=\(csv.path)", "--format", "json", "--cache-dir", cache])
         #expect(direct.status == 0 && first.stdout == direct.stdout && cached.stdout == direct.stdout)
-        let built = try cli.keel(["data", "cache", csv.path])
+        let built = try cli.keel(["data", "cache", csv.path, "--cache-dir", cache])
         #expect(built.status == 0 && built.stdout.contains("2520 bars"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["AAPL.csv", "cache"])
     }
 }
 

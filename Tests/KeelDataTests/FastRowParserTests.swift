@@ -45,19 +45,18 @@ struct FastRowParserTests {
         var text = Self.header + "\n" + rows.map(\.text).joined(separator: "\n")
         let (taken, refused) = try text.withUTF8 { bytes -> (Int, Int) in
             var lines = LineCursor(bytes)
-            let layout = try CSVBarReader.Layout(header: lines.next()!, bytes: bytes, file: "t.csv")
+            let layout = try ColumnMap(first: lines.next()!, bytes: bytes, file: "t.csv", options: BarFileOptions())
             var fast = try #require(FastRowParser(layout))
             var one = BarSeries(symbol: "X"), general = BarSeries(symbol: "X")
-            var fields: [Range<Int>] = [], signals: [Double] = []
             var taken = 0, refused = 0, row = 0
             // The time of the last good generated row: each row is judged on its own after it.
             var last: Int64?
             while let line = lines.next() {
                 one.removeAll(keepingCapacity: true)
                 general.removeAll(keepingCapacity: true)
-                CSVBarReader.split(line, bytes, into: &fields)
-                var generalUnit: EpochUnit?, fastUnit: EpochUnit?
-                let message = CSVBarReader.validate(fields, bytes, layout, &general, &signals, lastTime: last, epochUnit: &generalUnit)
+                var fastUnit: EpochUnit?
+                var decoder = RowDecoder(layout, symbol: "X")
+                let message = decoder.decodeGeneral(line, bytes, into: &general, lastTime: last)
                 if fast.append(line, bytes, to: &one, lastTime: last, epochUnit: &fastUnit) {
                     taken += 1
                     #expect(message == nil, "\(CSVBarReader.text(line, bytes))")
@@ -85,7 +84,7 @@ struct FastRowParserTests {
         for (header, common) in [("timestamp,open,high,low,close,volume", true), ("timestamp,open,high,low,close", true),
                                  ("date,open,high,low,close,volume,signal", false), ("open,high,low,close,timestamp", false)] {
             var text = header
-            let layout = try text.withUTF8 { try CSVBarReader.Layout(header: 0..<$0.count, bytes: $0, file: "t.csv") }
+            let layout = try text.withUTF8 { try ColumnMap(first: 0..<$0.count, bytes: $0, file: "t.csv", options: BarFileOptions()) }
             #expect((FastRowParser(layout) != nil) == common, "\(header)")
         }
     }

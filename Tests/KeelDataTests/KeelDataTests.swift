@@ -255,6 +255,8 @@ struct BarCacheTests {
         return path
     }
 
+    let cache = FileManager.default.temporaryDirectory.appendingPathComponent("keel-cache-\(UUID().uuidString)").path
+
     func readAll(_ source: BarSource) throws -> BarSeries {
         var all = BarSeries(symbol: source.symbol, signalNames: source.signalNames)
         var chunk = all
@@ -269,29 +271,56 @@ struct BarCacheTests {
         csv += CSVBarWriter.csv(series).split(separator: "\n").dropFirst().enumerated()
             .map { "\($0.element),\($0.offset % 3 == 0 ? "" : String($0.offset))" }.joined(separator: "\n") + "\n"
         let path = try temporaryCSV(csv)
-        #expect(try BarCache.build(csv: path, symbol: "X") == 10_000)
-        let cached = try readAll(try #require(BarCache.validReader(for: path, symbol: "X")))
+        #expect(try BarCache.build(.init(file: path, symbol: "X"), in: cache).bars == 10_000)
+        let cached = try readAll(try #require(BarCache.validReader(for: .init(file: path, symbol: "X"), in: cache)))
         let direct = try CSVBarReader.read(path: path, symbol: "X").series
         #expect(cached.time == direct.time && cached.close == direct.close && cached.volume == direct.volume)
         #expect(cached.signalNames == ["s"])
         #expect(zip(cached.signals[0], direct.signals[0]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
     }
 
-    @Test("a cache is stale once its CSV changes, and missing caches are not valid")
+    @Test("a cache is stale once its file changes, missing caches are not valid, and nothing is written beside the data")
     func stale() throws {
         let path = try temporaryCSV("timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n")
-        #expect(BarCache.validReader(for: path, symbol: "X") == nil)
-        try BarCache.build(csv: path, symbol: "X")
-        #expect(BarCache.validReader(for: path, symbol: "X") != nil)
+        let key = BarCache.Key(file: path, symbol: "X")
+        #expect(BarCache.validReader(for: key, in: cache) == nil)
+        let built = try BarCache.build(key, in: cache)
+        #expect(built.path.hasPrefix(cache) && BarCache.validReader(for: key, in: cache) != nil)
+        let folder = (path as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix((path as NSString).lastPathComponent) } == [(path as NSString).lastPathComponent])
+        // Another reading of the same file is another entry.
+        #expect(BarCache.validReader(for: .init(file: path, symbol: "X", options: .init(layout: .keel)), in: cache) == nil)
         try "timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n2020-01-02,2,2,2,2\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(BarCache.validReader(for: path, symbol: "X") == nil)
+        #expect(BarCache.validReader(for: key, in: cache) == nil)
+    }
+
+    @Test("same size, same modification time, other bytes: the content stamp tells them apart")
+    func sameStampOtherContent() throws {
+        let path = try temporaryCSV("timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n")
+        let key = BarCache.Key(file: path, symbol: "X")
+        try BarCache.build(key, in: cache)
+        let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date
+        try "timestamp,open,high,low,close\n2020-01-01,2,2,2,2\n".write(toFile: path, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: path)
+        #expect(BarCache.validReader(for: key, in: cache) == nil)
+    }
+
+    @Test("prune removes the entries whose file is gone and keeps the others")
+    func prune() throws {
+        let kept = try temporaryCSV("timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n")
+        let gone = try temporaryCSV("timestamp,open,high,low,close\n2020-01-01,1,1,1,1\n")
+        let keptEntry = try BarCache.build(.init(file: kept, symbol: "X"), in: cache).path
+        let goneEntry = try BarCache.build(.init(file: gone, symbol: "X"), in: cache).path
+        try FileManager.default.removeItem(atPath: gone)
+        #expect(BarCache.prune(cache) == [goneEntry])
+        #expect(FileManager.default.fileExists(atPath: keptEntry) && !FileManager.default.fileExists(atPath: goneEntry))
     }
 
     @Test("a CSV with bad rows gets no cache")
     func badRows() throws {
         let path = try temporaryCSV(CSVBarReaderTests.bad)
-        #expect(throws: CSVBarReader.Failure.self) { try BarCache.build(csv: path, symbol: "X") }
-        #expect(!FileManager.default.fileExists(atPath: BarCache.path(for: path)))
+        #expect(throws: CSVBarReader.Failure.self) { try BarCache.build(.init(file: path, symbol: "X"), in: cache) }
+        #expect(!FileManager.default.fileExists(atPath: BarCache.path(for: .init(file: path, symbol: "X"), in: cache)))
     }
 }
 

@@ -38,14 +38,21 @@ package enum KeelBinary {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    /// A keel process, configured but not started.
+    /// A keel process, configured but not started. Its bar cache is a folder of the test run's
+    /// own (`XDG_CACHE_HOME`), never the user's.
     package static func start(_ arguments: [String], in directory: URL = root) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CACHE_HOME"] = cacheHome
+        process.environment = environment
         return process
     }
+
+    /// The cache home of the keel processes a test run starts.
+    package static let cacheHome = FileManager.default.temporaryDirectory.appendingPathComponent("keel-test-cache-\(ProcessInfo.processInfo.processIdentifier)").path
 
     /// A fresh folder under the temporary directory, with these files in it.
     package static func temporaryFolder(_ files: [String: String] = [:]) throws -> URL {

@@ -80,16 +80,18 @@ struct FrontDoorTests {
         #expect(throws: ParameterSweep.Failure.self) { try ParameterSweep(strategy, axes: [("fsat", [.number(1)])]) }
     }
 
-    @Test("the data policy: the cache is built next to the CSV and gives the CSV's result; a missing file is Unreadable")
+    @Test("the data policy: the cache is built in its folder, not next to the CSV, and gives the CSV's result; a missing file is Unreadable")
     func marketData() throws {
         let folder = try KeelBinary.temporaryFolder()
         let csv = folder.appendingPathComponent("AAPL.csv").path
         try FileManager.default.copyItem(atPath: Self.aapl, toPath: csv)
         let strategy = try #require(Keel.compile(try Self.text(Self.smaCross), path: "s.yaml").strategy)
         let fromCSV = try Keel.backtest(strategy, data: try MarketData.open([("AAPL", csv)], policy: .init(useCache: false)))
-        #expect(!FileManager.default.fileExists(atPath: csv + ".keelcache"))
-        let cached = try MarketData.open([("AAPL", csv)])
-        #expect(cached.first is BarCacheReader && FileManager.default.fileExists(atPath: csv + ".keelcache"))
+        let cache = folder.appendingPathComponent("cache").path
+        let cached = try MarketData.open([("AAPL", csv)], policy: .init(cacheDirectory: cache))
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache)
+        #expect((cached.first?.origin?.fromCache ?? false) && entries.count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["AAPL.csv", "cache"])
         #expect(try Keel.backtest(strategy, data: cached).finalEquity == fromCSV.finalEquity)
         #expect(throws: MarketData.Unreadable.self) { try MarketData.open([("X", folder.appendingPathComponent("none.csv").path)]) }
     }
