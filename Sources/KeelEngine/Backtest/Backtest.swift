@@ -99,10 +99,10 @@ public enum Backtest {
         feeds.onRefill = progress.map { report in { report(read.map(\.fractionRead).reduce(0, +) / Double(max(1, read.count))) } }
         try feeds.start()
         // A file with a header and no rows (or only rows a policy skipped) is no data: never a run of nothing that exits 0.
+        if let empty = ranged.first(where: { $0.firstInRange == nil }) { throw outside(empty) }
         if let empty = sources.indices.first(where: { !feeds.positions[$0].live }) {
             throw Refusal(description: "\(sources[empty].symbol): the data has no bars")
         }
-        if let empty = ranged.first(where: { $0.firstInRange == nil }) { throw outside(empty) }
         let barSeconds = declared ?? inferBarSeconds(Array(feeds.chunks))
         let rows = precomputeRows ?? min(4_096, max(16, (1 << 21) / max(1, program.slotCount * sources.count)))
         // The bar-only part of the program, `rows` bars of a symbol at a time, within its chunk.
