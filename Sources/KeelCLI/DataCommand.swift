@@ -13,6 +13,7 @@ struct DataCommand: ParsableCommand {
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print bar files as a live stream: JSON lines in time order (ties in the order given), for keel run.",
+            usage: "keel data events <data> ... [<options>]",
             discussion: "Each row becomes its signal events (extra columns), then its bar event. Pipe it to `keel run --stream -`, or serve it over TCP."
         )
 
@@ -50,7 +51,7 @@ struct DataCommand: ParsableCommand {
     struct Cache: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build Keel's binary cache of bar files ahead of a backtest, or prune it.",
-            usage: "keel data cache <data> ... [<options>]\n  keel data cache --prune [--cache-dir <dir>]",
+            usage: "keel data cache <data> ... [<options>]\n       keel data cache --prune [--cache-dir <dir>]",
             discussion: prose("""
             The cache lives in $XDG_CACHE_HOME/keel (else ~/.cache/keel), never beside the data. keel backtest reuses an
             entry while its file is unchanged (same path, size, modification time and first and last block) and rebuilds it
@@ -67,11 +68,7 @@ struct DataCommand: ParsableCommand {
         @Flag(help: "Remove the entries whose data file is gone.")
         var prune = false
 
-        @Option(help: "The files' layout: \(BarFileLayout.allCases.map(\.rawValue).joined(separator: ", ")) (default: detected).")
-        var layout: BarFileLayout?
-
-        @Flag(help: "Scale open, high, low and close by Adj Close / Close (Yahoo files).")
-        var adjust = false
+        @OptionGroup var layout: LayoutOptions
 
         func validate() throws {
             guard prune || !data.isEmpty else { throw ValidationError("give the files to cache, or --prune") }
@@ -88,7 +85,7 @@ struct DataCommand: ParsableCommand {
             for (symbol, file) in try ReadingOptions.files(data, universe: []) {
                 let start = ContinuousClock.now
                 do {
-                    let built = try BarCache.build(BarCache.Key(file: file, symbol: symbol, options: BarFileOptions(layout: layout, adjust: adjust)), in: directory)
+                    let built = try BarCache.build(BarCache.Key(file: file, symbol: symbol, options: layout.file), in: directory)
                     print("\(file): \(built.bars) bars in \(ContinuousClock.now - start) -> \(built.path)")
                 } catch let failure as CSVBarReader.Failure {
                     StandardError.write("\(failure)\nkeel: no cache for '\(file)': fix its bad rows first\n")
@@ -105,6 +102,7 @@ struct DataCommand: ParsableCommand {
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Say what bar files hold: layout, time unit, bars, period, bar size, gaps, bad rows, price jumps, zero-volume runs.",
+            usage: "keel data inspect <data> ... [<options>]",
             discussion: prose("""
             Exits 0 when every file reads, 1 when a file has bad rows or suspicious bars (what a backtest warns on), 66 when
             a file cannot be read.
@@ -117,18 +115,14 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Output: text or json.")
         var format: OutputFormat = .text
 
-        @Option(help: "The files' layout: \(BarFileLayout.allCases.map(\.rawValue).joined(separator: ", ")) (default: detected).")
-        var layout: BarFileLayout?
-
-        @Flag(help: "Scale open, high, low and close by Adj Close / Close (Yahoo files).")
-        var adjust = false
+        @OptionGroup var layout: LayoutOptions
 
         enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
         func run() throws {
             var reports: [DataInspection] = []
             for (symbol, path) in try ReadingOptions.files(data, universe: []) {
-                do { reports.append(try DataInspection.inspect(path: path, symbol: symbol, options: BarFileOptions(layout: layout, adjust: adjust))) } catch {
+                do { reports.append(try DataInspection.inspect(path: path, symbol: symbol, options: layout.file)) } catch {
                     StandardError.write("\(error)\n")
                     throw Exit.unreadable
                 }

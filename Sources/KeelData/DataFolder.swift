@@ -8,6 +8,8 @@ public enum DataFolder {
     /// A `--data` item that cannot be resolved.
     public struct Problem: Error, CustomStringConvertible, Sendable {
         public let description: String
+        /// The items contradict each other (a symbol named twice), as opposed to a file or folder not found.
+        public var isUsage = false
     }
 
     /// File name endings read as bar files, longest first.
@@ -33,7 +35,7 @@ public enum DataFolder {
         }
         var seen = Set<String>()
         for pair in pairs where !seen.insert(pair.symbol).inserted {
-            throw Problem(description: "--data names \(pair.symbol) twice; give each symbol once")
+            throw Problem(description: "--data names \(pair.symbol) twice; give each symbol once", isUsage: true)
         }
         let listings = try folders.map { folder throws(Problem) in (folder, try files(in: folder)) }
         if universe.isEmpty {

@@ -15,13 +15,6 @@ public enum ResultFormat {
             ("bar_seconds", result.barSeconds.map { .int($0) } ?? .null),
             ("data_bar_seconds", result.dataBarSeconds.map { .int($0) } ?? .null),
         ]
-        let files = zip(result.symbols, result.dataFiles).compactMap { symbol, origin in origin.map { (symbol, $0) } }
-        if !files.isEmpty {
-            fields.append(("data", .array(files.map { symbol, origin in
-                .object([("symbol", .string(symbol)), ("file", .string(origin.file)), ("layout", .string(origin.layout.rawValue)),
-                         ("time_form", .string(origin.timeForm)), ("adjusted", .bool(origin.adjusted))])
-            })))
-        }
         if result.range.isBounded {
             fields.append(("range", .object([
                 ("from", result.range.fromText.map { .string($0) } ?? .null), ("to", result.range.toText.map { .string($0) } ?? .null),
