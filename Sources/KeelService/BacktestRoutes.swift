@@ -16,12 +16,17 @@ enum BacktestRoutes {
         /// Symbol to a CSV file inside the server's data folder.
         var data: [String: String]
         var capital: Double?
+        /// The platform API's name for `capital`; either may be given (both only when equal).
+        var initialCapital: Double?
+        /// The period traded, as `keel backtest --from` and `--to` take it (a date, or an ISO-8601 time).
+        var startDate: String?
+        var endDate: String?
         /// Where `backtest.completed` or `backtest.failed` is POSTed.
         var webhook: String?
 
         enum CodingKeys: String, CodingKey {
             case version, data, capital, webhook
-            case strategyId = "strategy_id"
+            case strategyId = "strategy_id", initialCapital = "initial_capital", startDate = "start_date", endDate = "end_date"
         }
     }
 
@@ -33,14 +38,18 @@ enum BacktestRoutes {
         var error: String?
         var createdAt: Int64
         var finishedAt: Int64?
+        var finalValue: Double?
+        var totalReturnPct: Double?
 
         init(_ b: StoredBacktest) {
             (id, strategyId, version, status, error, createdAt, finishedAt) = (b.id, b.strategyId, b.version, b.status, b.error, b.createdAt, b.finishedAt)
+            (finalValue, totalReturnPct) = (b.finalValue, b.totalReturnPct)
         }
 
         enum CodingKeys: String, CodingKey {
             case id, version, status, error
             case strategyId = "strategy_id", createdAt = "created_at", finishedAt = "finished_at"
+            case finalValue = "final_value", totalReturnPct = "total_return_pct"
         }
     }
 
@@ -95,8 +104,16 @@ enum BacktestRoutes {
     static func start(_ body: Body, _ state: ServiceState) throws -> Result<StoredBacktest, ResponseError> {
         guard ServiceState.isId(body.strategyId, prefix: "st"), let (strategy, source) = try state.store.apiStrategy(body.strategyId, version: body.version)
         else { return .failure(notFoundError("strategy", body.strategyId)) }
-        let capital = body.capital ?? 100_000
+        if let capital = body.capital, let initial = body.initialCapital, capital != initial {
+            return .failure(ResponseError(.unprocessableContent, "invalid_capital", "capital and initial_capital differ; give one"))
+        }
+        let capital = body.capital ?? body.initialCapital ?? 100_000
         guard capital > 0, capital.isFinite else { return .failure(ResponseError(.unprocessableContent, "invalid_capital", "capital must be above 0")) }
+        let range: DateRange
+        do { range = try DateRange(from: body.startDate, to: body.endDate) } catch {
+            let message = error.description.replacingOccurrences(of: "--from", with: "start_date").replacingOccurrences(of: "--to", with: "end_date")
+            return .failure(ResponseError(.unprocessableContent, "invalid_date", message))
+        }
         guard !body.data.isEmpty else {
             return .failure(ResponseError(.unprocessableContent, "invalid_data", "name the bars: data: {SYMBOL: FILE.csv}"))
         }
@@ -122,27 +139,29 @@ enum BacktestRoutes {
         let flag = state.running.start(id)
         let inputs = files
         DispatchQueue.global(qos: .userInitiated).async {
-            run(id, loaded.program, files: inputs, capital: capital, flag: flag, state)
+            run(id, loaded.program, files: inputs, capital: capital, range: range, flag: flag, state)
         }
         return .success(try state.store.backtest(id)!)
     }
 
     /// The backtest itself, off the server's threads; a cancel stops it at its next chunk of bars.
-    static func run(_ id: String, _ program: CompiledStrategy, files: [(String, String)], capital: Double, flag: CancellationFlag, _ state: ServiceState) {
+    static func run(_ id: String, _ program: CompiledStrategy, files: [(String, String)], capital: Double, range: DateRange,
+                    flag: CancellationFlag, _ state: ServiceState) {
         defer { state.running.end(id) }
-        let finished: (status: String, result: String?, error: String?)
+        let finished: (status: String, result: String?, error: String?, finalValue: Double?, returnPct: Double?)
         do {
-            // The command line's policy: a valid cache next to the CSV is read, and built when missing.
+            // The command line's policy: a valid cache entry is read, and built when missing.
             let sources: [BarSource] = try MarketData.open(files.map { (symbol: $0.0, path: $0.1) }).map { CancellableSource($0, flag: flag) }
-            let result = try Backtest.run(program, sources: sources, capital: capital, keepEquityCurve: true, keepTrades: true)
-            finished = ("done", ResultFormat.json(result, includeEquity: true), nil)
+            let result = try Backtest.run(program, sources: sources, capital: capital, keepEquityCurve: true, keepTrades: true, range: range)
+            finished = ("done", ResultFormat.json(result, includeEquity: true), nil, result.finalEquity, result.metrics.totalReturn * 100)
         } catch is CancellationError {
             return
         } catch {
-            finished = ("failed", nil, state.shown("\(error)"))
+            finished = ("failed", nil, state.shown("\(error)"), nil, nil)
         }
         logged("backtest \(id) as \(finished.status)") {
-            try state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: state.now())
+            try state.store.finishBacktest(id, status: finished.status, result: finished.result, error: finished.error, now: state.now(),
+                                           finalValue: finished.finalValue, totalReturnPct: finished.returnPct)
         }
         notify(id, state)
     }

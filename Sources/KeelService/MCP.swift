@@ -84,7 +84,7 @@ enum MCP {
             do {
                 body = try JSONDecoder().decode(BacktestRoutes.Body.self, from: try JSONSerialization.data(withJSONObject: arguments))
             } catch {
-                return .failure(Problem(message: "arguments: strategy_id, data {SYMBOL: FILE.csv}, capital?, version?: \(describe(error))"))
+                return .failure(Problem(message: "arguments: strategy_id, data {SYMBOL: FILE.csv}, capital?, start_date?, end_date?, version?: \(describe(error))"))
             }
             switch try BacktestRoutes.start(body, state) {
             case .success(let backtest): return .success(BacktestRoutes.fullJSON(backtest))
@@ -113,6 +113,9 @@ enum MCP {
                  required: ["source"]),
             tool("run_backtest", "Start a backtest of a stored strategy on CSV bars inside the server's data folder; returns its id and status.",
                  ["strategy_id": ["type": "string"], "version": ["type": "integer"], "capital": ["type": "number"],
+                  "initial_capital": ["type": "number", "description": "the same as capital"],
+                  "start_date": ["type": "string", "description": "trade from this date (2021-01-01) or ISO-8601 time; indicators warm up on the bars before"],
+                  "end_date": ["type": "string", "description": "trade to this date, inclusive, or ISO-8601 time"],
                   "data": ["type": "object", "additionalProperties": ["type": "string"], "description": "symbol to CSV file, e.g. {\"AAPL\": \"AAPL.csv\"}"]],
                  required: ["strategy_id", "data"]),
             tool("get_backtest", "Read a backtest: status and, once done, its result (metrics, trades, equity curve).",

@@ -22,6 +22,9 @@ package struct StoredBacktest: Sendable, Equatable {
     package var finishedAt: Int64?
     /// Where completion is POSTed.
     package var webhook: String?
+    /// The equity at the end, and the return on the capital in percent, once done.
+    package var finalValue: Double?
+    package var totalReturnPct: Double?
 }
 
 /// `keel serve`'s side of the store: strategies with versions, and backtests.
@@ -101,10 +104,13 @@ extension KeelStore {
 
     /// Ends a running backtest; false when it had ended already (cancelled, say).
     @discardableResult
-    package func finishBacktest(_ id: String, status: String, result: String?, error: String?, now: Int64) throws -> Bool {
+    package func finishBacktest(_ id: String, status: String, result: String?, error: String?, now: Int64,
+                                finalValue: Double? = nil, totalReturnPct: Double? = nil) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "UPDATE backtests SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND status = 'running'",
-                           arguments: [status, result, error, now, id])
+            try db.execute(sql: """
+                UPDATE backtests SET status = ?, result = ?, error = ?, finished_at = ?, final_value = ?, total_return_pct = ?
+                WHERE id = ? AND status = 'running'
+                """, arguments: [status, result, error, now, finalValue, totalReturnPct, id])
             return db.changesCount == 1
         }
     }
@@ -124,7 +130,7 @@ extension KeelStore {
     private static func backtest(_ row: Row) -> StoredBacktest {
         StoredBacktest(id: row["id"], strategyId: row["strategy_id"], version: row["version"], status: row["status"], request: row["request"],
                        result: row["result"], error: row["error"], createdAt: row["created_at"], finishedAt: row["finished_at"],
-                       webhook: row["webhook"])
+                       webhook: row["webhook"], finalValue: row["final_value"], totalReturnPct: row["total_return_pct"])
     }
 
     package func backtest(_ id: String) throws -> StoredBacktest? {

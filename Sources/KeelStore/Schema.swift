@@ -295,6 +295,11 @@ enum Schema {
             // device:inode of the file a run reads: a resumed run refuses a file put in its place.
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN stream_identity TEXT")
         }
+        migrator.registerMigration("v6: a backtest's final value and return") { db in
+            // The platform API's backtest figures, beside the full result: final_value and total_return_pct.
+            try db.execute(sql: "ALTER TABLE backtests ADD COLUMN final_value REAL")
+            try db.execute(sql: "ALTER TABLE backtests ADD COLUMN total_return_pct REAL")
+        }
         return migrator
     }
 }

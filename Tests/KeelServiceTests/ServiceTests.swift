@@ -150,6 +150,34 @@ struct ServiceTests {
         #expect(try server.send("DELETE", "/v1/strategies/\(id)").status == 404)
     }
 
+    @Test("start_date, end_date and initial_capital: the command line's --from, --to and --capital; final_value and total_return_pct beside the result")
+    func backtestPeriod() throws {
+        let server = try Server()
+        defer { server.process.stop() }
+        let id = try server.create("S2E")
+        let request = Self.body(["strategy_id": id, "data": ["ORCL": "ORCL.csv"], "start_date": "2010-01-01", "end_date": "2010-12-31",
+                                 "initial_capital": 50_000])
+        let (status, created) = try server.object("POST", "/v1/backtests", request)
+        #expect(status == 202)
+        let done = try server.finished(created["id"] as? String ?? "")
+        #expect(done["status"] as? String == "done")
+        let cli = try KeelBinary.run(["backtest", Self.strategies.appendingPathComponent("S2E.yaml").path, "--data",
+                                      "ORCL=\(Self.data.appendingPathComponent("ORCL.csv").path)", "--format", "json", "--equity", "--no-cache",
+                                      "--from", "2010-01-01", "--to", "2010-12-31", "--capital", "50000"])
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
+        #expect((done["result"] as? NSDictionary) == expected as NSDictionary)
+        let finalEquity = try #require(expected["final_equity"] as? Double)
+        #expect(done["final_value"] as? Double == finalEquity)
+        let returnPct = try #require(done["total_return_pct"] as? Double)
+        #expect(abs(returnPct - (finalEquity / 50_000 - 1) * 100) < 1e-9)
+        #expect((expected["first_time"] as? String)?.hasPrefix("2010-01-0") == true && (expected["range"] as? [String: Any])?["to"] as? String == "2010-12-31")
+        for (bad, code) in [(["start_date": "someday"], "invalid_date"), (["start_date": "2020-01-01", "end_date": "2019-01-01"], "invalid_date"),
+                            (["capital": 1_000, "initial_capital": 2_000], "invalid_capital")] as [([String: Any], String)] {
+            let (refused, body) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": id, "data": ["ORCL": "ORCL.csv"]].merging(bad) { $1 }))
+            #expect(refused == 422 && body["code"] as? String == code, "\(bad)")
+        }
+    }
+
     @Test("a backtest created over HTTP equals the same backtest from the command line, and persists across a restart")
     func backtestEqualsTheCLI() throws {
         var server = try Server()
