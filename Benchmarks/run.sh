@@ -3,7 +3,8 @@
 #   lint        1,000 strategy files, in process and as a whole `keel lint` process
 #   engine      S2E over 2,000,000 generated one-minute bars, in process (bars per second)
 #   end to end  `keel backtest` S2E on 10 symbols x 1 year of one-minute bars (5.27M bars), from the
-#               CSV files and from Keel's cache: wall time and peak memory, text and --format json
+#               CSV files, from the same files gzip-compressed, and from Keel's cache of each: wall
+#               time and peak memory, text and --format json
 #   allocations heap allocations per bar (valgrind memcheck, 20k against 40k bars), if valgrind is here
 #   --big       also 100,000,000 bars streamed from disk (peak memory; needs ~5.4 GB of disk)
 set -euo pipefail
@@ -42,14 +43,19 @@ measure() {  # label, command...
 
 echo "== end to end: 10 symbols x 527,040 one-minute bars"
 "$keel" data generate --symbols 10 --bars 527040 --seed 1 --out "$work/year" > /dev/null
-data=()
-for f in "$work"/year/*.csv; do data+=(--data "$(basename "$f" .csv)=$f"); done
+data=(--data "$work/year")
+zipped=(--data "$work/yeargz")
+mkdir "$work/yeargz"
+for f in "$work"/year/*.csv; do gzip -c "$f" > "$work/yeargz/$(basename "$f").gz"; done
+echo "CSV $(du -sm "$work/year" | cut -f1) MB, gzip $(du -sm "$work/yeargz" | cut -f1) MB"
 measure "from the CSV files" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --no-cache
-"$keel" data cache "$work"/year/*.csv > /dev/null
-measure "from the cache" "$keel" backtest "$work/s2e.yaml" "${data[@]}"
+measure "from the .csv.gz files" "$keel" backtest "$work/s2e.yaml" "${zipped[@]}" --no-cache
+"$keel" data cache "$work/year" "$work/yeargz" --cache-dir "$work/cache" > /dev/null
+measure "from the cache" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --cache-dir "$work/cache"
+measure "from the cache of the .csv.gz files" "$keel" backtest "$work/s2e.yaml" "${zipped[@]}" --cache-dir "$work/cache"
 # The JSON lists every trade, streamed as they close: its time and memory against the text summary's.
-measure "from the cache, --format json" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --format json
-"$keel" backtest "$work/s2e.yaml" "${data[@]}" --format json > "$work/result.json"
+measure "from the cache, --format json" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --cache-dir "$work/cache" --format json
+"$keel" backtest "$work/s2e.yaml" "${data[@]}" --cache-dir "$work/cache" --format json > "$work/result.json"
 echo "the JSON document: $(wc -c < "$work/result.json") bytes, $(grep -c '"exit_reason"' "$work/result.json") trades"
 
 if command -v valgrind > /dev/null; then

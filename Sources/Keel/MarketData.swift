@@ -39,8 +39,9 @@ public enum MarketData {
             guard FileManager.default.isReadableFile(atPath: path) else { throw Unreadable(path: path) }
             if policy.useCache, let cached = cachedSource(BarCache.Key(file: path, symbol: symbol, options: policy.file),
                                                           in: policy.cacheDirectory ?? BarCache.defaultDirectory()) {
+                // The entry holds its file's statistics, gathered when it was built.
                 cached.displayPath = path
-                return InspectingBarSource(cached)
+                return cached
             }
             let stream = try CSVBarStream(path: path, symbol: symbol, policy: policy.badRows, options: policy.file)
             return PrefetchingBarSource(InspectingBarSource(stream), queue: parsing)
@@ -96,7 +97,7 @@ public enum MarketData {
     public static func warnings(_ result: BacktestResult) -> [String] {
         var lines: [String] = []
         for (symbol, origin) in zip(result.symbols, result.dataFiles) {
-            for line in origin?.statistics?.suspicious ?? [] { lines.append("\(symbol): \(line)") }
+            for line in origin?.suspicious ?? [] { lines.append("\(symbol): \(line)") }
         }
         for (symbol, origin) in zip(result.symbols, result.dataFiles) where origin?.unadjusted == true {
             lines.append("\(symbol): \(origin!.file) is a Yahoo file read unadjusted: prices are as traded, not adjusted for "

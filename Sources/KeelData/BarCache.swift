@@ -5,16 +5,18 @@ import Foundation
 /// An entry is reused while its data file is unchanged: the same path, size and modification time,
 /// and the same bytes in its first and last block; it is rebuilt when the file changes.
 ///
-/// Layout (native byte order, checked by a marker): magic `KEELBAR2`, UInt32 version, UInt32
+/// Layout (native byte order, checked by a marker): magic `KEELBAR3`, UInt32 version, UInt32
 /// byte-order marker, UInt64 file size, Int64 modification time (ns), UInt64 content hash; then
 /// six strings (UInt32 length + UTF-8): the data file's absolute path, the symbol, the reading
 /// (`BarFileOptions.key`), the layout read, the time form and whether it has volume; UInt32 signal count and each signal
 /// name as a string; then blocks of up to `CSVBarStream.chunkSize` bars, each a UInt32 count
-/// followed by the columns time (Int64), open, high, low, close, volume and every signal (Double).
-/// Blocks are read one at a time: memory is one block, however long the file.
+/// followed by the columns time (Int64), open, high, low, close, volume and every signal (Double);
+/// a block of count 0 ends them. Then the trailer: the bars' summary and their suspicious lines
+/// (`BarStatistics`, gathered while the entry was built) as two strings, and last the UInt64 offset
+/// of the trailer. Blocks are read one at a time: memory is one block, however long the file.
 public enum BarCache {
-    static let magic = Array("KEELBAR2".utf8)
-    static let version: UInt32 = 2
+    static let magic = Array("KEELBAR3".utf8)
+    static let version: UInt32 = 3
     static let byteOrder: UInt32 = 0x0102_0304
     static let suffix = ".keelcache"
 
@@ -96,13 +98,17 @@ public enum BarCache {
         var count = try stream.next(into: &chunk) ? chunk.count : 0
         let writer = try BarCacheWriter(key: key, in: directory, layout: stream.layout, timeForm: stream.timeForm, hasVolume: stream.hasVolume,
                                         signalNames: stream.signalNames)
+        var statistics = BarStatistics()
+        statistics.hasVolume = stream.hasVolume
         do {
             try writer.append(chunk)
+            statistics.add(chunk)
             while try stream.next(into: &chunk) {
                 try writer.append(chunk)
+                statistics.add(chunk)
                 count += chunk.count
             }
-            try writer.finish()
+            try writer.finish(statistics.finished)
         } catch {
             writer.abandon()
             throw error
@@ -173,7 +179,14 @@ package final class BarCacheWriter {
         try handle.write(contentsOf: block)
     }
 
-    package func finish() throws {
+    package func finish(_ statistics: BarStatistics) throws {
+        var trailer = Data()
+        trailer.appendInteger(UInt32(0))
+        let offset = try handle.offset() + 4
+        trailer.appendString(statistics.summary)
+        trailer.appendString(statistics.suspicious.joined(separator: "\n"))
+        trailer.appendInteger(offset)
+        try handle.write(contentsOf: trailer)
         try handle.close()
         _ = try? FileManager.default.removeItem(atPath: target)
         try FileManager.default.moveItem(atPath: temporary, toPath: target)
@@ -223,13 +236,46 @@ public final class BarCacheReader: BarSource {
         guard header.stamp == stamp, header.file == key.file, header.symbol == key.symbol, header.reading == key.options.key else { throw Invalid() }
         symbol = key.symbol
         signalNames = header.signalNames
+        // The trailer, then back to the first block.
+        let blocks = handle.offsetInFile
+        guard fileSize >= blocks + 8 else { throw Invalid() }
+        try handle.seek(toOffset: fileSize - 8)
+        var at = 0
+        let end = handle.readData(ofLength: 8)
+        guard end.count == 8 else { throw Invalid() }
+        let trailer: UInt64 = end.integer(at: &at)
+        guard trailer >= blocks, trailer < fileSize else { throw Invalid() }
+        try handle.seek(toOffset: trailer)
+        barsSummary = try Self.string(handle)
+        let lines = try Self.string(handle)
+        suspicious = lines.isEmpty ? [] : lines.components(separatedBy: "\n")
+        try handle.seek(toOffset: blocks)
     }
+
+    /// Whether the block that ends the bars has been read.
+    private var ended = false
+
+    /// The bars' summary and suspicious lines, from the trailer.
+    let barsSummary: String
+    let suspicious: [String]
 
     /// The header of the entry at `path` (`keel data cache --prune` reads which file it is of).
     static func header(of path: String) throws -> Header {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw Invalid() }
         defer { try? handle.close() }
         return try readHeader(handle)
+    }
+
+    /// A UInt32 length and that many bytes of UTF-8.
+    private static func string(_ handle: FileHandle) throws -> String {
+        var at = 0
+        let lengthBytes = handle.readData(ofLength: 4)
+        guard lengthBytes.count == 4 else { throw Invalid() }
+        let length: UInt32 = lengthBytes.integer(at: &at)
+        guard length < 1 << 16 else { throw Invalid() }
+        let text = handle.readData(ofLength: Int(length))
+        guard text.count == Int(length) else { throw Invalid() }
+        return String(decoding: text, as: UTF8.self)
     }
 
     private static func readHeader(_ handle: FileHandle) throws -> Header {
@@ -240,16 +286,7 @@ public final class BarCacheReader: BarSource {
             throw Invalid()
         }
         let stamp = BarCache.Stamp(size: fixed.integer(at: &offset), modified: fixed.integer(at: &offset), content: fixed.integer(at: &offset))
-        func string() throws -> String {
-            var at = 0
-            let lengthBytes = handle.readData(ofLength: 4)
-            guard lengthBytes.count == 4 else { throw Invalid() }
-            let length: UInt32 = lengthBytes.integer(at: &at)
-            guard length < 1 << 16 else { throw Invalid() }
-            let text = handle.readData(ofLength: Int(length))
-            guard text.count == Int(length) else { throw Invalid() }
-            return String(decoding: text, as: UTF8.self)
-        }
+        func string() throws -> String { try Self.string(handle) }
         let (file, symbol, reading, layout, timeForm, volume) = (try string(), try string(), try string(), try string(), try string(), try string())
         var at = 0
         let countBytes = handle.readData(ofLength: 4)
@@ -265,9 +302,12 @@ public final class BarCacheReader: BarSource {
 
     public func next(into chunk: inout BarSeries) throws -> Bool {
         chunk.removeAll(keepingCapacity: true)
+        // The block of count 0 ends the bars; the trailer after it is not a block.
+        guard !ended else { return false }
         var countBytes: UInt32 = 0
-        guard try withUnsafeMutableBytes(of: &countBytes, readFully) == 4 else { return false }
+        guard try withUnsafeMutableBytes(of: &countBytes, readFully) == 4 else { throw CocoaError(.fileReadCorruptFile) }
         let count = Int(countBytes)  // in the byte order the header checked
+        if count == 0 { ended = true }
         let columns = 6 + signalNames.count
         // One block buffer for the whole file: a fresh one per chunk would be mapped and faulted in anew each time.
         if block.count < count * 8 * columns { block = [UInt8](repeating: 0, count: count * 8 * columns) }
@@ -307,14 +347,15 @@ public final class BarCacheReader: BarSource {
     }
 }
 
-extension BarCacheReader: DataOriginating {
-    package var dataOrigin: DataOrigin? {
+extension BarCacheReader {
+    public var origin: DataOrigin? {
         let magic = FileHandle(forReadingAtPath: header.file).map { handle in
             defer { try? handle.close() }
             return [UInt8](handle.readData(ofLength: 2))
         }
         return DataOrigin(file: displayPath ?? header.file, layout: header.layout, timeForm: header.timeForm, compressed: magic == [0x1F, 0x8B],
-                          adjusted: header.reading.hasSuffix("/adjusted"), fromCache: true, hasVolume: header.hasVolume)
+                          adjusted: header.reading.hasSuffix("/adjusted"), fromCache: true, hasVolume: header.hasVolume,
+                          barsSummary: barsSummary, suspicious: suspicious)
     }
 }
 

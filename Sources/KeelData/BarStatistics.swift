@@ -40,31 +40,45 @@ public struct BarStatistics: Sendable, Equatable {
 
     static let splitRatios: [Double] = [2, 3, 4, 5, 8, 10, 20, 100]
 
+    /// Adds a chunk's bars. The common bar (one step on, an ordinary move, some volume) costs a
+    /// few comparisons: a backtest gathers these on every bar it reads.
     public mutating func add(_ chunk: BarSeries) {
         guard chunk.count > 0 else { return }
         if firstTime == nil { firstTime = chunk.time[0] }
-        for i in 0..<chunk.count {
-            let time = chunk.time[i]
-            if let last = lastTimeSeen {
-                let step = time - last
-                if step == runStep {
-                    runLength += 1
-                } else {
-                    flushRun()
-                    (runStep, runLength) = (step, 1)
+        var (last, step, length, close) = (lastTimeSeen, runStep, runLength, lastClose)
+        chunk.time.withUnsafeBufferPointer { time in
+            chunk.open.withUnsafeBufferPointer { open in
+                chunk.volume.withUnsafeBufferPointer { volume in
+                    for i in 0..<time.count {
+                        let now = time[i]
+                        if let previous = last {
+                            let gap = now - previous
+                            if gap == step {
+                                length += 1
+                            } else {
+                                (runStep, runLength) = (step, length)
+                                flushRun()
+                                (step, length) = (gap, 1)
+                            }
+                            // Bars an hour apart or more: few enough to look at each step's weekdays.
+                            if gap >= 3_600_000, Self.spansWeekend(previous, now) { weekendSteps[gap, default: 0] += 1 }
+                        }
+                        last = now
+                        // A move under 1.9x either way is no jump: the rest is checked only past it.
+                        let ratio = open[i] / close
+                        if ratio > 1.9 || ratio < 1 / 1.9 { noteJump(now, ratio) }
+                        close = chunk.close[i]
+                        if volume[i] == 0 {
+                            if zeroRun == 0 { zeroRunStart = now }
+                            zeroRun += 1
+                        } else if zeroRun > 0 {
+                            endZeroRun()
+                        }
+                    }
                 }
-                if step >= Self.day / 24, Self.spansWeekend(last, time) { weekendSteps[step, default: 0] += 1 }
-            }
-            lastTimeSeen = time
-            if !lastClose.isNaN { noteJump(time, chunk.open[i] / lastClose) }
-            lastClose = chunk.close[i]
-            if chunk.volume[i] == 0 {
-                if zeroRun == 0 { zeroRunStart = time }
-                zeroRun += 1
-            } else {
-                endZeroRun()
             }
         }
+        (lastTimeSeen, runStep, runLength, lastClose) = (last, step, length, close)
         bars += chunk.count
         lastTime = lastTimeSeen
     }
@@ -200,7 +214,7 @@ public struct BarStatistics: Sendable, Equatable {
 
 /// Gathers `BarStatistics` on a source's bars as they pass (on the reading thread, when it wraps a
 /// file's stream under a prefetching source).
-package final class InspectingBarSource: BarSource, DataOriginating {
+package final class InspectingBarSource: BarSource {
     package let source: BarSource
     private var statistics = BarStatistics()
     package var symbol: String { source.symbol }
@@ -218,9 +232,10 @@ package final class InspectingBarSource: BarSource, DataOriginating {
         return true
     }
 
-    package var dataOrigin: DataOrigin? {
-        var origin = source.origin
-        origin?.statistics = statistics.finished
+    package var origin: DataOrigin? {
+        guard var origin = source.origin else { return nil }
+        let finished = statistics.finished
+        (origin.barsSummary, origin.suspicious) = (finished.summary, finished.suspicious)
         return origin
     }
 }

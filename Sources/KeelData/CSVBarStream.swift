@@ -160,6 +160,8 @@ public protocol BarSource: AnyObject {
     var fractionRead: Double { get }
     /// Fills `chunk` with the next bars; false when there are no more.
     func next(into chunk: inout BarSeries) throws -> Bool
+    /// The file behind the source (a wrapper's is its source's), once it has been read; nil for bars in memory.
+    var origin: DataOrigin? { get }
 }
 
 /// A series in memory, handed out as one chunk.
@@ -196,8 +198,10 @@ public struct DataOrigin: Sendable, Equatable {
     public var fromCache: Bool
     /// Whether the file has a volume column.
     public var hasVolume = true
-    /// The bars as read (`InspectingBarSource`); nil when nothing gathered them.
-    public var statistics: BarStatistics?
+    /// The bars' one-line summary (`BarStatistics.summary`) and what looks suspicious in them:
+    /// gathered as they are read (`InspectingBarSource`), or when the cache entry was built.
+    public var barsSummary: String?
+    public var suspicious: [String] = []
 
     /// A Yahoo file read without `--adjust`: its prices are as traded, not adjusted for splits and dividends.
     public var unadjusted: Bool { layout == .yahoo && !adjusted }
@@ -209,23 +213,18 @@ public struct DataOrigin: Sendable, Equatable {
         if adjusted { parts.append("adjusted by Adj Close") }
         if unadjusted { parts.append("prices unadjusted (--adjust applies Adj Close)") }
         if fromCache { parts.append("from the cache") }
-        if let statistics { parts.append(statistics.summary) }
+        if let barsSummary { parts.append(barsSummary) }
         return "\(file): " + parts.joined(separator: ", ")
     }
 }
 
 extension BarSource {
-    /// The file behind the source, once it has been read; nil for bars in memory.
-    public var origin: DataOrigin? { (self as? DataOriginating)?.dataOrigin }
+    /// None: bars in memory come from no file.
+    public var origin: DataOrigin? { nil }
 }
 
-/// A source that reads a file, or wraps one that does.
-package protocol DataOriginating {
-    var dataOrigin: DataOrigin? { get }
-}
-
-extension CSVBarStream: DataOriginating {
-    package var dataOrigin: DataOrigin? {
+extension CSVBarStream {
+    public var origin: DataOrigin? {
         DataOrigin(file: path, layout: layout, timeForm: timeForm, compressed: compressed, adjusted: adjusted, fromCache: false, hasVolume: hasVolume)
     }
 }

@@ -115,6 +115,6 @@ public final class RangedBarSource: BarSource {
     }
 }
 
-extension RangedBarSource: DataOriginating {
-    package var dataOrigin: DataOrigin? { source.origin }
+extension RangedBarSource {
+    public var origin: DataOrigin? { source.origin }
 }

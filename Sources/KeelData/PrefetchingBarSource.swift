@@ -70,8 +70,8 @@ package final class PrefetchingBarSource: BarSource, @unchecked Sendable {
     package func settle() { queue.sync {} }
 }
 
-extension PrefetchingBarSource: DataOriginating {
-    package var dataOrigin: DataOrigin? {
+extension PrefetchingBarSource {
+    package var origin: DataOrigin? {
         settle()
         return source.origin
     }

@@ -61,6 +61,6 @@ package final class ResampledBarSource: BarSource {
     }
 }
 
-extension ResampledBarSource: DataOriginating {
-    package var dataOrigin: DataOrigin? { source.origin }
+extension ResampledBarSource {
+    package var origin: DataOrigin? { source.origin }
 }

@@ -208,6 +208,7 @@ final class CancellableSource: BarSource {
     var symbol: String { source.symbol }
     var signalNames: [String] { source.signalNames }
     var fractionRead: Double { source.fractionRead }
+    var origin: DataOrigin? { source.origin }
 
     func next(into chunk: inout BarSeries) throws -> Bool {
         if flag.isCancelled { throw CancellationError() }

@@ -121,26 +121,32 @@ public enum Backtest {
         // Which signal column of each source feeds each `signal.NAME` of the program.
         let signalColumns = sources.map { source in program.signalNames.map { source.signalNames.firstIndex(of: $0) } }
         let readsSignals = !program.signalNames.isEmpty
-        let tradingFrom = range.from ?? .min
-        var warmupSteps = 0, warmupBars = 0
-        while let now = feeds.nextTime() {
+        /// Puts every bar of time `now` into the engine's next step.
+        @inline(__always) func stage(_ now: Int64) {
             for i in sources.indices where feeds.time(i) == now {
                 engine.stage(i, feeds.bar(i))
                 if readsSignals {
                     for (k, column) in signalColumns[i].enumerated() { engine.stageSignal(i, k, column.map { feeds.signal(i, $0) } ?? .nan) }
                 }
             }
-            if now < tradingFrom {
-                warmupSteps += 1
-                for i in sources.indices where feeds.time(i) == now { warmupBars += 1 }
-                engine.warmUp(now)
-            } else {
-                engine.step(now)
-            }
+        }
+        @inline(__always) func advance(_ now: Int64) throws {
             for i in sources.indices where feeds.time(i) == now { try feeds.advance(i) }
         }
+        // A range's warm-up first: the bars before it feed the indicators and nothing else.
+        let tradingFrom = range.from ?? .min
+        while let now = feeds.nextTime(), now < tradingFrom {
+            stage(now)
+            engine.warmUp(now)
+            try advance(now)
+        }
+        while let now = feeds.nextTime() {
+            stage(now)
+            engine.step(now)
+            try advance(now)
+        }
         let firstTime = ranged.isEmpty ? feeds.positions.compactMap(\.firstTime).min() : ranged.compactMap(\.firstInRange).min()
-        var result = engine.report(bars: feeds.barCount - warmupBars, firstTime: firstTime ?? 0,
+        var result = engine.report(bars: feeds.barCount - ranged.map(\.warmupBars).reduce(0, +), firstTime: firstTime ?? 0,
                                    lastTime: feeds.positions.compactMap(\.lastTime).max() ?? 0, markTimes: feeds.positions.map(\.lastTime),
                                    barSeconds: barSeconds)
         (result.barSeconds, result.dataBarSeconds) = (barSeconds, resampledFrom ?? barSeconds)

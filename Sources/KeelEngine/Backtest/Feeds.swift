@@ -61,6 +61,7 @@ final class Feeds {
 
     func time(_ i: Int) -> Int64? { positions[i].live ? positions[i].time : nil }
 
+    @inline(__always)
     func bar(_ i: Int) -> BarInput {
         let row = positions[i].row
         return BarInput(time: positions[i].time, open: chunks[i].open[row], high: chunks[i].high[row], low: chunks[i].low[row],

@@ -94,6 +94,6 @@ final class PrependedBarSource: BarSource {
     }
 }
 
-extension PrependedBarSource: DataOriginating {
-    package var dataOrigin: DataOrigin? { source.origin }
+extension PrependedBarSource {
+    package var origin: DataOrigin? { source.origin }
 }
