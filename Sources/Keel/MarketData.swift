@@ -31,21 +31,27 @@ public enum MarketData {
         public var description: String { "cannot read '\(path)'" }
     }
 
-    /// One streaming source per (symbol, path).
+    /// One streaming source per symbol; a symbol listed with several files (together, in the order
+    /// to read them) gets a `ChainedBarSource` of them.
     /// - Throws: `Unreadable`, or the file's `CSVBarReader.Failure` when its header or first rows are refused.
     public static func open(_ files: [(symbol: String, path: String)], policy: Policy = Policy()) throws -> [BarSource] {
         let parsing = DispatchQueue(label: "keel.csv")
-        return try files.map { symbol, path in
-            guard FileManager.default.isReadableFile(atPath: path) else { throw Unreadable(path: path) }
-            if policy.useCache, let cached = cachedSource(BarCache.Key(file: path, symbol: symbol, options: policy.file),
-                                                          in: policy.cacheDirectory ?? BarCache.defaultDirectory()) {
-                // The entry holds its file's statistics, gathered when it was built.
-                cached.displayPath = path
-                return cached
-            }
-            let stream = try CSVBarStream(path: path, symbol: symbol, policy: policy.badRows, options: policy.file)
-            return PrefetchingBarSource(InspectingBarSource(stream), queue: parsing)
+        return try DataFolder.grouped(files).map { symbol, paths in
+            let parts = try paths.map { try open(path: $0, symbol: symbol, policy: policy, parsing: parsing) }
+            return parts.count == 1 ? parts[0] : try ChainedBarSource(parts)
         }
+    }
+
+    private static func open(path: String, symbol: String, policy: Policy, parsing: DispatchQueue) throws -> BarSource {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw Unreadable(path: path) }
+        if policy.useCache, let cached = cachedSource(BarCache.Key(file: path, symbol: symbol, options: policy.file),
+                                                      in: policy.cacheDirectory ?? BarCache.defaultDirectory()) {
+            // The entry holds its file's statistics, gathered when it was built.
+            cached.displayPath = path
+            return cached
+        }
+        let stream = try CSVBarStream(path: path, symbol: symbol, policy: policy.badRows, options: policy.file)
+        return PrefetchingBarSource(InspectingBarSource(stream), queue: parsing)
     }
 
     /// The cache entry of a file, built when missing or stale; nil when it cannot be built (bad
@@ -70,7 +76,7 @@ public enum MarketData {
     public static func skippedRows(_ sources: [BarSource]) -> [String] {
         for case let prefetching as PrefetchingBarSource in sources { prefetching.settle() }
         var lines: [String] = []
-        for source in sources.compactMap(stream(under:)) {
+        for source in sources.flatMap({ ($0 as? ChainedBarSource)?.parts ?? [$0] }).compactMap(stream(under:)) {
             lines += source.skipped.map { "skipped \($0)" }
             if source.skippedUnlisted > 0 { lines.append("skipped \(source.skippedUnlisted) more bad rows in \(source.path)") }
         }

@@ -25,11 +25,12 @@ struct DataCommand: ParsableCommand {
         func run() throws {
             var feeds: [BarSeries] = []
             let range = reading.range
-            for (symbol, path) in try ReadingOptions.files(data, universe: []) {
+            for (symbol, paths) in DataFolder.grouped(try ReadingOptions.files(data, universe: [])) {
                 do {
-                    let stream = try CSVBarStream(path: path, symbol: symbol, options: reading.file)
-                    var series = BarSeries(symbol: symbol, signalNames: stream.signalNames), chunk = series
-                    while try stream.next(into: &chunk) {
+                    let streams = try paths.map { try CSVBarStream(path: $0, symbol: symbol, options: reading.file) }
+                    let source: BarSource = streams.count == 1 ? streams[0] : try ChainedBarSource(streams)
+                    var series = BarSeries(symbol: symbol, signalNames: source.signalNames), chunk = series
+                    while try source.next(into: &chunk) {
                         let inside = chunk.time.indices.filter { range.contains(chunk.time[$0]) }
                         if let first = inside.first, let last = inside.last { series.append(contentsOf: chunk, range: first..<(last + 1)) }
                     }

@@ -3,7 +3,10 @@ import Foundation
 /// Where each symbol's bars are, from what `--data` says: `SYMBOL=PATH` pairs, folders, and bare
 /// files (the symbol is the file's name). A folder holds one file per symbol, found by name:
 /// `SPY.csv`, `SPY.csv.gz`, `SPY.txt`; failing those, a vendor's name for it (`spy.us.txt` from
-/// Stooq, `BTCUSDT-1m-2024-01.csv` from Binance), matched without regard to case.
+/// Stooq, `BTCUSDT-1m-2024-01.csv` from Binance), matched without regard to case. A symbol may
+/// have several files, read one after another in name order: the vendor files of one symbol
+/// (Binance's months), or `SYMBOL=FOLDER` (Polygon's day files, each holding every ticker). The
+/// result lists each file once, a symbol's files together and in order.
 public enum DataFolder {
     /// A `--data` item that cannot be resolved.
     public struct Problem: Error, CustomStringConvertible, Sendable {
@@ -21,20 +24,37 @@ public enum DataFolder {
     public static func resolve(_ items: [String], universe: [String]) throws(Problem) -> [(symbol: String, path: String)] {
         var pairs: [(symbol: String, path: String)] = []
         var folders: [String] = []
+        /// How many items name each symbol.
+        var named: [String: Int] = [:]
         for item in items {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2, !parts[0].contains("/") {
-                pairs.append((parts[0], parts[1]))
+                named[parts[0], default: 0] += 1
+                var isFolder: ObjCBool = false
+                if FileManager.default.fileExists(atPath: parts[1], isDirectory: &isFolder), isFolder.boolValue {
+                    // Every bar file of the folder is this symbol's, in name order.
+                    let files = try files(in: parts[1])
+                    guard !files.isEmpty else { throw Problem(description: "--data \(item): the folder holds no bar files") }
+                    pairs += files.map { (parts[0], $0.path) }
+                } else {
+                    pairs.append((parts[0], parts[1]))
+                }
                 continue
             }
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: item, isDirectory: &isFolder) else {
                 throw Problem(description: "--data \(item): no such file or folder; give SYMBOL=PATH, a folder of SYMBOL.csv files, or a file")
             }
-            if isFolder.boolValue { folders.append(item) } else { pairs.append((stem(of: item), item)) }
+            if isFolder.boolValue {
+                folders.append(item)
+            } else {
+                named[stem(of: item), default: 0] += 1
+                pairs.append((stem(of: item), item))
+            }
         }
+        // A symbol's files are given by one item: a file, or a folder of them.
         var seen = Set<String>()
-        for pair in pairs where !seen.insert(pair.symbol).inserted {
+        for (index, pair) in pairs.enumerated() where !seen.insert(pair.symbol).inserted && (pairs[index - 1].symbol != pair.symbol || named[pair.symbol, default: 0] > 1) {
             throw Problem(description: "--data names \(pair.symbol) twice; give each symbol once", isUsage: true)
         }
         let listings = try folders.map { folder throws(Problem) in (folder, try files(in: folder)) }
@@ -45,17 +65,27 @@ public enum DataFolder {
             return pairs
         }
         for symbol in universe where !seen.contains(symbol) && !folders.isEmpty {
-            guard let found = try find(symbol, in: listings) else {
+            let found = try find(symbol, in: listings)
+            guard !found.isEmpty else {
                 let held = listings.map { folder, files in
                     "\(folder) holds " + (files.isEmpty ? "no bar files" : files.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", "))
                 }
                 throw Problem(description: "no file for \(symbol) in \(folders.joined(separator: ", ")) (\(held.joined(separator: "; "))); "
                     + "add \(symbol).csv, or give --data \(symbol)=PATH")
             }
-            pairs.append((symbol, found))
+            pairs += found.map { (symbol, $0) }
             seen.insert(symbol)
         }
         return pairs
+    }
+
+    /// The files by symbol, each symbol once, in the order given (`resolve` lists a symbol's files together).
+    public static func grouped(_ files: [(symbol: String, path: String)]) -> [(symbol: String, paths: [String])] {
+        var groups: [(symbol: String, paths: [String])] = []
+        for file in files {
+            if let last = groups.indices.last, groups[last].symbol == file.symbol { groups[last].paths.append(file.path) } else { groups.append((file.symbol, [file.path])) }
+        }
+        return groups
     }
 
     /// Every bar file of a folder, by symbol (its name without the extension), in name order.
@@ -76,26 +106,22 @@ public enum DataFolder {
         return String(name.dropLast(ext.count))
     }
 
-    /// The one file for `symbol`: its exact name in the first folder that has it, else a vendor's
-    /// name for it (`spy.us`, `BTCUSDT-1m-2024-01`); several vendor files for one symbol are refused.
-    private static func find(_ symbol: String, in listings: [(String, [(symbol: String, path: String)])]) throws(Problem) -> String? {
+    /// The files of `symbol`: its exact name in the first folder that has it, else every file of
+    /// the first folder with a vendor's name for it (`spy.us`, `BTCUSDT-1m-2024-01`), in name order.
+    private static func find(_ symbol: String, in listings: [(String, [(symbol: String, path: String)])]) throws(Problem) -> [String] {
         let wanted = symbol.uppercased()
         for (_, files) in listings {
             if let exact = files.first(where: { $0.symbol == symbol }) ?? files.first(where: { $0.symbol.uppercased() == wanted }) {
-                return exact.path
+                return [exact.path]
             }
         }
-        for (folder, files) in listings {
+        for (_, files) in listings {
             let vendor = files.filter { file in
                 let name = file.symbol.uppercased()
                 return [".", "-", "_"].contains { name.hasPrefix(wanted + $0) }
             }
-            if vendor.count == 1 { return vendor[0].path }
-            if vendor.count > 1 {
-                throw Problem(description: "\(folder) holds \(vendor.count) files for \(symbol) (\(vendor.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", "))); "
-                    + "join them into one, or give --data \(symbol)=PATH")
-            }
+            if !vendor.isEmpty { return vendor.map(\.path) }
         }
-        return nil
+        return []
     }
 }

@@ -117,4 +117,34 @@ struct DataFolderCommandTests {
         let outside = try keel(["backtest", "Strategies/sma_cross.yaml", "--data", "Examples/data", "--from", "2030-01-01"])
         #expect(outside.status == 1 && outside.stderr.contains("AAPL: no bars in --from 2030-01-01"), "\(outside.stderr)")
     }
+
+    @Test("several files for one symbol, read in name order: Binance months found by name, Polygon days as SYMBOL=FOLDER")
+    func chainedFiles() throws {
+        let binance: [String] = try String(contentsOf: Self.vendors.appendingPathComponent("binance-BTCUSDT-1m.csv"), encoding: .utf8)
+            .split(separator: "\n").map { String($0) + "\n" }
+        let december: String = binance[0] + binance[1], january: String = binance[2] + binance[3]
+        let polygon: String = try String(contentsOf: Self.vendors.appendingPathComponent("polygon-2024-03-07.csv"), encoding: .utf8)
+        // The same minutes a day later.
+        let nextDay: String = polygon.replacingOccurrences(of: "1709802000", with: "1709888400")
+            .replacingOccurrences(of: "1709802060", with: "1709888460").replacingOccurrences(of: "1709802120", with: "1709888520")
+        let folder = try KeelBinary.temporaryFolder([
+            "months/BTCUSDT-1m-2024-12.csv": december, "months/BTCUSDT-1m-2025-01.csv": january,
+            "days/2024-03-07.csv": polygon, "days/2024-03-08.csv": nextDay,
+            "swapped/BTCUSDT-1m-2024-12.csv": january, "swapped/BTCUSDT-1m-2025-01.csv": december,
+            "s.yaml": "keel: 1\nname: chained\nprofile: degen\nsymbols: [BTCUSDT]\nentry: {long: close > open}\nexit: {long: close < open}\n"
+                + "execution: {fees: 0.1%, slippage: 2bps}\n",
+        ])
+        let months = try keel(["backtest", folder.appendingPathComponent("s.yaml").path, "--data", folder.appendingPathComponent("months").path,
+                               "--no-cache"])
+        #expect(months.status == 0, "\(months.stderr)")
+        #expect(months.stdout.contains("4 bars") && months.stdout.contains("BTCUSDT-1m-2025-01.csv (2 files): binance layout"), "\(months.stdout)")
+        let days = try keel(["data", "events", "MSFT=" + folder.appendingPathComponent("days").path])
+        let lines = days.stdout.split(separator: "\n")
+        #expect(days.status == 0 && lines.count == 6 && lines.allSatisfy { $0.contains("\"symbol\":\"MSFT\"") }, "\(days.stdout)\(days.stderr)")
+        #expect(lines.last?.contains("2024-03-08T09:02:00Z") == true)
+        let swapped = try keel(["backtest", folder.appendingPathComponent("s.yaml").path, "--data", folder.appendingPathComponent("swapped").path,
+                                "--no-cache"])
+        #expect(swapped.status == 1 && swapped.stderr.contains("not after the last bar of") && swapped.stderr.contains("BTCUSDT-1m-2024-12.csv"),
+                "\(swapped.stderr)")
+    }
 }

@@ -83,4 +83,10 @@ struct DateRangeTests {
             #expect(run.result.finalEquity == alone.finalEquity && run.result.firstTime == range.from!)
         }
     }
+
+    @Test("a figure past 1e15 (a CAGR over four minutes of bars) prints in Swift's form, never traps")
+    func hugeFigure() {
+        #expect(ResultFormat.format(1e30, 2) == "1e+30" && ResultFormat.format(-2.5e17, 0) == "-2.5e+17")
+        #expect(ResultFormat.format(123.456, 2) == "123.46")
+    }
 }

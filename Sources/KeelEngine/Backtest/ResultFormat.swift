@@ -154,7 +154,8 @@ public enum ResultFormat {
 
     /// Fixed decimals without Foundation's formatter.
     public static func format(_ value: Double, _ decimals: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
+        // Past 1e15 the digits are not exact anyway (a CAGR over four minutes): Swift's own form.
+        guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()
