@@ -89,7 +89,9 @@ struct Backtest: ParsableCommand {
             bar.finish()
         } catch let failure as CSVBarReader.Failure {
             bar.finish()
-            StandardError.write("\(failure)\nkeel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n")
+            // Row 0 is a problem with a whole file (a damaged gzip, files out of time order): skipping rows cannot help.
+            let rows = failure.problems.contains { $0.row > 0 }
+            StandardError.write("\(failure)\n" + (rows ? "keel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n" : ""))
             throw Exit.findings
         } catch let refusal as KeelEngine.Backtest.Refusal {
             bar.finish()

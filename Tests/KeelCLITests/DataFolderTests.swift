@@ -146,5 +146,6 @@ struct DataFolderCommandTests {
                                 "--no-cache"])
         #expect(swapped.status == 1 && swapped.stderr.contains("not after the last bar of") && swapped.stderr.contains("BTCUSDT-1m-2024-12.csv"),
                 "\(swapped.stderr)")
+        #expect(!swapped.stderr.contains("--bad-rows skip"), "skipping rows cannot mend files out of order")
     }
 }
