@@ -120,7 +120,7 @@ public enum MarketData {
         if result.range.from != nil {
             for (symbol, bars) in zip(result.symbols, result.warmupBars) where bars < result.warmupNeeded {
                 lines.append("\(symbol): \(bars) of the \(result.warmupNeeded) warm-up bars are before --from: its rules have "
-                    + "values only from its \(result.warmupNeeded - bars + 1)th bar in the range")
+                    + "values only from bar \(result.warmupNeeded - bars + 1) of the range; an earlier --from gives them sooner")
             }
         }
         return lines

@@ -56,8 +56,7 @@ public struct BarStatistics: Sendable, Equatable {
                             if gap == step {
                                 length += 1
                             } else {
-                                (runStep, runLength) = (step, length)
-                                flushRun()
+                                flush(step, length)
                                 (step, length) = (gap, 1)
                             }
                             // Bars an hour apart or more: few enough to look at each step's weekdays.
@@ -107,9 +106,9 @@ public struct BarStatistics: Sendable, Equatable {
         if jumps.count < 10 { jumps.append(Jump(time: time, ratio: ratio)) }
     }
 
-    private mutating func flushRun() {
-        if runLength > 0 { steps[runStep, default: 0] += runLength }
-        runLength = 0
+    /// Counts a run of `length` equal steps of `step` milliseconds.
+    private mutating func flush(_ step: Int64, _ length: Int) {
+        if length > 0 { steps[step, default: 0] += length }
     }
 
     private mutating func endZeroRun() {
@@ -124,7 +123,8 @@ public struct BarStatistics: Sendable, Equatable {
     public var finished: BarStatistics {
         var copy = self
         copy.endZeroRun()
-        copy.flushRun()
+        copy.flush(runStep, runLength)
+        copy.runLength = 0
         return copy
     }
 

@@ -13,8 +13,8 @@ public final class CSVBarStream: BarSource {
     public private(set) var skippedUnlisted = 0
     public static let skippedListed = 1_000
     /// Bad rows by kind, listed or not: repeated times, times out of order, and the rest.
-    public private(set) var repeatedRows = 0
-    public private(set) var outOfOrderRows = 0
+    public var repeatedRows: Int { decoder.repeatedRows }
+    public var outOfOrderRows: Int { decoder.outOfOrderRows }
     public private(set) var badRows = 0
     /// The layout the file was read in.
     public private(set) var layout = BarFileLayout.keel
@@ -98,8 +98,6 @@ public final class CSVBarStream: BarSource {
             if let message {
                 badRows += 1
                 self.badRows += 1
-                if message.hasPrefix("duplicate timestamp") { repeatedRows += 1 }
-                if message.hasSuffix("is earlier than the row before it") { outOfOrderRows += 1 }
                 let room = policy == .skip ? Self.skippedListed - skipped.count : CSVBarReader.problemsListed
                 if problems.count < room { problems.append(DataProblem(file: path, row: row, message: message)) }
             } else {

@@ -53,10 +53,10 @@ public enum DataFolder {
             }
         }
         // A symbol's files are given by one item: a file, or a folder of them.
-        var seen = Set<String>()
-        for (index, pair) in pairs.enumerated() where !seen.insert(pair.symbol).inserted && (pairs[index - 1].symbol != pair.symbol || named[pair.symbol, default: 0] > 1) {
-            throw Problem(description: "--data names \(pair.symbol) twice; give each symbol once", isUsage: true)
+        if let twice = pairs.map(\.symbol).first(where: { named[$0, default: 0] > 1 }) {
+            throw Problem(description: "--data names \(twice) twice; give each symbol once", isUsage: true)
         }
+        var seen = Set(pairs.map(\.symbol))
         let listings = try folders.map { folder throws(Problem) in (folder, try files(in: folder)) }
         if universe.isEmpty {
             for (_, files) in listings {

@@ -16,7 +16,8 @@ public struct DateRange: Sendable, Equatable {
     }
 
     /// Reads `--from` and `--to`; an unreadable bound, or a `--to` before `--from`, is refused.
-    public init(from: String?, to: String?) throws(Invalid) {
+    /// `names` are the bounds as the caller's user knows them (the service's `start_date` and `end_date`).
+    public init(from: String?, to: String?, names: (from: String, to: String) = ("--from", "--to")) throws(Invalid) {
         func bound(_ text: String, _ flag: String) throws(Invalid) -> (time: Int64, dateOnly: Bool) {
             let dateOnly = text.utf8.count == 10
             guard let time = TimestampParser.parse(text), text.utf8.count >= 10 else {
@@ -24,15 +25,15 @@ public struct DateRange: Sendable, Equatable {
             }
             return (time, dateOnly)
         }
-        if let from { self.from = try bound(from, "--from").time }
+        if let from { self.from = try bound(from, names.from).time }
         if let to {
-            let end = try bound(to, "--to")
+            let end = try bound(to, names.to)
             // A date runs to its day's end; a time is the last instant taken.
             until = end.time + (end.dateOnly ? 86_400_000 : 1)
         }
         (fromText, toText) = (from, to)
         if let start = self.from, let until, until <= start {
-            throw Invalid(description: "--to \(to!) is before --from \(from!)")
+            throw Invalid(description: "\(names.to) \(to!) is before \(names.from) \(from!)")
         }
     }
 

@@ -14,6 +14,9 @@ struct RowDecoder {
     /// Rows of other tickers passed over (Polygon files), and the first few of those tickers.
     private(set) var otherTickerRows = 0
     private(set) var otherTickers: [String] = []
+    /// Bad rows whose time repeats the row before, or goes back from it.
+    private(set) var repeatedRows = 0
+    private(set) var outOfOrderRows = 0
     private var fields: [Range<Int>] = []
     private var signalValues: [Double]
 
@@ -107,8 +110,14 @@ struct RowDecoder {
             volume = value
         }
         if let last = series.time.last ?? lastTime {
-            if time == last { return "duplicate timestamp \(CSVBarReader.text(timeField, bytes))" }
-            if time < last { return "timestamp \(CSVBarReader.text(timeField, bytes)) is earlier than the row before it" }
+            if time == last {
+                repeatedRows += 1
+                return "duplicate timestamp \(CSVBarReader.text(timeField, bytes))"
+            }
+            if time < last {
+                outOfOrderRows += 1
+                return "timestamp \(CSVBarReader.text(timeField, bytes)) is earlier than the row before it"
+            }
         }
         for (index, column) in map.signalColumns.enumerated() {
             let field = fields[column]

@@ -110,9 +110,8 @@ enum BacktestRoutes {
         let capital = body.capital ?? body.initialCapital ?? 100_000
         guard capital > 0, capital.isFinite else { return .failure(ResponseError(.unprocessableContent, "invalid_capital", "capital must be above 0")) }
         let range: DateRange
-        do { range = try DateRange(from: body.startDate, to: body.endDate) } catch {
-            let message = error.description.replacingOccurrences(of: "--from", with: "start_date").replacingOccurrences(of: "--to", with: "end_date")
-            return .failure(ResponseError(.unprocessableContent, "invalid_date", message))
+        do { range = try DateRange(from: body.startDate, to: body.endDate, names: ("start_date", "end_date")) } catch {
+            return .failure(ResponseError(.unprocessableContent, "invalid_date", error.description))
         }
         guard !body.data.isEmpty else {
             return .failure(ResponseError(.unprocessableContent, "invalid_data", "name the bars: data: {SYMBOL: FILE.csv}"))
