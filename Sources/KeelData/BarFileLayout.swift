@@ -106,7 +106,10 @@ struct ColumnMap {
         for (index, name) in names.enumerated() {
             // Stooq's `<DATE>` and `<TIME>` are one timestamp read from two columns.
             let key = layout == .stooq && name == "time" ? "clock" : aliases[name] ?? name
-            if found[key] != nil { throw refuse("column '\(name)' appears twice in the header") }
+            if let first = found[key] {
+                throw refuse(names[first] == name ? "column '\(name)' appears twice in the header"
+                    : "columns '\(names[first])' and '\(name)' both name the \(key) (the \(layout.rawValue) layout); give --layout the file's own layout")
+            }
             found[key] = index
         }
         let required = ["timestamp", "open", "high", "low", "close"]

@@ -64,6 +64,19 @@ struct DataLayoutTests {
         }
     }
 
+    @Test("--layout overrides the detection: a Yahoo file read as Keel's own still knows Adj Close; a layout that does not fit is refused")
+    func layoutOverride() throws {
+        let asKeel = try Self.read("yahoo-AAPL.csv", options: .init(layout: .keel))
+        #expect(asKeel.layout == .keel && asKeel.series.signalNames.isEmpty && asKeel.series.close[0] == 506.089996)
+        #expect(try Self.read("yahoo-AAPL.csv", options: .init(layout: .keel, adjust: true)).series.close[0] == 123.537071)
+        do {
+            _ = try Self.read("stooq-spy.us.txt", options: .init(layout: .polygon))
+            Issue.record("a Stooq file was read as Polygon's")
+        } catch {
+            #expect("\(error)".contains("columns 'date' and 'time' both name the timestamp (the polygon layout)"), "\(error)")
+        }
+    }
+
     @Test("Keel's own layout, generically: columns in any order, ISO-8601 with a zone")
     func generic() throws {
         let result = try Self.read("generic-ETH.csv")
