@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "KeelData", dependencies: ["CZlib"]),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "Keel", dependencies: ["KeelLanguage", "KeelLint", "KeelEngine", "KeelData"]),
+        // The report's inlined files (Plotly, its script and style sheet), built into the binary with #embed.
+        .target(name: "KeelReportAssets", exclude: ["report.js", "report.css", "vendor"]),
+        .target(name: "KeelReport", dependencies: ["Keel", "KeelReportAssets", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift")]),
         // The trading API's wire format and the simulated exchange behind the paper broker (KeelData: the fill rule).
         .target(name: "KeelBroker", dependencies: ["KeelData"]),
@@ -61,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "KeelCLI",
             dependencies: [
-                "Keel", "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP",
+                "Keel", "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP", "KeelReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +72,7 @@ let package = Package(
             name: "KeelTestSupport",
             dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/KeelTestSupport",
-            exclude: ["Fixtures"]
+            exclude: ["Fixtures", "Browser"]
         ),
         .target(
             name: "KeelBrokerTestSupport",

@@ -1,6 +1,6 @@
 /// A sweep's results: one row (text) or object (JSON) per parameter combination.
 public enum SweepFormat {
-    static func value(_ v: ConstValue) -> String {
+    package static func value(_ v: ConstValue) -> String {
         switch v {
         case .number(let n): ExpressionPrinter.format(n)
         case .bool(let b): b ? "true" : "false"

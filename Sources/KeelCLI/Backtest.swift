@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Keel
+import KeelReport
 
 struct Backtest: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,6 +54,9 @@ struct Backtest: ParsableCommand {
     @Option(help: "Sweep runs at once (default: one per core).")
     var jobs: Int?
 
+    @Option(help: "Also write a self-contained HTML report of the result (or of the sweep) to this file.")
+    var report: String?
+
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
@@ -72,12 +76,13 @@ struct Backtest: ParsableCommand {
         var loaded = try loadStrategy(strategy)
         do { try ParameterSweep.requireParams(Array(fixed.keys) + axes.map(\.name), in: loaded) } catch { throw ValidationError(error.description) }
         if !axes.isEmpty {
-            do { return try runSweep(try ParameterSweep(loaded, fixed: fixed, axes: axes), universe: loaded.program.settings.symbols) } catch let refusal as KeelEngine.Backtest.Refusal {
+            do { return try runSweep(try ParameterSweep(loaded, fixed: fixed, axes: axes), loaded: loaded) } catch let refusal as KeelEngine.Backtest.Refusal {
                 report(refusal, text: loaded.text)
                 throw Exit.findings
             }
         }
         if !fixed.isEmpty { loaded = try loadStrategy(strategy, text: loaded.text, params: fixed) }
+        if let report { return try runWithReport(loaded, to: report) }
         let sources = try openSources(universe: loaded.program.settings.symbols)
         let spool = format == .json ? try ResultSpool() : nil
         let result: BacktestResult
@@ -115,25 +120,67 @@ struct Backtest: ParsableCommand {
         }
     }
 
+    /// A backtest whose bars stay in memory for the report's price charts: every trade, the
+    /// equity curve and the decision trace kept. The output is the plain run's.
+    private func runWithReport(_ loaded: LoadedStrategy, to path: String) throws {
+        let files = try ReadingOptions.files(data, universe: loaded.program.settings.symbols)
+        let sources = try openSources(files)
+        var result: BacktestResult
+        let bars: [BarSeries]
+        do {
+            bars = try MarketData.load(sources)
+            result = try Keel.backtest(loaded, data: bars.map(MemoryBarSource.init), capital: capital, keepTrades: true, keepEquityCurve: true,
+                                       trace: true, annualization: annualization, range: reading.range)
+        } catch let failure as CSVBarReader.Failure {
+            let rows = failure.problems.contains { $0.row > 0 }
+            StandardError.write("\(failure)\n" + (rows ? "keel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n" : ""))
+            throw Exit.findings
+        } catch let refusal as KeelEngine.Backtest.Refusal {
+            report(refusal, text: loaded.text)
+            throw Exit.findings
+        }
+        result.dataFiles = sources.map(\.origin)
+        for line in MarketData.skippedRows(sources) + MarketData.warnings(result) { StandardError.write("warning: \(line)\n") }
+        let manifest = ReportManifest(command: ["keel"] + CommandLine.arguments.dropFirst(), strategyPath: strategy, strategyText: loaded.text,
+                                      data: ReportManifest.checksums(files))
+        try writeReport(BacktestReport(result: result, bars: bars, strategy: loaded, manifest: manifest).html(), to: path)
+        if let trace {
+            do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
+                StandardError.say("cannot write the trace to '\(trace)'")
+                throw Exit.unreadable
+            }
+        }
+        print(format == .json ? ResultFormat.json(result, includeEquity: equity) : ResultFormat.text(result), terminator: "")
+    }
+
     /// A refusal judged against the strategy's `timeframe:` names that line; one about the data alone does not.
     private func report(_ refusal: KeelEngine.Backtest.Refusal, text: String) {
         let place = refusal.range.map { "\(strategy):\(SourceFile(path: strategy, text: text).location(ofOffset: $0.start)): error: " }
         StandardError.write("\(place ?? "keel: ")\(refusal)\n")
     }
 
-    private func runSweep(_ sweep: ParameterSweep, universe: [String]) throws {
-        let feeds = try MarketData.load(try openSources(universe: universe))
+    private func runSweep(_ sweep: ParameterSweep, loaded: LoadedStrategy) throws {
+        let files = try ReadingOptions.files(data, universe: loaded.program.settings.symbols)
+        let feeds = try MarketData.load(try openSources(files))
         let progress = Progress(total: sweep.combinations.count)
         let runs = try sweep.run(feeds: feeds, capital: capital, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, range: reading.range,
                                  advanced: { progress.advance() })
         progress.finish()
+        if let report {
+            let manifest = ReportManifest(command: ["keel"] + CommandLine.arguments.dropFirst(), strategyPath: strategy, strategyText: loaded.text,
+                                          data: ReportManifest.checksums(files))
+            try writeReport(SweepReport(runs: runs, strategy: loaded, manifest: manifest).html(), to: report)
+        }
         print(format == .json ? SweepFormat.json(runs) : SweepFormat.text(runs), terminator: "")
     }
 
     /// One streaming source per symbol of the universe (or per file, for a strategy without
     /// `symbols:`), by the policy every command shares (`MarketData.open`).
     private func openSources(universe: [String]) throws -> [BarSource] {
-        let files = try ReadingOptions.files(data, universe: universe)
+        try openSources(try ReadingOptions.files(data, universe: universe))
+    }
+
+    private func openSources(_ files: [(symbol: String, path: String)]) throws -> [BarSource] {
         let policy = MarketData.Policy(useCache: !noCache, badRows: badRows, cacheDirectory: cacheDir, file: reading.file)
         do { return try MarketData.open(files, policy: policy) } catch let unreadable as MarketData.Unreadable {
             StandardError.say("\(unreadable)")
@@ -146,3 +193,11 @@ struct Backtest: ParsableCommand {
 }
 
 extension BadRowPolicy: ExpressibleByArgument {}
+
+/// Writes a report's HTML whole or not at all (a temporary file renamed over it); exits 74 when it cannot.
+func writeReport(_ html: [UInt8], to path: String) throws {
+    do { try Data(html).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        StandardError.say("cannot write the report to '\(path)': \(error.localizedDescription)")
+        throw Exit.cannotWrite
+    }
+}

@@ -137,14 +137,14 @@ public enum ResultFormat {
     }
 
     /// "1h", or "1h (resampled from 1m bars)"; "unknown" from a single bar.
-    static func barSize(_ result: BacktestResult) -> String {
+    package static func barSize(_ result: BacktestResult) -> String {
         guard let bar = result.barSeconds else { return "unknown" }
         guard let data = result.dataBarSeconds, data != bar else { return TimeframePlan.text(bar) }
         return "\(TimeframePlan.text(bar)) (resampled from \(TimeframePlan.text(data)) bars)"
     }
 
     /// A length of time for people: days with one decimal from a day up, else hours, minutes or seconds.
-    static func duration(_ seconds: Double) -> String {
+    package static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "n/a" }
         if seconds >= 86_400 { return format(seconds / 86_400, 1) + " days" }
         if seconds >= 3_600 { return format(seconds / 3_600, 1) + " hours" }
