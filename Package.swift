@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Keel", dependencies: ["KeelLanguage", "KeelLint", "KeelEngine", "KeelData"]),
         // The report's inlined files (Plotly, its script and style sheet), built into the binary with #embed.
         .target(name: "KeelReportAssets", exclude: ["report.js", "report.css", "vendor"]),
-        .target(name: "KeelReport", dependencies: ["Keel", "KeelReportAssets", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "KeelReport", dependencies: ["Keel", "KeelStore", "KeelRunner", "KeelReportAssets", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift")]),
         // The trading API's wire format and the simulated exchange behind the paper broker (KeelData: the fill rule).
         .target(name: "KeelBroker", dependencies: ["KeelData"]),

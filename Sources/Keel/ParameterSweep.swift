@@ -13,6 +13,8 @@ public struct ParameterSweep: Sendable {
         public let params: [(String, ConstValue)]
         /// The backtest with those values.
         public let result: BacktestResult
+
+        public init(params: [(String, ConstValue)], result: BacktestResult) { (self.params, self.result) = (params, result) }
     }
 
     /// A sweep that cannot run: a param the strategy does not have, a value it refuses, an empty axis.

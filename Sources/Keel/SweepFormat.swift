@@ -27,7 +27,8 @@ public enum SweepFormat {
         }.joined(separator: "\n") + "\n"
     }
 
-    /// `{"runs": [...]}`, one object a run: its params, final equity, return, Sharpe, maximum drawdown, win rate, trades.
+    /// `{"runs": [...]}`, one object a run: its params, final equity, return, Sharpe, maximum drawdown, win rate, trades,
+    /// and every metric under `metrics` (as `keel backtest` names them; `keel report` draws them).
     public static func json(_ runs: [ParameterSweep.Run]) -> String {
         JSON.encode(.object([("runs", .array(runs.map { run in
             let m = run.result.metrics
@@ -38,6 +39,10 @@ public enum SweepFormat {
                 ("final_equity", .number(run.result.finalEquity)),
                 ("total_return", .number(m.totalReturn)), ("sharpe", .number(m.sharpe)), ("max_drawdown", .number(m.maxDrawdown)),
                 ("win_rate", .number(m.winRate)), ("trade_count", .int(m.tradeCount)),
+                ("symbols", .array(run.result.symbols.map { .string($0) })), ("capital", .number(run.result.capital)),
+                ("bars", .int(run.result.bars)),
+                ("first_time", .string(TimestampParser.format(run.result.firstTime))), ("last_time", .string(TimestampParser.format(run.result.lastTime))),
+                ("metrics", .object(m.named.map { name, value in (name, name == "trade_count" ? .int(Int(value)) : .number(value)) })),
             ])
         }))])) + "\n"
     }

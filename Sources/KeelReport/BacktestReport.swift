@@ -17,6 +17,10 @@ public struct BacktestReport: Sendable {
     public var manifest: ReportManifest
     /// Said at the top of the report: what it could not draw and why.
     public var notes: [String] = []
+    /// The heading; the strategy's name when nil.
+    public var title: String?
+    /// For a paper or live run: the backtest of the same strategy on the same bars.
+    public var comparison: RunComparison?
 
     /// Trades beyond this many are drawn and listed; their decision trace is left out past it.
     static let tracedDecisionLimit = 100_000
@@ -27,15 +31,17 @@ public struct BacktestReport: Sendable {
 
     public func html() -> [UInt8] {
         var page = HTMLWriter()
-        let title = strategy?.checked.parsed.name?.value ?? result.strategy
+        let name = strategy?.checked.parsed.name?.value ?? result.strategy
+        let title = self.title.map { "\(name): \($0)" } ?? name
         page.raw("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         page.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         page.raw("<meta name=\"generator\" content=\"Keel \(KeelVersion.current)\">\n")
-        page.element("title", "", "\(title): Keel backtest report")
+        page.element("title", "", "\(title): Keel \(comparison == nil ? "backtest" : "run") report")
         page.styleSheet()
         page.raw("</head>\n<body>\n<main>\n")
         header(&page, title: title)
         statistics(&page)
+        if let comparison { compared(&page, comparison) }
         charts(&page)
         page.data(data())
         page.scripts()
@@ -229,6 +235,40 @@ public struct BacktestReport: Sendable {
         var out: [UInt8] = []
         JSON.write(.number(value), into: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: - A run against its backtest
+
+    private func compared(_ page: inout HTMLWriter, _ c: RunComparison) {
+        page.raw("<section id=\"comparison\">\n<h2>This run against the backtest on the same bars</h2>\n<dl class=\"facts\">\n")
+        let rows: [(String, String)] = [
+            ("Final equity", "run \(MetricGlossary.grouped(result.finalEquity)), backtest \(MetricGlossary.grouped(c.backtest.finalEquity))"),
+            ("Trades", "run \(result.trades.count), backtest \(c.backtest.trades.count); the first \(c.matchingTrades) equal in every field"),
+            ("Equity", c.firstDivergence.map {
+                "first differs at \(TimestampParser.format($0.time)): run \(MetricGlossary.grouped($0.run)), backtest \(MetricGlossary.grouped($0.backtest))"
+            } ?? "equal to the cent at every time step both have"),
+        ]
+        for (term, value) in rows {
+            page.element("dt", "", term)
+            page.element("dd", "", value)
+        }
+        page.raw("</dl>\n<figure class=\"chart-box\"><figcaption>Equity: run and backtest</figcaption><div class=\"chart\" id=\"chart-compare\"></div></figure>\n")
+        if !c.differingTrades.isEmpty {
+            page.raw("<h3>Trades that differ</h3>\n<table class=\"list\" id=\"differing-trades\">\n<thead><tr><th>#</th><th>Run</th><th>Backtest</th></tr></thead>\n<tbody>\n")
+            func text(_ t: Trade?) -> String {
+                guard let t else { return "none" }
+                return "\(t.symbol) \(t.side.rawValue) \(ResultFormat.format(t.quantity, 4)) \(TimestampParser.format(t.entryTime)) at \(t.entryPrice) to \(TimestampParser.format(t.exitTime)) at \(t.exitPrice) (\(t.exitReason.rawValue)), P&L \(ResultFormat.format(t.pnl, 2))"
+            }
+            for d in c.differingTrades {
+                page.raw("<tr><td>\(d.index + 1)</td><td>")
+                page.text(text(d.run))
+                page.raw("</td><td>")
+                page.text(text(d.backtest))
+                page.raw("</td></tr>\n")
+            }
+            page.raw("</tbody>\n</table>\n")
+        }
+        page.raw("</section>\n")
     }
 
     // MARK: - Charts

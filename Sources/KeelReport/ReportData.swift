@@ -46,6 +46,13 @@ extension BacktestReport {
             })),
         ]
         fields.append(("trade_count", .int(r.metrics.tradeCount)))
+        if let comparison {
+            let curve = comparison.backtest.equityCurve
+            fields.append(("comparison", .object([
+                ("t", PackedColumn(integers: curve.map(\.time)).json), ("v", PackedColumn(curve.map(\.equity), scale: 2).json),
+                ("divergence", comparison.firstDivergence.map { .int(Int($0.time)) } ?? .null),
+            ])))
+        }
         return .object(fields)
     }
 

@@ -191,6 +191,7 @@
     }
     const hold = equity && bars.length ? buyAndHold(equity.t, bars) : null;
     await equityChart(equity, hold);
+    if (data.comparison && equity) await comparisonChart(equity);
     await drawdownChart(equity);
     await rollingChart();
     await exposureChart();
@@ -237,6 +238,20 @@
       const next = traces(range);
       Plotly.restyle(node, { x: next.map((t) => t.x), y: next.map((t) => t.y) });
     });
+  }
+
+  // A paper or live run's equity over the backtest's on the same bars, the first divergence marked.
+  async function comparisonChart(equity) {
+    const other = { t: await unpack(data.comparison.t), v: await unpack(data.comparison.v) };
+    const traces = (range) => {
+      const a = envelope(equity.t, equity.v, range), b = envelope(other.t, other.v, range);
+      return [{ x: a.x, y: a.y, name: "run", type: "scatter", mode: "lines", line: { color: colors.equity, width: 1.6 } },
+        { x: b.x, y: b.y, name: "backtest", type: "scatter", mode: "lines", line: { color: colors.vol, width: 1.2, dash: "dot" } }];
+    };
+    const shapes = data.comparison.divergence === null ? [] : [{ type: "line", xref: "x", yref: "paper", x0: data.comparison.divergence, x1: data.comparison.divergence,
+      y0: 0, y1: 1, line: { color: colors.down, width: 1, dash: "dash" } }];
+    const node = await plot("chart-compare", traces(null), baseLayout({ yaxis: { tickformat: ",.0f", automargin: true }, shapes }));
+    zoomable(node, (range) => { const next = traces(range); Plotly.restyle(node, { x: next.map((t) => t.x), y: next.map((t) => t.y) }); });
   }
 
   async function drawdownChart(equity) {

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import Keel
+import KeelReport
+import KeelRunner
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a self-contained HTML report of a backtest's JSON, a sweep's JSON, or a run in a state file.",
+        usage: """
+        keel report <result.json> [--output <file>] [--strategy <file> --data ...]
+          keel report --state <file> --run <id> [--output <file>]
+        """,
+        discussion: prose("""
+        A backtest's JSON alone draws its figures, trades and (with --equity) its equity curve; with
+        --strategy and --data the backtest runs again, must give the same final equity and trades,
+        and the report adds the rules, the price charts and the decision behind each trade. A run
+        is drawn beside the backtest of its strategy on the bars it accepted. Exits 0 with a
+        report, 1 when the result does not reproduce, 64 on a usage error, 66 when an input cannot
+        be read, 74 when the report cannot be written.
+        """)
+    )
+
+    @Argument(help: "A result: keel backtest --format json (with --equity for the equity charts), or a sweep's --format json.")
+    var result: String?
+
+    @Option(help: "The SQLite state file of a paper or live run (with --run).")
+    var state: String?
+
+    @Option(name: .customLong("run"), help: "The run's id in --state (see keel runs list).")
+    var runID: String?
+
+    @Option(name: .shortAndLong, help: "The HTML file to write (default: the result's path with .html, or RUN.html).")
+    var output: String?
+
+    @Option(help: "The strategy the result came from: the backtest runs again for the rules and price charts.")
+    var strategy: String?
+
+    @Option(name: .customLong("data"), help: "The bars, as keel backtest takes them (with --strategy); repeatable.")
+    var data: [String] = []
+
+    @Option(name: .customLong("set"), help: "NAME=VALUE, as the backtest was given them (with --strategy); repeatable.")
+    var sets: [String] = []
+
+    @OptionGroup var layout: LayoutOptions
+
+    func validate() throws {
+        switch (result, state, runID) {
+        case (.some, nil, nil): break
+        case (nil, .some, .some): break
+        case (.some, _, _): throw ValidationError("give a result file, or --state and --run, not both")
+        default: throw ValidationError("give a result file (keel backtest --format json), or --state FILE --run ID")
+        }
+        if (strategy == nil) != data.isEmpty { throw ValidationError("--strategy and --data go together: the backtest runs again on them") }
+        do { _ = try ParameterSweep.parse(sets, list: false) } catch { throw ValidationError("\(error)") }
+    }
+
+    private var command: [String] { ["keel"] + CommandLine.arguments.dropFirst() }
+
+    func run() throws {
+        if let state, let run = runID {
+            let store = try openStore(state)
+            do {
+                let report = try RunComparison.report(store: store, run: run, command: command)
+                try writeReport(report.html(), to: output ?? "\(run).html")
+            } catch let failure as RunReport.Failure {
+                StandardError.say("\(failure)")
+                throw Exit.findings
+            }
+            return
+        }
+        guard let path = result else { return }
+        let bytes: Data
+        do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            StandardError.say("cannot read '\(path)'")
+            throw Exit.unreadable
+        }
+        let target = output ?? (path.hasSuffix(".json") ? String(path.dropLast(5)) : path) + ".html"
+        let document: ResultDocument
+        do { document = try ResultDocument.read(bytes, path: path) } catch {
+            StandardError.say(error.description)
+            throw Exit.findings
+        }
+        switch document {
+        case .sweep(_, let runs):
+            let loaded = try strategy.map { try loadStrategy($0) }
+            try writeReport(SweepReport(runs: runs, strategy: loaded, manifest: ReportManifest(command: command, strategyPath: strategy,
+                                                                                              strategyText: loaded?.text)).html(), to: target)
+        case .backtest(let written):
+            try writeReport(try backtestReport(written, path: path).html(), to: target)
+        }
+    }
+
+    /// The JSON's own figures, or with --strategy and --data the run made again and checked against them.
+    private func backtestReport(_ written: BacktestResult, path: String) throws -> BacktestReport {
+        guard let strategy else {
+            var notes = ["Drawn from \(path) alone: the price charts, the rules and the decision trace need --strategy and --data."]
+            if written.equityCurve.isEmpty { notes.append("This result holds no equity curve: write it with keel backtest --format json --equity.") }
+            return BacktestReport(result: written, bars: [], strategy: nil, manifest: ReportManifest(command: command), notes: notes)
+        }
+        let fixed = Dictionary(try ParameterSweep.parse(sets, list: false).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
+        let loaded = try loadStrategy(strategy, params: fixed)
+        let files = try ReadingOptions.files(data, universe: loaded.program.settings.symbols)
+        let bars: [BarSeries]
+        var again: BacktestResult
+        do {
+            let sources = try MarketData.open(files, policy: MarketData.Policy(useCache: true, badRows: .error, file: layout.file))
+            bars = try MarketData.load(sources)
+            again = try Keel.backtest(loaded, data: bars.map(MemoryBarSource.init), capital: written.capital, keepTrades: true, keepEquityCurve: true,
+                                      trace: true, annualization: written.metrics.annualization, range: written.range)
+            again.dataFiles = sources.map(\.origin)
+        } catch let unreadable as MarketData.Unreadable {
+            StandardError.say("\(unreadable)")
+            throw Exit.unreadable
+        } catch {
+            StandardError.say("the backtest does not run again: \(error)")
+            throw Exit.findings
+        }
+        guard again.finalEquity == written.finalEquity, again.metrics.tradeCount == written.metrics.tradeCount, again.symbols == written.symbols else {
+            StandardError.say("""
+            \(path) does not come from \(strategy) on these bars: it ends at \(ResultFormat.format(written.finalEquity, 2)) after \
+            \(written.metrics.tradeCount) trades, the run again at \(ResultFormat.format(again.finalEquity, 2)) after \(again.metrics.tradeCount); \
+            give the --data, --set, --from and --to the backtest had
+            """)
+            throw Exit.findings
+        }
+        let manifest = ReportManifest(command: command, strategyPath: strategy, strategyText: loaded.text, data: ReportManifest.checksums(files))
+        return BacktestReport(result: again, bars: bars, strategy: loaded, manifest: manifest)
+    }
+}
