@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(
             name: "KeelService",
-            dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData",
+            dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData", "KeelReport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -89,6 +89,8 @@ let package = Package(
             dependencies: ["KeelLint", "KeelLanguage", "KeelTestSupport"],
             exclude: ["Golden", "Fixtures"]
         ),
+        // The reports: their figures in Swift, and each one opened in headless Chromium.
+        .testTarget(name: "KeelReportTests", dependencies: ["KeelReport", "KeelCLI", "CZlib", "KeelTestSupport"]),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),

@@ -124,13 +124,13 @@ struct Backtest: ParsableCommand {
     /// equity curve and the decision trace kept. The output is the plain run's.
     private func runWithReport(_ loaded: LoadedStrategy, to path: String) throws {
         let files = try ReadingOptions.files(data, universe: loaded.program.settings.symbols)
-        let sources = try openSources(files)
-        var result: BacktestResult
-        let bars: [BarSeries]
+        let made: (report: BacktestReport, sources: [BarSource])
         do {
-            bars = try MarketData.load(sources)
-            result = try Keel.backtest(loaded, data: bars.map(MemoryBarSource.init), capital: capital, keepTrades: true, keepEquityCurve: true,
-                                       trace: true, annualization: annualization, range: reading.range)
+            made = try BacktestReport.make(loaded, files: files, policy: policy, capital: capital, range: reading.range, annualization: annualization,
+                                           command: ["keel"] + CommandLine.arguments.dropFirst(), strategyPath: strategy)
+        } catch let unreadable as MarketData.Unreadable {
+            StandardError.say("\(unreadable)")
+            throw Exit.unreadable
         } catch let failure as CSVBarReader.Failure {
             let rows = failure.problems.contains { $0.row > 0 }
             StandardError.write("\(failure)\n" + (rows ? "keel: bad rows in the data; fix them, or pass --bad-rows skip to drop them\n" : ""))
@@ -139,11 +139,9 @@ struct Backtest: ParsableCommand {
             report(refusal, text: loaded.text)
             throw Exit.findings
         }
-        result.dataFiles = sources.map(\.origin)
-        for line in MarketData.skippedRows(sources) + MarketData.warnings(result) { StandardError.write("warning: \(line)\n") }
-        let manifest = ReportManifest(command: ["keel"] + CommandLine.arguments.dropFirst(), strategyPath: strategy, strategyText: loaded.text,
-                                      data: ReportManifest.checksums(files))
-        try writeReport(BacktestReport(result: result, bars: bars, strategy: loaded, manifest: manifest).html(), to: path)
+        let result = made.report.result
+        for line in MarketData.skippedRows(made.sources) + MarketData.warnings(result) { StandardError.write("warning: \(line)\n") }
+        try writeReport(made.report.html(), to: path)
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
                 StandardError.say("cannot write the trace to '\(trace)'")
@@ -180,8 +178,9 @@ struct Backtest: ParsableCommand {
         try openSources(try ReadingOptions.files(data, universe: universe))
     }
 
+    private var policy: MarketData.Policy { MarketData.Policy(useCache: !noCache, badRows: badRows, cacheDirectory: cacheDir, file: reading.file) }
+
     private func openSources(_ files: [(symbol: String, path: String)]) throws -> [BarSource] {
-        let policy = MarketData.Policy(useCache: !noCache, badRows: badRows, cacheDirectory: cacheDir, file: reading.file)
         do { return try MarketData.open(files, policy: policy) } catch let unreadable as MarketData.Unreadable {
             StandardError.say("\(unreadable)")
             throw Exit.unreadable

@@ -101,14 +101,10 @@ struct Report: ParsableCommand {
         let fixed = Dictionary(try ParameterSweep.parse(sets, list: false).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
         let loaded = try loadStrategy(strategy, params: fixed)
         let files = try ReadingOptions.files(data, universe: loaded.program.settings.symbols)
-        let bars: [BarSeries]
-        var again: BacktestResult
+        let report: BacktestReport
         do {
-            let sources = try MarketData.open(files, policy: MarketData.Policy(useCache: true, badRows: .error, file: layout.file))
-            bars = try MarketData.load(sources)
-            again = try Keel.backtest(loaded, data: bars.map(MemoryBarSource.init), capital: written.capital, keepTrades: true, keepEquityCurve: true,
-                                      trace: true, annualization: written.metrics.annualization, range: written.range)
-            again.dataFiles = sources.map(\.origin)
+            report = try BacktestReport.make(loaded, files: files, policy: MarketData.Policy(file: layout.file), capital: written.capital,
+                                             range: written.range, annualization: written.metrics.annualization, command: command).report
         } catch let unreadable as MarketData.Unreadable {
             StandardError.say("\(unreadable)")
             throw Exit.unreadable
@@ -116,6 +112,7 @@ struct Report: ParsableCommand {
             StandardError.say("the backtest does not run again: \(error)")
             throw Exit.findings
         }
+        let again = report.result
         guard again.finalEquity == written.finalEquity, again.metrics.tradeCount == written.metrics.tradeCount, again.symbols == written.symbols else {
             StandardError.say("""
             \(path) does not come from \(strategy) on these bars: it ends at \(ResultFormat.format(written.finalEquity, 2)) after \
@@ -124,7 +121,6 @@ struct Report: ParsableCommand {
             """)
             throw Exit.findings
         }
-        let manifest = ReportManifest(command: command, strategyPath: strategy, strategyText: loaded.text, data: ReportManifest.checksums(files))
-        return BacktestReport(result: again, bars: bars, strategy: loaded, manifest: manifest)
+        return report
     }
 }

@@ -100,6 +100,11 @@ package func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -
     raw(Data(encode(value).utf8), status: status)
 }
 
+/// An HTML page (a report), UTF-8.
+package func htmlResponse(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
 /// A body already encoded as JSON.
 package func raw(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
     var fields = headers

@@ -5,6 +5,7 @@ import KeelData
 import KeelEngine
 import KeelHTTP
 import KeelRunner
+import KeelReport
 import KeelStore
 
 /// `/v1/backtests`: create (asynchronous: 202 with status `running`), list, get (status and the
@@ -67,6 +68,11 @@ enum BacktestRoutes {
             let id = context.parameters.get("id") ?? ""
             guard ServiceState.isId(id, prefix: "bt"), let backtest = try state.store.backtest(id) else { return notFound("backtest", id) }
             return full(backtest)
+        }
+        group.get(":id/report") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard ServiceState.isId(id, prefix: "bt"), let backtest = try state.store.backtest(id) else { return notFound("backtest", id) }
+            return try await report(backtest, state)
         }
         group.delete(":id") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -163,6 +169,49 @@ enum BacktestRoutes {
                                            finalValue: finished.finalValue, totalReturnPct: finished.returnPct)
         }
         notify(id, state)
+    }
+
+    /// The backtest's HTML report (docs/report.md): run again from its stored request, off the
+    /// server's threads, and checked to give the stored result's final equity.
+    static func report(_ backtest: StoredBacktest, _ state: ServiceState) async throws -> Response {
+        guard backtest.status == "done" else {
+            return failure(.conflict, "not_finished", "backtest \(backtest.id) is \(backtest.status): a report needs a finished backtest")
+        }
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(backtest.request.utf8)),
+              let (_, source) = try state.store.apiStrategy(backtest.strategyId, version: backtest.version) else {
+            return failure(.conflict, "not_reproducible", "backtest \(backtest.id)'s request or strategy version is no longer stored")
+        }
+        var files: [(symbol: String, path: String)] = []
+        for (symbol, name) in body.data.sorted(by: { $0.key < $1.key }) {
+            guard let path = state.resolve(name) else {
+                return failure(.conflict, "not_reproducible", "'\(name.prefix(200))' is no longer a readable file in the server's data folder")
+            }
+            files.append((symbol, path))
+        }
+        let range = (try? DateRange(from: body.startDate, to: body.endDate, names: ("start_date", "end_date"))) ?? DateRange()
+        let capital = body.capital ?? body.initialCapital ?? 100_000
+        let (stored, inputs) = (backtest.finalValue, files)
+        let made: Result<[UInt8], ResponseError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                do {
+                    let loaded = try LoadedStrategy(path: "\(backtest.strategyId).yaml", text: source)
+                    let report = try BacktestReport.make(loaded, files: inputs, capital: capital, range: range,
+                                                         command: ["POST /v1/backtests", backtest.request]).report
+                    if let stored, report.result.finalEquity != stored {
+                        continuation.resume(returning: .failure(ResponseError(.conflict, "not_reproducible",
+                            "the data changed since backtest \(backtest.id): it ended at \(stored), the same request now ends at \(report.result.finalEquity)")))
+                    } else {
+                        continuation.resume(returning: .success(report.html()))
+                    }
+                } catch {
+                    continuation.resume(returning: .failure(ResponseError(.conflict, "not_reproducible", state.shown("\(error)"))))
+                }
+            }
+        }
+        switch made {
+        case .success(let html): return htmlResponse(html)
+        case .failure(let refusal): return refusal.response
+        }
     }
 
     /// Tells the backtest's webhook how it ended: `backtest.completed` (done or cancelled) or `backtest.failed`.

@@ -97,7 +97,11 @@ enum MCP {
             let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1_000))
             while true {
                 guard let backtest = try state.store.backtest(id) else { return .failure(Problem(message: "no backtest '\(id)'")) }
-                if backtest.status != "running" || ContinuousClock.now >= deadline { return .success(BacktestRoutes.fullJSON(backtest)) }
+                if backtest.status != "running" || ContinuousClock.now >= deadline {
+                    // The report's link, beside the result: the same server, the same bearer token.
+                    let link = backtest.status == "done" ? ",\"report_url\":\"/v1/backtests/\(id)/report\"}" : "}"
+                    return .success(String(BacktestRoutes.fullJSON(backtest).dropLast()) + link)
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
         default: return nil
@@ -118,7 +122,7 @@ enum MCP {
                   "end_date": ["type": "string", "description": "trade to this date, inclusive, or ISO-8601 time"],
                   "data": ["type": "object", "additionalProperties": ["type": "string"], "description": "symbol to CSV file, e.g. {\"AAPL\": \"AAPL.csv\"}"]],
                  required: ["strategy_id", "data"]),
-            tool("get_backtest", "Read a backtest: status and, once done, its result (metrics, trades, equity curve).",
+            tool("get_backtest", "Read a backtest: status and, once done, its result (metrics, trades, equity curve) and report_url, the path of its HTML report on this server.",
                  ["id": ["type": "string"], "wait_seconds": ["type": "number", "description": "wait up to this long (at most 60) for it to finish"]],
                  required: ["id"]),
         ]

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import KeelHTTP
 import KeelLanguage
+import KeelReport
 import KeelRunner
 import KeelStore
 
@@ -75,6 +76,15 @@ enum RunRoutes {
             try withRun(context, state) { run in
                 guard state.runs.stop(run.run.id) else { return failure(.conflict, "not_running", "run \(run.run.id) is not running") }
                 return json(view(run, state), status: .accepted)
+            }
+        }
+        group.get(":id/report") { _, context in
+            try withRun(context, state) { run in
+                // The run's store holds its result, the bars it accepted and its strategy: the report is made from them.
+                do { return htmlResponse(try RunComparison.report(store: state.store, run: run.run.id, command: ["GET /v1/runs/\(run.run.id)"]).html()) }
+                catch let failure as RunReport.Failure {
+                    return KeelHTTP.failure(.conflict, "no_result", "\(failure)")
+                }
             }
         }
         group.get(":id/portfolio") { _, context in
