@@ -154,6 +154,8 @@ struct RunServiceTests {
             #expect(types.isSuperset(of: ["order", "fill", "signal", "portfolio_update"]), "\(types)")
         }
         #expect(refused.messages.isEmpty)
+        let report = try server.send("GET", "/v1/runs/\(id)/report")
+        #expect(report.status == 200 && report.body.contains("This run against the backtest on the same bars"), "\(report.body.prefix(300))")
     }
 
     @Test("halt stops new orders within one event; resume, a risk profile switch and closing one position apply before the next event")
@@ -657,6 +659,8 @@ struct RunServiceTests {
         let id = started["id"] as? String ?? ""
         let done = text(try call(5, "tools/call", ["name": "get_backtest", "arguments": ["id": id, "wait_seconds": 30]]))
         #expect(done["status"] as? String == "done")
+        #expect(done["report_url"] as? String == "/v1/backtests/\(id)/report")
+        #expect(try server.send("GET", done["report_url"] as? String ?? "").status == 200)
         let overHTTP = try server.finished(id)
         #expect(NSDictionary(dictionary: done["result"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: overHTTP["result"] as? [String: Any] ?? ["x": 1]))
         let refused = try call(6, "tools/call", ["name": "run_backtest", "arguments": ["strategy_id": strategy, "data": ["ORCL": "../etc/passwd"]]])

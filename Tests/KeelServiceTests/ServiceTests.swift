@@ -171,6 +171,14 @@ struct ServiceTests {
         let returnPct = try #require(done["total_return_pct"] as? Double)
         #expect(abs(returnPct - (finalEquity / 50_000 - 1) * 100) < 1e-9)
         #expect((expected["first_time"] as? String)?.hasPrefix("2010-01-0") == true && (expected["range"] as? [String: Any])?["to"] as? String == "2010-12-31")
+        // Its report: made again from the stored request, the same final equity in its statistics.
+        let report = try server.process.send("GET", "/v1/backtests/\(created["id"] as? String ?? "")/report", token: ServiceTests.token)
+        #expect(report.status == 200 && report.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
+        let shown = report.body.firstMatch(of: /data-metric="final_equity" data-value="([^"]+)"/).flatMap { Double($0.1) }
+        let written = cli.stdout.firstMatch(of: /\n  "final_equity": ([0-9.e+-]+)/).flatMap { Double($0.1) }
+        #expect(shown != nil && shown == written, "\(String(describing: shown)) against \(String(describing: written))")
+        #expect(report.body.contains("2010-01-01 to 2010-12-31") && report.body.contains("id=\"keel-data\""))
+        #expect(try server.send("GET", "/v1/backtests/bt_nope/report").status == 404)
         for (bad, code) in [(["start_date": "someday"], "invalid_date"), (["start_date": "2020-01-01", "end_date": "2019-01-01"], "invalid_date"),
                             (["capital": 1_000, "initial_capital": 2_000], "invalid_capital")] as [([String: Any], String)] {
             let (refused, body) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": id, "data": ["ORCL": "ORCL.csv"]].merging(bad) { $1 }))
