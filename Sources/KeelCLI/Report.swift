@@ -8,8 +8,8 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a self-contained HTML report of a backtest's JSON, a sweep's JSON, or a run in a state file.",
         usage: """
-        keel report <result.json> [--output <file>] [--strategy <file> --data ...]
-          keel report --state <file> --run <id> [--output <file>]
+        keel report <result.json> [-o <file>] [--strategy <file> --data ...]
+          keel report --state <file> --run <id> [-o <file>]
         """,
         discussion: prose("""
         A backtest's JSON alone draws its figures, trades and (with --equity) its equity curve; with

@@ -85,6 +85,7 @@ def main():
     parser.add_argument("page"); parser.add_argument("screenshot")
     parser.add_argument("--width", type=int, default=1400); parser.add_argument("--height", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=60); parser.add_argument("--action", action="append", default=[])
+    parser.add_argument("--top", help="start the screenshot at this CSS selector's element (default: the page's top)")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if not chromium:
@@ -111,9 +112,12 @@ def main():
             actions.append(evaluate(action))
         time.sleep(0.3)
         metrics = browser.send("Page.getLayoutMetrics", session=session)
-        height = args.height or int(metrics["cssContentSize"]["height"])
+        top = 0
+        if args.top:
+            top = int(evaluate(f"(() => {{ const e = document.querySelector({json.dumps(args.top)}); return e ? e.getBoundingClientRect().top + window.scrollY : 0; }})()") or 0)
+        height = args.height or int(metrics["cssContentSize"]["height"]) - top
         shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
-                                                        "clip": {"x": 0, "y": 0, "width": args.width, "height": height, "scale": 1}}, session=session)
+                                                        "clip": {"x": 0, "y": top, "width": args.width, "height": height, "scale": 1}}, session=session)
         with open(args.screenshot, "wb") as f: f.write(base64.b64decode(shot["data"]))
         console, requests = [], []
         for event in browser.events:
