@@ -14,6 +14,7 @@ public struct ParameterSweep: Sendable {
         /// The backtest with those values.
         public let result: BacktestResult
 
+        /// A run read back from elsewhere (a sweep's JSON, for its report).
         public init(params: [(String, ConstValue)], result: BacktestResult) { (self.params, self.result) = (params, result) }
     }
 

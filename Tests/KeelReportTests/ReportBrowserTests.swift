@@ -47,7 +47,7 @@ import Testing
             "document.querySelector('#trades-table tbody tr').click(); document.getElementById('trade-detail').textContent",
             "document.querySelector('#trades-table th[data-key=\"pnl\"]').click(); document.querySelector('#trades-table tbody tr td:nth-child(9)').textContent",
             "document.getElementById('log-scale').click(); document.getElementById('chart-equity').layout.yaxis.type",
-        ])
+        ], pdf: folder.appendingPathComponent("momentum.pdf"))
         Self.clean(look, "the backtest report")
         let symbols = 7
         Self.drawn(look, ["chart-equity", "chart-drawdown", "chart-rolling", "chart-exposure", "chart-monthly", "chart-trade-returns",
@@ -66,6 +66,8 @@ import Testing
         let losses = (json["trades"] as? [[String: Any]] ?? []).compactMap { $0["pnl"] as? Double }.min() ?? 0
         #expect(look.actions[1].replacingOccurrences(of: ",", with: "") == String(format: "%.2f", losses), "sorted by P&L, the worst first")
         #expect(look.actions[2] == "log")
+        // Printed as the browser's Print prints it: every section, over several pages.
+        #expect((look.pdf?.pages ?? 0) >= 5 && (look.pdf?.bytes ?? 0) > 200_000, "\(String(describing: look.pdf))")
         #expect(look.requests.allSatisfy { $0.hasPrefix("file:") || $0.hasPrefix("data:") || $0.hasPrefix("blob:") })
     }
 

@@ -14,6 +14,8 @@ package enum Browser {
         package let network: [String]
         /// What each `--action` script returned.
         package let actions: [String]
+        /// The page printed to PDF, when asked: its size and pages.
+        package let pdf: (bytes: Int, pages: Int)?
 
         package var ready: Bool { probe["ready"] as? Bool ?? false }
         package var renderMs: Double? { probe["renderMs"] as? Double }
@@ -35,14 +37,14 @@ package enum Browser {
 
     /// Opens `page`, waits until it says it is drawn (or `timeout`), runs `actions` in it, and
     /// writes a screenshot of its first `height` pixels (0: the whole page).
-    package static func look(_ page: URL, screenshot: URL, height: Int = 0, timeout: Double = 60, actions: [String] = []) throws -> Look {
+    package static func look(_ page: URL, screenshot: URL, height: Int = 0, timeout: Double = 60, actions: [String] = [], pdf: URL? = nil) throws -> Look {
         guard ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].contains(where: FileManager.default.isExecutableFile) else {
             throw Failure(description: "no Chromium: apt-get install chromium (.ci/run installs it)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, page.path, screenshot.path, "--height", "\(height)", "--timeout", "\(timeout)"]
-            + actions.flatMap { ["--action", $0] }
+            + actions.flatMap { ["--action", $0] } + (pdf.map { ["--pdf", $0.path] } ?? [])
         let out = Pipe(), err = Pipe()
         (process.standardOutput, process.standardError) = (out, err)
         try process.run()
@@ -55,6 +57,7 @@ package enum Browser {
         }
         return Look(probe: probe, console: object["console"] as? [String] ?? [],
                     requests: object["requests"] as? [String] ?? [], network: object["network"] as? [String] ?? [],
-                    actions: (object["actions"] as? [Any] ?? []).map { "\($0)" })
+                    actions: (object["actions"] as? [Any] ?? []).map { "\($0)" },
+                    pdf: (object["pdf"] as? [String: Any]).map { ($0["bytes"] as? Int ?? 0, $0["pages"] as? Int ?? 0) })
     }
 }

@@ -85,6 +85,7 @@ def main():
     parser.add_argument("page"); parser.add_argument("screenshot")
     parser.add_argument("--width", type=int, default=1400); parser.add_argument("--height", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=60); parser.add_argument("--action", action="append", default=[])
+    parser.add_argument("--pdf", help="also print the page to this PDF file, as the browser's Print does")
     parser.add_argument("--top", help="start the screenshot at this CSS selector's element (default: the page's top)")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -119,6 +120,12 @@ def main():
         shot = browser.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
                                                         "clip": {"x": 0, "y": top, "width": args.width, "height": height, "scale": 1}}, session=session)
         with open(args.screenshot, "wb") as f: f.write(base64.b64decode(shot["data"]))
+        pdf = None
+        if args.pdf:
+            printed = browser.send("Page.printToPDF", {"printBackground": True}, session=session)
+            data = base64.b64decode(printed["data"])
+            with open(args.pdf, "wb") as f: f.write(data)
+            pdf = {"bytes": len(data), "pages": data.count(b"/Type /Page") - data.count(b"/Type /Pages")}
         console, requests = [], []
         for event in browser.events:
             method, params = event.get("method"), event.get("params", {})
@@ -133,7 +140,7 @@ def main():
                 requests.append(params.get("request", {}).get("url", ""))
         network = [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
         print(json.dumps({"probe": probe, "console": console, "requests": requests, "network": network, "actions": actions,
-                          "pageHeight": height}))
+                          "pageHeight": height, "pdf": pdf}))
         return 0
     finally:
         browser.close()
