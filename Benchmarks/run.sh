@@ -5,6 +5,7 @@
 #   end to end  `keel backtest` S2E on 10 symbols x 1 year of one-minute bars (5.27M bars), from the
 #               CSV files, from the same files gzip-compressed, and from Keel's cache of each: wall
 #               time and peak memory, text and --format json
+#   report      `keel backtest --report` on one symbol's year of one-minute bars: wall time, memory, file size
 #   allocations heap allocations per bar (valgrind memcheck, 20k against 40k bars), if valgrind is here
 #   --big       also 100,000,000 bars streamed from disk (peak memory; needs ~5.4 GB of disk)
 set -euo pipefail
@@ -57,6 +58,11 @@ measure "from the cache of the .csv.gz files" "$keel" backtest "$work/s2e.yaml" 
 measure "from the cache, --format json" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --cache-dir "$work/cache" --format json
 "$keel" backtest "$work/s2e.yaml" "${data[@]}" --cache-dir "$work/cache" --format json > "$work/result.json"
 echo "the JSON document: $(wc -c < "$work/result.json") bytes, $(grep -c '"exit_reason"' "$work/result.json") trades"
+
+echo "== report: one symbol's year of one-minute bars (527,040)"
+measure "backtest --report" "$keel" backtest "$work/s2e.yaml" --data "SYM001=$work/year/SYM001.csv" --cache-dir "$work/cache" --report "$work/report.html"
+measure "backtest (the same run without the report)" "$keel" backtest "$work/s2e.yaml" --data "SYM001=$work/year/SYM001.csv" --cache-dir "$work/cache"
+echo "the report: $(wc -c < "$work/report.html") bytes"
 
 if command -v valgrind > /dev/null; then
     echo "== heap allocations per bar (S2E, text output)"

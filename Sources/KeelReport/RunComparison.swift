@@ -1,3 +1,4 @@
+import Foundation
 import Keel
 import KeelRunner
 import KeelStore
@@ -34,7 +35,13 @@ public struct RunComparison: Sendable {
     /// A run's report: its result, the bars it accepted, and the backtest of its strategy on them.
     /// Throws `RunReport.Failure` for an unknown run or one without a summary yet.
     package static func report(store: KeelStore, run id: String, command: [String]) throws -> BacktestReport {
-        let result = try RunReport.result(store, run: id, includeEquity: true)
+        var result = try RunReport.result(store, run: id, includeEquity: true)
+        // The decisions the run stored, with their readings: the trade detail's "why".
+        result.decisions = try store.decisions(run: id).map { stored in
+            let readings = (try? JSONSerialization.jsonObject(with: Data(stored.readings.utf8)) as? [String: Any]) ?? [:]
+            return Engine.Decision(time: stored.time, symbol: stored.symbol, action: stored.action, side: Side(rawValue: stored.side) ?? .long,
+                                   rule: stored.rule, values: readings.keys.sorted().map { ($0, (readings[$0] as? NSNumber)?.doubleValue ?? .nan) })
+        }
         guard let run = try store.run(id) else { throw RunReport.Failure.noRun(id, known: []) }
         var notes: [String] = []
         let strategy = try? LoadedStrategy(path: run.strategyPath ?? "\(id).yaml", text: run.strategySource)

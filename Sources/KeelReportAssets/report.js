@@ -357,9 +357,12 @@
       if (point) selectTrade(point.customdata, true);
     });
     document.getElementById("candles")?.addEventListener("change", redraw);
-    node.showTrade = (i) => {
+    node.showTrade = (i, level) => {
       const pad = Math.max((trades.exit_time[i] - trades.entry_time[i]) * 0.6, (data.bar_seconds || 60) * 1000 * 20);
       range = [trades.entry_time[i] - pad, trades.exit_time[i] + pad];
+      // The level a protective exit fired at (a stop or target set by a price expression is known only there).
+      node.layout.shapes = level === undefined ? [] : [{ type: "line", xref: "x", yref: "y", x0: trades.entry_time[i], x1: trades.exit_time[i], y0: level, y1: level,
+        line: { color: colors.down, width: 1.5, dash: "dot" } }];
       redraw();
       node.scrollIntoView({ behavior: "smooth", block: "center" });
     };
@@ -411,7 +414,8 @@
       }
     }
     if (fromChart) return;
-    priceNodes[trades.symbol[i]]?.showTrade(i);
+    const level = found?.exit?.[5].find(([name]) => name === "level")?.[1];
+    priceNodes[trades.symbol[i]]?.showTrade(i, level === null ? undefined : level);
   }
 
   // ---- Returns

@@ -68,6 +68,8 @@ import Testing
         let html = try String(contentsOf: page, encoding: .utf8)
         #expect(html.contains("This run against the backtest on the same bars"))
         #expect(html.contains("the first 47 equal in every field") && html.contains("equal to the cent at every time step"), "\(html.count)")
+        let decisions = html.firstMatch(of: /"decisions":\{"count":([0-9]+)/).flatMap { Int($0.1) } ?? 0
+        #expect(decisions >= 94, "the run's stored decisions, an entry and an exit a trade: \(decisions)")
         let unknown = try KeelBinary.run(["report", "--state", state, "--run", "nope"])
         #expect(unknown.status == 1 && unknown.stderr.contains("nope"), "\(unknown.stderr)")
     }

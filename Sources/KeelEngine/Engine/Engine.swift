@@ -43,6 +43,11 @@ public final class Engine {
         public var side: Side
         public var rule: String
         public var values: [(String, Double)]
+
+        /// A decision read back from a run's store (its report's trade detail).
+        package init(time: Int64, symbol: String, action: String, side: Side, rule: String, values: [(String, Double)]) {
+            (self.time, self.symbol, self.action, self.side, self.rule, self.values) = (time, symbol, action, side, rule, values)
+        }
     }
 
     /// A refusal or a limit event of the risk manager, with its reason.
