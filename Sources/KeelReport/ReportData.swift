@@ -115,16 +115,46 @@ extension BacktestReport {
         ])
     }
 
-    /// The decision trace: the rule that fired and the values it read, for the trade detail.
+    /// The decision trace (the rule that fired and the values it read, for the trade detail), as
+    /// columns: strings as indexes into their lists, each decision's reading names as one of a few
+    /// shapes, every value in one column at 8 decimals (non-finite ones listed apart).
     private func decisions() -> JSON.Value {
         let all = result.decisions
         guard all.count <= Self.tracedDecisionLimit else {
-            return .object([("count", .int(all.count)), ("items", .null)])
+            return .object([("count", .int(all.count)), ("omitted", .bool(true))])
         }
-        return .object([("count", .int(all.count)), ("items", .array(all.map { d in
-            .array([.int(Int(d.time)), .string(d.symbol), .string(d.action), .string(d.side.rawValue), .string(d.rule),
-                    .array(d.values.map { .array([.string($0.0), $0.1.isFinite ? .number($0.1) : .null]) })])
-        }))])
+        var lists: [String: [String]] = [:], indexes: [String: [String: Int]] = [:]
+        func code(_ kind: String, _ text: String) -> Int64 {
+            if let known = indexes[kind]?[text] { return Int64(known) }
+            lists[kind, default: []].append(text)
+            indexes[kind, default: [:]][text] = lists[kind]!.count - 1
+            return Int64(lists[kind]!.count - 1)
+        }
+        var shapes: [[String]] = [], shapeIndex: [[String]: Int] = [:]
+        var values: [Double] = [], missing: [JSON.Value] = []
+        var columns: (symbol: [Int64], action: [Int64], side: [Int64], rule: [Int64], shape: [Int64]) = ([], [], [], [], [])
+        for d in all {
+            let names = d.values.map(\.0)
+            let shape = shapeIndex[names] ?? { shapes.append(names); shapeIndex[names] = shapes.count - 1; return shapes.count - 1 }()
+            columns.symbol.append(code("symbol", d.symbol)); columns.action.append(code("action", d.action))
+            columns.side.append(d.side == .long ? 1 : -1); columns.rule.append(code("rule", d.rule)); columns.shape.append(Int64(shape))
+            for (_, value) in d.values {
+                if !value.isFinite { missing.append(.int(values.count)) }
+                values.append(value.isFinite ? value : 0)
+            }
+        }
+        func strings(_ kind: String) -> JSON.Value { .array((lists[kind] ?? []).map { .string($0) }) }
+        return .object([
+            ("count", .int(all.count)),
+            ("t", PackedColumn(integers: all.map(\.time)).json),
+            ("symbol", PackedColumn(integers: columns.symbol, delta: false).json), ("symbols", strings("symbol")),
+            ("action", PackedColumn(integers: columns.action, delta: false).json), ("actions", strings("action")),
+            ("side", PackedColumn(integers: columns.side, delta: false).json),
+            ("rule", PackedColumn(integers: columns.rule, delta: false).json), ("rules", strings("rule")),
+            ("shape", PackedColumn(integers: columns.shape, delta: false).json),
+            ("shapes", .array(shapes.map { .array($0.map { .string($0) }) })),
+            ("values", PackedColumn(values, scale: 8).json), ("missing", .array(missing)),
+        ])
     }
 
     /// Protective levels set as a fixed share of the entry price, drawn from each entry; levels

@@ -189,6 +189,7 @@
     for (const key of ["symbol", "side", "reason", "entry_time", "exit_time", "entry_price", "exit_price", "quantity", "pnl", "fees", "return"]) {
       trades[key] = await unpack(tr[key]);
     }
+    decisions = await unpackDecisions(data.decisions);
     const hold = equity && bars.length ? buyAndHold(equity.t, bars) : null;
     await equityChart(equity, hold);
     if (data.comparison && equity) await comparisonChart(equity);
@@ -370,16 +371,31 @@
   }
   const priceNodes = [];
 
+  // The decision trace (ReportData.decisions): columns, each decision's readings in one flat column.
+  let decisions = null;
+  async function unpackDecisions(d) {
+    if (d.omitted || d.count === undefined || !d.t) return null;
+    const out = { n: d.count, t: await unpack(d.t), symbol: await integers(d.symbol), action: await integers(d.action), side: await integers(d.side),
+      rule: await integers(d.rule), shape: await integers(d.shape), values: await unpack(d.values), offset: new Float64Array(d.count) };
+    const missing = new Set(d.missing);
+    let at = 0;
+    for (let i = 0; i < d.count; i++) { out.offset[i] = at; at += d.shapes[out.shape[i]].length; }
+    out.symbolName = (i) => d.symbols[out.symbol[i]];
+    out.get = (i) => [out.t[i], d.symbols[out.symbol[i]], d.actions[out.action[i]], out.side[i] > 0 ? "long" : "short", d.rules[out.rule[i]],
+      d.shapes[out.shape[i]].map((name, k) => [name, missing.has(out.offset[i] + k) ? null : out.values[out.offset[i] + k]])];
+    return out;
+  }
+
   // The decision that opened trade i and the one that closed it: the latest of each at or before its time.
   function decisionsOf(i, trades) {
-    const items = data.decisions.items;
-    if (!items) return null;
+    if (!decisions) return null;
     const symbol = data.symbols[trades.symbol[i]];
     let entry = null, exit = null;
-    for (const d of items) {
-      if (d[1] !== symbol) continue;
+    for (let k = 0; k < decisions.n && decisions.t[k] <= trades.exit_time[i]; k++) {
+      if (decisions.symbolName(k) !== symbol) continue;
+      const d = decisions.get(k);
       if (d[0] <= trades.entry_time[i] && d[2] === "entry") entry = d;
-      if (d[0] <= trades.exit_time[i] && d[0] >= trades.entry_time[i] - (data.bar_seconds || 0) * 1000 && d[2] !== "entry") exit = d;
+      if (d[0] >= trades.entry_time[i] - (data.bar_seconds || 0) * 1000 && d[2] !== "entry") exit = d;
     }
     return { entry, exit };
   }
