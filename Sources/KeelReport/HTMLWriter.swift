@@ -73,9 +73,9 @@ struct HTMLWriter {
         raw("\n</script>\n")
     }
 
-    /// Packed once a process (about 0.2 s), then shared by every report it writes.
+    /// Base64'd once a process, then shared by every report it writes.
     static let packedPlotly: String = {
-        let plotly = keel_asset_plotly()
-        return PackedColumn.gzip(Array(UnsafeBufferPointer(start: plotly.bytes, count: Int(plotly.count)))).base64EncodedString()
+        let plotly = keel_asset_plotly_gz()
+        return Data(bytes: plotly.bytes, count: Int(plotly.count)).base64EncodedString()
     }()
 }

@@ -54,6 +54,24 @@ import Testing
         #expect(try Self.unpack(PackedColumn(integers: [Int64]())) == [])
     }
 
+    @Test("the embedded Plotly is vendor/plotly.min.js, gzipped: the file named in the vendor README, byte for byte")
+    func vendoredPlotly() throws {
+        let vendor = KeelBinary.root.appendingPathComponent("Sources/KeelReportAssets/vendor")
+        let original = try Data(contentsOf: vendor.appendingPathComponent("plotly.min.js"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-dc", vendor.appendingPathComponent("plotly.min.js.gz").path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let unpacked = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(unpacked == original, "regenerate it: gzip -9 -n -k -f plotly.min.js")
+        let readme = try String(contentsOf: vendor.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains(try sha256(original)), "the README names the file's SHA-256")
+        #expect(HTMLWriter.packedPlotly == (try Data(contentsOf: vendor.appendingPathComponent("plotly.min.js.gz"))).base64EncodedString())
+    }
+
     @Test("decimals: the fewest that write every price exactly, at most 8")
     func decimals() {
         #expect(PackedColumn.decimals(of: [100, 250, 3]) == 0)

@@ -8,8 +8,8 @@ typedef struct {
     unsigned long count;
 } keel_asset;
 
-// Plotly's minified bundle (vendor/plotly.min.js, MIT: vendor/plotly-LICENSE.txt).
-keel_asset keel_asset_plotly(void);
+// Plotly's minified bundle, gzipped (vendor/plotly.min.js.gz of vendor/plotly.min.js, MIT: vendor/plotly-LICENSE.txt).
+keel_asset keel_asset_plotly_gz(void);
 // The report's own script and style sheet (report.js, report.css).
 keel_asset keel_asset_report_js(void);
 keel_asset keel_asset_report_css(void);
