@@ -33,7 +33,7 @@ struct Report: ParsableCommand {
     @Option(name: .shortAndLong, help: "The HTML file to write (default: the result's path with .html, or RUN.html).")
     var output: String?
 
-    @Option(help: "The strategy the result came from: the backtest runs again for the rules and price charts.")
+    @Option(help: "The strategy the result came from: a backtest runs again on --data for the rules and price charts; a sweep shows its rules.")
     var strategy: String?
 
     @Option(name: .customLong("data"), help: "The bars, as keel backtest takes them (with --strategy); repeatable.")
@@ -51,7 +51,7 @@ struct Report: ParsableCommand {
         case (.some, _, _): throw ValidationError("give a result file, or --state and --run, not both")
         default: throw ValidationError("give a result file (keel backtest --format json), or --state FILE --run ID")
         }
-        if (strategy == nil) != data.isEmpty { throw ValidationError("--strategy and --data go together: the backtest runs again on them") }
+        if strategy == nil, !data.isEmpty { throw ValidationError("--data goes with --strategy: the backtest runs again on them") }
         do { _ = try ParameterSweep.parse(sets, list: false) } catch { throw ValidationError("\(error)") }
     }
 
@@ -93,6 +93,10 @@ struct Report: ParsableCommand {
 
     /// The JSON's own figures, or with --strategy and --data the run made again and checked against them.
     private func backtestReport(_ written: BacktestResult, path: String) throws -> BacktestReport {
+        if strategy != nil, data.isEmpty {
+            StandardError.say("--strategy and --data go together for a backtest's result: the backtest runs again on them")
+            throw ExitCode.validationFailure
+        }
         guard let strategy else {
             var notes = ["Drawn from \(path) alone: the price charts, the rules and the decision trace need --strategy and --data."]
             if written.equityCurve.isEmpty { notes.append("This result holds no equity curve: write it with keel backtest --format json --equity.") }

