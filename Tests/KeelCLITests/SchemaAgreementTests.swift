@@ -25,6 +25,9 @@ struct SchemaAgreementTests {
         ("risk: {cooldown: 5 bars}", true), ("risk: {cooldown: 5}", true), ("risk: {max_open_positions: 0}", false),
         ("risk: {allow_short: maybe}", false), ("profile: yolo", false), ("stop_loss: 5%", true), ("stop_loss: 0%", false),
         ("take_profit: [{at: 5%, close: 50%}, {at: 10%, close: 100%}]", true), ("entri: x", false),
+        ("params: {n: {default: 10, range: [5, 50], step: 5}}", true), ("params: {n: {default: 5%, choices: [2%, 5%]}}", true),
+        ("params: {n: {range: [5, 50]}}", false), ("params: {n: {default: 10, rnage: [5, 50]}}", false),
+        ("params: {n: {default: 10, range: [5]}}", false), ("params: {n: {default: 10, range: [5, 50], choices: [5]}}", false),
     ]
 
     static func file(_ line: String) -> String {

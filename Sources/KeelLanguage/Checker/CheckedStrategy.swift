@@ -88,6 +88,8 @@ public struct CheckedStrategy: Sendable {
     /// Bars of warm-up each rule needs, by role.
     public var ruleWarmups: [ExpressionRole: Int] = [:]
     public var paramValues: [String: ConstValue] = [:]
+    /// Each param's search space, when it declares one (`range:` or `choices:`).
+    public var paramSpaces: [String: ResolvedSpace] = [:]
     public var paramUses: [String: Int] = [:]
     public var letUses: [String: Int] = [:]
     public var referencedSymbols: [Located<String>] = []

@@ -37,6 +37,7 @@ public struct Checker {
         var checker = Checker(checked: CheckedStrategy(parsed: parsed, profile: .named(profileName)))
         checker.overrides = options.paramOverrides
         checker.run()
+        checker.checkSpaceValues(profile: options.profileOverride)
         return (checker.checked, checker.diagnostics.items)
     }
 
@@ -70,6 +71,7 @@ public struct Checker {
             return
         }
         checked.paramValues[decl.name] = overrides[decl.name] ?? value
+        checkSpace(decl, default: value)
     }
 
     /// Types a let binding once, following its references first; reports cycles.

@@ -64,6 +64,11 @@ extension DiagnosticMessage {
         .init("expected-mapping", "'\(section):' takes one rule per side; write '\(section): {long: ...}'")
     }
 
+    /// A param's search space (`range:`, `step:`, `choices:`) that cannot be read or searched.
+    static func paramSpace(_ name: String, _ problem: String) -> Self {
+        .init("invalid-param-space", "param '\(name)': \(problem)")
+    }
+
     static let takeProfitList = Self("expected-list", "'take_profit:' is a percent or a list of steps such as '- {at: 10%, close: 50%}'")
 
     static let takeProfitNeedsAt = Self("missing-key", "a take-profit step needs 'at:', the level (a percent from the entry or a price)")

@@ -32,7 +32,22 @@ public enum Side: String, Sendable, CaseIterable, Codable {
 public struct ParamDecl: Sendable {
     public var name: String
     public var nameRange: SourceRange
+    /// The value the strategy runs with: the param itself, or its `default:`.
     public var value: Expr
+    /// The values research may try (`keel optimize`, `keel walkforward`), when declared.
+    public var space: ParamSpace?
+}
+
+/// A param's search space: `{default: 10, range: [5, 50], step: 5}` or `{default: 5%, choices: [2%, 5%, 10%]}`.
+public struct ParamSpace: Sendable {
+    public enum Kind: Sendable {
+        case range(low: Expr, high: Expr, step: Expr?)
+        case choices([Expr])
+    }
+
+    public var kind: Kind
+    /// The `range:` or `choices:` value, where a problem with the space is reported.
+    public var range: SourceRange
 }
 
 /// A named series under `let:`, computed once per bar and shared.

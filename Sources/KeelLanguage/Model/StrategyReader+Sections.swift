@@ -3,9 +3,55 @@ extension StrategyReader {
         guard let pairs = mapping(node, for: "params") else { return }
         for pair in pairs where !pair.key.isInvalid {
             guard validName(pair, in: "params") else { continue }
+            if let fields = pair.value.pairs {
+                readParamSpace(pair, fields)
+                continue
+            }
             guard let value = expression(pair.value, for: "param '\(pair.name)'") else { continue }
             strategy.params.append(ParamDecl(name: pair.name, nameRange: pair.key.range, value: value))
         }
+    }
+
+    /// `fast: {default: 10, range: [5, 50], step: 5}` or `{default: 5%, choices: [2%, 5%]}`.
+    private mutating func readParamSpace(_ pair: YAMLPair, _ fields: [YAMLPair]) {
+        let what = "param '\(pair.name)'"
+        var value: Expr?, low: Expr?, high: Expr?, step: Expr?, choices: [Expr]?, spaceRange: SourceRange?
+        for field in knownPairs(fields, allowed: ["default", "range", "step", "choices"], in: "'\(pair.name):'") {
+            switch field.name {
+            case "default": value = expression(field.value, for: "\(what) default")
+            case "step": step = expression(field.value, for: "\(what) step")
+            case "range":
+                spaceRange = field.value.range
+                guard let items = field.value.items, items.count == 2 else {
+                    diagnostics.add(.paramSpace(pair.name, "'range:' is two values, the lowest and the highest: 'range: [5, 50]'"), at: field.value.range)
+                    continue
+                }
+                (low, high) = (expression(items[0], for: "\(what) range"), expression(items[1], for: "\(what) range"))
+            default:
+                spaceRange = field.value.range
+                guard let items = field.value.items, !items.isEmpty else {
+                    diagnostics.add(.paramSpace(pair.name, "'choices:' is a list of values: 'choices: [2%, 5%, 10%]'"), at: field.value.range)
+                    continue
+                }
+                choices = items.compactMap { expression($0, for: "\(what) choice") }
+            }
+        }
+        guard let value else {
+            diagnostics.add(.paramSpace(pair.name, "a param with a search space needs 'default:', the value it runs with: '{default: 10, range: [5, 50]}'"),
+                            at: pair.value.range)
+            return
+        }
+        var decl = ParamDecl(name: pair.name, nameRange: pair.key.range, value: value)
+        if let choices, low != nil || step != nil {
+            diagnostics.add(.paramSpace(pair.name, "give 'range:' (with 'step:') or 'choices:', not both"), at: choices.first?.range ?? pair.value.range)
+        } else if let choices, let spaceRange {
+            decl.space = ParamSpace(kind: .choices(choices), range: spaceRange)
+        } else if let low, let high, let spaceRange {
+            decl.space = ParamSpace(kind: .range(low: low, high: high, step: step), range: spaceRange)
+        } else if let step {
+            diagnostics.add(.paramSpace(pair.name, "'step:' goes with 'range:'"), at: step.range)
+        }
+        strategy.params.append(decl)
     }
 
     mutating func readLets(_ node: YAMLNode) {
