@@ -40,9 +40,11 @@ let package = Package(
         .target(name: "KeelData", dependencies: ["CZlib"]),
         .target(name: "KeelEngine", dependencies: ["KeelLanguage", "KeelData"]),
         .target(name: "Keel", dependencies: ["KeelLanguage", "KeelLint", "KeelEngine", "KeelData"]),
+        // Research over a strategy's declared search spaces: plans, objectives, the results file (SQLite).
+        .target(name: "KeelResearch", dependencies: ["Keel", .product(name: "GRDB", package: "GRDB.swift")]),
         // The report's inlined files (Plotly, its script and style sheet), built into the binary with #embed.
         .target(name: "KeelReportAssets", exclude: ["report.js", "report.css", "vendor"]),
-        .target(name: "KeelReport", dependencies: ["Keel", "KeelStore", "KeelRunner", "KeelReportAssets", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "KeelReport", dependencies: ["Keel", "KeelStore", "KeelRunner", "KeelResearch", "KeelReportAssets", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift")]),
         // The trading API's wire format and the simulated exchange behind the paper broker (KeelData: the fill rule).
         .target(name: "KeelBroker", dependencies: ["KeelData"]),
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "KeelCLI",
             dependencies: [
-                "Keel", "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP", "KeelReport",
+                "Keel", "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP", "KeelReport", "KeelResearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

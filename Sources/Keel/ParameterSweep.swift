@@ -30,13 +30,29 @@ public struct ParameterSweep: Sendable {
     public let strategy: ParsedStrategy
     /// Params fixed for every run (`--set`).
     public let fixed: [String: ConstValue]
-    /// The swept params, each with its values; every combination runs once.
+    /// The swept params, each with its values; every combination runs once. Empty when the
+    /// combinations were given one by one (a search's trials).
     public let axes: [Axis]
+    /// Every run's params, in the order the runs are listed: for axes, the last name varies fastest.
+    public let combinations: [[(String, ConstValue)]]
 
     /// Refuses a name that is not one of the strategy's params (see `requireParams`).
     public init(_ strategy: LoadedStrategy, fixed: [String: ConstValue] = [:], axes: [Axis]) throws(Failure) {
         try Self.requireParams(Array(fixed.keys) + axes.map(\.name), in: strategy)
         (self.strategy, self.fixed, self.axes) = (strategy.checked.parsed, fixed, axes)
+        combinations = axes.reduce([[]]) { partial, axis in
+            partial.flatMap { prefix in axis.values.map { prefix + [(axis.name, $0)] } }
+        }
+    }
+
+    /// Runs given one by one (a search's trials, `keel optimize`), each once, in this order.
+    /// - Parameters:
+    ///   - strategy: the strategy whose params the combinations set.
+    ///   - fixed: params fixed for every run (`--set`).
+    ///   - combinations: each run's params.
+    public init(_ strategy: LoadedStrategy, fixed: [String: ConstValue] = [:], combinations: [[(String, ConstValue)]]) throws(Failure) {
+        try Self.requireParams(Array(fixed.keys) + Set(combinations.flatMap { $0.map(\.0) }).sorted(), in: strategy)
+        (self.strategy, self.fixed, axes, self.combinations) = (strategy.checked.parsed, fixed, [], combinations)
     }
 
     /// Throws for the first name that is not one of the strategy's params, naming the nearest one.
@@ -71,13 +87,6 @@ public struct ParameterSweep: Sendable {
         case .keyword(.true): return .bool(true)
         case .keyword(.false): return .bool(false)
         default: throw Failure("'\(text)' is not a number, a percent or true/false")
-        }
-    }
-
-    /// Every combination, in the order the values were given (the last name varies fastest).
-    public var combinations: [[(String, ConstValue)]] {
-        axes.reduce([[]]) { partial, axis in
-            partial.flatMap { prefix in axis.values.map { prefix + [(axis.name, $0)] } }
         }
     }
 

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import Keel
 import KeelReport
+import KeelResearch
 import KeelRunner
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a self-contained HTML report of a backtest's JSON, a sweep's JSON, or a run in a state file.",
+        abstract: "Write a self-contained HTML report of a backtest's or sweep's JSON, a search's results file, or a run.",
         usage: """
         keel report <result.json> [-o <file>] [--strategy <file> --data ...]
           keel report --state <file> --run <id> [-o <file>]
@@ -21,7 +22,7 @@ struct Report: ParsableCommand {
         """)
     )
 
-    @Argument(help: "A result: keel backtest --format json (with --equity for the equity charts), or a sweep's --format json.")
+    @Argument(help: "A result: keel backtest --format json (with --equity for the equity charts), a sweep's --format json, or keel optimize's results file.")
     var result: String?
 
     @Option(help: "The SQLite state file of a paper or live run (with --run).")
@@ -70,6 +71,16 @@ struct Report: ParsableCommand {
             return
         }
         guard let path = result else { return }
+        if ResultsFile.isResultsFile(path) {
+            let results: ResultsFile
+            do { results = try ResultsFile.read(path) } catch {
+                StandardError.say("\(error)")
+                throw Exit.findings
+            }
+            let loaded = try strategy.map { try loadStrategy($0) }
+            let target = output ?? (path.hasSuffix(".db") ? String(path.dropLast(3)) : path) + ".html"
+            return try writeReport(SweepReport(results: results, strategy: loaded).html(), to: target)
+        }
         let bytes: Data
         do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             StandardError.say("cannot read '\(path)'")

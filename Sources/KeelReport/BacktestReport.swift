@@ -202,6 +202,10 @@ public struct BacktestReport: Sendable {
         }
         page.element("dt", "", "Keel version")
         page.element("dd", "", manifest.keelVersion)
+        for (key, value) in manifest.extra {
+            page.element("dt", "", key)
+            page.element("dd", "class=\"command\"", value)
+        }
         page.raw("</dl>\n</section>\n")
     }
 

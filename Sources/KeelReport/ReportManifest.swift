@@ -17,6 +17,10 @@ public struct ReportManifest: Sendable {
     public var strategySHA256: String?
     public var data: [DataFile]
     public var keelVersion = KeelVersion.current
+    /// The command as a results file recorded it (one line), when the manifest is read back.
+    public var recordedCommand: String?
+    /// Seeds and the rest a results file records about how it was made (method, objective, ...).
+    public var extra: [(String, String)] = []
 
     public init(command: [String], strategyPath: String? = nil, strategyText: String? = nil, data: [DataFile] = []) {
         (self.command, self.strategyPath, self.data) = (command, strategyPath, data)
@@ -49,7 +53,8 @@ public struct ReportManifest: Sendable {
 
     /// The command as a shell would take it back: words with spaces or quotes single-quoted.
     public var commandLine: String {
-        command.map { word in
+        if let recordedCommand { return recordedCommand }
+        return command.map { word in
             let plain = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,%+@".contains($0) }
             return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }.joined(separator: " ")

@@ -1,4 +1,5 @@
 import Keel
+import KeelResearch
 
 /// A sweep's report: the parameter grid coloured by a metric the reader picks (a heatmap for two
 /// params, a line for one, parallel coordinates for more), the best point marked, each point's
@@ -9,9 +10,29 @@ public struct SweepReport: Sendable {
     public var manifest: ReportManifest
     /// The metric the grid opens on.
     public var objective: String
+    /// How a point is named: "run" (a sweep's, from 1) or "trial" (a search's, by its number from 0).
+    var numbering = "run"
 
     public init(runs: [ParameterSweep.Run], strategy: LoadedStrategy?, manifest: ReportManifest, objective: String = "sharpe") {
         (self.runs, self.strategy, self.manifest, self.objective) = (runs, strategy, manifest, objective)
+    }
+
+    /// The report of a search's results file (`keel optimize`): its trials, and its manifest as recorded.
+    public init(results: ResultsFile, strategy: LoadedStrategy?) {
+        let runs = results.trials.map { t in
+            ParameterSweep.Run(params: t.params, result: BacktestResult(
+                strategy: results.value("strategy_name") ?? results.value("strategy_path") ?? "search", symbols: [], capital: Double(results.value("capital") ?? "") ?? .nan, bars: 0, firstTime: 0, lastTime: 0,
+                finalEquity: t.finalEquity, trades: [], openPositions: [], equityCurve: [], riskEvents: [], riskEventCount: 0, decisions: [],
+                metrics: t.metrics))
+        }
+        var manifest = ReportManifest(command: [], strategyPath: results.value("strategy_path"))
+        manifest.strategySHA256 = results.value("strategy_sha256")
+        manifest.recordedCommand = results.value("command")
+        manifest.keelVersion = results.value("keel_version") ?? "unknown"
+        let shown: Set<String> = ["command", "strategy_path", "strategy_sha256", "keel_version"]
+        manifest.extra = results.manifest.filter { !shown.contains($0.0) && !$0.1.isEmpty }
+        self.init(runs: runs, strategy: strategy, manifest: manifest, objective: results.value("objective") ?? "sharpe")
+        numbering = "trial"
     }
 
     /// The params' names (from the first run) and each run's values and metrics.
@@ -28,7 +49,7 @@ public struct SweepReport: Sendable {
         if let description = strategy?.checked.parsed.description?.value { page.element("p", "class=\"description\"", description) }
         page.raw("<dl class=\"facts\">\n")
         var facts: [(String, String)] = [("Runs", "\(runs.count)"), ("Params", names.joined(separator: ", "))]
-        if let first = runs.first?.result {
+        if let first = runs.first?.result, !first.symbols.isEmpty {
             facts += [("Symbols", first.symbols.joined(separator: ", ")),
                       ("Period", "\(TimestampParser.format(first.firstTime)) to \(TimestampParser.format(first.lastTime)), \(first.bars) bars"),
                       ("Capital", MetricGlossary.grouped(first.capital))]
@@ -76,11 +97,12 @@ public struct SweepReport: Sendable {
         return .object([
             ("kind", .string("sweep")),
             ("objective", .string(objective)),
+            ("numbering", .string(numbering)),
             ("params", .array(names.map { .string($0) })),
-            ("metrics", .array(([("final_equity", "Final equity", false, true, "Cash plus open positions at the end.")]
-                                + entries.map { ($0.name, $0.label, $0.unit == .percent, $0.higherIsBetter, $0.definition) }).map { name, label, percent, higher, definition in
-                .object([("name", .string(name)), ("label", .string(label)), ("percent", .bool(percent)), ("higher", .bool(higher)),
-                         ("definition", .string(definition))])
+            ("metrics", .array(([("final_equity", "Final equity", MetricGlossary.Unit.money, true, "Cash plus open positions at the end.")]
+                                + entries.map { ($0.name, $0.label, $0.unit, $0.higherIsBetter, $0.definition) }).map { name, label, unit, higher, definition in
+                .object([("name", .string(name)), ("label", .string(label)), ("percent", .bool(unit == .percent)), ("duration", .bool(unit == .duration)),
+                         ("higher", .bool(higher)), ("definition", .string(definition))])
             })),
             ("runs", .array(runs.map { run in
                 .object([

@@ -617,7 +617,8 @@
     return draw();
   }
 
-  const show = (v, metric) => (v === null || v === undefined ? "n/a" : metric.percent ? pct(v) : num(v, 3));
+  const show = (v, metric) => (v === null || v === undefined ? "n/a" : metric.percent ? pct(v) : metric.duration ? duration(v * 1000) : num(v, 3));
+  const pointName = (i) => (data.numbering === "trial" ? `Trial ${i}` : `Run ${i + 1}`);
 
   function bestRun(values, higher) {
     let best = -1;
@@ -664,7 +665,7 @@
     const node = document.getElementById("sweep-run");
     if (i < 0 || !node) return;
     node.hidden = false;
-    node.replaceChildren(el("h3", {}, `Run ${i + 1}: ${data.params.map((n, k) => `${n} = ${data.runs[i].params[k]}`).join(", ")}`));
+    node.replaceChildren(el("h3", {}, `${pointName(i)}: ${data.params.map((n, k) => `${n} = ${data.runs[i].params[k]}`).join(", ")}`));
     const table = el("table", { class: "stats" });
     for (const m of data.metrics) {
       const tr = el("tr", { title: m.definition, "data-metric": m.name });
