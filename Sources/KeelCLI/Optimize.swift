@@ -7,7 +7,7 @@ import KeelResearch
 struct Optimize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search a strategy's declared param spaces on every core and write the results file.",
-        usage: "keel optimize <strategy> --data <folder|symbol=path> ... [--method grid|random] [<options>]",
+        usage: "keel optimize <strategy> --data <folder|symbol=path> ... [<options>]",
         discussion: prose("""
         The params to search declare their space in the file: fast: {default: 10, range: [5, 50],
         step: 5} or stop: {default: 5%, choices: [2%, 5%, 10%]}. A grid runs every combination; a
