@@ -92,7 +92,7 @@ let package = Package(
             exclude: ["Golden", "Fixtures"]
         ),
         // The reports: their figures in Swift, and each one opened in headless Chromium.
-        .testTarget(name: "KeelResearchTests", dependencies: ["KeelResearch", "KeelCLI", "KeelTestSupport"]),
+        .testTarget(name: "KeelResearchTests", dependencies: ["KeelResearch", "KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelReportTests", dependencies: ["KeelReport", "KeelCLI", "CZlib", "KeelTestSupport"]),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),

@@ -104,12 +104,13 @@ struct Optimize: ParsableCommand {
             StandardError.say("\(error)")
             throw Exit.findings
         }
+        let evidence = try Self.evidence(runs, loaded: loaded, fixed: fixed, objective: objective, feeds: feeds, capital: capital, range: reading.range)
         let command = ["keel"] + CommandLine.arguments.dropFirst()
         let manifest = ReportManifest(command: command, strategyPath: strategy, strategyText: loaded.text, data: ReportManifest.checksums(files))
         let results = ResultsFile(manifest: Self.manifest(manifest, strategyName: loaded.checked.parsed.name?.value ?? loaded.path, plan: plan, objective: objective, capital: capital, range: reading.range, fixed: fixed),
                                   trials: runs.enumerated().map { k, run in
                                       ResultsFile.Trial(number: k, params: run.params, finalEquity: run.result.finalEquity, metrics: run.result.metrics)
-                                  })
+                                  }, statistics: evidence?.rows ?? [])
         let path = output ?? (URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent + ".results.db")
         do { try results.write(to: path) } catch {
             StandardError.say("cannot write the results to '\(path)': \(error)")
@@ -119,6 +120,22 @@ struct Optimize: ParsableCommand {
             try writeReport(SweepReport(runs: runs, strategy: loaded, manifest: manifest, objective: objective.metric).html(), to: report)
         }
         print(format == .json ? Self.json(results, objective: objective, path: path) : Self.text(results, objective: objective, path: path), terminator: "")
+    }
+
+    /// The best trial by the objective, run again with its equity curve: its probabilistic and
+    /// deflated Sharpe ratios (nil when no trial has a finite objective).
+    static func evidence(_ runs: [ParameterSweep.Run], loaded: LoadedStrategy, fixed: [String: ConstValue], objective: Objective,
+                         feeds: [BarSeries], capital: Double, range: DateRange) throws -> SearchEvidence? {
+        var best: Int?
+        for (k, run) in runs.enumerated() where best.map({ objective.better(objective.value(run.result), than: objective.value(runs[$0].result)) }) ?? objective.value(run.result).isFinite {
+            best = k
+        }
+        guard let best else { return nil }
+        var params = fixed
+        for (name, value) in runs[best].params { params[name] = value }
+        let chosen = try loadStrategy(loaded.path, text: loaded.text, params: params)
+        let result = try KeelEngine.Backtest.run(chosen.program, feeds: feeds, capital: capital, keepEquityCurve: true, keepTrades: false, range: range)
+        return SearchEvidence(chosen: best, result: result, trials: runs.map(\.result))
     }
 
     /// How the results were made: everything `keel report` and a reader need to make them again.
@@ -170,13 +187,19 @@ struct Optimize: ParsableCommand {
             row.enumerated().map { $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) }.joined(separator: "  ")
         }.joined(separator: "\n")
         let chosen = first.params.map { "\($0.0)=\(SweepFormat.value($0.1))" }.joined(separator: " ")
-        return table + "\n\n\(results.trials.count) trials (\(results.value("method") ?? "")); best by \(objective.metric): \(chosen) (trial \(first.number)); results in \(path)\n"
+        var text = table + "\n\n\(results.trials.count) trials (\(results.value("method") ?? "")); best by \(objective.metric): \(chosen) (trial \(first.number)); results in \(path)\n"
+        if let dsr = results.statistic("deflated_sharpe").flatMap(Double.init), let psr = results.statistic("probabilistic_sharpe").flatMap(Double.init) {
+            text += "deflated Sharpe ratio \(ResultFormat.format(dsr, 3)): the probability that trial \(first.number)'s Sharpe ratio is above 0 after "
+                + "\(results.statistic("trials_counted") ?? "?") trials (0.95 is the usual bar); \(ResultFormat.format(psr, 3)) before counting them\n"
+        }
+        return text
     }
 
     static func json(_ results: ResultsFile, objective: Objective, path: String) -> String {
         let best = ranked(results, objective: objective)
         return JSON.encode(.object([
             ("results", .string(path)), ("objective", .string(objective.metric)), ("trials", .int(results.trials.count)),
+            ("statistics", .object(results.statistics.map { key, value in (key, Double(value).map { .number($0) } ?? .string(value)) })),
             ("best", best.first.map { t in
                 .object([("trial", .int(t.number)), ("params", .object(t.params.map { name, value in
                     if case .number(let n) = value { return (name, .number(n)) }

@@ -26,8 +26,15 @@ public struct ResultsFile: Sendable {
     /// Keys and values, in the order written.
     public var manifest: [(String, String)]
     public var trials: [Trial]
+    /// What the search found out about its own choice (`SearchEvidence`): the chosen trial, its
+    /// probabilistic and deflated Sharpe ratios. Empty in a file written without them.
+    public var statistics: [(String, String)]
 
-    public init(manifest: [(String, String)], trials: [Trial]) { (self.manifest, self.trials) = (manifest, trials) }
+    public init(manifest: [(String, String)], trials: [Trial], statistics: [(String, String)] = []) {
+        (self.manifest, self.trials, self.statistics) = (manifest, trials, statistics)
+    }
+
+    public func statistic(_ key: String) -> String? { statistics.first { $0.0 == key }?.1 }
 
     public func value(_ key: String) -> String? { manifest.first { $0.0 == key }?.1 }
 
@@ -45,6 +52,8 @@ public struct ResultsFile: Sendable {
                 let columns = Self.metricNames.map { "\($0) \($0 == "trade_count" ? "INTEGER" : "REAL")" }.joined(separator: ", ")
                 try db.execute(sql: "CREATE TABLE trials (trial INTEGER PRIMARY KEY NOT NULL, params TEXT NOT NULL, final_equity REAL, \(columns))")
                 for (key, value) in manifest { try db.execute(sql: "INSERT INTO manifest (key, value) VALUES (?, ?)", arguments: [key, value]) }
+                try db.execute(sql: "CREATE TABLE statistics (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
+                for (key, value) in statistics { try db.execute(sql: "INSERT INTO statistics (key, value) VALUES (?, ?)", arguments: [key, value]) }
                 let names = ["trial", "params", "final_equity"] + Self.metricNames
                 let insert = try db.makeStatement(sql: "INSERT INTO trials (\(names.joined(separator: ", "))) VALUES (\(names.map { _ in "?" }.joined(separator: ", ")))")
                 for trial in trials.sorted(by: { $0.number < $1.number }) {
@@ -113,7 +122,9 @@ public struct ResultsFile: Sendable {
                 for name in metricNames { values[name] = (row[name] as Double?) ?? .nan }
                 return Trial(number: row["trial"], params: params, finalEquity: (row["final_equity"] as Double?) ?? .nan, metrics: Metrics(named: values))
             }
-            return ResultsFile(manifest: manifest, trials: trials)
+            let statistics = try db.tableExists("statistics")
+                ? try Row.fetchAll(db, sql: "SELECT key, value FROM statistics ORDER BY rowid").map { ($0["key"] as String, $0["value"] as String) } : []
+            return ResultsFile(manifest: manifest, trials: trials, statistics: statistics)
         }
     }
 }
