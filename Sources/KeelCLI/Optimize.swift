@@ -135,7 +135,10 @@ struct Optimize: ParsableCommand {
         for (name, value) in runs[best].params { params[name] = value }
         let chosen = try loadStrategy(loaded.path, text: loaded.text, params: params)
         let result = try KeelEngine.Backtest.run(chosen.program, feeds: feeds, capital: capital, keepEquityCurve: true, keepTrades: false, range: range)
-        return SearchEvidence(chosen: best, result: result, trials: runs.map(\.result))
+        var evidence = SearchEvidence(chosen: best, result: result, trials: runs.map(\.result))
+        (evidence.stability, evidence.neighbours) = SearchEvidence.stability(
+            chosen: best, trials: runs.map { ($0.params, objective.value($0.result)) }, spaces: loaded.checked.paramSpaces, objective: objective)
+        return evidence
     }
 
     /// How the results were made: everything `keel report` and a reader need to make them again.
@@ -191,6 +194,12 @@ struct Optimize: ParsableCommand {
         if let dsr = results.statistic("deflated_sharpe").flatMap(Double.init), let psr = results.statistic("probabilistic_sharpe").flatMap(Double.init) {
             text += "deflated Sharpe ratio \(ResultFormat.format(dsr, 3)): the probability that trial \(first.number)'s Sharpe ratio is above 0 after "
                 + "\(results.statistic("trials_counted") ?? "?") trials (0.95 is the usual bar); \(ResultFormat.format(psr, 3)) before counting them\n"
+        }
+        if let stability = results.statistic("stability").flatMap(Double.init) {
+            text += stability.isFinite
+                ? "stability \(ResultFormat.format(stability, 2)): the \(results.statistic("stability_neighbours") ?? "?") neighbouring trials keep "
+                    + "\(ResultFormat.format(stability * 100, 0))% of the chosen \(objective.metric) (median; 1 is a plateau)\n"
+                : "stability n/a: \(results.statistic("stability_neighbours") ?? "0") neighbouring trials with a finite \(objective.metric), or the chosen one not above 0\n"
         }
         return text
     }

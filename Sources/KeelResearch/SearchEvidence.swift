@@ -11,6 +11,9 @@ public struct SearchEvidence: Sendable {
     public var expectedMaxSharpe: Double
     public var probabilisticSharpe: Double
     public var deflatedSharpe: Double
+    /// How much of the objective the chosen point's neighbours keep (`stability`), and how many there were.
+    public var stability: Double = .nan
+    public var neighbours = 0
 
     /// - Parameters:
     ///   - chosen: the chosen trial's number and its backtest with the equity curve kept.
@@ -29,6 +32,34 @@ public struct SearchEvidence: Sendable {
         deflatedSharpe = SharpeStatistics.deflatedSharpe(moments, trialSharpes: sharpes)
     }
 
+    /// The parameter-stability score: the median objective of the chosen trial's neighbours over
+    /// its own (for an objective better lower, the other way round), so 1 is a plateau and 0.2 a
+    /// knife-edge. A neighbour is a trial whose every searched param is at most one value away
+    /// in its space (for an interval, a tenth of its width); NaN without neighbours or when the
+    /// chosen objective is not above 0.
+    public static func stability(chosen: Int, trials: [(params: [(String, ConstValue)], value: Double)],
+                                 spaces: [String: ResolvedSpace], objective: Objective) -> (score: Double, neighbours: Int) {
+        let center = trials[chosen]
+        func near(_ a: [(String, ConstValue)]) -> Bool {
+            zip(a, center.params).allSatisfy { mine, theirs in
+                guard mine.0 == theirs.0 else { return false }
+                switch spaces[mine.0] {
+                case .values(let values)?:
+                    guard let i = values.firstIndex(of: mine.1), let j = values.firstIndex(of: theirs.1) else { return mine.1 == theirs.1 }
+                    return abs(i - j) <= 1
+                case .interval(let low, let high)?:
+                    guard let x = mine.1.number, let y = theirs.1.number else { return false }
+                    return abs(x - y) <= (high - low) / 10
+                case nil: return mine.1 == theirs.1
+                }
+            }
+        }
+        let values = trials.indices.filter { $0 != chosen && near(trials[$0].params) }.map { trials[$0].value }.filter(\.isFinite).sorted()
+        guard !values.isEmpty, center.value.isFinite, center.value > 0 else { return (.nan, values.count) }
+        let median = values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
+        return (objective.higherIsBetter ? median / center.value : (median > 0 ? center.value / median : .nan), values.count)
+    }
+
     /// Per-step returns as the metrics read them: the first against the capital.
     static func returns(_ result: BacktestResult) -> [Double] {
         var previous = result.capital
@@ -42,6 +73,6 @@ public struct SearchEvidence: Sendable {
     public var rows: [(String, String)] {
         [("chosen_trial", String(trial)), ("trials_counted", String(trialsCounted)), ("sharpe_per_period", "\(sharpe)"),
          ("expected_max_sharpe_per_period", "\(expectedMaxSharpe)"), ("probabilistic_sharpe", "\(probabilisticSharpe)"),
-         ("deflated_sharpe", "\(deflatedSharpe)")]
+         ("deflated_sharpe", "\(deflatedSharpe)"), ("stability", "\(stability)"), ("stability_neighbours", String(neighbours))]
     }
 }

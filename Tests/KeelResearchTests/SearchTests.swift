@@ -136,3 +136,28 @@ import Testing
         #expect(run.status == status && run.stderr.contains(message), "\(run.status): \(run.stderr)")
     }
 }
+
+/// The parameter-stability score: the chosen point's neighbours' median objective over its own.
+@Suite struct StabilityTests {
+    static let spaces: [String: ResolvedSpace] = ["fast": .values([5, 10, 15, 20].map { .number($0) }), "gain": .interval(low: 0, high: 1)]
+
+    static func trial(_ fast: Double, _ gain: Double, _ value: Double) -> (params: [(String, ConstValue)], value: Double) {
+        ([("fast", .number(fast)), ("gain", .number(gain))], value)
+    }
+
+    @Test("a plateau keeps its objective, a knife-edge does not; neighbours are one value away, or a tenth of an interval")
+    func scores() throws {
+        let sharpe = try #require(Objective("sharpe"))
+        let knife = [Self.trial(10, 0.5, 2.0), Self.trial(5, 0.45, 1.0), Self.trial(15, 0.55, 0.2), Self.trial(20, 0.5, 1.9), Self.trial(10, 0.8, 1.9)]
+        let edge = SearchEvidence.stability(chosen: 0, trials: knife, spaces: Self.spaces, objective: sharpe)
+        #expect(edge.neighbours == 2, "fast 20 is two values away, gain 0.8 three tenths")
+        #expect(abs(edge.score - 0.3) < 1e-12, "median of 1.0 and 0.2 over 2.0")
+        let plateau = [Self.trial(10, 0.5, 2.0), Self.trial(5, 0.5, 1.9), Self.trial(15, 0.5, 2.1), Self.trial(10, 0.55, 1.95)]
+        #expect(abs(SearchEvidence.stability(chosen: 0, trials: plateau, spaces: Self.spaces, objective: sharpe).score - 1.95 / 2.0) < 1e-12)
+        let drawdown = try #require(Objective("max_drawdown"))
+        let low = [Self.trial(10, 0.5, 0.10), Self.trial(5, 0.5, 0.20), Self.trial(15, 0.5, 0.40)]
+        #expect(abs(SearchEvidence.stability(chosen: 0, trials: low, spaces: Self.spaces, objective: drawdown).score - 0.10 / 0.30) < 1e-12)
+        let alone = SearchEvidence.stability(chosen: 0, trials: [Self.trial(10, 0.5, 1)], spaces: Self.spaces, objective: sharpe)
+        #expect(alone.score.isNaN && alone.neighbours == 0)
+    }
+}
