@@ -126,11 +126,7 @@ struct Optimize: ParsableCommand {
     /// deflated Sharpe ratios (nil when no trial has a finite objective).
     static func evidence(_ runs: [ParameterSweep.Run], loaded: LoadedStrategy, fixed: [String: ConstValue], objective: Objective,
                          feeds: [BarSeries], capital: Double, range: DateRange) throws -> SearchEvidence? {
-        var best: Int?
-        for (k, run) in runs.enumerated() where best.map({ objective.better(objective.value(run.result), than: objective.value(runs[$0].result)) }) ?? objective.value(run.result).isFinite {
-            best = k
-        }
-        guard let best else { return nil }
+        guard let best = objective.best(of: runs.map { objective.value($0.result) }) else { return nil }
         var params = fixed
         for (name, value) in runs[best].params { params[name] = value }
         let chosen = try loadStrategy(loaded.path, text: loaded.text, params: params)

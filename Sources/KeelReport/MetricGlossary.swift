@@ -1,4 +1,5 @@
 import KeelEngine
+import KeelResearch
 
 /// The statistics table of a report: every metric Keel computes (`Metrics.named`, docs/metrics.md),
 /// how it reads, and its one-line definition for the hover.
@@ -11,11 +12,8 @@ enum MetricGlossary {
         let unit: Unit
         let definition: String
 
-        /// Whether more is better, for a sweep's "best" point.
-        var higherIsBetter: Bool {
-            !["volatility", "max_drawdown", "average_drawdown", "max_drawdown_duration_seconds", "average_drawdown_duration_seconds",
-              "average_trade_duration_seconds", "max_trade_duration_seconds", "annualization"].contains(name)
-        }
+        /// Whether more is better, for a sweep's "best" point: the search's own rule (`Objective`).
+        var higherIsBetter: Bool { name != "annualization" && !Objective.lowerIsBetter.contains(name) }
     }
 
     static let entries: [Entry] = [

@@ -26,6 +26,16 @@ public struct Objective: Sendable, Equatable {
         metric == "final_equity" ? result.finalEquity : result.metrics.named.first { $0.0 == metric }?.1 ?? .nan
     }
 
+    /// The index of the best value (the first of equals); nil when none is finite.
+    public func best(of values: [Double]) -> Int? {
+        var best: Int?
+        for (k, value) in values.enumerated() where value.isFinite {
+            if let current = best, !better(value, than: values[current]) { continue }
+            best = k
+        }
+        return best
+    }
+
     /// Whether `a` beats `b`; a tie keeps the earlier trial.
     public func better(_ a: Double, than b: Double) -> Bool {
         guard a.isFinite else { return false }
