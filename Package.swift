@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(
             name: "KeelService",
-            dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData", "KeelReport",
+            dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData", "KeelReport", "KeelResearch",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -92,7 +92,7 @@ let package = Package(
             exclude: ["Golden", "Fixtures"]
         ),
         // The reports: their figures in Swift, and each one opened in headless Chromium.
-        .testTarget(name: "KeelResearchTests", dependencies: ["KeelResearch", "KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KeelResearchTests", dependencies: ["KeelResearch", "KeelReport", "KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelReportTests", dependencies: ["KeelReport", "KeelCLI", "CZlib", "KeelTestSupport"]),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),

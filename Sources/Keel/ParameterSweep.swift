@@ -90,28 +90,34 @@ public struct ParameterSweep: Sendable {
         }
     }
 
+    /// The program of one combination: the strategy checked and compiled with its values (and `fixed`).
+    public func program(_ combination: [(String, ConstValue)]) throws(Failure) -> CompiledStrategy {
+        var overrides = fixed
+        for (name, value) in combination { overrides[name] = value }
+        let (checked, problems) = Checker.check(strategy, options: .init(paramOverrides: overrides))
+        if let error = problems.first(where: { $0.severity == .error }) { throw Failure(error.message) }
+        do { return try Compiler.compile(checked) } catch { throw Failure(error.message) }
+    }
+
     /// Runs every combination over `feeds`, `jobs` at once; `advanced` is called as each run ends.
     /// - Throws: `Failure` when a combination does not check or a run fails; `Backtest.Refusal`
     ///   when the bars do not fit the strategy's `timeframe:` (judged once, before any run).
     /// A bounded `range` trades only its bars, each run warmed up on its own warm-up before it.
+    /// `curves`, when given, receives each run's equity curve (by combination index) as the run
+    /// ends, on the run's thread; the results keep none, so memory holds one curve per job.
     public func run(feeds: [BarSeries], capital: Double, jobs: Int, range: DateRange = DateRange(),
+                    curves: (@Sendable (_ index: Int, _ curve: [(time: Int64, equity: Double)]) -> Void)? = nil,
                     advanced: (@Sendable () -> Void)? = nil) throws -> [Run] {
         let combos = combinations
         var programs: [CompiledStrategy] = []
-        for combo in combos {
-            var overrides = fixed
-            for (name, value) in combo { overrides[name] = value }
-            let (checked, problems) = Checker.check(strategy, options: .init(paramOverrides: overrides))
-            if let error = problems.first(where: { $0.severity == .error }) { throw Failure(error.message) }
-            do { programs.append(try Compiler.compile(checked)) } catch { throw Failure(error.message) }
-        }
+        for combo in combos { programs.append(try program(combo)) }
         if let timeframe = strategy.timeframe, let declared = timeframe.value.seconds {
             _ = try TimeframePlan.apply(feeds.map(MemoryBarSource.init), timeframeSeconds: declared, declaredAt: timeframe.range)
         }
         if let empty = feeds.first(where: { !$0.time.contains(where: range.contains) }) {
             throw Backtest.Refusal(description: "\(empty.symbol): no bars in the range asked for")
         }
-        let results = ResultSlots(count: combos.count)
+        let results = Slots<BacktestResult>(count: combos.count)
         let queue = DispatchQueue(label: "keel.sweep", attributes: .concurrent)
         let group = DispatchGroup()
         let semaphore = DispatchSemaphore(value: max(1, jobs))
@@ -121,7 +127,13 @@ public struct ParameterSweep: Sendable {
                 // Each run reads its own copy of the bars: shared buffers would bounce their reference
                 // counts between cores on every access.
                 let own = feeds.map { $0.uniqueCopy() }
-                if let result = try? Backtest.run(program, feeds: own, capital: capital, keepTrades: false, range: range) { results.set(index, result) }
+                if var result = try? Backtest.run(program, feeds: own, capital: capital, keepEquityCurve: curves != nil, keepTrades: false, range: range) {
+                    if let curves {
+                        curves(index, result.equityCurve)
+                        result.equityCurve = []
+                    }
+                    results.set(index, result)
+                }
                 advanced?()
                 semaphore.signal()
             }
@@ -134,20 +146,20 @@ public struct ParameterSweep: Sendable {
     }
 }
 
-/// Results written by concurrent runs, each into its own slot.
-private final class ResultSlots: @unchecked Sendable {
+/// Values written by concurrent workers, each into its own slot.
+package final class Slots<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var slots: [BacktestResult?]
+    private var slots: [Value?]
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    package init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func set(_ index: Int, _ result: BacktestResult) {
+    package func set(_ index: Int, _ value: Value) {
         lock.lock()
-        slots[index] = result
+        slots[index] = value
         lock.unlock()
     }
 
-    var values: [BacktestResult?] {
+    package var values: [Value?] {
         lock.lock()
         defer { lock.unlock() }
         return slots

@@ -127,15 +127,7 @@ struct Report: ParsableCommand {
             StandardError.say("the backtest does not run again: \(error)")
             throw Exit.findings
         }
-        let again = report.result
-        guard again.finalEquity == written.finalEquity, again.metrics.tradeCount == written.metrics.tradeCount, again.symbols == written.symbols else {
-            StandardError.say("""
-            \(path) does not come from \(strategy) on these bars: it ends at \(ResultFormat.format(written.finalEquity, 2)) after \
-            \(written.metrics.tradeCount) trades, the run again at \(ResultFormat.format(again.finalEquity, 2)) after \(again.metrics.tradeCount); \
-            give the --data, --set, --from and --to the backtest had
-            """)
-            throw Exit.findings
-        }
+        try requireReproduced(written, again: report.result, path: path, strategy: strategy)
         return report
     }
 }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import Keel
 import KeelData
 import KeelEngine
 import KeelLanguage
+import KeelReport
 import KeelRunner
 import KeelStore
 
@@ -31,8 +33,11 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Trade at the broker named by --broker (the run's configuration must enable it too).")
     var live = false
 
-    @Option(help: "The run's configuration file (YAML: live, broker).")
+    @Option(help: "The run's configuration file (YAML: live, broker, gates).")
     var config: String?
+
+    @Option(help: "The research evidence a strategy with gates needs to trade live (default: beside it, NAME.evidence.json).")
+    var evidence: String?
 
     @Option(help: "The broker's trading API, e.g. http://127.0.0.1:9200 (live runs).")
     var broker: String?
@@ -102,6 +107,7 @@ struct Run: AsyncParsableCommand {
             ?? loaded.program.settings.symbols
         guard !universe.isEmpty else { throw ValidationError("name the symbols: 'symbols:' in the strategy, or --symbols A,B") }
         let id = runId ?? URL(fileURLWithPath: strategy).deletingPathExtension().lastPathComponent
+        try judgeEvidence(loaded)
         do {
             let settings = try liveSettings()
             var configuration = Runner.Configuration(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital,
@@ -120,16 +126,41 @@ struct Run: AsyncParsableCommand {
         print(ResultFormat.text(try RunReport.result(store, run: id)), terminator: "")
     }
 
-    /// The broker of a live run, once both opt-ins are found; nil for a paper run.
-    private func liveSettings() throws -> Runner.Live? {
-        guard live else { return nil }
-        let configuration = try config.map { path -> RunConfiguration in
+    /// The run's configuration file, when one is given; a file that does not read exits 66, one
+    /// with a mistake 64 (naming its line).
+    private func configuration() throws -> RunConfiguration? {
+        try config.map { path -> RunConfiguration in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 StandardError.say("cannot read the run configuration '\(path)'")
                 throw Exit.unreadable
             }
-            return try RunConfiguration(path: path, text: text)
+            do { return try RunConfiguration(path: path, text: text) } catch {
+                StandardError.say("\(error)")
+                throw ExitCode.validationFailure
+            }
         }
+    }
+
+    /// The promotion gates (the strategy's and the run configuration's) against the research
+    /// evidence: a live run with missing, stale or failing evidence is refused before it reads a
+    /// token or sends anything; a paper run is warned and goes on.
+    private func judgeEvidence(_ loaded: LoadedStrategy) throws {
+        let gates = (try configuration() ?? RunConfiguration()).gates(with: loaded.checked.parsed.gates.map(\.value))
+        let path = evidence ?? Evidence.defaultPath(for: strategy)
+        switch Evidence.admit(strategyPath: strategy, text: loaded.text, gates: gates, evidencePath: path) {
+        case .noGates: break
+        case .admitted: StandardError.say("research evidence \(path): every gate passes (\(gates.map(\.text).joined(separator: ", ")))")
+        case .refused(let why):
+            guard live else { return StandardError.say("warning: \(why); a paper run goes on, a live run would be refused") }
+            StandardError.say("refusing to trade live: \(why). Nothing was sent to a broker")
+            throw Exit.findings
+        }
+    }
+
+    /// The broker of a live run, once both opt-ins are found; nil for a paper run.
+    private func liveSettings() throws -> Runner.Live? {
+        guard live else { return nil }
+        let configuration = try configuration()
         // The opt-ins first: a refused live run reads no token and sends nothing.
         let url = try Runner.Live.enabledBroker(configuration: configuration, commandURL: broker)
         return Runner.Live(brokerURL: url, token: try readToken(file: brokerTokenFile), adoptBrokerState: adoptBrokerState,

@@ -14,6 +14,8 @@ public struct SearchEvidence: Sendable {
     /// How much of the objective the chosen point's neighbours keep (`stability`), and how many there were.
     public var stability: Double = .nan
     public var neighbours = 0
+    /// The probability of backtest overfitting over every trial (nil where CSCV cannot be made).
+    public var overfitting: Overfitting.Estimate?
 
     /// - Parameters:
     ///   - chosen: the chosen trial's number and its backtest with the equity curve kept.
@@ -74,5 +76,7 @@ public struct SearchEvidence: Sendable {
         [("chosen_trial", String(trial)), ("trials_counted", String(trialsCounted)), ("sharpe_per_period", "\(sharpe)"),
          ("expected_max_sharpe_per_period", "\(expectedMaxSharpe)"), ("probabilistic_sharpe", "\(probabilisticSharpe)"),
          ("deflated_sharpe", "\(deflatedSharpe)"), ("stability", "\(stability)"), ("stability_neighbours", String(neighbours))]
+            + (overfitting.map { [("pbo", "\($0.probability)"), ("pbo_blocks", String($0.blocks)), ("pbo_splits", String($0.splits)),
+                                  ("pbo_median_logit", "\($0.medianLogit)")] } ?? [])
     }
 }

@@ -257,6 +257,8 @@ enum RunRoutes {
                 {"mode":"live"}, and "live": true in the run's request. Nothing was sent to a broker
                 """)))
         }
+        // The version may have changed since the switch: its evidence is judged again.
+        if let refusal = (try? StrategyRoutes.evidenceRefusal(strategy.id, state)) ?? nil { return .failure(refusal) }
         return openBroker(body.brokerId, state)
     }
 

@@ -52,6 +52,7 @@ package enum KeelService {
         defer { lock.release() }
         let store = try KeelStore(path: configuration.databasePath)
         let interrupted = try store.failUnfinishedBacktests(now: configuration.clock.now())
+        try store.failUnfinishedResearchJobs(now: configuration.clock.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
                                  rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit,
                                  listenerQueue: configuration.listenerQueue, clock: configuration.clock)
@@ -122,6 +123,8 @@ package enum KeelService {
         router.get("openapi.json") { _, _ in raw(Data(OpenAPI.document().utf8)) }
         StrategyRoutes.add(to: router.group("v1/strategies"), state)
         BacktestRoutes.add(to: router.group("v1/backtests"), state)
+        ResearchRoutes.add(to: router.group("v1/optimizations"), kind: .optimization, state)
+        ResearchRoutes.add(to: router.group("v1/walkforwards"), kind: .walkforward, state)
         RunRoutes.add(to: router.group("v1/runs"), state)
         BrokerRoutes.add(to: router.group("v1/brokers"), state)
         LeaderboardRoutes.add(to: router.group("v1/leaderboard"), state)

@@ -4,8 +4,10 @@ import Hummingbird
 import KeelHTTP
 import KeelLanguage
 import KeelLint
+import KeelReport
 import KeelRunner
 import KeelStore
+import NIOCore
 
 /// `/v1/strategies`: create from YAML (checked and linted; a broken file is 422 with every
 /// diagnostic at its line and column), list, get, update (a new version), delete. New strategies
@@ -103,8 +105,35 @@ enum StrategyRoutes {
             guard ["paper", "live"].contains(body.mode) else {
                 return failure(.unprocessableContent, "invalid_mode", "mode is 'paper' or 'live', not '\(body.mode.prefix(40))'")
             }
+            if body.mode == "live", let refusal = try evidenceRefusal(id, state) { return refusal.response }
             guard let updated = try state.store.setStrategyMode(id, mode: body.mode, now: state.now()) else { return notFound("strategy", id) }
             return json(View(updated))
+        }
+        // keel research's evidence file: what a strategy with gates must show before it goes live.
+        group.put(":id/evidence") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            guard ServiceState.isId(id, prefix: "st"), try state.store.apiStrategy(id) != nil else { return notFound("strategy", id) }
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
+                return tooLarge(context.maxUploadSize)
+            }
+            let data = Data(buffer: body)
+            do { _ = try Evidence.read(data, path: "the request's body") } catch {
+                return failure(.unprocessableContent, "invalid_evidence", "\(error)")
+            }
+            guard try state.store.setStrategyEvidence(id, evidence: String(decoding: data, as: UTF8.self), now: state.now()) else {
+                return notFound("strategy", id)
+            }
+            let refusal = try evidenceRefusal(id, state)
+            return json(EvidenceView(strategyId: id, admitted: refusal == nil, reason: refusal?.message))
+        }
+        group.get(":id/evidence") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard ServiceState.isId(id, prefix: "st"), try state.store.apiStrategy(id) != nil else { return notFound("strategy", id) }
+            guard let evidence = try state.store.strategyEvidence(id) else {
+                return failure(.notFound, "no_evidence", "strategy \(id) has no research evidence: PUT keel research's evidence file to /v1/strategies/\(id)/evidence")
+            }
+            return raw(Data(evidence.utf8))
         }
         group.delete(":id") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -113,6 +142,26 @@ enum StrategyRoutes {
             }
             return Response(status: .noContent)
         }
+    }
+
+    struct EvidenceView: Encodable {
+        var strategyId: String
+        /// Whether the current version may go live on this evidence, and why not.
+        var admitted: Bool
+        var reason: String?
+
+        enum CodingKeys: String, CodingKey { case admitted, reason, strategyId = "strategy_id" }
+    }
+
+    /// Why the strategy's current version may not trade live on its stored evidence (missing,
+    /// stale or failing a gate), as a 409; nil when it declares no gates or every gate passes.
+    static func evidenceRefusal(_ id: String, _ state: ServiceState) throws -> ResponseError? {
+        guard let (_, source) = try state.store.apiStrategy(id), let loaded = try? LoadedStrategy(path: "\(id).yaml", text: source) else { return nil }
+        let admission = Evidence.admit(strategyPath: "strategy \(id)", text: source, gates: loaded.checked.parsed.gates.map(\.value),
+                                       evidence: try state.store.strategyEvidence(id).map { Data($0.utf8) }, from: "/v1/strategies/\(id)/evidence",
+                                       remedy: "run keel research on its source and PUT the evidence file to /v1/strategies/\(id)/evidence")
+        guard case .refused(let why) = admission else { return nil }
+        return ResponseError(.conflict, "evidence_refused", "refusing to trade live: \(why)")
     }
 
     /// Checked, linted and compiled as `keel lint` and `keel backtest` do: the name and the

@@ -300,6 +300,25 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE backtests ADD COLUMN final_value REAL")
             try db.execute(sql: "ALTER TABLE backtests ADD COLUMN total_return_pct REAL")
         }
+        migrator.registerMigration("v7: the service's research jobs (optimizations, walk-forwards)") { db in
+            try db.execute(sql: """
+                CREATE TABLE research_jobs (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,            -- optimization or walkforward
+                    strategy_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    status TEXT NOT NULL,          -- running, done, failed, cancelled
+                    request TEXT NOT NULL,
+                    result TEXT,
+                    error TEXT,
+                    created_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                );
+                CREATE INDEX research_jobs_by_time ON research_jobs(kind, created_at);
+                -- keel research's evidence file for the strategy, as uploaded; judged against its current text.
+                ALTER TABLE api_strategies ADD COLUMN evidence TEXT;
+                """)
+        }
         return migrator
     }
 }

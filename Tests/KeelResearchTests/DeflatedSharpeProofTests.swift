@@ -65,4 +65,31 @@ import Testing
         print("edge: best Sharpe \(found.bestSharpe), probabilistic \(found.psr), deflated \(found.dsr)")
         #expect(found.dsr > 0.95, "\(found)")
     }
+
+    /// `keel research` with the gates the proof needs: the deflated Sharpe ratio and an out-of-sample edge.
+    static func research(drift: Double, seed: UInt64) throws -> (status: Int32, evidence: [String: Any]) {
+        let gated = strategy + "\ngates: {deflated_sharpe: \">= 0.95\", oos_sharpe: \"> 0\"}\n"
+        let folder = try KeelBinary.temporaryFolder(["trend.yaml": gated, "SYN.csv": bars(drift: drift, seed: seed)])
+        let evidence = folder.appendingPathComponent("trend.evidence.json")
+        let run = try KeelBinary.run(["research", folder.appendingPathComponent("trend.yaml").path, "--data", folder.path,
+                                      "--train", "3y", "--test", "1y", "--runs", "200"])
+        #expect(run.stderr.isEmpty || run.status != 0, "\(run.stderr)")
+        print(run.stdout)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: evidence)) as? [String: Any], "the evidence is written either way")
+        return (run.status, object)
+    }
+
+    @Test("the gates: noise fails deflated_sharpe and keel research exits 1; the edge passes every gate")
+    func gates() throws {
+        let noise = try Self.research(drift: 0, seed: 17)
+        #expect(noise.status == 1)
+        #expect(noise.evidence["verdict"] as? String == "fail")
+        let failed = (noise.evidence["gates"] as? [[String: Any]] ?? []).filter { $0["passed"] as? Bool == false }.compactMap { $0["figure"] as? String }
+        #expect(failed.contains("deflated_sharpe"), "\(failed)")
+        let edge = try Self.research(drift: 0.0012, seed: 17)
+        #expect(edge.status == 0)
+        #expect(edge.evidence["verdict"] as? String == "pass", "\(edge.evidence)")
+        let manifest = try #require(edge.evidence["manifest"] as? [String: Any])
+        #expect((manifest["strategy_sha256"] as? String)?.count == 64 && (manifest["data"] as? [Any])?.count == 1)
+    }
 }

@@ -71,20 +71,23 @@ public enum Backtest {
     /// In-memory series (tests, generated data).
     public static func run(_ program: CompiledStrategy, feeds: [BarSeries], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
-                           annualization: Double? = nil, range: DateRange = DateRange()) throws -> BacktestResult {
+                           annualization: Double? = nil, range: DateRange = DateRange(),
+                           carried: [BacktestResult.OpenPosition] = []) throws -> BacktestResult {
         // A memory source never throws; a timeframe the bars cannot serve does (`Refusal`).
         try run(program, sources: feeds.map(MemoryBarSource.init), capital: capital, trace: trace, keepEquityCurve: keepEquityCurve,
-                 keepTrades: keepTrades, precomputeRows: precomputeRows, annualization: annualization, range: range)
+                 keepTrades: keepTrades, precomputeRows: precomputeRows, annualization: annualization, range: range, carried: carried)
     }
 
     /// `precomputeRows` is how many bars of a symbol the evaluator computes at once (the bar-only
     /// part of the program); 1 steps every node bar by bar, as a live run does. The default keeps
     /// all evaluators' columns within about 16 MB. A bounded `range` trades only its bars; up to
     /// the strategy's warm-up of bars before it feed the indicators first (`Engine.warmUp`).
+    /// `carried` positions (an earlier run's open positions, walk-forward's `--carry`) are taken
+    /// at their mark price after the warm-up, before the first bar traded; `capital` includes them.
     public static func run(_ program: CompiledStrategy, sources: [BarSource], capital: Double, trace: Bool = false,
                            keepEquityCurve: Bool = false, keepTrades: Bool = true, precomputeRows: Int? = nil,
                            annualization: Double? = nil, spool: ResultSpool? = nil, range: DateRange = DateRange(),
-                           progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
+                           carried: [BacktestResult.OpenPosition] = [], progress: ((Double) -> Void)? = nil) throws -> BacktestResult {
         let order = Universe.order(named: program.settings.symbols, feed: sources.map(\.symbol))
         var sources = order.map { symbol in sources.first { $0.symbol == symbol }! }
         let timeframe = program.settings.timeframe
@@ -139,6 +142,12 @@ public enum Backtest {
             stage(now)
             engine.warmUp(now)
             try advance(now)
+        }
+        for position in carried {
+            guard let index = engine.symbols.firstIndex(of: position.symbol) else {
+                throw Refusal(description: "the carried \(position.symbol) position has no bars here")
+            }
+            engine.inherit(index, side: position.side, quantity: position.quantity, price: position.markPrice, time: position.markTime)
         }
         while let now = feeds.nextTime() {
             stage(now)

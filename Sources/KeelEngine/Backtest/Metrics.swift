@@ -76,6 +76,22 @@ public struct Metrics: Sendable {
         return Double(365 * 86_400) / Double(barSeconds ?? 86_400)
     }
 
+    /// The metrics of an equity curve made by several runs one after another (walk-forward's
+    /// stitched out-of-sample equity): the curve's own statistics, the trades' statistics, and
+    /// exposure, exposure time and buy and hold as the caller weighs them across the runs.
+    package static func of(curve: [(time: Int64, equity: Double)], capital: Double, trades: [Trade], barSeconds: Int?,
+                           annualization: Double?, exposure: Double, exposureTime: Double, buyAndHold: Double) -> Metrics {
+        var stats = EquityStatistics(capital: capital)
+        for point in curve { stats.record(time: point.time, equity: point.equity) }
+        stats.finish()
+        var tradeStats = TradeStatistics()
+        for t in trades {
+            tradeStats.record(pnl: t.pnl, returnFraction: t.pnl / (t.quantity * t.entryPrice), duration: t.exitTime - t.entryTime)
+        }
+        return compute(stats, capital: capital, trades: tradeStats, barSeconds: barSeconds, annualization: annualization,
+                       exposure: exposure, exposureTime: exposureTime, buyAndHold: buyAndHold)
+    }
+
     static func compute(_ stats: EquityStatistics, capital: Double, trades: TradeStatistics, barSeconds: Int?, annualization: Double?,
                         exposure: Double, exposureTime: Double, buyAndHold: Double) -> Metrics {
         var m = Metrics()

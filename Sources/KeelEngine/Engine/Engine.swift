@@ -459,6 +459,21 @@ public final class Engine {
         ledger.pointee.stepHeld = true
     }
 
+    /// A position held over from an earlier run (walk-forward's `--carry`): taken at `price`, the
+    /// seam's mark, without a fee (the earlier run's equity already holds its value), so equity is
+    /// unchanged by it. This program's rules manage it from here: its protective levels are armed
+    /// from `price`, and its P&L and duration count from the seam (`time`).
+    package func inherit(_ index: Int, side: Side, quantity: Double, price: Double, time: Int64) {
+        guard books[index].position == nil, quantity > 0, price.isFinite, price > 0 else { return }
+        var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: 0)
+        cash -= position.sign * quantity * price
+        armProtective(&position, index)
+        openPositions += 1
+        books[index].position = position
+        (books[index].mark, books[index].lastClose) = (price, price)
+        ledger.pointee.lastEquity = equity
+    }
+
     /// Closes `quantity` of the position at `price`, records the trade, and drops the position when empty.
     func close(_ index: Int, quantity: Double, at price: Double, time: Int64, reason: ExitReason, ticket: OrderTicket) {
         guard var p = books[index].position, quantity > 0 else { return }

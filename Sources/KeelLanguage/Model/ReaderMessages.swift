@@ -69,6 +69,9 @@ extension DiagnosticMessage {
         .init("invalid-param-space", "param '\(name)': \(problem)")
     }
 
+    /// A promotion gate whose bound does not read.
+    static func invalidGate(_ problem: String) -> Self { .init("invalid-gate", problem) }
+
     static let takeProfitList = Self("expected-list", "'take_profit:' is a percent or a list of steps such as '- {at: 10%, close: 50%}'")
 
     static let takeProfitNeedsAt = Self("missing-key", "a take-profit step needs 'at:', the level (a percent from the entry or a price)")

@@ -168,6 +168,8 @@ public struct ParsedStrategy: Sendable {
     public var allocation = Allocation()
     public var execution = ExecutionSpec()
     public var risk: [RiskOverride] = []
+    /// Promotion gates: what the research evidence must show before the strategy trades live.
+    public var gates: [Located<Gate>] = []
     /// Top-level keys in file order, with their ranges.
     public var keys: [String: SourceRange] = [:]
     public var nodeCount: Int = 0

@@ -204,6 +204,18 @@ extension StrategyReader {
         }
     }
 
+    /// `gates:`: each figure of the research evidence with the bound it must meet before live trading.
+    mutating func readGates(_ node: YAMLNode) {
+        guard let pairs = mapping(node, for: "gates") else { return }
+        for pair in knownPairs(pairs, allowed: Gate.Figure.allCases.map(\.rawValue), in: "'gates:'") {
+            guard let figure = Gate.Figure(rawValue: pair.name), let scalar = scalar(pair.value, for: "gates.\(pair.name)") else { continue }
+            switch Gate.parse(figure, scalar.value) {
+            case .success(let gate): strategy.gates.append(Located(gate, pair.value.range))
+            case .failure(let problem): diagnostics.add(.invalidGate(problem.message), at: pair.value.range)
+            }
+        }
+    }
+
     private mutating func validName(_ pair: YAMLPair, in section: String) -> Bool {
         let name = pair.name
         let isIdentifier = name.first.map { $0.isLetter || $0 == "_" } == true

@@ -9,7 +9,7 @@ public struct StrategyReader {
     }
 
     static let topLevelKeys = ["keel", "name", "description", "symbols", "timeframe", "profile", "params", "let",
-                               "entry", "exit", "stop_loss", "take_profit", "time_stop", "allocation", "execution", "risk"]
+                               "entry", "exit", "stop_loss", "take_profit", "time_stop", "allocation", "execution", "risk", "gates"]
 
     let file: SourceFile
     let options: Options
@@ -71,6 +71,7 @@ public struct StrategyReader {
         case "allocation": readAllocation(value)
         case "execution": readExecution(value)
         case "risk": readRisk(value)
+        case "gates": readGates(value)
         default: break
         }
     }

@@ -76,6 +76,7 @@ public enum DiagnosticCatalogue {
         e("invalid-history", "A history index that is not a whole number in range.", "Use a whole number of bars within the bound the message gives."),
         e("non-constant-argument", "An argument that must be a constant is not.", "Use a literal or a param."),
         e("non-constant-param", "A param whose value is not a constant.", "Params are constants: a number, a percent, a duration, a bool or a string."),
+        e("invalid-gate", "A promotion gate under `gates:` whose bound does not read, or a percent on a figure that is not a fraction (`oos_sharpe: 80%`).", "Write the bound as `\">= 0.8\"`, `\"<= 20%\"` or a bare number, which means at least (at most for `max_drawdown`, `pbo` and `ruin_probability`)."),
         e("invalid-param-space", "A param's search space (`range:`, `step:`, `choices:`) that cannot be searched: no `default:`, a low end not below the high end, a step not above 0, a value of another kind than the default, or a value at which the strategy has an error (a window of 0 bars, a stop of 150%).", "Fix the space at the caret: `{default: 10, range: [5, 50], step: 5}` or `{default: 5%, choices: [2%, 5%, 10%]}`; every value of it must make a strategy that checks."),
     ]
 
