@@ -57,6 +57,9 @@ struct Backtest: ParsableCommand {
     @Option(help: "Also write a self-contained HTML report of the result (or of the sweep) to this file.")
     var report: String?
 
+    @Option(help: "The research evidence the report shows (default: the strategy's NAME.evidence.json beside it, when there is one).")
+    var evidence: String?
+
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
@@ -139,9 +142,11 @@ struct Backtest: ParsableCommand {
             report(refusal, text: loaded.text)
             throw Exit.findings
         }
-        let result = made.report.result
+        var report = made.report
+        report.evidence = try reportEvidence(evidence, strategy: strategy)
+        let result = report.result
         for line in MarketData.skippedRows(made.sources) + MarketData.warnings(result) { StandardError.write("warning: \(line)\n") }
-        try writeReport(made.report.html(), to: path)
+        try writeReport(report.html(), to: path)
         if let trace {
             do { try ResultFormat.trace(result).write(toFile: trace, atomically: true, encoding: .utf8) } catch {
                 StandardError.say("cannot write the trace to '\(trace)'")
@@ -194,6 +199,20 @@ struct Backtest: ParsableCommand {
 extension BadRowPolicy: ExpressibleByArgument {}
 
 /// Writes a report's HTML whole or not at all (a temporary file renamed over it); exits 74 when it cannot.
+/// The research evidence a report shows: `--evidence FILE`, or the strategy's own beside it
+/// (`NAME.evidence.json`) when there is one. One that does not read exits 66 or 1.
+func reportEvidence(_ given: String?, strategy: String?) throws -> (evidence: Evidence, path: String)? {
+    guard let path = given ?? strategy.map(Evidence.defaultPath).flatMap({ FileManager.default.fileExists(atPath: $0) ? $0 : nil }) else { return nil }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        StandardError.say("cannot read the evidence '\(path)'")
+        throw Exit.unreadable
+    }
+    do { return (try Evidence.read(data, path: path), path) } catch {
+        StandardError.say(error.description)
+        throw Exit.findings
+    }
+}
+
 func writeReport(_ html: [UInt8], to path: String) throws {
     do { try Data(html).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
         StandardError.say("cannot write the report to '\(path)': \(error.localizedDescription)")

@@ -45,6 +45,9 @@ struct Report: ParsableCommand {
 
     @OptionGroup var layout: LayoutOptions
 
+    @Option(help: "The research evidence to show (default: the strategy's NAME.evidence.json beside it, with --strategy, when there is one).")
+    var evidence: String?
+
     func validate() throws {
         switch (result, state, runID) {
         case (.some, nil, nil): break
@@ -98,7 +101,9 @@ struct Report: ParsableCommand {
             try writeReport(SweepReport(runs: runs, strategy: loaded, manifest: ReportManifest(command: command, strategyPath: strategy,
                                                                                               strategyText: loaded?.text)).html(), to: target)
         case .backtest(let written):
-            try writeReport(try backtestReport(written, path: path).html(), to: target)
+            var report = try backtestReport(written, path: path)
+            report.evidence = try reportEvidence(evidence, strategy: strategy)
+            try writeReport(report.html(), to: target)
         }
     }
 

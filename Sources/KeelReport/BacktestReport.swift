@@ -21,6 +21,8 @@ public struct BacktestReport: Sendable {
     public var title: String?
     /// For a paper or live run: the backtest of the same strategy on the same bars.
     public var comparison: RunComparison?
+    /// The strategy's research evidence (`keel research`) and where it was read, shown with its verdict.
+    public var evidence: (evidence: Evidence, path: String)?
 
     /// Trades beyond this many are drawn and listed; their decision trace is left out past it.
     static let tracedDecisionLimit = 100_000
@@ -63,6 +65,7 @@ public struct BacktestReport: Sendable {
         }
         page.raw("</dl>\n")
         if let strategy { Self.rules(&page, strategy) }
+        if let evidence { Self.evidenceSection(&page, evidence.evidence, path: evidence.path, strategy: strategy) }
         Self.dataFiles(&page, symbols: result.symbols, origins: result.dataFiles, manifest: manifest)
         Self.manifestSection(&page, manifest)
         page.raw("</header>\n")
@@ -190,6 +193,42 @@ public struct BacktestReport: Sendable {
             }
         }
         page.raw("</tbody>\n</table>\n</section>\n")
+    }
+
+    /// The research evidence: its verdict on the gates (judged again on this strategy's gates when
+    /// known), whether it was made from this strategy's text, each gate and every figure.
+    static func evidenceSection(_ page: inout HTMLWriter, _ evidence: Evidence, path: String, strategy: LoadedStrategy?) {
+        var judged = evidence
+        var stale = false
+        if let strategy {
+            judged.verdicts = Evidence.judge(strategy.checked.parsed.gates.map(\.value), figures: evidence.figures)
+            stale = evidence.manifest.strategySHA256 != ReportManifest(command: [], strategyText: strategy.text).strategySHA256
+        }
+        page.raw("<section id=\"evidence\">\n<h2>Research evidence</h2>\n")
+        let verdict = stale ? "stale: made from another text of the strategy" : judged.verdict
+        page.element("p", "class=\"verdict \(stale || judged.verdict == "fail" ? "fail" : "pass")\"",
+                     "Verdict: \(verdict) (\(path), made by \(evidence.manifest.recordedCommand ?? "keel research"))")
+        if !judged.verdicts.isEmpty {
+            page.raw("<table class=\"gates\">\n<thead><tr><th>Gate</th><th>Value</th><th>Passed</th></tr></thead>\n<tbody>\n")
+            for v in judged.verdicts {
+                page.raw("<tr>")
+                page.element("td", "", v.gate.text)
+                page.element("td", "", v.value.map { Evidence.Verdict.show($0, v.gate.figure) } ?? "not in the evidence")
+                page.element("td", "", v.passed ? "yes" : "no")
+                page.raw("</tr>\n")
+            }
+            page.raw("</tbody>\n</table>\n")
+        }
+        page.raw("<dl class=\"facts\">\n")
+        for (figure, value) in evidence.figures {
+            page.element("dt", "", figure.rawValue)
+            page.element("dd", "", value.isFinite ? Evidence.Verdict.show(value, figure) : "n/a")
+        }
+        for (key, value) in evidence.protocolSettings {
+            page.element("dt", "", key)
+            page.element("dd", "", value)
+        }
+        page.raw("</dl>\n</section>\n")
     }
 
     static func manifestSection(_ page: inout HTMLWriter, _ manifest: ReportManifest) {

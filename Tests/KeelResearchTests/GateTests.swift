@@ -105,3 +105,26 @@ import Testing
         #expect(bad.status == 64 && bad.stderr.contains("bad.yaml:2:9: error: unknown gate 'oos_sharp'; did you mean 'oos_sharpe'?"), "\(bad.stderr)")
     }
 }
+
+/// The evidence in the report: found beside the strategy, judged on its gates, stale when the text moved.
+@Suite struct EvidenceReportTests {
+    @Test("keel backtest --report shows the evidence beside the strategy with its verdict and gates; an edited strategy shows it stale")
+    func report() throws {
+        let text = GateTests.text
+        let folder = try KeelBinary.temporaryFolder(["g.yaml": text])
+        try Data(try GateTests.evidence(sharpe: 1.1).json().utf8).write(to: folder.appendingPathComponent("g.evidence.json"))
+        let strategy = folder.appendingPathComponent("g.yaml").path
+        let html = folder.appendingPathComponent("r.html").path
+        let run = try KeelBinary.run(["backtest", strategy, "--data", SearchTests.examples, "--report", html])
+        #expect(run.status == 0, "\(run.stderr)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("<h2>Research evidence</h2>"))
+        #expect(page.contains("Verdict: pass (\(folder.appendingPathComponent("g.evidence.json").path)"))
+        #expect(page.contains("<td>oos_sharpe &gt;= 0.8</td><td>1.100</td><td>yes</td>"), "\(page.components(separatedBy: "gates").dropFirst().first?.prefix(400) ?? "")")
+        try (text + "\n# edited\n").write(toFile: strategy, atomically: true, encoding: .utf8)
+        #expect(try KeelBinary.run(["backtest", strategy, "--data", SearchTests.examples, "--report", html]).status == 0)
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("Verdict: stale: made from another text of the strategy"))
+        let missing = try KeelBinary.run(["backtest", strategy, "--data", SearchTests.examples, "--report", html, "--evidence", "/nonexistent.json"])
+        #expect(missing.status == 66 && missing.stderr.contains("cannot read the evidence '/nonexistent.json'"))
+    }
+}

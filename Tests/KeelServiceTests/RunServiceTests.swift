@@ -86,9 +86,12 @@ struct RunServiceTests {
         private let inbox = Inbox()
         private var task: Task<Void, Never>?
 
+        /// The listeners' own thread: see `ThreadExecutor`.
+        static let executor = ThreadExecutor(label: "keel.test.websocket")
+
         init(url: String, headers: HTTPFields = [:]) {
             let inbox = inbox
-            task = Task.detached {
+            task = Task.detached(executorPreference: Self.executor) {
                 // Tried again until it connects: a loaded machine can refuse or time out a first attempt.
                 while !Task.isCancelled {
                     do {
