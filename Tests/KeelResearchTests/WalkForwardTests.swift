@@ -40,12 +40,12 @@ import Testing
         }
     }
 
-    static func walk(_ schedule: WalkForward.Schedule, carry: Bool = false, days: Int = 900) throws -> (WalkForward, LoadedStrategy, [BarSeries]) {
+    static func walk(_ schedule: WalkForward.Schedule, carry: Bool = false, days: Int = 900, jobs: Int = 2) throws -> (WalkForward, LoadedStrategy, [BarSeries]) {
         let strategy = try LoadedStrategy(path: "cross.yaml", text: text)
         let plan = try SearchPlan(strategy, method: .grid)
         let feeds = Self.feeds(days: days)
         let walk = try WalkForward.run(strategy, plan: plan, fixed: [:], feeds: feeds, capital: 100_000, objective: Objective("sharpe")!,
-                                       schedule: schedule, carry: carry, jobs: 2)
+                                       schedule: schedule, carry: carry, jobs: jobs)
         return (walk, strategy, feeds)
     }
 
@@ -101,6 +101,9 @@ import Testing
         let chosen = walk.folds.map { $0.params.map { "\($0.0)=\(SweepFormat.value($0.1))" }.joined(separator: " ") }
         print("folds chose: \(chosen); efficiency \(walk.efficiency); out-of-sample return \(walk.metrics.totalReturn)")
         #expect(walk.folds.allSatisfy { $0.chosen != nil })
+        let (oneCore, _, _) = try Self.walk(.init(train: Span("1y")!, test: Span("3m")!), jobs: 1)
+        #expect(oneCore.equityCurve.map(\.equity) == walk.equityCurve.map(\.equity), "one core and two give the same record")
+        #expect(oneCore.folds.map(\.chosen) == walk.folds.map(\.chosen))
     }
 
     @Test("--carry takes an open position over the seam at its close: equity runs on unbroken and the next fold holds it from the seam")
