@@ -103,10 +103,11 @@ public struct ParameterSweep: Sendable {
     /// - Throws: `Failure` when a combination does not check or a run fails; `Backtest.Refusal`
     ///   when the bars do not fit the strategy's `timeframe:` (judged once, before any run).
     /// A bounded `range` trades only its bars, each run warmed up on its own warm-up before it.
-    /// `curves`, when given, receives each run's equity curve (by combination index) as the run
-    /// ends, on the run's thread; the results keep none, so memory holds one curve per job.
+    /// `each`, when given, receives each run's result with its equity curve (by combination index)
+    /// as the run ends, on the run's thread; the results returned keep no curve, so memory holds one
+    /// curve per job.
     public func run(feeds: [BarSeries], capital: Double, jobs: Int, range: DateRange = DateRange(),
-                    curves: (@Sendable (_ index: Int, _ curve: [(time: Int64, equity: Double)]) -> Void)? = nil,
+                    each: (@Sendable (_ index: Int, _ result: BacktestResult) -> Void)? = nil,
                     advanced: (@Sendable () -> Void)? = nil) throws -> [Run] {
         let combos = combinations
         var programs: [CompiledStrategy] = []
@@ -127,9 +128,9 @@ public struct ParameterSweep: Sendable {
                 // Each run reads its own copy of the bars: shared buffers would bounce their reference
                 // counts between cores on every access.
                 let own = feeds.map { $0.uniqueCopy() }
-                if var result = try? Backtest.run(program, feeds: own, capital: capital, keepEquityCurve: curves != nil, keepTrades: false, range: range) {
-                    if let curves {
-                        curves(index, result.equityCurve)
+                if var result = try? Backtest.run(program, feeds: own, capital: capital, keepEquityCurve: each != nil, keepTrades: false, range: range) {
+                    if let each {
+                        each(index, result)
                         result.equityCurve = []
                     }
                     results.set(index, result)

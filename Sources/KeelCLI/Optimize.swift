@@ -24,43 +24,82 @@ struct Optimize: ParsableCommand {
     @Option(name: .shortAndLong, help: "The results file to write (default: the strategy's name with .results.db, here).")
     var output: String?
 
+    @Option(help: "Run only shard I of N: the trials whose number is I mod N (I/N, or auto/N to read I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX); keel merge joins the shards.")
+    var shard: String?
+
     @Option(help: "Also write the sweep report (HTML) of the results to this file.")
     var report: String?
 
     @Option(help: "Output: text (the best trials) or json.")
     var format: Backtest.OutputFormat = .text
 
+    func validate() throws {
+        if let shard { _ = try Shard(shard, environment: [:], validating: true) }
+        if shard != nil, report != nil { throw ValidationError("--report draws the whole search: run keel report on the merged results instead") }
+    }
+
     func run() throws {
         let inputs = try study.inputs()
-        let (loaded, fixed, plan, files, feeds) = (inputs.loaded, inputs.fixed, inputs.plan, inputs.files, inputs.feeds)
+        let (loaded, fixed, plan, files) = (inputs.loaded, inputs.fixed, inputs.plan, inputs.files)
         let objective = study.search.goal
-        let (runs, evidence) = try Self.search(inputs, search: study.search, capital: study.capital, range: study.reading.range)
-        let command = ["keel"] + CommandLine.arguments.dropFirst()
-        let manifest = ReportManifest(command: command, strategyPath: study.strategy, strategyText: loaded.text, data: ReportManifest.checksums(files))
-        let results = ResultsFile(manifest: Self.manifest(manifest, strategyName: inputs.strategyName, plan: plan, objective: objective, capital: study.capital, range: study.reading.range, fixed: fixed),
-                                  trials: runs.enumerated().map { k, run in
-                                      ResultsFile.Trial(number: k, params: run.params, finalEquity: run.result.finalEquity, metrics: run.result.metrics)
-                                  }, statistics: evidence?.rows ?? [])
+        let shard = try self.shard.map { try Shard($0, environment: ProcessInfo.processInfo.environment) }
         let path = output ?? (URL(fileURLWithPath: study.strategy).deletingPathExtension().lastPathComponent + ".results.db")
-        do { try results.write(to: path) } catch {
+        let recorded = ReportManifest(command: Self.recordedCommand(["keel"] + CommandLine.arguments.dropFirst()), strategyPath: study.strategy,
+                                      strategyText: loaded.text, data: ReportManifest.checksums(files))
+        let manifest = Self.manifest(recorded, strategyName: inputs.strategyName, plan: plan, objective: objective, capital: study.capital,
+                                     range: study.reading.range, fixed: fixed) + (shard.map { [("shard", $0.description)] } ?? [])
+        let journal: ResultsJournal
+        do { journal = try ResultsJournal(resultsPath: path, manifest: manifest) } catch {
+            StandardError.say("\(error)")
+            throw error is ResultsFile.Failure ? Exit.findings : Exit.cannotWrite
+        }
+        if !journal.done.isEmpty { StandardError.say("resuming from \(journal.path): \(journal.done.count) trials done") }
+        let (trials, evidence) = try Self.search(inputs, search: study.search, capital: study.capital, range: study.reading.range,
+                                                 only: shard.map { plan.shard($0.index, of: $0.count) }, journal: journal)
+        let results = ResultsFile(manifest: manifest, trials: trials, statistics: evidence?.rows ?? [])
+        do {
+            try journal.check()
+            try results.write(to: path)
+            try journal.remove()
+        } catch {
             StandardError.say("cannot write the results to '\(path)': \(error)")
             throw Exit.cannotWrite
         }
-        if let report {
-            try writeReport(SweepReport(runs: runs, strategy: loaded, manifest: manifest, objective: objective.metric).html(), to: report)
+        if let report { try writeReport(SweepReport(results: results, strategy: loaded).html(), to: report) }
+        if let shard {
+            return print("shard \(shard): \(trials.count) of the \(plan.trials.count) trials in \(path); join the shards with keel merge")
         }
         print(format == .json ? results.json(objective: objective, path: path) : Self.text(results, objective: objective, path: path), terminator: "")
     }
 
-    /// Every trial of the plan on every core, with a progress bar, and what the search can say about
-    /// its choice (PSR, DSR, stability, PBO); a failing trial is said and exits 1.
-    static func search(_ inputs: SearchInputs, search: SearchOptions, capital: Double, range: DateRange) throws
-        -> (runs: [ParameterSweep.Run], evidence: SearchEvidence?) {
-        let progress = Progress(total: inputs.plan.trials.count)
+    /// The command as the results record it: without where they were written (`-o`), the shard
+    /// and `--jobs`, which change nothing in them, so a search and its shards merged record the same.
+    static func recordedCommand(_ arguments: [String]) -> [String] {
+        var kept: [String] = []
+        var skip = false
+        for argument in arguments {
+            if skip { skip = false; continue }
+            if ["-o", "--output", "--shard", "--jobs"].contains(argument) { skip = true; continue }
+            if ["--output=", "--shard=", "--jobs="].contains(where: argument.hasPrefix) { continue }
+            kept.append(argument)
+        }
+        return kept
+    }
+
+    /// The trials of the plan this process runs (a shard's, or all) on every core, with a progress
+    /// bar, each written to the journal as it ends; with every trial, what the search can say
+    /// about its choice (PSR, DSR, stability, PBO). A failing trial is said and exits 1.
+    static func search(_ inputs: SearchInputs, search: SearchOptions, capital: Double, range: DateRange, only: [Int]? = nil,
+                       journal: ResultsJournal? = nil) throws -> (trials: [ResultsFile.Trial], evidence: SearchEvidence?) {
+        let done = journal?.done ?? []
+        let progress = Progress(total: (only?.count ?? inputs.plan.trials.count) - done.count)
         defer { progress.finish() }
+        var finished: (@Sendable (ResultsFile.Trial) -> Void)?
+        if let journal { finished = { journal.add($0) } }
         do {
             return try Search.run(inputs.loaded, plan: inputs.plan, fixed: inputs.fixed, feeds: inputs.feeds, capital: capital, range: range,
-                                  objective: search.goal, jobs: search.jobCount, advanced: { progress.advance() })
+                                  objective: search.goal, jobs: search.jobCount, only: only, done: done, finished: finished,
+                                  advanced: { progress.advance() })
         } catch {
             progress.finish()
             StandardError.say("\(error)")

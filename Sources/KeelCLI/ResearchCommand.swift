@@ -48,7 +48,7 @@ struct ResearchCommand: ParsableCommand {
 
     func run() throws {
         let inputs = try study.inputs()
-        let (runs, searched) = try Optimize.search(inputs, search: study.search, capital: study.capital, range: study.reading.range)
+        let (trials, searched) = try Optimize.search(inputs, search: study.search, capital: study.capital, range: study.reading.range)
         let walk = try windows.walk(inputs, search: study.search, capital: study.capital, range: study.reading.range)
         let ruinLevel = ruin.flatMap(MonteCarloCommand.fraction) ?? inputs.loaded.checked.risk.limit(.maxDrawdown) ?? 0.5
         let trades = walk.folds.flatMap(\.outOfSample.trades)
@@ -71,7 +71,7 @@ struct ResearchCommand: ParsableCommand {
             ("monte_carlo", "trades, \(self.runs) runs, seed \(study.search.seed), ruin at \(ResultFormat.format(ruinLevel * 100, 2))%"),
             ("capital", ResultFormat.format(study.capital, 2)), ("from", study.reading.range.fromText ?? ""), ("to", study.reading.range.toText ?? ""),
         ]
-        let chosen = searched.map { runs[$0.trial].params } ?? []
+        let chosen = searched.map { trials[$0.trial].params } ?? []
         let evidence = Evidence(manifest: manifest, protocolSettings: settings, chosen: chosen, figures: figures,
                                 gates: inputs.loaded.checked.parsed.gates.map(\.value))
         let path = output ?? Evidence.defaultPath(for: study.strategy)

@@ -100,3 +100,36 @@ struct SearchInputs {
 }
 
 extension SearchPlan.Method: ExpressibleByArgument {}
+
+/// `--shard I/N`: this process runs the trials whose number is I mod N. `auto/N` reads I from the
+/// batch scheduler: Slurm's `SLURM_ARRAY_TASK_ID` or Kubernetes' `JOB_COMPLETION_INDEX`.
+struct Shard: CustomStringConvertible {
+    let index: Int
+    let count: Int
+
+    init(_ text: String, environment: [String: String], validating: Bool = false) throws {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, let count = Int(parts[1]), count >= 1, count <= 100_000 else {
+            throw ValidationError("--shard takes I/N (0/4 is the first of four shards) or auto/N, not '\(text)'")
+        }
+        self.count = count
+        if parts[0] == "auto" {
+            guard !validating else {
+                index = 0
+                return
+            }
+            guard let found = environment["SLURM_ARRAY_TASK_ID"] ?? environment["JOB_COMPLETION_INDEX"], let index = Int(found) else {
+                throw ValidationError("--shard auto/\(count) reads the shard from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, and neither is set")
+            }
+            guard index >= 0, index < count else { throw ValidationError("the shard index \(index) is not below \(count)") }
+            self.index = index
+        } else {
+            guard let index = Int(parts[0]), index >= 0, index < count else {
+                throw ValidationError("--shard \(text): the index is from 0 to \(count - 1)")
+            }
+            self.index = index
+        }
+    }
+
+    var description: String { "\(index)/\(count)" }
+}

@@ -26,6 +26,11 @@ public struct Objective: Sendable, Equatable {
         metric == "final_equity" ? result.finalEquity : result.metrics.named.first { $0.0 == metric }?.1 ?? .nan
     }
 
+    /// The objective's value in a trial of a results file.
+    public func value(_ trial: ResultsFile.Trial) -> Double {
+        metric == "final_equity" ? trial.finalEquity : trial.metrics.named.first { $0.0 == metric }?.1 ?? .nan
+    }
+
     /// The index of the best value (the first of equals); nil when none is finite.
     public func best(of values: [Double]) -> Int? {
         var best: Int?

@@ -91,26 +91,3 @@ public enum Overfitting {
                         medianLogit: median)
     }
 }
-
-/// Each trial's returns reduced to CSCV blocks as its run ends (`ParameterSweep.run`'s `curves`),
-/// so a search of many trials never holds their equity curves.
-public final class OverfittingBlocks: @unchecked Sendable {
-    private let slots: Slots<[Overfitting.Block]>
-    private let capital: Double
-    private let count: Int
-
-    public init(trials: Int, capital: Double, blocks: Int = Overfitting.defaultBlocks) {
-        (slots, self.capital, count) = (Slots(count: trials), capital, blocks)
-    }
-
-    public func add(_ index: Int, _ curve: [(time: Int64, equity: Double)]) {
-        slots.set(index, Overfitting.blocks(MonteCarlo.curveReturns(curve, capital: capital), count: count))
-    }
-
-    /// PBO over the trials collected; nil when some trial is missing or the estimate cannot be made.
-    public var estimate: Overfitting.Estimate? {
-        let trials = slots.values
-        guard trials.allSatisfy({ $0 != nil }) else { return nil }
-        return Overfitting.estimate(trials.map { $0! })
-    }
-}

@@ -4,40 +4,36 @@ import Keel
 /// trial it chooses (probabilistic and deflated Sharpe ratios, stability, PBO). What
 /// `keel optimize`, `keel research` and the service's `/v1/optimizations` run.
 public enum Search {
+    /// - Parameters:
+    ///   - only: the trial numbers this process runs (a shard's); every trial of the plan when nil.
+    ///   - done: trials already run (a journal's, on a resume): not run again.
+    ///   - finished: called with each trial as it ends, on its thread (the journal writes it).
+    /// - Returns: the trials run and done, in trial order, and the evidence when they are the whole plan.
     public static func run(_ strategy: LoadedStrategy, plan: SearchPlan, fixed: [String: ConstValue], feeds: [BarSeries], capital: Double,
-                           range: DateRange, objective: Objective, jobs: Int, advanced: (@Sendable () -> Void)? = nil) throws
-        -> (runs: [ParameterSweep.Run], evidence: SearchEvidence?) {
-        let sweep = try ParameterSweep(strategy, fixed: fixed, combinations: plan.trials.indices.map(plan.combination))
-        let blocks = OverfittingBlocks(trials: plan.trials.count, capital: capital)
-        let runs = try sweep.run(feeds: feeds, capital: capital, jobs: jobs, range: range, curves: { blocks.add($0, $1) }, advanced: advanced)
-        var evidence = try evidence(runs, sweep: sweep, spaces: strategy.checked.paramSpaces, objective: objective, feeds: feeds, capital: capital,
-                                    range: range)
-        evidence?.overfitting = blocks.estimate
-        return (runs, evidence)
-    }
-
-    /// The best trial by the objective, run again with its equity curve: its probabilistic and
-    /// deflated Sharpe ratios and its stability (nil when no trial has a finite objective).
-    static func evidence(_ runs: [ParameterSweep.Run], sweep: ParameterSweep, spaces: [String: ResolvedSpace], objective: Objective,
-                         feeds: [BarSeries], capital: Double, range: DateRange) throws -> SearchEvidence? {
-        guard let best = objective.best(of: runs.map { objective.value($0.result) }) else { return nil }
-        let result = try Backtest.run(try sweep.program(runs[best].params), feeds: feeds, capital: capital, keepEquityCurve: true, keepTrades: false,
-                                      range: range)
-        var evidence = SearchEvidence(chosen: best, result: result, trials: runs.map(\.result))
-        (evidence.stability, evidence.neighbours) = SearchEvidence.stability(
-            chosen: best, trials: runs.map { ($0.params, objective.value($0.result)) }, spaces: spaces, objective: objective)
-        return evidence
+                           range: DateRange, objective: Objective, jobs: Int, only: [Int]? = nil, done: [ResultsFile.Trial] = [],
+                           finished: (@Sendable (ResultsFile.Trial) -> Void)? = nil, advanced: (@Sendable () -> Void)? = nil) throws
+        -> (trials: [ResultsFile.Trial], evidence: SearchEvidence?) {
+        let held = Set(done.map(\.number))
+        let numbers = (only ?? Array(plan.trials.indices)).filter { !held.contains($0) }
+        let sweep = try ParameterSweep(strategy, fixed: fixed, combinations: numbers.map(plan.combination))
+        let made = Slots<ResultsFile.Trial>(count: numbers.count)
+        _ = try sweep.run(feeds: feeds, capital: capital, jobs: jobs, range: range, each: { index, result in
+            let trial = ResultsFile.Trial(number: numbers[index], params: plan.combination(numbers[index]), finalEquity: result.finalEquity,
+                                          metrics: result.metrics, returns: TrialReturns(curve: result.equityCurve, capital: capital))
+            made.set(index, trial)
+            finished?(trial)
+        }, advanced: advanced)
+        let trials = (done + made.values.compactMap { $0 }).sorted { $0.number < $1.number }
+        let whole = trials.count == plan.trials.count
+        return (trials, whole ? SearchEvidence.of(trials, spaces: strategy.checked.paramSpaces, objective: objective) : nil)
     }
 }
 
 extension ResultsFile {
     /// Trials best first by the objective (NaN last, ties by trial number).
     public func ranked(by objective: Objective) -> [Trial] {
-        func value(_ t: Trial) -> Double {
-            objective.metric == "final_equity" ? t.finalEquity : t.metrics.named.first { $0.0 == objective.metric }?.1 ?? .nan
-        }
-        return trials.sorted { a, b in
-            let (x, y) = (value(a), value(b))
+        trials.sorted { a, b in
+            let (x, y) = (objective.value(a), objective.value(b))
             if objective.better(x, than: y) { return true }
             if objective.better(y, than: x) { return false }
             return a.number < b.number

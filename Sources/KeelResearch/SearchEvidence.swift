@@ -18,12 +18,11 @@ public struct SearchEvidence: Sendable {
     public var overfitting: Overfitting.Estimate?
 
     /// - Parameters:
-    ///   - chosen: the chosen trial's number and its backtest with the equity curve kept.
-    ///   - trials: every trial's result (their Sharpe ratios, de-annualised, set the benchmark).
-    public init(chosen trial: Int, result: BacktestResult, trials: [BacktestResult]) {
-        let returns = Self.returns(result)
-        let moments = SharpeStatistics.Moments(returns)
-        let sharpes = trials.map { $0.metrics.sharpe / $0.metrics.annualization.squareRoot() }
+    ///   - chosen: the chosen trial's number.
+    ///   - moments: its per-step returns' moments.
+    ///   - trials: every trial's metrics (their Sharpe ratios, de-annualised, set the benchmark).
+    public init(chosen trial: Int, moments: SharpeStatistics.Moments, trials: [Metrics]) {
+        let sharpes = trials.map { $0.sharpe / $0.annualization.squareRoot() }
         let finite = sharpes.filter(\.isFinite)
         self.trial = trial
         trialsCounted = finite.count
@@ -32,6 +31,20 @@ public struct SearchEvidence: Sendable {
                                                                standardDeviation: finite.count > 1 ? SharpeStatistics.Moments(finite).standardDeviation : 0)
         probabilisticSharpe = SharpeStatistics.probabilisticSharpe(moments)
         deflatedSharpe = SharpeStatistics.deflatedSharpe(moments, trialSharpes: sharpes)
+    }
+
+    /// What a search says of its choice, from its trials alone (every trial of the plan, in trial
+    /// order, with its returns): the chosen trial's PSR and DSR, its stability, and PBO. Nil when no
+    /// trial has a finite objective, or the chosen one's returns are not known.
+    public static func of(_ trials: [ResultsFile.Trial], spaces: [String: ResolvedSpace], objective: Objective) -> SearchEvidence? {
+        let values = trials.map(objective.value)
+        guard let best = objective.best(of: values), let returns = trials[best].returns else { return nil }
+        var evidence = SearchEvidence(chosen: trials[best].number, moments: returns.moments, trials: trials.map(\.metrics))
+        (evidence.stability, evidence.neighbours) = stability(chosen: best, trials: zip(trials, values).map { ($0.params, $1) }, spaces: spaces,
+                                                              objective: objective)
+        let blocks = trials.compactMap(\.returns?.blocks)
+        if blocks.count == trials.count { evidence.overfitting = Overfitting.estimate(blocks) }
+        return evidence
     }
 
     /// The parameter-stability score: the median objective of the chosen trial's neighbours over
@@ -60,15 +73,6 @@ public struct SearchEvidence: Sendable {
         guard !values.isEmpty, center.value.isFinite, center.value > 0 else { return (.nan, values.count) }
         let median = values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
         return (objective.higherIsBetter ? median / center.value : (median > 0 ? center.value / median : .nan), values.count)
-    }
-
-    /// Per-step returns as the metrics read them: the first against the capital.
-    static func returns(_ result: BacktestResult) -> [Double] {
-        var previous = result.capital
-        return result.equityCurve.map { point in
-            defer { previous = point.equity }
-            return point.equity / previous - 1
-        }
     }
 
     /// As the results file's `statistics` table holds them.

@@ -60,6 +60,9 @@ public struct SearchPlan: Sendable {
         }
     }
 
+    /// The trials shard `index` of `count` runs: those whose number is `index` mod `count`, in order.
+    public func shard(_ index: Int, of count: Int) -> [Int] { trials.indices.filter { $0 % count == index } }
+
     /// Trial k's params as the sweep takes them.
     public func combination(_ k: Int) -> [(String, ConstValue)] { Array(zip(names, trials[k])) }
 }

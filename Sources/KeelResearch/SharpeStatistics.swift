@@ -47,6 +47,11 @@ public enum SharpeStatistics {
         /// Per-period Sharpe ratio: mean over standard deviation, no risk-free rate.
         public var sharpe: Double { standardDeviation > 0 ? mean / standardDeviation : .nan }
 
+        /// Moments read back (a results file's `trial_returns`).
+        public init(count: Int, mean: Double, standardDeviation: Double, skew: Double, kurtosis: Double) {
+            (self.count, self.mean, self.standardDeviation, self.skew, self.kurtosis) = (count, mean, standardDeviation, skew, kurtosis)
+        }
+
         public init(_ returns: [Double]) {
             let n = returns.count
             let average = returns.reduce(0, +) / Double(max(1, n))

@@ -203,11 +203,9 @@ enum ResearchRoutes {
         ]
         let jobs = ProcessInfo.processInfo.activeProcessorCount
         guard let schedule = job.schedule else {
-            let (runs, evidence) = try Search.run(job.loaded, plan: job.plan, fixed: job.fixed, feeds: feeds, capital: job.capital, range: job.range,
-                                                  objective: job.objective, jobs: jobs)
-            let results = ResultsFile(manifest: manifest, trials: runs.enumerated().map { k, run in
-                ResultsFile.Trial(number: k, params: run.params, finalEquity: run.result.finalEquity, metrics: run.result.metrics)
-            }, statistics: evidence?.rows ?? [])
+            let (trials, evidence) = try Search.run(job.loaded, plan: job.plan, fixed: job.fixed, feeds: feeds, capital: job.capital, range: job.range,
+                                                       objective: job.objective, jobs: jobs)
+            let results = ResultsFile(manifest: manifest, trials: trials, statistics: evidence?.rows ?? [])
             return results.json(objective: job.objective, path: nil, everyTrial: true)
         }
         let walk = try WalkForward.run(job.loaded, plan: job.plan, fixed: job.fixed, feeds: feeds, capital: job.capital, objective: job.objective,

@@ -24,9 +24,10 @@ package enum KeelBinary {
         package init(status: Int32, stdout: String, stderr: String) { (self.status, self.stdout, self.stderr) = (status, stdout, stderr) }
     }
 
-    /// Runs keel to the end and collects its output.
-    package static func run(_ arguments: [String], in directory: URL = root) throws -> Output {
+    /// Runs keel to the end and collects its output; `environment` adds variables to the test's.
+    package static func run(_ arguments: [String], in directory: URL = root, environment: [String: String] = [:]) throws -> Output {
         let process = start(arguments, in: directory)
+        for (key, value) in environment { process.environment?[key] = value }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
