@@ -54,9 +54,12 @@ public struct ReportManifest: Sendable {
     /// The command as a shell would take it back: words with spaces or quotes single-quoted.
     public var commandLine: String {
         if let recordedCommand { return recordedCommand }
-        return command.map { word in
-            let plain = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,%+@".contains($0) }
-            return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-        }.joined(separator: " ")
+        return command.map(Self.shellWord).joined(separator: " ")
+    }
+
+    /// `word` as one word for a POSIX shell: single-quoted unless it is plain.
+    public static func shellWord(_ word: String) -> String {
+        let plain = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,%+@".contains($0) }
+        return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import KeelTestSupport
+import Testing
+@testable import KeelResearch
+
+/// A search sharded on a real Slurm cluster: a single node on this machine (`.ci/slurm.sh`, which
+/// `.ci/run` gives Debian's slurm-wlm and munge), the job array and the merge as `keel cluster
+/// slurm --submit` submits them, and the merged file against the search run here.
+@Suite(.serialized) struct SlurmTests {
+    static let script = KeelBinary.root.appendingPathComponent(".ci/slurm.sh").path
+
+    struct NoSlurm: Error, CustomStringConvertible {
+        var description: String { "no Slurm here: apt-get install slurm-wlm munge (.ci/run installs them)" }
+    }
+
+    static func shell(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        (process.standardOutput, process.standardError) = (pipe, pipe)
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    @Test("keel cluster slurm --submit: four shards as a job array and the merge after them equal the search run here, byte for byte")
+    func sharded() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/slurmctld"), FileManager.default.isExecutableFile(atPath: "/usr/sbin/munged") else {
+            throw NoSlurm()
+        }
+        let folder = try KeelBinary.temporaryFolder(["s.yaml": SearchTests.text])
+        let cluster = folder.appendingPathComponent("cluster").path
+        let started = try Self.shell([Self.script, "start", cluster])
+        defer { _ = try? Self.shell([Self.script, "stop", cluster]) }
+        try #require(started.status == 0, "\(started.output)")
+        let environment = ["SLURM_CONF": cluster + "/slurm.conf"]
+        let search = ["s.yaml", "--data", SearchTests.examples, "--method", "random", "--trials", "40", "--seed", "11"]
+
+        let clock = ContinuousClock()
+        let localStart = clock.now
+        let local = try KeelBinary.run(["optimize"] + search + ["--jobs", "1", "-o", "local.db"], in: folder)
+        let localTime = clock.now - localStart
+        #expect(local.status == 0, "\(local.stderr)")
+
+        let written = try KeelBinary.run(["cluster", "slurm", "--shards", "4", "--dir", "jobs", "--"] + search, in: folder)
+        #expect(written.status == 0 && written.stdout.contains("submit with:"), "\(written.stderr)")
+        let array = try String(contentsOf: folder.appendingPathComponent("jobs/shards.sbatch"), encoding: .utf8)
+        #expect(array.contains("#SBATCH --array=0-3") && array.contains("--shard auto/4"))
+
+        let clusterStart = clock.now
+        let submitted = try KeelBinary.run(["cluster", "slurm", "--shards", "4", "--dir", "jobs", "--submit", "--"] + search, in: folder,
+                                           environment: environment)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let merged = folder.appendingPathComponent("jobs/merged.results.db")
+        let deadline = clock.now + .seconds(300)
+        func queued() throws -> String { try Self.shell(["env", "SLURM_CONF=\(cluster)/slurm.conf", "squeue", "-h"]).output }
+        while clock.now < deadline {
+            if FileManager.default.fileExists(atPath: merged.path), try queued().isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let clusterTime = clock.now - clusterStart
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("jobs").path)) ?? []
+        try #require(FileManager.default.fileExists(atPath: merged.path), "no merged results in 300 s; the jobs' folder holds \(logs)")
+        #expect(try Data(contentsOf: merged) == (try Data(contentsOf: folder.appendingPathComponent("local.db"))),
+                "the merged results are the search run here, byte for byte")
+        for shard in 0..<4 {
+            let log = try String(contentsOf: folder.appendingPathComponent("jobs/shard-\(shard).log"), encoding: .utf8)
+            #expect(log.contains("shard \(shard)/4: 10 of the 40 trials"), "\(log)")
+        }
+        print("40 trials: one process here \(localTime); 4 Slurm shards with the merge, submit to merged file, \(clusterTime)")
+    }
+}
