@@ -4,6 +4,12 @@
 # not running, then slurmctld and slurmd, and waits until the node is idle; `.ci/slurm.sh stop DIR`
 # stops what start started. Needs Debian's slurm-wlm and munge (.ci/run installs them) and root.
 set -euo pipefail
+# Close every descriptor but 0-2 that the caller let this script inherit: the daemons started here
+# would hold them open for good, and a caller reading a pipe to its end would wait for ever.
+for fd in /proc/$$/fd/*; do
+    fd="${fd##*/}"
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
 action="${1:?start or stop}"; dir="${2:?the folder of the cluster}"
 mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
 conf="$dir/slurm.conf"

@@ -13,16 +13,21 @@ import Testing
         var description: String { "no Slurm here: apt-get install slurm-wlm munge (.ci/run installs them)" }
     }
 
+    /// Runs a command to its end; its output through a file, not a pipe, so a daemon it starts
+    /// cannot hold the reader up.
     static func shell(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("keel-shell-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let handle = try FileHandle(forWritingTo: file)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        let pipe = Pipe()
-        (process.standardOutput, process.standardError) = (pipe, pipe)
+        (process.standardOutput, process.standardError) = (handle, handle)
         try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try handle.close()
+        return (process.terminationStatus, try String(contentsOf: file, encoding: .utf8))
     }
 
     @Test("keel cluster slurm --submit: four shards as a job array and the merge after them equal the search run here, byte for byte")
