@@ -77,6 +77,11 @@ public struct ParameterSweep: Sendable {
         return axes
     }
 
+    /// `--set NAME=VALUE` items as the params they hold fixed; a name given twice keeps the last.
+    public static func fixed(_ items: [String]) throws(Failure) -> [String: ConstValue] {
+        Dictionary(try parse(items, list: false).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
+    }
+
     static func literal(_ text: String) throws(Failure) -> ConstValue {
         let tokens = Lexer.tokenize(text.trimmingCharacters(in: .whitespaces))
         guard tokens.count == 2 else { throw Failure("'\(text)' is not a single value") }

@@ -74,7 +74,7 @@ struct Backtest: ParsableCommand {
     }
 
     func run() throws {
-        let fixed = Dictionary(try ParameterSweep.parse(sets, list: false).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
+        let fixed = try ParameterSweep.fixed(sets)
         let axes = try ParameterSweep.parse(sweeps, list: true)
         var loaded = try loadStrategy(strategy)
         do { try ParameterSweep.requireParams(Array(fixed.keys) + axes.map(\.name), in: loaded) } catch { throw ValidationError(error.description) }

@@ -97,7 +97,7 @@ struct MonteCarloCommand: ParsableCommand {
         var feeds: [BarSeries] = []
         var again: BacktestResult?
         if let strategy {
-            let fixed = Dictionary(try ParameterSweep.parse(sets, list: false).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
+            let fixed = try ParameterSweep.fixed(sets)
             let strategyFile = try loadStrategy(strategy, params: fixed)
             (feeds, again) = try reproduce(written, path: result, strategy: strategyFile, data: data, file: layout.file)
             loaded = strategyFile

@@ -118,7 +118,7 @@ struct Report: ParsableCommand {
             if written.equityCurve.isEmpty { notes.append("This result holds no equity curve: write it with keel backtest --format json --equity.") }
             return BacktestReport(result: written, bars: [], strategy: nil, manifest: ReportManifest(command: command), notes: notes)
         }
-        let fixed = Dictionary(try ParameterSweep.parse(sets, list: false).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
+        let fixed = try ParameterSweep.fixed(sets)
         let loaded = try loadStrategy(strategy, params: fixed)
         let files = try ReadingOptions.files(data, universe: loaded.program.settings.symbols)
         let report: BacktestReport

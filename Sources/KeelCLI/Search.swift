@@ -35,9 +35,7 @@ struct SearchOptions: ParsableArguments {
 
     var goal: Objective { Objective(objective)! }
     var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
-    var fixed: [String: ConstValue] {
-        Dictionary(((try? ParameterSweep.parse(sets, list: false)) ?? []).map { ($0.name, $0.values[0]) }, uniquingKeysWith: { $1 })
-    }
+    var fixed: [String: ConstValue] { (try? ParameterSweep.fixed(sets)) ?? [:] }
 }
 
 /// What every research command takes: the strategy, its bars and period, the search, the cash.

@@ -78,8 +78,10 @@ public enum Overfitting {
             for t in 1..<n where inSample[t] > inSample[best] { best = t }
             // Its out-of-sample rank among all, ties sharing the average rank.
             let value = outOfSample[best]
-            let below = outOfSample.filter { $0 < value }.count
-            let equal = outOfSample.filter { $0 == value }.count
+            var below = 0, equal = 0
+            for x in outOfSample {
+                if x < value { below += 1 } else if x == value { equal += 1 }
+            }
             let rank = Double(below) + Double(equal + 1) / 2
             let omega = rank / Double(n + 1)
             logits.append(log(omega / (1 - omega)))

@@ -104,10 +104,9 @@ public struct WalkForward: Sendable {
             let runs = try sweep.run(feeds: trainFeeds, capital: capital, jobs: jobs, range: DateRange(from: fold.train.lowerBound, until: fold.train.upperBound),
                                      advanced: advanced)
             let chosen = objective.best(of: runs.map { objective.value($0.result) })
-            let params = runs[chosen ?? 0].params
+            // The chosen trial's own train-window run is its in-sample record: nothing is run twice.
+            let (params, inSample) = (runs[chosen ?? 0].params, runs[chosen ?? 0].result)
             let program = try sweep.program(params)
-            let inSample = try Backtest.run(program, feeds: trainFeeds, capital: capital, keepEquityCurve: false, keepTrades: false,
-                                            range: DateRange(from: fold.train.lowerBound, until: fold.train.upperBound))
             let outOfSample: BacktestResult
             do {
                 outOfSample = try Backtest.run(program, feeds: feeds.map { $0.before(fold.test.upperBound) }, capital: equity, keepEquityCurve: true,

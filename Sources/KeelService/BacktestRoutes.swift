@@ -89,10 +89,13 @@ enum BacktestRoutes {
     /// The view with the request and the result as they are stored: JSON already.
     static func full(_ b: StoredBacktest) -> Response { raw(Data(fullJSON(b).utf8)) }
 
-    static func fullJSON(_ b: StoredBacktest) -> String {
-        let head = encode(View(b))
-        let result = b.result.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "null"
-        return head.dropLast() + ",\"request\":" + b.request + ",\"result\":" + result + "}"
+    static func fullJSON(_ b: StoredBacktest) -> String { withStored(encode(View(b)), request: b.request, result: b.result) }
+
+    /// A view's JSON object with the stored request and result (JSON already) added to it: a
+    /// backtest's or a research job's full answer.
+    static func withStored(_ view: String, request: String, result: String?) -> String {
+        let result = result.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "null"
+        return view.dropLast() + ",\"request\":" + request + ",\"result\":" + result + "}"
     }
 
     static func create(_ body: Body, _ state: ServiceState) throws -> Response {

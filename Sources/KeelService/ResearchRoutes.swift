@@ -112,8 +112,7 @@ enum ResearchRoutes {
 
     /// The view with the request and the result as they are stored: JSON already.
     static func full(_ j: StoredResearchJob) -> Response {
-        let result = j.result.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "null"
-        return raw(Data((encode(View(j)).dropLast() + ",\"request\":" + j.request + ",\"result\":" + result + "}").utf8))
+        raw(Data(BacktestRoutes.withStored(encode(View(j)), request: j.request, result: j.result).utf8))
     }
 
     /// Checks the request, stores the job as `running` and starts it off the server's threads.
