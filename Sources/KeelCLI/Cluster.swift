@@ -24,7 +24,10 @@ struct Cluster: ParsableCommand {
         @Option(help: "Cores per task: each shard runs --jobs of them.")
         var cpusPerTask: Int = 1
 
-        @Argument(parsing: .postTerminator, help: "keel optimize's arguments: the strategy, --data and the search (after --).")
+        @Flag(help: "The search is a walk-forward: the arguments are keel walkforward's, and the shards search its folds.")
+        var walkforward = false
+
+        @Argument(parsing: .postTerminator, help: "keel optimize's arguments (keel walkforward's with --walkforward): the strategy, --data and the search (after --).")
         var search: [String] = []
 
         func validate() throws {
@@ -37,8 +40,11 @@ struct Cluster: ParsableCommand {
         }
 
         var folder: String { URL(fileURLWithPath: dir).standardizedFileURL.path }
-        var merged: String { output.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? folder + "/merged.results.db" }
-        func shardFile(_ index: String) -> String { "\(folder)/shard-\(index).results.db" }
+        /// The command each shard runs, and how its files end.
+        var command: String { walkforward ? "walkforward" : "optimize" }
+        var suffix: String { walkforward ? ".walkforward.json" : ".results.db" }
+        var merged: String { output.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? folder + "/merged" + suffix }
+        func shardFile(_ index: String) -> String { "\(folder)/shard-\(index)\(suffix)" }
     }
 
     struct Slurm: ParsableCommand {
@@ -52,6 +58,8 @@ struct Cluster: ParsableCommand {
             array and then the merge with --dependency=afterok on it. --submit runs those two
             sbatch calls here and prints the job ids. A task killed and run again (scontrol requeue)
             resumes its shard. Paths are made absolute, for nodes whose working folder differs.
+            With --walkforward the tasks run keel walkforward --shard auto/N, each searching its
+            folds into DIR/shard-I.walkforward.json, and the merge runs the test windows in order.
             Exits 0, 1 when sbatch refuses, 64 on a usage error, 74 when a file cannot be written.
             """)
         )
@@ -87,8 +95,8 @@ struct Cluster: ParsableCommand {
                 \(head.joined(separator: "\n"))
                 set -euo pipefail
                 cd \(here)
-                exec \(keel) optimize \(job.search.map(ReportManifest.shellWord).joined(separator: " ")) --shard auto/\(job.shards) --jobs "${SLURM_CPUS_PER_TASK:-1}" \\
-                    -o \(ReportManifest.shellWord(folder))/shard-"$SLURM_ARRAY_TASK_ID".results.db
+                exec \(keel) \(job.command) \(job.search.map(ReportManifest.shellWord).joined(separator: " ")) --shard auto/\(job.shards) --jobs "${SLURM_CPUS_PER_TASK:-1}" \\
+                    -o \(ReportManifest.shellWord(folder))/shard-"$SLURM_ARRAY_TASK_ID"\(job.suffix)
 
                 """
             let files = (0..<job.shards).map { ReportManifest.shellWord(job.shardFile(String($0))) }.joined(separator: " ")
@@ -170,8 +178,9 @@ struct Cluster: ParsableCommand {
             complete (kubectl wait) and applies the second. The pods run --image with the persistent
             volume claim --volume-claim mounted at /keel, their working folder: the strategy, the
             data and DIR are paths in that volume, as the search's arguments give them. A failed pod
-            is retried (--retries per index) and resumes its shard. Exits 0, 64 on a usage error, 74
-            when a file cannot be written.
+            is retried (--retries per index) and resumes its shard. With --walkforward the pods run
+            keel walkforward --shard auto/N into DIR/shard-I.walkforward.json, and the merge runs the
+            test windows in order. Exits 0, 64 on a usage error, 74 when a file cannot be written.
             """)
         )
 
@@ -204,7 +213,7 @@ struct Cluster: ParsableCommand {
         func run() throws {
             // Paths stay as given: they are read in the volume, from /keel.
             let dir = job.dir.hasSuffix("/") ? String(job.dir.dropLast()) : job.dir
-            let merged = job.output ?? dir + "/merged.results.db"
+            let merged = job.output ?? dir + "/merged" + job.suffix
             let shardsName = name + "-shards", mergeName = name + "-merge"
             func pod(_ container: String, _ arguments: [String], cpus: Int) -> JSON.Value {
                 .object([("spec", .object([
@@ -219,8 +228,8 @@ struct Cluster: ParsableCommand {
                                                  ("persistentVolumeClaim", .object([("claimName", .string(volumeClaim))]))])])),
                 ]))])
             }
-            let shardArguments = ["optimize"] + job.search + ["--shard", "auto/\(job.shards)", "--jobs", String(job.cpusPerTask),
-                                                              "-o", "\(dir)/shard-$(JOB_COMPLETION_INDEX).results.db"]
+            let shardArguments = [job.command] + job.search + ["--shard", "auto/\(job.shards)", "--jobs", String(job.cpusPerTask),
+                                                                 "-o", "\(dir)/shard-$(JOB_COMPLETION_INDEX)\(job.suffix)"]
             let shards: JSON.Value = .object([
                 ("apiVersion", .string("batch/v1")), ("kind", .string("Job")),
                 ("metadata", .object([("name", .string(shardsName)), ("labels", .object([("app.kubernetes.io/name", .string("keel"))]))])),
@@ -230,7 +239,7 @@ struct Cluster: ParsableCommand {
                     ("template", pod("shard", shardArguments, cpus: job.cpusPerTask)),
                 ])),
             ])
-            let mergeArguments = ["merge"] + (0..<job.shards).map { "\(dir)/shard-\($0).results.db" } + ["-o", merged]
+            let mergeArguments = ["merge"] + (0..<job.shards).map { "\(dir)/shard-\($0)\(job.suffix)" } + ["-o", merged]
             let merge: JSON.Value = .object([
                 ("apiVersion", .string("batch/v1")), ("kind", .string("Job")),
                 ("metadata", .object([("name", .string(mergeName)), ("labels", .object([("app.kubernetes.io/name", .string("keel"))]))])),

@@ -35,21 +35,37 @@ public struct WalkForward: Sendable {
         public var partial: Bool
     }
 
-    /// What one fold chose and what it made.
-    public struct FoldResult: Sendable {
+    /// What one fold's search chose, from its train window alone: the unit a shard runs
+    /// (`keel walkforward --shard`) and `keel merge` replays.
+    public struct Choice: Sendable {
         public var fold: Fold
         /// The chosen trial (nil when no trial had a finite objective: the plan's first is run).
         public var chosen: Int?
-        public var params: [(String, ConstValue)]
-        /// The chosen trial's train-window backtest and its test-window backtest.
-        public var inSample: BacktestResult
-        public var outOfSample: BacktestResult
+        /// The trial run on the train window (the chosen one, or the plan's first): its number,
+        /// params and in-sample figures.
+        public var inSample: ResultsFile.Trial
         /// What the search was given: each symbol's bars (the train window and the warm-up before
         /// it) and the last bar time among them, always before the test window.
         public var trainBars: [Int]
         public var trainLastTime: Int64?
         /// The last bar time any trial's backtest read.
         public var trialsLastTime: Int64?
+
+        public init(fold: Fold, chosen: Int?, inSample: ResultsFile.Trial, trainBars: [Int], trainLastTime: Int64?, trialsLastTime: Int64?) {
+            (self.fold, self.chosen, self.inSample) = (fold, chosen, inSample)
+            (self.trainBars, self.trainLastTime, self.trialsLastTime) = (trainBars, trainLastTime, trialsLastTime)
+        }
+    }
+
+    /// What one fold chose and what its choice made on the test window.
+    @dynamicMemberLookup
+    public struct FoldResult: Sendable {
+        public var choice: Choice
+        /// The chosen trial's test-window backtest.
+        public var outOfSample: BacktestResult
+
+        public subscript<T>(dynamicMember path: KeyPath<Choice, T>) -> T { choice[keyPath: path] }
+        public var params: [(String, ConstValue)] { choice.inSample.params }
     }
 
     public let schedule: Schedule
@@ -80,6 +96,13 @@ public struct WalkForward: Sendable {
         return folds
     }
 
+    /// The folds of `schedule` over the bars of `feeds` inside `bounds`.
+    public static func folds(_ schedule: Schedule, feeds: [BarSeries], bounds: DateRange) throws(Failure) -> [Fold] {
+        guard let first = feeds.compactMap({ $0.time.first(where: bounds.contains) }).min(),
+              let last = feeds.compactMap({ $0.time.last(where: bounds.contains) }).max() else { throw Failure(description: "no bars in the range asked for") }
+        return try folds(schedule, first: first, last: last)
+    }
+
     /// Runs the walk-forward.
     /// - Parameters:
     ///   - strategy: the strategy whose declared spaces (as `plan` draws them) are searched.
@@ -88,25 +111,29 @@ public struct WalkForward: Sendable {
     ///   - carry: positions open at a seam are taken into the next fold at the seam's close; without
     ///     it each test window starts flat with the equity the last one ended with.
     ///   - bounds: the period the folds cover (`--from`, `--to`); the bars before it still warm up.
-    ///   - advanced: called as each trial (of every fold) ends.
+    ///   - choices: folds already searched (by shards): their test windows run on what they chose.
+    ///   - advanced: called as each trial (of every fold searched here) ends.
     public static func run(_ strategy: LoadedStrategy, plan: SearchPlan, fixed: [String: ConstValue], feeds: [BarSeries], capital: Double,
                            objective: Objective, schedule: Schedule, carry: Bool = false, bounds: DateRange = DateRange(), jobs: Int,
-                           advanced: (@Sendable () -> Void)? = nil) throws -> WalkForward {
-        guard let first = feeds.compactMap({ $0.time.first(where: bounds.contains) }).min(),
-              let last = feeds.compactMap({ $0.time.last(where: bounds.contains) }).max() else { throw Failure(description: "no bars in the range asked for") }
+                           choices: [Choice] = [], advanced: (@Sendable () -> Void)? = nil) throws -> WalkForward {
         let sweep = try ParameterSweep(strategy, fixed: fixed, combinations: plan.trials.indices.map(plan.combination))
+        let given = Dictionary(choices.map { ($0.fold.number, $0) }, uniquingKeysWith: { first, _ in first })
         var results: [FoldResult] = []
         var equity = capital
         var carried: [BacktestResult.OpenPosition] = []
-        for fold in try folds(schedule, first: first, last: last) {
-            // The search sees nothing at or after the train window's end: the bars are cut before it runs.
-            let trainFeeds = feeds.map { $0.before(fold.train.upperBound) }
-            let runs = try sweep.run(feeds: trainFeeds, capital: capital, jobs: jobs, range: DateRange(from: fold.train.lowerBound, until: fold.train.upperBound),
-                                     advanced: advanced)
-            let chosen = objective.best(of: runs.map { objective.value($0.result) })
-            // The chosen trial's own train-window run is its in-sample record: nothing is run twice.
-            let (params, inSample) = (runs[chosen ?? 0].params, runs[chosen ?? 0].result)
-            let program = try sweep.program(params)
+        for fold in try folds(schedule, feeds: feeds, bounds: bounds) {
+            var choice: Choice
+            if let shard = given[fold.number] {
+                guard shard.fold == fold, shard.inSample.number < plan.trials.count else {
+                    throw Failure(description: "the choice given for fold \(fold.number) is not of this walk-forward's windows or plan")
+                }
+                choice = shard
+                // The params as the plan draws them: a file holds them as text, the plan as the values they are.
+                choice.inSample.params = plan.combination(shard.inSample.number)
+            } else {
+                choice = try search(fold, sweep: sweep, feeds: feeds, capital: capital, objective: objective, jobs: jobs, advanced: advanced)
+            }
+            let program = try sweep.program(choice.inSample.params)
             let outOfSample: BacktestResult
             do {
                 outOfSample = try Backtest.run(program, feeds: feeds.map { $0.before(fold.test.upperBound) }, capital: equity, keepEquityCurve: true,
@@ -117,11 +144,49 @@ public struct WalkForward: Sendable {
             }
             equity = outOfSample.finalEquity
             carried = carry ? outOfSample.openPositions : []
-            results.append(FoldResult(fold: fold, chosen: chosen, params: params, inSample: inSample, outOfSample: outOfSample,
-                                      trainBars: trainFeeds.map(\.count), trainLastTime: trainFeeds.compactMap(\.time.last).max(),
-                                      trialsLastTime: runs.map(\.result.lastTime).max()))
+            results.append(FoldResult(choice: choice, outOfSample: outOfSample))
         }
         return WalkForward(schedule: schedule, folds: results, objective: objective, capital: capital)
+    }
+
+    /// The searches of the folds `only` keeps (a shard's), skipping the ones `done` holds; each
+    /// choice is handed to `finished` as it is made (a shard writes its file). No test window runs:
+    /// the test windows chain equity and positions from fold to fold, so they run when the shards
+    /// are merged (`run(choices:)`).
+    public static func choose(_ strategy: LoadedStrategy, plan: SearchPlan, fixed: [String: ConstValue], feeds: [BarSeries], capital: Double,
+                              objective: Objective, schedule: Schedule, bounds: DateRange = DateRange(), jobs: Int, only: (Fold) -> Bool,
+                              done: [Choice] = [], finished: (Choice) throws -> Void = { _ in },
+                              advanced: (@Sendable () -> Void)? = nil) throws -> [Choice] {
+        let sweep = try ParameterSweep(strategy, fixed: fixed, combinations: plan.trials.indices.map(plan.combination))
+        let held = Dictionary(done.map { ($0.fold.number, $0) }, uniquingKeysWith: { first, _ in first })
+        var choices: [Choice] = []
+        for fold in try folds(schedule, feeds: feeds, bounds: bounds) where only(fold) {
+            if var choice = held[fold.number], choice.fold == fold, choice.inSample.number < plan.trials.count {
+                // The params as the plan draws them: a shard's file holds them as text.
+                choice.inSample.params = plan.combination(choice.inSample.number)
+                choices.append(choice)
+                continue
+            }
+            let choice = try search(fold, sweep: sweep, feeds: feeds, capital: capital, objective: objective, jobs: jobs, advanced: advanced)
+            choices.append(choice)
+            try finished(choice)
+        }
+        return choices
+    }
+
+    /// One fold's search, on the bars before its train window's end.
+    static func search(_ fold: Fold, sweep: ParameterSweep, feeds: [BarSeries], capital: Double, objective: Objective, jobs: Int,
+                       advanced: (@Sendable () -> Void)?) throws -> Choice {
+        // The search sees nothing at or after the train window's end: the bars are cut before it runs.
+        let trainFeeds = feeds.map { $0.before(fold.train.upperBound) }
+        let runs = try sweep.run(feeds: trainFeeds, capital: capital, jobs: jobs, range: DateRange(from: fold.train.lowerBound, until: fold.train.upperBound),
+                                 advanced: advanced)
+        let chosen = objective.best(of: runs.map { objective.value($0.result) })
+        // The chosen trial's own train-window run is its in-sample record: nothing is run twice.
+        let run = runs[chosen ?? 0]
+        return Choice(fold: fold, chosen: chosen,
+                      inSample: ResultsFile.Trial(number: chosen ?? 0, params: run.params, finalEquity: run.result.finalEquity, metrics: run.result.metrics),
+                      trainBars: trainFeeds.map(\.count), trainLastTime: trainFeeds.compactMap(\.time.last).max(), trialsLastTime: runs.map(\.result.lastTime).max())
     }
 
     init(schedule: Schedule, folds: [FoldResult], objective: Objective, capital: Double) {

@@ -64,4 +64,29 @@ import Testing
         #expect(local.status == 0)
         #expect(try Data(contentsOf: volume.appendingPathComponent("jobs/merged.results.db")) == (try Data(contentsOf: volume.appendingPathComponent("local.db"))))
     }
+
+    @Test("--walkforward: the pods search their folds and the merge Job runs the test windows into the one-process walk-forward")
+    func walkForward() throws {
+        let volume = try KeelBinary.temporaryFolder(["s.yaml": SearchTests.text])
+        try FileManager.default.createSymbolicLink(atPath: volume.appendingPathComponent("data").path, withDestinationPath: SearchTests.examples)
+        let walk = ["s.yaml", "--data", "data/SPY.csv", "--method", "random", "--trials", "8", "--seed", "2", "--train", "2y", "--test", "6m"]
+        let written = try KeelBinary.run(["cluster", "k8s", "--walkforward", "--shards", "3", "--dir", "jobs", "--image", "registry.example/keel:1",
+                                          "--volume-claim", "keel-data", "--"] + walk, in: volume)
+        #expect(written.status == 0, "\(written.stderr)")
+        let shards = try String(contentsOf: volume.appendingPathComponent("jobs/shards-job.yaml"), encoding: .utf8)
+        let podArguments = try Self.arguments(shards)
+        #expect(podArguments.first == "walkforward" && podArguments.last == "jobs/shard-$(JOB_COMPLETION_INDEX).walkforward.json")
+        for index in 0..<3 {
+            let expanded = podArguments.map { $0.replacingOccurrences(of: "$(JOB_COMPLETION_INDEX)", with: String(index)) }
+            let pod = try KeelBinary.run(expanded, in: volume, environment: ["JOB_COMPLETION_INDEX": String(index)])
+            #expect(pod.status == 0 && pod.stdout.hasPrefix("shard \(index)/3: folds \(index), "), "\(pod.stderr)")
+        }
+        let merge = try String(contentsOf: volume.appendingPathComponent("jobs/merge-job.yaml"), encoding: .utf8)
+        let merged = try KeelBinary.run(try Self.arguments(merge), in: volume)
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let local = try KeelBinary.run(["walkforward"] + walk + ["-o", "local.json"], in: volume)
+        #expect(local.status == 0 && merged.stdout == local.stdout)
+        #expect(try Data(contentsOf: volume.appendingPathComponent("jobs/merged.walkforward.json"))
+            == (try Data(contentsOf: volume.appendingPathComponent("local.json"))))
+    }
 }

@@ -30,7 +30,7 @@ import Testing
         return (process.terminationStatus, try String(contentsOf: file, encoding: .utf8))
     }
 
-    @Test("keel cluster slurm --submit: four shards as a job array and the merge after them equal the search run here, byte for byte")
+    @Test("keel cluster slurm --submit: four shards as a job array and the merge after them equal the search (and the walk-forward) run here, byte for byte")
     func sharded() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/slurmctld"), FileManager.default.isExecutableFile(atPath: "/usr/sbin/munged") else {
             throw NoSlurm()
@@ -59,15 +59,19 @@ import Testing
                                            environment: environment)
         #expect(submitted.status == 0, "\(submitted.stderr)")
         let merged = folder.appendingPathComponent("jobs/merged.results.db")
-        let deadline = clock.now + .seconds(300)
-        func queued() throws -> String { try Self.shell(["env", "SLURM_CONF=\(cluster)/slurm.conf", "squeue", "-h"]).output }
-        while clock.now < deadline {
-            if FileManager.default.fileExists(atPath: merged.path), try queued().isEmpty { break }
-            Thread.sleep(forTimeInterval: 0.2)
+        /// Waits (300 s at most) for the merged file and an empty queue.
+        func awaitMerge(_ merged: URL) throws {
+            let deadline = clock.now + .seconds(300)
+            func queued() throws -> String { try Self.shell(["env", "SLURM_CONF=\(cluster)/slurm.conf", "squeue", "-h"]).output }
+            while clock.now < deadline {
+                if FileManager.default.fileExists(atPath: merged.path), try queued().isEmpty { break }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            let logs = (try? FileManager.default.contentsOfDirectory(atPath: merged.deletingLastPathComponent().path)) ?? []
+            try #require(FileManager.default.fileExists(atPath: merged.path), "no merged file in 300 s; the jobs' folder holds \(logs)")
         }
+        try awaitMerge(merged)
         let clusterTime = clock.now - clusterStart
-        let logs = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("jobs").path)) ?? []
-        try #require(FileManager.default.fileExists(atPath: merged.path), "no merged results in 300 s; the jobs' folder holds \(logs)")
         #expect(try Data(contentsOf: merged) == (try Data(contentsOf: folder.appendingPathComponent("local.db"))),
                 "the merged results are the search run here, byte for byte")
         for shard in 0..<4 {
@@ -75,5 +79,20 @@ import Testing
             #expect(log.contains("shard \(shard)/4: 10 of the 40 trials"), "\(log)")
         }
         print("40 trials: one process here \(localTime); 4 Slurm shards with the merge, submit to merged file, \(clusterTime)")
+
+        // A walk-forward: the tasks search its folds, the merge runs the test windows in order.
+        let walk = ["s.yaml", "--data", SearchTests.examples + "/SPY.csv", "--method", "random", "--trials", "8", "--seed", "11", "--train", "2y",
+                    "--test", "6m", "--carry"]
+        let localWalk = try KeelBinary.run(["walkforward"] + walk + ["-o", "local.json"], in: folder)
+        #expect(localWalk.status == 0, "\(localWalk.stderr)")
+        let walkSubmitted = try KeelBinary.run(["cluster", "slurm", "--walkforward", "--shards", "4", "--dir", "walk", "--submit", "--"] + walk, in: folder,
+                                               environment: environment)
+        #expect(walkSubmitted.status == 0, "\(walkSubmitted.stderr)")
+        let mergedWalk = folder.appendingPathComponent("walk/merged.walkforward.json")
+        try awaitMerge(mergedWalk)
+        #expect(try Data(contentsOf: mergedWalk) == (try Data(contentsOf: folder.appendingPathComponent("local.json"))),
+                "the merged walk-forward is the one run here, byte for byte")
+        let mergeLog = try String(contentsOf: folder.appendingPathComponent("walk/merge.log"), encoding: .utf8)
+        #expect(mergeLog == localWalk.stdout, "the merge prints the walk-forward run here")
     }
 }
