@@ -46,6 +46,10 @@ let package = Package(
         .target(name: "KeelReportAssets", exclude: ["report.js", "report.css", "vendor"]),
         .target(name: "KeelReport", dependencies: ["Keel", "KeelStore", "KeelRunner", "KeelResearch", "KeelReportAssets", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The curated strategies and the JSON Schema, built into the binary with #embed (keel new, the schema an editor reads).
+        .target(name: "KeelEditorAssets"),
+        // What an editor meets: the language server, the formatter, the templates.
+        .target(name: "KeelEditor", dependencies: ["KeelLanguage", "KeelLint", "KeelData", "KeelEditorAssets"]),
         // The trading API's wire format and the simulated exchange behind the paper broker (KeelData: the fill rule).
         .target(name: "KeelBroker", dependencies: ["KeelData"]),
         // What the two servers share: bearer auth, JSON answers and errors.
@@ -66,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "KeelCLI",
             dependencies: [
-                "Keel", "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP", "KeelReport", "KeelResearch",
+                "Keel", "KeelLanguage", "KeelLint", "KeelData", "KeelEngine", "KeelStore", "KeelRunner", "KeelBroker", "KeelBrokerServer", "KeelService", "KeelHTTP", "KeelReport", "KeelResearch", "KeelEditor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -96,6 +100,7 @@ let package = Package(
         .testTarget(name: "KeelReportTests", dependencies: ["KeelReport", "KeelCLI", "CZlib", "KeelTestSupport"]),
         .testTarget(name: "KeelDataTests", dependencies: ["KeelData", "KeelTestSupport"]),
         .testTarget(name: "KeelEngineTests", dependencies: ["KeelEngine", "KeelData", "KeelLanguage", "KeelTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KeelEditorTests", dependencies: ["KeelEditor", "KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KeelCLITests", dependencies: ["KeelCLI", "KeelTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "KeelRunnerTests",
