@@ -19,23 +19,27 @@ package enum LanguageReference {
             let entries = BuiltinTable.all.filter { $0.category == category }
             guard !entries.isEmpty else { continue }
             out += "\n## \(category.rawValue)\n"
-            for builtin in entries {
-                out += "\n### `\(builtin.signature)`\n\n\(builtin.doc)\n\n"
-                if !builtin.outputs.isEmpty {
-                    let prefix = builtin.form == .namespace ? builtin.name : "\(builtin.name)(...)"
-                    out += builtin.outputs.map { "- `\(prefix).\($0.name)`: \($0.doc)" }.joined(separator: "\n") + "\n\n"
-                }
-                if builtin.form == .function { out += "- warm-up: \(builtin.warmup.describe) bars\n" }
-                if !builtin.reads.isEmpty { out += "- reads: \(builtin.reads.joined(separator: ", "))\n" }
-                out += "- type: \(resultDescription(builtin))\n"
-                if let bounds = builtin.bounds {
-                    out += "- values: \(ExpressionPrinter.format(bounds.lowerBound)) to \(ExpressionPrinter.format(bounds.upperBound))\n"
-                }
-                if !builtin.definition.isEmpty { out += "- definition: \(builtin.definition)\n" }
-                out += "- example: `\(builtin.example)`\n"
-            }
+            for builtin in entries { out += "\n### `\(builtin.signature)`\n\n" + entry(builtin) }
         }
         return out
+    }
+
+    /// One built-in's text under its signature: the doc, outputs, warm-up, type, example (the
+    /// reference's entry, and the editor's hover).
+    package static func entry(_ builtin: Builtin) -> String {
+        var out = "\(builtin.doc)\n\n"
+        if !builtin.outputs.isEmpty {
+            let prefix = builtin.form == .namespace ? builtin.name : "\(builtin.name)(...)"
+            out += builtin.outputs.map { "- `\(prefix).\($0.name)`: \($0.doc)" }.joined(separator: "\n") + "\n\n"
+        }
+        if builtin.form == .function { out += "- warm-up: \(builtin.warmup.describe) bars\n" }
+        if !builtin.reads.isEmpty { out += "- reads: \(builtin.reads.joined(separator: ", "))\n" }
+        out += "- type: \(resultDescription(builtin))\n"
+        if let bounds = builtin.bounds {
+            out += "- values: \(ExpressionPrinter.format(bounds.lowerBound)) to \(ExpressionPrinter.format(bounds.upperBound))\n"
+        }
+        if !builtin.definition.isEmpty { out += "- definition: \(builtin.definition)\n" }
+        return out + "- example: `\(builtin.example)`\n"
     }
 
     private static func resultDescription(_ builtin: Builtin) -> String {

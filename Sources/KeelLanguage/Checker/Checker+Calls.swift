@@ -31,8 +31,10 @@ extension Checker {
     mutating func call(_ name: String, _ arguments: [CallArgument], _ expr: Expr, in scope: Scope) -> NodeInfo {
         guard let builtin = BuiltinTable.named(name) else {
             for argument in arguments { check(argument.value, in: scope) }
-            let hint = Suggestions.didYouMean(name, in: BuiltinTable.all.filter { $0.form == .function }.map(\.name))
-            diagnostics.add(.unknownFunction(name, suggestion: hint), at: calleeRange(expr, name))
+            let functions = BuiltinTable.all.filter { $0.form == .function }.map(\.name)
+            let callee = calleeRange(expr, name)
+            diagnostics.add(.unknownFunction(name, suggestion: Suggestions.didYouMean(name, in: functions)), at: callee,
+                            fixIts: Suggestions.closest(to: name, in: functions).map { [FixIt(range: callee, replacement: $0)] } ?? [])
             return .error
         }
         guard builtin.form == .function else {

@@ -64,8 +64,9 @@ extension Checker {
             return builtinName(builtin, expr, in: scope)
         }
         var hint = Suggestions.didYouMean(name, in: knownNames)
-        if StrategyReader.yaml11Booleans.contains(name) { hint = "; write true or false" }
-        diagnostics.add(.unknownName(name, suggestion: hint), at: expr.range)
+        var fix = Suggestions.closest(to: name, in: knownNames).map { [FixIt(range: expr.range, replacement: $0)] } ?? []
+        if StrategyReader.yaml11Booleans.contains(name) { (hint, fix) = ("; write true or false", []) }
+        diagnostics.add(.unknownName(name, suggestion: hint), at: expr.range, fixIts: fix)
         return .error
     }
 

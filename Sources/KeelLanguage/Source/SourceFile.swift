@@ -71,7 +71,7 @@ public struct SourceFile: Sendable {
         return min(offset, bytes.count)
     }
 
-    static func scalarWidth(leadByte: UInt8) -> Int {
+    package static func scalarWidth(leadByte: UInt8) -> Int {
         switch leadByte {
         case 0..<0x80: 1
         case 0xC0..<0xE0: 2

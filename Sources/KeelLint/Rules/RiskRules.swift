@@ -18,8 +18,10 @@ struct StopRequiredRule: LintRule {
 
     func check(_ strategy: CheckedStrategy) -> [LintFinding] {
         guard strategy.parsed.stopLoss == nil, let severity = strategy.profile.stopLossRequired else { return [] }
+        let entry = strategy.keyRange("entry")
+        // The fix writes the key on its own line before `entry:`, a top-level key at the line's start.
         return [LintFinding("the \(strategy.profile.name.rawValue) profile requires a stop-loss; add e.g. 'stop_loss: 2%'",
-                            at: strategy.keyRange("entry"), severity: severity)]
+                            at: entry, fixIts: [FixIt(range: .at(entry.start), replacement: "stop_loss: 2%\n")], severity: severity)]
     }
 }
 
