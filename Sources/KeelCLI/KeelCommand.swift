@@ -11,7 +11,7 @@ struct KeelCommand: ParsableCommand {
         cannot be written.
         """),
         version: KeelVersion.current,
-        subcommands: [New.self, Lint.self, LSP.self, Backtest.self, Optimize.self, Cluster.self, WalkForwardCommand.self, MonteCarloCommand.self, ResearchCommand.self, Merge.self, Report.self, Run.self, Runs.self, Broker.self, Serve.self, Rules.self, Reference.self, DataCommand.self]
+        subcommands: [New.self, Lint.self, Fmt.self, LSP.self, Backtest.self, Optimize.self, Cluster.self, WalkForwardCommand.self, MonteCarloCommand.self, ResearchCommand.self, Merge.self, Report.self, Run.self, Runs.self, Broker.self, Serve.self, Rules.self, Reference.self, DataCommand.self]
     )
 }
 

@@ -29,9 +29,10 @@ import Testing
         try String(contentsOf: KeelBinary.root.appendingPathComponent("Strategies/sma_cross.yaml"), encoding: .utf8)
     }
 
-    @Test("an editor's session: diagnostics as it types, hover, completion, definition, references, rename, a quick fix, semantic tokens")
+    @Test("an editor's session: diagnostics as it types, hover, completion, definition, references, rename, a quick fix, formatting, semantic tokens")
     func session() throws {
-        let folder = try KeelBinary.temporaryFolder(["trend.yaml": try Self.strategy()])
+        let messy = try String(contentsOf: FormatterTests.fixtures.appendingPathComponent("messy.yaml"), encoding: .utf8)
+        let folder = try KeelBinary.temporaryFolder(["trend.yaml": try Self.strategy(), "messy.yaml": messy])
         let answer = try Self.drive("session", in: folder)
         let capabilities = try #require(answer["capabilities"] as? [String: Any])
         #expect((capabilities["textDocumentSync"] as? [String: Any])?["change"] as? Int == 2, "incremental sync")
@@ -75,6 +76,9 @@ import Testing
 
         let action = try #require((answer["actions"] as? [[String: Any]])?.first)
         #expect(action["title"] as? String == "Replace with 'sma'" && action["kind"] as? String == "quickfix")
+        let formatting = try #require(answer["formatting"] as? [[String: Any]])
+        let expected = try String(contentsOf: FormatterTests.fixtures.appendingPathComponent("messy.expected"), encoding: .utf8)
+        #expect(formatting.count == 1 && formatting.first?["newText"] as? String == expected, "keel fmt's layout, as one edit")
         let tokens = try #require(answer["semantic_tokens"] as? [Int])
         #expect(!tokens.isEmpty && tokens.count % 5 == 0)
         #expect(answer["exit_code"] as? Int == 0, "exit after shutdown is 0")

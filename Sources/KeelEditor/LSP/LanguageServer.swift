@@ -111,6 +111,7 @@ public final class LanguageServer {
             let name = params["newName"] as? String ?? ""
             return try at(params) { try rename($0, $1, to: name) }
         case "textDocument/codeAction": return try document(params).map { codeActions($0, params) }
+        case "textDocument/formatting": return try document(params).map { formatting($0) }
         case "textDocument/semanticTokens/full": return try document(params).map { semanticTokens($0) }
         default:
             throw RequestFailure(code: -32601, message: "keel lsp does not answer \(method)")
@@ -130,6 +131,7 @@ public final class LanguageServer {
                 "definitionProvider": true,
                 "referencesProvider": true,
                 "renameProvider": ["prepareProvider": true],
+                "documentFormattingProvider": true,
                 "codeActionProvider": ["codeActionKinds": ["quickfix", "refactor.rewrite"]],
                 "semanticTokensProvider": [
                     "legend": ["tokenTypes": DocumentAnalysis.Role.allCases.map(\.tokenType), "tokenModifiers": ["declaration", "defaultLibrary"]],
@@ -196,6 +198,19 @@ public final class LanguageServer {
         }
         if !related.isEmpty { object["relatedInformation"] = related }
         return object
+    }
+
+    /// Formatting: `keel fmt`'s layout as one edit of the whole text; a file it leaves as it is
+    /// gets no edit and a message saying why.
+    func formatting(_ document: EditorDocument) -> [[String: Any]] {
+        switch StrategyFormatter.format(document.file) {
+        case .formatted(let text) where text != document.text:
+            return [["range": encoding.lspRange(SourceRange(0, document.file.bytes.count), in: document.file), "newText": text]]
+        case .formatted: return []
+        case .refused(let why):
+            connection.send(["method": "window/showMessage", "params": ["type": 2, "message": "keel fmt: not formatted: \(why)"]])
+            return []
+        }
     }
 
     func location(_ range: SourceRange, in document: EditorDocument) -> [String: Any] {

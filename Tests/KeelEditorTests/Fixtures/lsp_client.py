@@ -183,6 +183,13 @@ async def session():
     except Exception as error:
         out["rename_refused"] = str(error)
 
+    messy_path = os.path.join(FOLDER, "messy.yaml")
+    messy_uri = "file://" + messy_path
+    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(uri=messy_uri, language_id="yaml", version=1, text=open(messy_path).read())))
+    await wait_for(messy_uri, 1)
+    out["formatting"] = plain(await client.text_document_formatting_async(t.DocumentFormattingParams(
+        text_document=doc(messy_uri), options=t.FormattingOptions(tab_size=2, insert_spaces=True))))
+
     diagnostics = client.diagnostics[uri][1]
     smaa = next(d for d in diagnostics if d.code == "unknown-function")
     actions = await client.text_document_code_action_async(t.CodeActionParams(doc(uri), smaa.range, t.CodeActionContext(diagnostics=[smaa])))
