@@ -32,7 +32,9 @@ import Testing
     @Test("an editor's session: diagnostics as it types, hover, completion, definition, references, rename, a quick fix, formatting, semantic tokens")
     func session() throws {
         let messy = try String(contentsOf: FormatterTests.fixtures.appendingPathComponent("messy.yaml"), encoding: .utf8)
-        let folder = try KeelBinary.temporaryFolder(["trend.yaml": try Self.strategy(), "messy.yaml": messy])
+        let unused = try Self.strategy().replacingOccurrences(of: "let:\n", with: "let:\n  spare: ema(close, 5)\n")
+        let folder = try KeelBinary.temporaryFolder(["trend.yaml": try Self.strategy(), "messy.yaml": messy, "unused.yaml": unused,
+                                                     ".keel-lint.yaml": "rules:\n  unused-let: error\n"])
         let answer = try Self.drive("session", in: folder)
         let capabilities = try #require(answer["capabilities"] as? [String: Any])
         #expect((capabilities["textDocumentSync"] as? [String: Any])?["change"] as? Int == 2, "incremental sync")
@@ -76,6 +78,12 @@ import Testing
 
         let action = try #require((answer["actions"] as? [[String: Any]])?.first)
         #expect(action["title"] as? String == "Replace with 'sma'" && action["kind"] as? String == "quickfix")
+        let configured = try #require(answer["configured"] as? [[String: Any]])
+        #expect(configured.count == 1 && configured.first?["code"] as? String == "unused-let" && configured.first?["severity"] as? Int == 1,
+                "unused-let re-graded to an error by the folder's .keel-lint.yaml: \(configured)")
+        let quoting = try #require((answer["quote_actions"] as? [[String: Any]])?.first)
+        let quoteEdit = (((quoting["edit"] as? [String: Any])?["changes"] as? [String: [[String: Any]]])?.values.first)?.first
+        #expect(quoting["title"] as? String == "Quote this value" && quoteEdit?["newText"] as? String == "\"rsi(close, n: 14) < 30\"", "\(quoting)")
         let formatting = try #require(answer["formatting"] as? [[String: Any]])
         let expected = try String(contentsOf: FormatterTests.fixtures.appendingPathComponent("messy.expected"), encoding: .utf8)
         #expect(formatting.count == 1 && formatting.first?["newText"] as? String == expected, "keel fmt's layout, as one edit")

@@ -17,8 +17,9 @@ extension LanguageServer {
         }
         for diagnostic in made.report.diagnostics where !diagnostic.fixIts.isEmpty && diagnostic.range.start <= end && start <= diagnostic.range.end {
             let fix = diagnostic.fixIts[0]
-            let title = fix.range.start == fix.range.end
-                ? "Add '\(fix.replacement.trimmingCharacters(in: .newlines))'"
+            let original = String(decoding: file.bytes[fix.range.start..<min(fix.range.end, file.bytes.count)], as: UTF8.self)
+            let title = fix.range.start == fix.range.end ? "Add '\(fix.replacement.trimmingCharacters(in: .newlines))'"
+                : fix.replacement.hasPrefix("\"") && fix.replacement.count > original.count + 1 && !original.hasPrefix("\"") ? "Quote this value"
                 : "Replace with '\(fix.replacement)'"
             actions.append(["title": title, "kind": "quickfix", "isPreferred": true, "diagnostics": [lspDiagnostic(diagnostic, in: document)],
                             "edit": edit([fix])])

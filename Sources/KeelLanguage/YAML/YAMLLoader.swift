@@ -215,8 +215,31 @@ private struct TreeBuilder {
         let line = file.lineText(file.lineIndex(ofOffset: markOffset) + 1)
         let tabbed = line.prefix { $0 == " " || $0 == "\t" }.contains("\t")
         let hint = tabbed ? "; indent with spaces, not tabs" : Self.syntaxHint(problem)
-        diagnostics.add(.syntax(described, hint: hint), at: .at(markOffset), notes: notes)
+        diagnostics.add(.syntax(described, hint: hint), at: .at(markOffset), notes: notes,
+                        fixIts: problem.contains("mapping values are not allowed") ? Self.quotingFix(at: markOffset, in: file) : [])
         root = nil
+    }
+
+    /// `key: f(x, n: 14) < 30` read as a mapping inside a value: the fix quotes the value.
+    static func quotingFix(at offset: Int, in file: SourceFile) -> [FixIt] {
+        let lineIndex = file.lineIndex(ofOffset: offset)
+        let start = file.lineStarts[lineIndex]
+        let text = file.lineText(lineIndex + 1)
+        let indent = text.prefix { $0 == " " || $0 == "-" }
+        let content = text.dropFirst(indent.count)
+        guard let colon = content.firstRange(of: ": "), content[..<colon.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return [] }
+        var value = content[colon.upperBound...]
+        if let comment = value.firstRange(of: " #") { value = value[..<comment.lowerBound] }
+        value = value.drop { $0 == " " }
+        while value.last == " " { value = value.dropLast() }
+        guard value.contains(": "), let first = value.first, !"\"'{[|>".contains(first) else { return [] }
+        let valueStart = start + text.utf8.distance(from: text.startIndex, to: value.startIndex)
+        var quoted = "\""
+        for character in value {
+            if character == "\"" || character == "\\" { quoted.append("\\") }
+            quoted.append(character)
+        }
+        return [FixIt(range: SourceRange(valueStart, valueStart + value.utf8.count), replacement: quoted + "\"")]
     }
 
     static func syntaxHint(_ problem: String) -> String {

@@ -190,6 +190,20 @@ async def session():
     out["formatting"] = plain(await client.text_document_formatting_async(t.DocumentFormattingParams(
         text_document=doc(messy_uri), options=t.FormattingOptions(tab_size=2, insert_spaces=True))))
 
+    # The nearest .keel-lint.yaml re-grades rules, as for keel lint.
+    unused_path = os.path.join(FOLDER, "unused.yaml")
+    unused_uri = "file://" + unused_path
+    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(uri=unused_uri, language_id="yaml", version=1, text=open(unused_path).read())))
+    out["configured"] = plain(await wait_for(unused_uri, 1))
+
+    # A labelled argument in a plain block value: YAML reads ': ' as a mapping; the fix quotes it.
+    quote_uri = "file://" + os.path.join(FOLDER, "quote.yaml")
+    quote_text = "keel: 1\nentry:\n  long: rsi(close, n: 14) < 30\n"
+    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(uri=quote_uri, language_id="yaml", version=1, text=quote_text)))
+    broken = await wait_for(quote_uri, 1)
+    out["quote_actions"] = plain(await client.text_document_code_action_async(t.CodeActionParams(
+        doc(quote_uri), broken[0].range, t.CodeActionContext(diagnostics=list(broken)))))
+
     diagnostics = client.diagnostics[uri][1]
     smaa = next(d for d in diagnostics if d.code == "unknown-function")
     actions = await client.text_document_code_action_async(t.CodeActionParams(doc(uri), smaa.range, t.CodeActionContext(diagnostics=[smaa])))
