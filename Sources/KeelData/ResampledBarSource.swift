@@ -31,7 +31,9 @@ package final class ResampledBarSource: BarSource {
         chunk.removeAll(keepingCapacity: true)
         if chunk.signals.count != signalNames.count { chunk = BarSeries(symbol: symbol, signalNames: signalNames) }
         while chunk.count == 0 {
-            if inputRow == input.count {
+            // At or past the end of what was read: a source may empty the chunk when it says it has
+            // no more (Keel's cache does), so the row can be past a count of 0.
+            if inputRow >= input.count {
                 let more = try !sourceDone && source.next(into: &input)
                 if !more {
                     sourceDone = true

@@ -16,6 +16,22 @@ struct CLITests {
     static let broken = "keel: 1\nname: x\ndescription: A test.\nprofile: degen\nentry:\n  long: close > smaa(close, 20)\nexit:\n  long: close < sma(close, 20)\nexecution: {fees: 0.1%, slippage: 2bps}\n"
     static let warning = "keel: 1\nname: x\ndescription: A test.\nprofile: degen\nentry:\n  long: close > open\nexit:\n  long: close < open\nexecution: {fees: 0%, slippage: 2bps}\n"
 
+    @Test("a declared timeframe over finer bars read from Keel's cache ends, and equals the run without the cache (the resampler looped for ever on the cache's end)")
+    func timeframeFromCache() throws {
+        let folder = try KeelBinary.temporaryFolder([:])
+        #expect(try keel(["data", "generate", "--names", "BIG", "--bars", "3000", "--out", folder.appendingPathComponent("data").path]).status == 0)
+        let strategy = try String(contentsOf: Self.root.appendingPathComponent("Strategies/sma_cross.yaml"), encoding: String.Encoding.utf8)
+            .replacingOccurrences(of: "[AAPL]", with: "[BIG]").replacingOccurrences(of: "fast: 10", with: "fast: 1").replacingOccurrences(of: "slow: 30", with: "slow: 2")
+        try strategy.write(to: folder.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        let common = ["backtest", "s.yaml", "--data", "data", "--format", "json", "--cache-dir", folder.appendingPathComponent("cache").path]
+        let plain = try keel(common + ["--no-cache"], in: folder)
+        let building = try keel(common, in: folder)
+        let cached = try keel(common, in: folder)
+        #expect(plain.status == 0 && building.status == 0 && cached.status == 0, "\(cached.stderr)")
+        #expect(plain.stdout == cached.stdout && building.stdout == cached.stdout)
+        #expect(plain.stdout.contains("\"bars\": 3"), "3,000 minutes from midnight are three daily bars")
+    }
+
     @Test("keel lint Strategies/ exits 0: the README's first command")
     func curated() throws {
         let run = try keel(["lint", "Strategies/"])

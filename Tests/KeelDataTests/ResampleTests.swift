@@ -9,13 +9,18 @@ struct ResampleTests {
     final class ChunkedSource: BarSource {
         let series: BarSeries
         let size: Int
+        /// Empties the chunk when it has no more, as Keel's cache does (a file stream leaves it).
+        let emptiesAtEnd: Bool
         var at = 0
         var symbol: String { series.symbol }
         var signalNames: [String] { series.signalNames }
         var fractionRead: Double { Double(at) / Double(max(1, series.count)) }
-        init(_ series: BarSeries, size: Int) { (self.series, self.size) = (series, size) }
+        init(_ series: BarSeries, size: Int, emptiesAtEnd: Bool = false) { (self.series, self.size, self.emptiesAtEnd) = (series, size, emptiesAtEnd) }
         func next(into chunk: inout BarSeries) throws -> Bool {
-            guard at < series.count else { return false }
+            guard at < series.count else {
+                if emptiesAtEnd { chunk.removeAll(keepingCapacity: true) }
+                return false
+            }
             chunk = BarSeries(symbol: symbol, signalNames: signalNames)
             for row in at..<min(at + size, series.count) {
                 chunk.append(time: series.time[row], open: series.open[row], high: series.high[row], low: series.low[row],
@@ -42,8 +47,9 @@ struct ResampleTests {
         return series
     }
 
-    @Test("open of the first, extremes, close of the last, volume summed, the last signal; aligned to the hour", arguments: [1, 7, 60, 5_000])
-    func aggregation(chunk: Int) throws {
+    @Test("open of the first, extremes, close of the last, volume summed, the last signal; aligned to the hour; also over a source that empties its chunk at the end (Keel's cache: it looped for ever)",
+          arguments: [1, 7, 60, 5_000], [false, true])
+    func aggregation(chunk: Int, emptiesAtEnd: Bool) throws {
         let minutes = Self.minutes(2_000, seed: 7)
         let period: Int64 = 3_600_000
         var expected = BarSeries(symbol: "M", signalNames: ["s"])
@@ -61,10 +67,11 @@ struct ResampleTests {
                                 volume: minutes.volume[row], signals: [minutes.signals[0][row]])
             }
         }
-        let source = ResampledBarSource(ChunkedSource(minutes, size: chunk), periodMilliseconds: period)
+        let source = ResampledBarSource(ChunkedSource(minutes, size: chunk, emptiesAtEnd: emptiesAtEnd), periodMilliseconds: period)
         var got = BarSeries(symbol: "M", signalNames: ["s"])
         var piece = BarSeries(symbol: "M", signalNames: ["s"])
         while try source.next(into: &piece) { got.append(contentsOf: piece) }
+        #expect(try !source.next(into: &piece), "asked again after its end, it says so again")
         #expect(got == expected)
         #expect(got.count > 60 && got.time.allSatisfy { $0 % period == 0 })
     }
