@@ -47,6 +47,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Messages a WebSocket listener may fall behind before it is dropped (closed with 1008).")
     var listenerQueue: Int = 1_024
 
+    @Option(help: "MCP sessions held at once; past it, initialize gets 429 until one ends or idles out.")
+    var mcpSessions: Int = 64
+
+    @Option(help: "Seconds an MCP session lives without a message.")
+    var mcpIdle: Double = 1_800
+
     @OptionGroup var connections: ConnectionOptions
 
     func run() async throws {
@@ -67,6 +73,8 @@ struct Serve: AsyncParsableCommand {
                                                       bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit,
                                                       listenerQueue: listenerQueue, connections: try connections.policy())
         configuration.authFailureLimit = try connections.failureLimit()
+        guard mcpSessions >= 1, mcpIdle > 0 else { throw ValidationError("--mcp-sessions is at least 1 and --mcp-idle more than 0 seconds") }
+        (configuration.mcpSessions, configuration.mcpIdle) = (mcpSessions, .milliseconds(Int(mcpIdle * 1_000)))
         let settled = configuration
         try await serve({ onRunning in try await KeelService.run(settled, onRunning: onRunning) }, host: host)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Keel
+import KeelData
 
 /// `keel research`'s evidence file: the figures of a strategy's research protocol (walk-forward,
 /// Monte Carlo, the full-sample search's statistics), its gates judged against them, and the
@@ -73,7 +74,7 @@ public struct Evidence: Sendable {
 
     /// Reads an evidence file back; its gates are judged again from its figures (`gates` when given: the strategy's now).
     public static func read(_ data: Data, path: String, gates: [Gate]? = nil) throws(Failure) -> Evidence {
-        guard let o = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], o["keel_evidence"] != nil,
+        guard let o = (try? JSONReader.foundationObject(data)) as? [String: Any], o["keel_evidence"] != nil,
               let m = o["manifest"] as? [String: Any], let figures = o["figures"] as? [String: Any] else {
             throw Failure(description: "\(path) is not an evidence file: make one with keel research")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Keel
+import KeelData
 
 /// A result file `keel report` draws: a backtest's JSON (`keel backtest --format json`, or `keel
 /// runs show --format json`) or a sweep's (`--sweep ... --format json`), read back.
@@ -12,7 +13,7 @@ public enum ResultDocument {
     }
 
     public static func read(_ data: Data, path: String) throws(Failure) -> ResultDocument {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard let object = (try? JSONReader.foundationObject(data)) as? [String: Any] else {
             throw Failure(description: "\(path): not a JSON object; give the output of keel backtest --format json")
         }
         if let runs = object["runs"] as? [[String: Any]] {

@@ -1,5 +1,6 @@
 import Foundation
 import Keel
+import KeelData
 import KeelRunner
 import KeelStore
 
@@ -38,7 +39,7 @@ public struct RunComparison: Sendable {
         var result = try RunReport.result(store, run: id, includeEquity: true)
         // The decisions the run stored, with their readings: the trade detail's "why".
         result.decisions = try store.decisions(run: id).map { stored in
-            let readings = (try? JSONSerialization.jsonObject(with: Data(stored.readings.utf8)) as? [String: Any]) ?? [:]
+            let readings = (try? JSONReader.foundationObject(Array(stored.readings.utf8)) as? [String: Any]) ?? [:]
             return Engine.Decision(time: stored.time, symbol: stored.symbol, action: stored.action, side: Side(rawValue: stored.side) ?? .long,
                                    rule: stored.rule, values: readings.keys.sorted().map { ($0, (readings[$0] as? NSNumber)?.doubleValue ?? .nan) })
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Keel
+import KeelData
 
 /// A walk-forward as `keel walkforward` prints it (text) and writes it (JSON, with its manifest).
 public enum WalkForwardFormat {
@@ -119,7 +120,7 @@ public enum WalkForwardShardFile {
         func fail(_ what: String) -> ResultsFile.Failure { ResultsFile.Failure(description: "\(path): \(what)") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw fail("cannot be read: \(error.localizedDescription)") }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], object[kind] != nil,
+        guard let object = (try? JSONReader.foundationObject(data)) as? [String: Any], object[kind] != nil,
               let pairs = object["manifest"] as? [[String]], let folds = object["folds"] as? [[String: Any]] else {
             throw fail("is not a walk-forward shard's file (keel walkforward --shard I/N -o FILE writes them)")
         }

@@ -160,7 +160,8 @@ enum BacktestRoutes {
         do {
             // The command line's policy: a valid cache entry is read, and built when missing.
             let sources: [BarSource] = try MarketData.open(files.map { (symbol: $0.0, path: $0.1) }).map { CancellableSource($0, flag: flag) }
-            let result = try Backtest.run(program, sources: sources, capital: capital, keepEquityCurve: true, keepTrades: true, range: range)
+            let result = try Backtest.run(program, sources: sources, capital: capital, keepEquityCurve: true, keepTrades: true, range: range,
+                                          progress: { state.running.report(id, $0) })
             finished = ("done", ResultFormat.json(result, includeEquity: true), nil, result.finalEquity, result.metrics.totalReturn * 100)
         } catch is CancellationError {
             return
@@ -227,7 +228,7 @@ enum BacktestRoutes {
             var total_return: Double?
         }
         var ended = Ended(status: backtest.status, error: backtest.error)
-        if let result = backtest.result, let figures = try? JSONSerialization.jsonObject(with: Data(result.utf8)) as? [String: Any] {
+        if let result = backtest.result, let figures = try? JSONReader.foundationObject(Array(result.utf8)) as? [String: Any] {
             ended.final_equity = figures["final_equity"] as? Double
             ended.total_return = (figures["metrics"] as? [String: Any])?["total_return"] as? Double
         }

@@ -113,9 +113,17 @@ package enum OpenAPI {
         .init(method: "GET", path: "/v1/metrics", summary: "System and per-run metrics as JSON", open: false, responses: [("200", "metrics")]),
         .init(method: "GET", path: "/metrics", summary: "The same metrics in Prometheus text format", open: false, responses: [("200", "metrics")]),
         .init(method: "POST", path: "/mcp", summary: """
-            Model Context Protocol (streamable HTTP, JSON-RPC 2.0): tools list_strategies, lint_strategy, run_backtest, get_backtest
-            """, open: false, responses: [("200", "a JSON-RPC answer"), ("202", "a notification, acknowledged")]),
-        .init(method: "GET", path: "/mcp", summary: "No server-to-client stream is offered", open: false, responses: [("405", "POST only")]),
+            Model Context Protocol (streamable HTTP, JSON-RPC 2.0). initialize opens a session (Mcp-Session-Id); a tools/call with a \
+            progressToken is answered as an event stream with progress notifications. Tools: list_strategies, lint_strategy, \
+            run_backtest, get_backtest, backtest_source, list_runs, get_run, halt_run, resume_run, get_report
+            """, open: false, responses: [("200", "a JSON-RPC answer, or an event stream of progress and the answer"), ("202", "a notification, acknowledged"),
+                                          ("400", "not JSON-RPC, or no Mcp-Session-Id"), ("404", "the session ended or expired"),
+                                          ("429", "every session the server holds is in use")]),
+        .init(method: "GET", path: "/mcp", summary: "The session's event stream (Accept: text/event-stream, Mcp-Session-Id)", open: false,
+              responses: [("200", "the stream, until the session ends"), ("400", "no Mcp-Session-Id"), ("404", "the session ended or expired"),
+                          ("405", "not asked for an event stream")]),
+        .init(method: "DELETE", path: "/mcp", summary: "End an MCP session (Mcp-Session-Id)", open: false,
+              responses: [("204", "ended"), ("400", "no Mcp-Session-Id"), ("404", "no such session")]),
     ]
 
     package static func document() -> String {

@@ -78,15 +78,7 @@ enum RunRoutes {
                 return json(view(run, state), status: .accepted)
             }
         }
-        group.get(":id/report") { _, context in
-            try withRun(context, state) { run in
-                // The run's store holds its result, the bars it accepted and its strategy: the report is made from them.
-                do { return htmlResponse(try RunComparison.report(store: state.store, run: run.run.id, command: ["GET /v1/runs/\(run.run.id)"]).html()) }
-                catch let failure as RunReport.Failure {
-                    return KeelHTTP.failure(.conflict, "no_result", "\(failure)")
-                }
-            }
-        }
+        group.get(":id/report") { _, context in try withRun(context, state) { try report($0.run.id, state) } }
         group.get(":id/portfolio") { _, context in
             try withRun(context, state) { run in
                 json(Portfolio(summary: run.run.summary ?? "{}", positions: try state.store.positions(run: run.run.id), status: run.run.status))
@@ -133,6 +125,15 @@ enum RunRoutes {
                 if case .failure(let refusal) = StrategyRoutes.validate(run.run.strategySource, profile: profile) { return refusal.response }
                 return try requestControl(run, "risk_profile", reason: body.reason, argument: profile.rawValue, state)
             }
+        }
+    }
+
+    /// A run's HTML report: its store holds its result, the bars it accepted and its strategy; the
+    /// report is made from them (409 `no_result` before its first commit).
+    static func report(_ id: String, _ state: ServiceState) throws -> Response {
+        do { return htmlResponse(try RunComparison.report(store: state.store, run: id, command: ["GET /v1/runs/\(id)"]).html()) }
+        catch let failure as RunReport.Failure {
+            return KeelHTTP.failure(.conflict, "no_result", "\(failure)")
         }
     }
 

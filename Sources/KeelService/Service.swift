@@ -32,6 +32,9 @@ package enum KeelService {
         package var authFailureLimit: Int? = 30
         /// What the service stores as "now".
         package var clock = ServiceClock.system
+        /// MCP sessions held at once, and how long one lives without a message.
+        package var mcpSessions = 64
+        package var mcpIdle: Duration = .seconds(1_800)
 
         package init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
                     idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10,
@@ -55,7 +58,8 @@ package enum KeelService {
         try store.failUnfinishedResearchJobs(now: configuration.clock.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
                                  rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit,
-                                 listenerQueue: configuration.listenerQueue, clock: configuration.clock)
+                                 listenerQueue: configuration.listenerQueue, clock: configuration.clock,
+                                 mcp: MCPSessions(capacity: configuration.mcpSessions, idle: configuration.mcpIdle))
         try RunRoutes.resume(state)
         state.webhooks.resumePending()
         // A backtest the last server did not finish (it was stopped or killed) failed: its webhook hears `backtest.failed`.
@@ -182,10 +186,12 @@ package final class ServiceState: Sendable {
     let stats = RequestStats()
     let stallLimit: Double
     let clock: ServiceClock
+    let mcp: MCPSessions
 
     init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, stallLimit: Double = 10, listenerQueue: Int = 1_024,
-         webhookWait: Duration = .milliseconds(200), clock: ServiceClock = .system) {
+         webhookWait: Duration = .milliseconds(200), clock: ServiceClock = .system, mcp: MCPSessions = MCPSessions()) {
         self.store = store
+        self.mcp = mcp
         self.clock = clock
         self.stallLimit = stallLimit
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
@@ -221,6 +227,12 @@ package final class ServiceState: Sendable {
 final class RunningBacktests: @unchecked Sendable {
     private let lock = NSLock()
     private var flags: [String: CancellationFlag] = [:]
+    /// The share of its bars each running backtest has read (MCP's progress notifications).
+    private var progress: [String: Double] = [:]
+
+    func report(_ id: String, _ fraction: Double) { lock.withLock { progress[id] = fraction } }
+
+    func progress(_ id: String) -> Double? { lock.withLock { progress[id] } }
 
     func start(_ id: String) -> CancellationFlag {
         let flag = CancellationFlag()
@@ -230,7 +242,12 @@ final class RunningBacktests: @unchecked Sendable {
 
     func cancel(_ id: String) { lock.withLock { flags[id]?.cancel() } }
 
-    func end(_ id: String) { _ = lock.withLock { flags.removeValue(forKey: id) } }
+    func end(_ id: String) {
+        lock.withLock {
+            flags[id] = nil
+            progress[id] = nil
+        }
+    }
 
     var count: Int { lock.withLock { flags.count } }
 }

@@ -14,7 +14,7 @@ import Testing
 import Glibc
 #endif
 
-/// `/v1/runs`, `/v1/ws`, rate limits, brokers, webhooks, the leaderboard, metrics and MCP, on a
+/// `/v1/runs`, `/v1/ws`, rate limits, brokers, webhooks, the leaderboard and metrics, on a
 /// real `keel serve` process on loopback and its real SQLite file.
 @Suite("keel serve: runs and the rest", .serialized)
 struct RunServiceTests {
@@ -638,47 +638,11 @@ struct RunServiceTests {
         #expect(text.contains("keel_kill_switch_activations_total 0"))
     }
 
-    @Test("MCP: initialize, list the tools, lint a text, run a backtest and read its result, with the same token")
-    func mcp() throws {
-        let server = try Server()
-        defer { server.process.stop() }
-        func call(_ id: Int, _ method: String, _ params: [String: Any] = [:]) throws -> [String: Any] {
-            let (status, answer) = try server.object("POST", "/mcp", Self.body(["jsonrpc": "2.0", "id": id, "method": method, "params": params]))
-            #expect(status == 200)
-            return answer["result"] as? [String: Any] ?? answer
-        }
-        func text(_ result: [String: Any]) -> [String: Any] {
-            let content = (result["content"] as? [[String: Any]])?.first?["text"] as? String ?? ""
-            return (try? JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any]) ?? [:]
-        }
-        #expect(try call(1, "initialize", ["protocolVersion": "2025-06-18"])["protocolVersion"] as? String == "2025-06-18")
-        #expect(try server.send("POST", "/mcp", Self.body(["jsonrpc": "2.0", "method": "notifications/initialized"])).status == 202)
-        let tools = (try call(2, "tools/list")["tools"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-        #expect(tools == ["list_strategies", "lint_strategy", "run_backtest", "get_backtest"])
-        let lint = text(try call(3, "tools/call", ["name": "lint_strategy", "arguments": ["source": "keel: 1\nname: broken\nentry:\n  long: sma(close) > 3\n"]]))
-        #expect(lint["errors"] as? Int ?? 0 >= 1)
-        let strategy = try server.create("S1")
-        let started = text(try call(4, "tools/call", ["name": "run_backtest", "arguments": ["strategy_id": strategy, "data": ["ORCL": "ORCL.csv"]]]))
-        let id = started["id"] as? String ?? ""
-        let done = text(try call(5, "tools/call", ["name": "get_backtest", "arguments": ["id": id, "wait_seconds": 30]]))
-        #expect(done["status"] as? String == "done")
-        #expect(done["report_url"] as? String == "/v1/backtests/\(id)/report")
-        #expect(try server.send("GET", done["report_url"] as? String ?? "").status == 200)
-        let overHTTP = try server.finished(id)
-        #expect(NSDictionary(dictionary: done["result"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: overHTTP["result"] as? [String: Any] ?? ["x": 1]))
-        let refused = try call(6, "tools/call", ["name": "run_backtest", "arguments": ["strategy_id": strategy, "data": ["ORCL": "../etc/passwd"]]])
-        #expect(refused["isError"] as? Bool == true)
-        let unknown = try server.object("POST", "/mcp", Self.body(["jsonrpc": "2.0", "id": 7, "method": "resources/list"])).1
-        #expect((unknown["error"] as? [String: Any])?["code"] as? Int == -32601)
-        #expect(try server.send("POST", "/mcp", "{}", token: nil).status == 401)
-    }
-
     @Test("a running backtest is cancelled by DELETE: it stops, stays cancelled and keeps no result")
     func cancelRunningBacktest() throws {
         let server = try Server()
         defer { server.process.stop() }
-        let generated = try KeelBinary.run(["data", "generate", "--names", "BIG", "--bars", "300000", "--out", server.folder.appendingPathComponent("data").path])
-        #expect(generated.status == 0, "\(generated.stderr)")
+        try server.generateBig(bars: 300_000)
         let strategy = try server.create("S1")
         let (_, created) = try server.object("POST", "/v1/backtests", Self.body(["strategy_id": strategy, "data": ["BIG": "BIG.csv"]]))
         let id = created["id"] as? String ?? ""

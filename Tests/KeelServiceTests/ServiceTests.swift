@@ -42,6 +42,12 @@ struct ServiceTests {
             return (status, object ?? [:])
         }
 
+        /// Generated one-minute bars as data/BIG.csv.
+        func generateBig(bars: Int) throws {
+            let generated = try KeelBinary.run(["data", "generate", "--names", "BIG", "--bars", "\(bars)", "--out", folder.appendingPathComponent("data").path])
+            #expect(generated.status == 0, "\(generated.stderr)")
+        }
+
         /// Creates a strategy from a conformance file; its id.
         func create(_ name: String) throws -> String {
             let source = try String(contentsOf: ServiceTests.strategies.appendingPathComponent("\(name).yaml"), encoding: .utf8)

@@ -46,12 +46,13 @@ package final class ServerProcess {
 
     /// One request: (status, headers, body). Blocking on NIO's future, not on a task: a test thread
     /// waiting on the cooperative pool could starve the very task it waits for.
-    /// `authorization`: the whole header, in place of `Bearer TOKEN`.
+    /// `authorization`: the whole header, in place of `Bearer TOKEN`; `headers`: any others.
     package func send(_ method: String, _ path: String, body: String? = nil, token: String?,
-                     authorization: String? = nil) throws -> (status: Int, headers: HTTPHeaders, body: String) {
+                     authorization: String? = nil, headers extra: [String: String] = [:]) throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var headers = HTTPHeaders()
         if let header = authorization ?? token.map({ "Bearer \($0)" }) { headers.add(name: "Authorization", value: header) }
         if body != nil { headers.add(name: "Content-Type", value: "application/json") }
+        for (name, value) in extra.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
         let request = try HTTPClient.Request(url: url + path, method: HTTPMethod(rawValue: method), headers: headers, body: body.map { .string($0) })
         let response = try HTTPClient.shared.execute(request: request, deadline: .now() + .seconds(20)).wait()
         return (Int(response.status.code), response.headers, response.body.map { String(buffer: $0) } ?? "")
