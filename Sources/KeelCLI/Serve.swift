@@ -38,8 +38,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body, in bytes (larger ones get 413).")
     var bodyLimit: Int = 1 << 20
 
-    @Option(help: "Requests per token per minute (0: no limit); halt and resume are never limited.")
-    var rateLimit: Int = 600
+    @Option(help: "Requests per token per minute in every route group (0: no limit); halt and resume are never limited.")
+    var rateLimit: Int?
+
+    @Option(help: "Budgets per route group, e.g. reads=600,writes=120,close_all=10 (the defaults; 0: no limit).")
+    var rateLimits: String?
 
     @Option(help: "Seconds a run's loop may go without turning (a hung broker or stream call) before /ready answers 503.")
     var stallLimit: Double = 10
@@ -54,6 +57,24 @@ struct Serve: AsyncParsableCommand {
     var mcpIdle: Double = 1_800
 
     @OptionGroup var connections: ConnectionOptions
+
+    func validate() throws {
+        if let rateLimit, rateLimit < 0 { throw ValidationError("--rate-limit is at least 0 (0: no limit)") }
+        _ = try limits()
+    }
+
+    /// The defaults, every group set by --rate-limit, then the groups --rate-limits names.
+    func limits() throws -> [RouteGroup: Int] {
+        var limits = Dictionary(uniqueKeysWithValues: RouteGroup.allCases.map { ($0, rateLimit ?? $0.defaultLimit) })
+        if let rateLimits {
+            guard let parsed = RouteGroup.parse(rateLimits) else {
+                let names = RouteGroup.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("--rate-limits is GROUP=N,... with groups \(names) and N at least 0: reads=600,writes=120,close_all=10")
+            }
+            limits.merge(parsed) { $1 }
+        }
+        return limits
+    }
 
     func run() async throws {
         let token: String?
@@ -70,7 +91,7 @@ struct Serve: AsyncParsableCommand {
         guard stallLimit > 0 else { throw ValidationError("--stall-limit must be more than 0 seconds") }
         guard listenerQueue > 0 else { throw ValidationError("--listener-queue must be at least 1 message") }
         var configuration = KeelService.Configuration(host: host, port: port, databasePath: db, token: token, dataDirectory: dataDir,
-                                                      bodyLimit: bodyLimit, rateLimit: rateLimit > 0 ? rateLimit : nil, stallLimit: stallLimit,
+                                                      bodyLimit: bodyLimit, rateLimits: try limits(), stallLimit: stallLimit,
                                                       listenerQueue: listenerQueue, connections: try connections.policy())
         configuration.authFailureLimit = try connections.failureLimit()
         guard mcpSessions >= 1, mcpIdle > 0 else { throw ValidationError("--mcp-sessions is at least 1 and --mcp-idle more than 0 seconds") }

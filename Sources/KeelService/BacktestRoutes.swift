@@ -62,7 +62,7 @@ enum BacktestRoutes {
         }
         group.get { request, _ in
             guard let page = Page(request) else { return Page.invalid }
-            return json(try state.store.backtests(limit: page.limit, offset: page.offset).map(View.init))
+            return page.answer(try state.store.backtests(limit: page.limit, offset: page.offset).map(View.init), total: try state.store.backtestCount())
         }
         group.get(":id") { _, context in
             let id = context.parameters.get("id") ?? ""

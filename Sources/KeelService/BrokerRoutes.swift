@@ -56,7 +56,11 @@ enum BrokerRoutes {
             response.headers[.location] = "/v1/brokers/\(id)"
             return response
         }
-        group.get { _, _ in json(try state.store.brokers().map(View.init)) }
+        group.get { request, _ in
+            guard let page = Page(request) else { return Page.invalid }
+            let brokers = try state.store.brokers()
+            return page.answer(brokers.dropFirst(page.offset).prefix(page.limit).map(View.init), total: brokers.count)
+        }
         group.get(":id") { _, context in
             let id = context.parameters.get("id") ?? ""
             guard ServiceState.isId(id, prefix: "br"), let broker = try state.store.broker(id) else { return notFound("broker", id) }

@@ -16,8 +16,11 @@ package enum OpenAPI {
         .init(method: "GET", path: "/health", summary: "Liveness", open: true, responses: [("200", "alive")]),
         .init(method: "GET", path: "/ready", summary: "Readiness: the store can be read and every hosted run's loop is turning", open: false,
               responses: [("200", "ready"), ("503", "not ready")]),
+        .init(method: "GET", path: "/healthz", summary: "Health with dependencies: the store, the runs and each broker connection, healthy or not",
+              open: false, responses: [("200", "healthy"), ("503", "a dependency in use is unhealthy")]),
         .init(method: "GET", path: "/openapi.json", summary: "This document", open: false, responses: [("200", "the document")]),
-        .init(method: "GET", path: "/v1/strategies", summary: "List strategies", open: false, responses: [("200", "strategies")]),
+        .init(method: "GET", path: "/v1/strategies", summary: "List strategies with their description (?q= words in name or description; page=&pageSize= or limit=&offset=)",
+              open: false, responses: [("200", "strategies"), ("400", "bad page")]),
         .init(method: "POST", path: "/v1/strategies", summary: "Create a strategy from YAML ({source}); it trades on paper", open: false,
               responses: [("201", "created"), ("400", "malformed body"), ("413", "body too large"), ("422", "the strategy has errors (details: diagnostics)")]),
         .init(method: "GET", path: "/v1/strategies/{id}", summary: "A strategy with its source (?version=N for an older one)", open: false,
@@ -82,6 +85,13 @@ package enum OpenAPI {
               responses: [("200", "trades"), ("404", "no such run")]),
         .init(method: "GET", path: "/v1/runs/{id}/signals", summary: "The strategy's decisions with their readings (?limit=&offset=)", open: false,
               responses: [("200", "signals"), ("404", "no such run")]),
+        .init(method: "GET", path: "/v1/runs/{id}/decisions", summary: """
+            What the run did and why, newest first: each decision's rule, its text, the values it read, a sentence \
+            (?symbol=&since=&until=&signal_type=&page=&pageSize=)
+            """, open: false, responses: [("200", "decisions"), ("400", "bad filter or page"), ("404", "no such run")]),
+        .init(method: "GET", path: "/v1/runs/{id}/metrics/signals", summary: """
+            Per rule: decisions, trades, wins, win rate, P&L and contribution; per stream signal: the information coefficient against next-bar returns
+            """, open: false, responses: [("200", "metrics by signal"), ("404", "no such run")]),
         .init(method: "GET", path: "/v1/runs/{id}/report", summary: "A run's HTML report beside the backtest of its strategy on the bars it accepted (text/html)",
               open: false, responses: [("200", "the report"), ("404", "no such run"), ("409", "no result yet")]),
         .init(method: "GET", path: "/v1/runs/{id}/metrics", summary: "Performance, signals and risk events of a run", open: false,
@@ -111,6 +121,22 @@ package enum OpenAPI {
             Backtests and paper runs ranked (?by=return|pnl|win_rate|drawdown&from=&to= in ms&limit=&offset=)
             """, open: false, responses: [("200", "the board"), ("400", "bad metric, period or page")]),
         .init(method: "GET", path: "/v1/metrics", summary: "System and per-run metrics as JSON", open: false, responses: [("200", "metrics")]),
+        .init(method: "GET", path: "/v1/metrics/signals", summary: "Metrics by signal over every run the service hosts", open: false,
+              responses: [("200", "metrics by signal")]),
+        .init(method: "POST", path: "/v1/trading/halt", summary: "Kill switch for every running run at once ({reason?}), journaled per run; never rate-limited",
+              open: false, responses: [("202", "each run's answer"), ("200", "no run is running")]),
+        .init(method: "POST", path: "/v1/trading/resume", summary: "Resume every running run at once; never rate-limited", open: false,
+              responses: [("202", "each run's answer"), ("200", "no run is running")]),
+        .init(method: "POST", path: "/v1/profile", summary: "Switch every running run's risk profile ({profile, reason?}); a run whose strategy fails under it keeps its own",
+              open: false, responses: [("202", "each run's answer"), ("200", "no run is running"), ("422", "not a profile")]),
+        .init(method: "GET", path: "/v1/portfolio", summary: "Total value, cash, unrealised and today's realised P&L, drawdown and positions over every running run",
+              open: false, responses: [("200", "the portfolio")]),
+        .init(method: "GET", path: "/v1/positions", summary: "Open positions of every running run, each with run_id, strategy_id, mode and broker_name (?symbol=)",
+              open: false, responses: [("200", "positions")]),
+        .init(method: "GET", path: "/v1/trades", summary: "Closed trades across runs, newest first (?symbol=&since=&until=&run_id=&limit=&offset= or page=&pageSize=)",
+              open: false, responses: [("200", "trades"), ("400", "bad filter or page")]),
+        .init(method: "GET", path: "/v1/signals", summary: "Decisions across runs, newest first (?symbol=&since=&until=&signal_type=&run_id=&page=&pageSize=)",
+              open: false, responses: [("200", "decisions"), ("400", "bad filter or page")]),
         .init(method: "GET", path: "/metrics", summary: "The same metrics in Prometheus text format", open: false, responses: [("200", "metrics")]),
         .init(method: "POST", path: "/mcp", summary: """
             Model Context Protocol (streamable HTTP, JSON-RPC 2.0). initialize opens a session (Mcp-Session-Id); a tools/call with a \
@@ -139,6 +165,7 @@ package enum OpenAPI {
                     })))
                 }
                 fields.append(("security", .array(op.open ? [] : [.object([("bearer", .array([]))])])))
+                fields.append(("x-rate-limit-group", RouteGroup.of(op.method, path: path).map { .string($0.rawValue) } ?? .string("never limited")))
                 var responses = op.responses.map { ($0.0, JSON.Value.object([("description", .string($0.1))])) }
                 if !op.open { responses.append(("401", .object([("description", .string("no token, or a wrong one"))]))) }
                 fields.append(("responses", .object(responses)))
@@ -151,7 +178,10 @@ package enum OpenAPI {
             ("info", .object([("title", .string("Keel")), ("version", .string("1")),
                               ("description", .string("""
                                   Strategies, backtests, paper and live runs, brokers, metrics, events and MCP. Errors are {code, message, details?}. \
-                                  Every answer carries X-RateLimit-Limit, -Remaining and -Reset (seconds); past the limit, 429 with Retry-After.
+                                  Requests are limited per token and route group (x-rate-limit-group: reads, writes, close_all; per minute by \
+                                  default 600, 120 and 10): every limited answer carries X-RateLimit-Group, -Limit, -Remaining and -Reset \
+                                  (seconds); past the limit, 429 with Retry-After. Halt and resume are never limited. Lists answer their \
+                                  total in X-Total-Count and page by limit and offset, or page (from 1) and pageSize (1 to 100).
                                   """))])),
             ("paths", .object(paths)),
             ("components", .object([("securitySchemes", .object([("bearer", .object([("type", .string("http")), ("scheme", .string("bearer"))]))]))])),

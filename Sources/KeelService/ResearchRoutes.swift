@@ -91,7 +91,8 @@ enum ResearchRoutes {
         }
         group.get { request, _ in
             guard let page = Page(request) else { return Page.invalid }
-            return json(try state.store.researchJobs(kind: kind.rawValue, limit: page.limit, offset: page.offset).map(View.init))
+            return page.answer(try state.store.researchJobs(kind: kind.rawValue, limit: page.limit, offset: page.offset).map(View.init),
+                               total: try state.store.researchJobCount(kind: kind.rawValue))
         }
         group.get(":id") { _, context in
             let id = context.parameters.get("id") ?? ""

@@ -1,5 +1,6 @@
 import Keel
 import Foundation
+import HTTPTypes
 import Hummingbird
 import KeelHTTP
 import KeelLanguage
@@ -67,7 +68,8 @@ enum RunRoutes {
         }
         group.get { request, _ in
             guard let page = Page(request) else { return Page.invalid }
-            return json(try state.store.serviceRuns(limit: page.limit, offset: page.offset).map { view($0, state) })
+            return page.answer(try state.store.serviceRuns(limit: page.limit, offset: page.offset).map { view($0, state) },
+                               total: try state.store.serviceRunCount())
         }
         group.get(":id") { _, context in
             try withRun(context, state) { json(view($0, state)) }
@@ -86,15 +88,23 @@ enum RunRoutes {
         }
         group.get(":id/positions") { _, context in try withRun(context, state) { json(try state.store.positions(run: $0.run.id)) } }
         group.get(":id/orders") { request, context in
-            try withRun(context, state) { run in try paged(request) { try state.store.orders(run: run.run.id, limit: $0.limit, offset: $0.offset) } }
+            try withRun(context, state) { run in
+                try paged(request, run.run.id, .orders, state) { try state.store.orders(run: run.run.id, limit: $0.limit, offset: $0.offset) }
+            }
         }
         group.get(":id/trades") { request, context in
-            try withRun(context, state) { run in try paged(request) { try state.store.trades(run: run.run.id, limit: $0.limit, offset: $0.offset) } }
+            try withRun(context, state) { run in
+                try paged(request, run.run.id, .trades, state) { try state.store.trades(run: run.run.id, limit: $0.limit, offset: $0.offset) }
+            }
         }
         group.get(":id/signals") { request, context in
-            try withRun(context, state) { run in try paged(request) { try state.store.decisions(run: run.run.id, limit: $0.limit, offset: $0.offset) } }
+            try withRun(context, state) { run in
+                try paged(request, run.run.id, .decisions, state) { try state.store.decisions(run: run.run.id, limit: $0.limit, offset: $0.offset) }
+            }
         }
+        group.get(":id/decisions") { request, context in try withRun(context, state) { try DecisionLog.answer($0, request, state) } }
         group.get(":id/metrics") { _, context in try withRun(context, state) { json(try Metrics.run($0.run, state.store)) } }
+        group.get(":id/metrics/signals") { _, context in try withRun(context, state) { json(try SignalMetrics(runs: [$0.run.id], store: state.store)) } }
         for action in ["halt", "resume", "close_all"] {
             group.post(RouterPath(":id/\(action)")) { request, context in
                 let body = try await optionalBody(request, context)
@@ -189,10 +199,12 @@ enum RunRoutes {
         return json(Queued(request_id: id, run_id: run.run.id, action: action, argument: argument), status: .accepted)
     }
 
-    /// One page of a run's rows, read as a page from the store: a long run's signals are never all loaded.
-    static func paged<T: Encodable>(_ request: Request, _ rows: (Page) throws -> [T]) throws -> Response {
+    /// One page of a run's rows, read as a page from the store (a long run's signals are never all
+    /// loaded), with the table's total for the run.
+    static func paged<T: Encodable>(_ request: Request, _ run: String, _ table: KeelStore.RunTable, _ state: ServiceState,
+                                    _ rows: (Page) throws -> [T]) throws -> Response {
         guard let page = Page(request) else { return Page.invalid }
-        return json(try rows(page))
+        return page.answer(try rows(page), total: try state.store.count(table, run: run))
     }
 
     static func start(_ body: Body, _ state: ServiceState) throws -> Response {
@@ -295,16 +307,42 @@ enum RunRoutes {
     }
 }
 
-/// `limit` (1 to 500, default 50) and `offset` query parameters.
+/// A list's page, in either spelling: `limit` (1 to 500, default 50) and `offset`, or M's `page`
+/// (from 1) and `pageSize` (1 to 100, default 20). Every list answers its total in `X-Total-Count`
+/// (and, paged by `page`, `X-Page` and `X-Page-Size`); the body stays the array.
 struct Page {
     var limit: Int
     var offset: Int
+    /// Set when the request paged by `page` and `pageSize`.
+    var number: Int?
 
     init?(_ request: Request) {
-        limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 50
-        offset = request.uri.queryParameters["offset"].flatMap { Int(String($0)) } ?? 0
-        guard (1...500).contains(limit), offset >= 0 else { return nil }
+        let query = request.uri.queryParameters
+        func integer(_ name: Substring) -> Int?? { query[name].map { Int(String($0)) } }
+        if query["page"] != nil || query["pageSize"] != nil {
+            guard query["limit"] == nil, query["offset"] == nil, let number = integer("page") ?? 1, let size = integer("pageSize") ?? 20,
+                  number >= 1, (1...100).contains(size), number <= Int.max / size else { return nil }
+            (limit, offset, self.number) = (size, (number - 1) * size, number)
+        } else {
+            guard let limit = integer("limit") ?? 50, let offset = integer("offset") ?? 0, (1...500).contains(limit), offset >= 0 else { return nil }
+            (self.limit, self.offset, number) = (limit, offset, nil)
+        }
     }
 
-    static var invalid: Response { failure(.badRequest, "invalid_page", "limit is 1 to 500 and offset at least 0") }
+    static var invalid: Response {
+        failure(.badRequest, "invalid_page", "limit is 1 to 500 and offset at least 0; or page from 1 and pageSize 1 to 100 (not both spellings)")
+    }
+
+    /// The page's rows with the list's total in the headers.
+    func answer<T: Encodable>(_ rows: [T], total: Int) -> Response {
+        var response = json(rows)
+        response.headers[Self.totalHeader] = String(total)
+        if let number {
+            response.headers[HTTPField.Name("X-Page")!] = String(number)
+            response.headers[HTTPField.Name("X-Page-Size")!] = String(limit)
+        }
+        return response
+    }
+
+    static let totalHeader = HTTPField.Name("X-Total-Count")!
 }

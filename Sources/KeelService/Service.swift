@@ -20,8 +20,8 @@ package enum KeelService {
         package var dataDirectory: String
         package var idleTimeout: Duration
         package var bodyLimit: Int
-        /// Requests per token per minute; nil is unlimited.
-        package var rateLimit: Int?
+        /// Requests per token per minute, by route group; an empty table is unlimited.
+        package var rateLimits: [RouteGroup: Int]
         /// Seconds a run's loop may go without turning before `/ready` answers 503.
         package var stallLimit: Double
         /// Messages a WebSocket listener may fall behind before it is dropped.
@@ -37,10 +37,11 @@ package enum KeelService {
         package var mcpIdle: Duration = .seconds(1_800)
 
         package init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
-                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20, rateLimit: Int? = 600, stallLimit: Double = 10,
+                    idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20,
+                    rateLimits: [RouteGroup: Int] = Dictionary(uniqueKeysWithValues: RouteGroup.allCases.map { ($0, $0.defaultLimit) }), stallLimit: Double = 10,
                     listenerQueue: Int = 1_024, connections: ConnectionPolicy = .init()) {
             (self.host, self.port, self.databasePath, self.token, self.dataDirectory) = (host, port, databasePath, token, dataDirectory)
-            (self.idleTimeout, self.bodyLimit, self.rateLimit) = (idleTimeout, bodyLimit, rateLimit)
+            (self.idleTimeout, self.bodyLimit, self.rateLimits) = (idleTimeout, bodyLimit, rateLimits)
             (self.stallLimit, self.listenerQueue) = (stallLimit, listenerQueue)
             self.connections = connections
             self.connections.idleTimeout = idleTimeout
@@ -57,7 +58,7 @@ package enum KeelService {
         let interrupted = try store.failUnfinishedBacktests(now: configuration.clock.now())
         try store.failUnfinishedResearchJobs(now: configuration.clock.now())
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
-                                 rateLimit: configuration.rateLimit, stallLimit: configuration.stallLimit,
+                                 rateLimits: configuration.rateLimits, stallLimit: configuration.stallLimit,
                                  listenerQueue: configuration.listenerQueue, clock: configuration.clock,
                                  mcp: MCPSessions(capacity: configuration.mcpSessions, idle: configuration.mcpIdle))
         try RunRoutes.resume(state)
@@ -124,6 +125,7 @@ package enum KeelService {
         if let limiter = state.limiter { router.add(middleware: RateLimit(limiter: limiter)) }
         router.get("health") { _, _ in json(["status": "ok"]) }
         router.get("ready") { _, _ in ready(state) }
+        router.get("healthz") { _, _ in await HealthCheck.report(state) }
         router.get("openapi.json") { _, _ in raw(Data(OpenAPI.document().utf8)) }
         StrategyRoutes.add(to: router.group("v1/strategies"), state)
         BacktestRoutes.add(to: router.group("v1/backtests"), state)
@@ -132,6 +134,7 @@ package enum KeelService {
         RunRoutes.add(to: router.group("v1/runs"), state)
         BrokerRoutes.add(to: router.group("v1/brokers"), state)
         LeaderboardRoutes.add(to: router.group("v1/leaderboard"), state)
+        TradingRoutes.add(to: router, state)
         router.get("v1/metrics") { _, _ in json(try Metrics.all(state)) }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -188,7 +191,7 @@ package final class ServiceState: Sendable {
     let clock: ServiceClock
     let mcp: MCPSessions
 
-    init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimit: Int?, stallLimit: Double = 10, listenerQueue: Int = 1_024,
+    init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimits: [RouteGroup: Int], stallLimit: Double = 10, listenerQueue: Int = 1_024,
          webhookWait: Duration = .milliseconds(200), clock: ServiceClock = .system, mcp: MCPSessions = MCPSessions()) {
         self.store = store
         self.mcp = mcp
@@ -196,7 +199,7 @@ package final class ServiceState: Sendable {
         self.stallLimit = stallLimit
         self.dataDirectory = URL(fileURLWithPath: dataDirectory).standardizedFileURL
         self.secrets = secrets
-        limiter = rateLimit.map { RateLimiter(limit: $0) }
+        limiter = rateLimits.values.contains { $0 > 0 } ? RateLimiter(limits: rateLimits) : nil
         hub = EventHub(capacity: listenerQueue)
         webhooks = Webhooks(store: store, clock: clock, firstWait: webhookWait)
         runs = HostedRuns(store: store, hub: hub, webhooks: webhooks, clock: clock, dataDirectory: self.dataDirectory.path)
@@ -205,7 +208,7 @@ package final class ServiceState: Sendable {
     /// For tests that build the router alone: no key, no rate limit. Runs and webhooks are
     /// services (`HostedRuns`, `Webhooks`): they start and deliver only while a test runs them.
     package convenience init(store: KeelStore, dataDirectory: String, clock: ServiceClock = .system) {
-        self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimit: nil, clock: clock)
+        self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimits: [:], clock: clock)
     }
 
     func now() -> Int64 { clock.now() }

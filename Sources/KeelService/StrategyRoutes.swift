@@ -29,16 +29,18 @@ enum StrategyRoutes {
         var createdAt: Int64
         var updatedAt: Int64
         var source: String?
+        /// The current version's `description:`, in lists.
+        var description: String?
         /// Warnings and notes of the version just written.
         var diagnostics: [DiagnosticView]?
 
-        init(_ s: StoredStrategy, source: String? = nil, diagnostics: [DiagnosticView]? = nil) {
+        init(_ s: StoredStrategy, source: String? = nil, description: String? = nil, diagnostics: [DiagnosticView]? = nil) {
             (id, name, mode, version, createdAt, updatedAt) = (s.id, s.name, s.mode, s.version, s.createdAt, s.updatedAt)
-            (self.source, self.diagnostics) = (source, diagnostics)
+            (self.source, self.description, self.diagnostics) = (source, description, diagnostics)
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, name, mode, version, source, diagnostics
+            case id, name, mode, version, source, description, diagnostics
             case createdAt = "created_at", updatedAt = "updated_at"
         }
     }
@@ -71,7 +73,18 @@ enum StrategyRoutes {
                 return response
             }
         }
-        group.get { _, _ in json(try state.store.apiStrategies().map { View($0) }) }
+        group.get { request, _ in
+            guard let page = Page(request) else { return Page.invalid }
+            // `q`: words found, case folded, in the name or the description.
+            let words = (request.uri.queryParameters["q"].map(String.init) ?? "").lowercased().split(separator: " ")
+            let found = try state.store.apiStrategiesWithSources().map { strategy, source in
+                View(strategy, description: StrategyReader.read(SourceFile(path: "strategy.yaml", text: source)).0?.description?.value)
+            }.filter { view in
+                let text = (view.name + " " + (view.description ?? "")).lowercased()
+                return words.allSatisfy { text.contains($0) }
+            }
+            return page.answer(Array(found.dropFirst(page.offset).prefix(page.limit)), total: found.count)
+        }
         group.get(":id") { request, context in
             let id = context.parameters.get("id") ?? ""
             let version = request.uri.queryParameters["version"].flatMap { Int(String($0)) }

@@ -51,6 +51,17 @@ extension KeelStore {
         }
     }
 
+    /// The strategies not deleted, oldest first, each with its current version's source.
+    package func apiStrategiesWithSources() throws -> [(StoredStrategy, source: String)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.*, v.source AS current_source FROM api_strategies s
+                JOIN strategy_versions v ON v.strategy_id = s.id AND v.version = s.version
+                WHERE s.deleted_at IS NULL ORDER BY s.created_at, s.id
+                """).map { (Self.strategy($0), $0["current_source"]) }
+        }
+    }
+
     /// A strategy and the source of one of its versions (the current one by default).
     package func apiStrategy(_ id: String, version: Int? = nil) throws -> (StoredStrategy, source: String)? {
         try pool.read { db in

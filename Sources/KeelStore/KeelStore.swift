@@ -64,6 +64,12 @@ package final class KeelStore: Sendable {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
+    /// Takes the writer and gives it back at once: it answers when no other connection holds the
+    /// file's write lock past SQLite's busy timeout.
+    package func takeWriter() throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE; ROLLBACK") }
+    }
+
     /// `ok` when SQLite finds nothing wrong with the file.
     package func integrityCheck() throws -> String {
         try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
@@ -296,7 +302,7 @@ package final class KeelStore: Sendable {
 
     /// A side or exit reason as the store wrote it; anything else is a damaged file, never a guess.
     /// `column` names where it was read, for the error.
-    private static func decode<Value: RawRepresentable>(_ name: String, _ column: String) throws -> Value where Value.RawValue == String {
+    static func decode<Value: RawRepresentable>(_ name: String, _ column: String) throws -> Value where Value.RawValue == String {
         guard let value = Value(rawValue: name) else { throw Failure.damaged("'\(name)' in \(column)") }
         return value
     }
