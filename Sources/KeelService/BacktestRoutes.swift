@@ -42,10 +42,6 @@ enum BacktestRoutes {
         var finalValue: Double?
         var totalReturnPct: Double?
 
-        init(_ b: StoredBacktest) {
-            (id, strategyId, version, status, error, createdAt, finishedAt) = (b.id, b.strategyId, b.version, b.status, b.error, b.createdAt, b.finishedAt)
-            (finalValue, totalReturnPct) = (b.finalValue, b.totalReturnPct)
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, version, status, error
@@ -265,5 +261,13 @@ final class CancellableSource: BarSource {
     func next(into chunk: inout BarSeries) throws -> Bool {
         if flag.isCancelled { throw CancellationError() }
         return try source.next(into: &chunk)
+    }
+}
+
+/// From the stored record (the memberwise initializer stays, for the OpenAPI document's sample).
+extension BacktestRoutes.View {
+    init(_ b: StoredBacktest) {
+        (id, strategyId, version, status, error, createdAt, finishedAt) = (b.id, b.strategyId, b.version, b.status, b.error, b.createdAt, b.finishedAt)
+        (finalValue, totalReturnPct) = (b.finalValue, b.totalReturnPct)
     }
 }

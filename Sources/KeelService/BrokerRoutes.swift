@@ -24,7 +24,6 @@ enum BrokerRoutes {
         /// Always true: the credentials are stored, sealed; they are not shown.
         var hasCredentials = true
 
-        init(_ b: StoredBroker) { (id, name, url, createdAt) = (b.id, b.name, b.url, b.createdAt) }
 
         enum CodingKeys: String, CodingKey {
             case id, name, url
@@ -126,4 +125,9 @@ enum LeaderboardRoutes {
             return json(Board(by: metric.rawValue, from: from, to: to, limit: page.limit, offset: page.offset, total: total, entries: ranked))
         }
     }
+}
+
+/// From the stored record (the memberwise initializer stays, for the OpenAPI document's sample).
+extension BrokerRoutes.View {
+    init(_ b: StoredBroker) { (id, name, url, createdAt) = (b.id, b.name, b.url, b.createdAt) }
 }

@@ -53,6 +53,20 @@ struct DeskPortfolio: Encodable {
 
     static let day: Int64 = 86_400_000
 
+    /// Midnight UTC of the day `time` (ms) falls in.
+    static func dayStart(_ time: Int64) -> Int64 { time - ((time % day) + day) % day }
+
+    static func number(_ value: JSON.Value) -> Double? {
+        switch value {
+        case .number(let x): x
+        case .int(let n): Double(n)
+        default: nil
+        }
+    }
+}
+
+/// Made from the store (the memberwise initializer stays, for the OpenAPI document's sample).
+extension DeskPortfolio {
     init(_ state: ServiceState) throws {
         var peaks = 0.0
         for run in try TradingRoutes.activeRuns(state) {
@@ -76,16 +90,5 @@ struct DeskPortfolio: Encodable {
             realizedPnlToday += run.realizedPnlToday
         }
         drawdown = peaks > 0 ? 1 - totalValue / peaks : 0
-    }
-
-    /// Midnight UTC of the day `time` (ms) falls in.
-    static func dayStart(_ time: Int64) -> Int64 { time - ((time % day) + day) % day }
-
-    static func number(_ value: JSON.Value) -> Double? {
-        switch value {
-        case .number(let x): x
-        case .int(let n): Double(n)
-        default: nil
-        }
     }
 }

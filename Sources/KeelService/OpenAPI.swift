@@ -1,3 +1,4 @@
+import Foundation
 import KeelData
 
 /// The service's OpenAPI 3.1 document, served at `/openapi.json`. A test holds its operations
@@ -108,7 +109,8 @@ package enum OpenAPI {
               responses: [("202", "queued"), ("404", "no such run"), ("409", "not running"), ("422", "not a profile, or the strategy fails under it")]),
         .init(method: "GET", path: "/v1/ws", summary: """
             WebSocket (?token= or bearer; ?run_id= for one run): order, fill, signal, risk_event and portfolio_update messages
-            """, open: false, responses: [("101", "upgraded")]),
+            """, open: false, responses: [("101", "upgraded"), ("200", "not an upgrade request: an empty answer"),
+                                          ("405", "run_id is not a run's id: not upgraded")]),
         .init(method: "GET", path: "/v1/brokers", summary: "Broker connections (never their credentials)", open: false,
               responses: [("200", "connections")]),
         .init(method: "POST", path: "/v1/brokers", summary: "Connect a broker ({name, url, credentials: {token}}), sealed at rest", open: false,
@@ -153,21 +155,60 @@ package enum OpenAPI {
     ]
 
     package static func document() -> String {
+        let shapes = self.shapes
+        let headerSchema: (String) -> JSON.Value = { description in
+            .object([("description", .string(description)), ("schema", .object([("type", .string("integer"))]))])
+        }
         var paths: [(String, JSON.Value)] = []
         for path in operations.map(\.path).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
             let methods: [(String, JSON.Value)] = operations.filter { $0.path == path }.map { op in
-                var fields: [(String, JSON.Value)] = [("summary", .string(op.summary))]
+                let shape = shapes["\(op.method) \(op.path)"] ?? Shape()
+                let operationId = ([op.method.lowercased()] + path.split(separator: "/").map {
+                    $0.replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "").replacingOccurrences(of: ".", with: "_")
+                }).joined(separator: "_")
+                var fields: [(String, JSON.Value)] = [("summary", .string(op.summary)), ("operationId", .string(operationId))]
                 let names = path.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) }
-                if !names.isEmpty {
-                    fields.append(("parameters", .array(names.map { name in
-                        .object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)),
-                                 ("schema", .object([("type", .string("string"))]))])
-                    })))
+                let parameters: [JSON.Value] = names.map { name in
+                    .object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)), ("schema", .object([("type", .string("string"))]))])
+                } + shape.parameters.map { p in
+                    .object([("name", .string(p.name)), ("in", .string(p.location)), ("required", .bool(p.required)), ("description", .string(p.description)),
+                             ("schema", p.schema)])
+                }
+                if !parameters.isEmpty { fields.append(("parameters", .array(parameters))) }
+                if let body = shape.body {
+                    fields.append(("requestBody", .object([("required", .bool(shape.bodyRequired)),
+                                                           ("content", .object([("application/json", .object([("schema", body)]))]))])))
                 }
                 fields.append(("security", .array(op.open ? [] : [.object([("bearer", .array([]))])])))
                 fields.append(("x-rate-limit-group", RouteGroup.of(op.method, path: path).map { .string($0.rawValue) } ?? .string("never limited")))
-                var responses = op.responses.map { ($0.0, JSON.Value.object([("description", .string($0.1))])) }
-                if !op.open { responses.append(("401", .object([("description", .string("no token, or a wrong one"))]))) }
+                var responses: [(String, JSON.Value)] = op.responses.map { status, description in
+                    var answer: [(String, JSON.Value)] = [("description", .string(description))]
+                    let content: Content? = shape.empty.contains(status) || status == "204" ? nil
+                        : status.hasPrefix("2") || status.hasPrefix("1") ? shape.answers[status] : .json(shape.errors)
+                    if let content {
+                        let (media, schema): (String, JSON.Value) = switch content {
+                        case .json(let schema): ("application/json", schema)
+                        case .html: ("text/html", type("string"))
+                        case .text: ("text/plain", type("string"))
+                        case .events: ("text/event-stream", type("string"))
+                        }
+                        answer.append(("content", .object([(media, .object([("schema", schema)]))])))
+                    }
+                    if shape.list, status == "200" { answer.append(("headers", .object([("X-Total-Count", headerSchema("rows in the whole list"))]))) }
+                    return (status, .object(answer))
+                }
+                let declared = Set(op.responses.map(\.0))
+                let error: (String) -> JSON.Value = { .object([("description", .string($0)), ("content", .object([("application/json", .object([("schema", ref("Error"))]))]))]) }
+                if !declared.contains("400"), shape.body != nil || !shape.parameters.isEmpty { responses.append(("400", error("a malformed body or parameter"))) }
+                if !declared.contains("413"), shape.body != nil { responses.append(("413", error("a body over the limit"))) }
+                if !op.open {
+                    responses.append(("401", error("no token, or a wrong one")))
+                    if !declared.contains("429") {
+                        responses.append(("429", .object([("description", .string("past a rate limit, or too many wrong tokens from this address")),
+                                                          ("headers", .object([("Retry-After", headerSchema("seconds to wait"))])),
+                                                          ("content", .object([("application/json", .object([("schema", ref("Error"))]))]))])))
+                    }
+                }
                 fields.append(("responses", .object(responses)))
                 return (op.method.lowercased(), .object(fields))
             }
@@ -184,7 +225,8 @@ package enum OpenAPI {
                                   total in X-Total-Count and page by limit and offset, or page (from 1) and pageSize (1 to 100).
                                   """))])),
             ("paths", .object(paths)),
-            ("components", .object([("securitySchemes", .object([("bearer", .object([("type", .string("http")), ("scheme", .string("bearer"))]))]))])),
+            ("components", .object([("schemas", .object(components)),
+                                    ("securitySchemes", .object([("bearer", .object([("type", .string("http")), ("scheme", .string("bearer"))]))]))])),
         ]))
     }
 }

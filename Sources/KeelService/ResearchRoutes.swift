@@ -51,10 +51,6 @@ enum ResearchRoutes {
         var createdAt: Int64
         var finishedAt: Int64?
 
-        init(_ j: StoredResearchJob) {
-            (id, kind, strategyId, version, status, error, createdAt, finishedAt) = (j.id, j.kind, j.strategyId, j.version, j.status, j.error, j.createdAt,
-                                                                                   j.finishedAt)
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, kind, version, status, error
@@ -211,5 +207,13 @@ enum ResearchRoutes {
         let walk = try WalkForward.run(job.loaded, plan: job.plan, fixed: job.fixed, feeds: feeds, capital: job.capital, objective: job.objective,
                                        schedule: schedule, carry: job.carry, bounds: job.range, jobs: jobs)
         return WalkForwardFormat.json(walk, manifest: manifest + [("schedule", schedule.description), ("carry", job.carry ? "true" : "false")])
+    }
+}
+
+/// From the stored record (the memberwise initializer stays, for the OpenAPI document's sample).
+extension ResearchRoutes.View {
+    init(_ j: StoredResearchJob) {
+        (id, kind, strategyId, version, status, error, createdAt, finishedAt) = (j.id, j.kind, j.strategyId, j.version, j.status, j.error, j.createdAt,
+                                                                               j.finishedAt)
     }
 }

@@ -55,6 +55,15 @@ enum RunRoutes {
         }
     }
 
+    /// A control's answer: queued (with its request's id), or why it was not needed.
+    struct Queued: Encodable {
+        var request_id: Int64?
+        var run_id: String
+        var action: String
+        var argument: String?
+        var status = "queued"
+    }
+
     struct ControlBody: Decodable {
         var reason: String?
         var profile: String?
@@ -175,13 +184,6 @@ enum RunRoutes {
     static func requestControl(_ run: StoredServiceRun, _ action: String, reason: String?, argument: String?, _ state: ServiceState) throws -> Response {
         guard state.runs.isActive(run.run.id) else {
             return failure(.conflict, "not_running", "run \(run.run.id) is \(run.run.status), not running; start a new run")
-        }
-        struct Queued: Encodable {
-            var request_id: Int64?
-            var run_id: String
-            var action: String
-            var argument: String?
-            var status = "queued"
         }
         // Halt and resume are never rate limited, so a repeated one must cost nothing: a halt of a
         // halted run, or a resume of a running one, with nothing waiting that would change it, is

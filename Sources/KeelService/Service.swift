@@ -106,9 +106,9 @@ package enum KeelService {
         return json(ReadyBody(status: "ready", store: "ok", runs: state.runs.count))
     }
 
-    private struct ReadyBody: Encodable { var status, store: String; var runs: Int }
+    struct ReadyBody: Encodable { var status, store: String; var runs: Int }
 
-    private struct StalledRun: Encodable {
+    struct StalledRun: Encodable {
         var runId: String
         var secondsSinceTurn: Double
         enum CodingKeys: String, CodingKey { case runId = "run_id", secondsSinceTurn = "seconds_since_turn" }

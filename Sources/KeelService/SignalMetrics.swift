@@ -46,37 +46,6 @@ struct SignalMetrics: Encodable {
         case totalPnl = "total_pnl", informationCoefficients = "information_coefficients"
     }
 
-    init(runs: [String], store: KeelStore) throws {
-        self.runs = runs
-        var byRule: [String: Rule] = [:]
-        func add(_ rule: String, _ change: (inout Rule) -> Void) { change(&byRule[rule, default: Rule(rule: rule)]) }
-        var pairs: [String: [(signal: Double, forward: Double)]] = [:]
-        for run in runs {
-            for trade in try store.trades(run: run) {
-                totalPnl += trade.pnl
-                for rule in ["entry.\(trade.side.rawValue)", trade.exitReason == .signal ? "exit.\(trade.side.rawValue)" : trade.exitReason.rawValue] {
-                    add(rule) {
-                        $0.trades += 1
-                        $0.pnl += trade.pnl
-                        if trade.pnl > 0 { $0.wins += 1 }
-                    }
-                }
-            }
-            for (rule, count) in try store.decisionCounts(run: run) { add(rule) { $0.decisions += count } }
-            for (name, found) in try Self.signalPairs(try store.events(run: run)) { pairs[name, default: []] += found }
-        }
-        let total = totalPnl
-        rules = byRule.values.map { rule in
-            var rule = rule
-            rule.winRate = rule.trades > 0 ? Double(rule.wins) / Double(rule.trades) : nil
-            rule.contribution = total != 0 && rule.trades > 0 ? rule.pnl / abs(total) : nil
-            return rule
-        }.sorted { $0.rule < $1.rule }
-        informationCoefficients = pairs.keys.sorted().map { name in
-            let found = pairs[name] ?? []
-            return Coefficient(signal: name, observations: found.count, ic: Self.spearman(found), pearson: Self.pearson(found))
-        }
-    }
 
     /// Each signal's value at a bar's close with the symbol's return to its next close.
     static func signalPairs(_ events: [StoredEvent]) throws -> [String: [(signal: Double, forward: Double)]] {
@@ -135,5 +104,40 @@ struct SignalMetrics: Encodable {
         }
         guard sxx > 0, syy > 0 else { return nil }
         return sxy / (sxx * syy).squareRoot()
+    }
+}
+
+/// Made from the store (the memberwise initializer stays, for the OpenAPI document's sample).
+extension SignalMetrics {
+    init(runs: [String], store: KeelStore) throws {
+        self.runs = runs
+        var byRule: [String: Rule] = [:]
+        func add(_ rule: String, _ change: (inout Rule) -> Void) { change(&byRule[rule, default: Rule(rule: rule)]) }
+        var pairs: [String: [(signal: Double, forward: Double)]] = [:]
+        for run in runs {
+            for trade in try store.trades(run: run) {
+                totalPnl += trade.pnl
+                for rule in ["entry.\(trade.side.rawValue)", trade.exitReason == .signal ? "exit.\(trade.side.rawValue)" : trade.exitReason.rawValue] {
+                    add(rule) {
+                        $0.trades += 1
+                        $0.pnl += trade.pnl
+                        if trade.pnl > 0 { $0.wins += 1 }
+                    }
+                }
+            }
+            for (rule, count) in try store.decisionCounts(run: run) { add(rule) { $0.decisions += count } }
+            for (name, found) in try Self.signalPairs(try store.events(run: run)) { pairs[name, default: []] += found }
+        }
+        let total = totalPnl
+        rules = byRule.values.map { rule in
+            var rule = rule
+            rule.winRate = rule.trades > 0 ? Double(rule.wins) / Double(rule.trades) : nil
+            rule.contribution = total != 0 && rule.trades > 0 ? rule.pnl / abs(total) : nil
+            return rule
+        }.sorted { $0.rule < $1.rule }
+        informationCoefficients = pairs.keys.sorted().map { name in
+            let found = pairs[name] ?? []
+            return Coefficient(signal: name, observations: found.count, ic: Self.spearman(found), pearson: Self.pearson(found))
+        }
     }
 }

@@ -34,10 +34,6 @@ enum StrategyRoutes {
         /// Warnings and notes of the version just written.
         var diagnostics: [DiagnosticView]?
 
-        init(_ s: StoredStrategy, source: String? = nil, description: String? = nil, diagnostics: [DiagnosticView]? = nil) {
-            (id, name, mode, version, createdAt, updatedAt) = (s.id, s.name, s.mode, s.version, s.createdAt, s.updatedAt)
-            (self.source, self.description, self.diagnostics) = (source, description, diagnostics)
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, name, mode, version, source, description, diagnostics
@@ -210,5 +206,13 @@ extension Result where Failure == ResponseError {
     var failureResponse: Response {
         if case .failure(let error) = self { return error.response }
         return KeelHTTP.failure(.internalServerError, "internal", "no failure to report")
+    }
+}
+
+/// From the stored record (the memberwise initializer stays, for the OpenAPI document's sample).
+extension StrategyRoutes.View {
+    init(_ s: StoredStrategy, source: String? = nil, description: String? = nil, diagnostics: [StrategyRoutes.DiagnosticView]? = nil) {
+        (id, name, mode, version, createdAt, updatedAt) = (s.id, s.name, s.mode, s.version, s.createdAt, s.updatedAt)
+        (self.source, self.description, self.diagnostics) = (source, description, diagnostics)
     }
 }

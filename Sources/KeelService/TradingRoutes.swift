@@ -90,11 +90,6 @@ enum TradingRoutes {
         /// `paper` (Keel's simulated exchange) or the live run's broker connection's name.
         var brokerName: String
 
-        init(_ run: StoredServiceRun, _ state: ServiceState) {
-            (runId, strategyId, mode) = (run.run.id, run.strategyId, run.run.mode)
-            brokerName = run.brokerId.flatMap { try? state.store.broker($0)?.name } ?? "paper"
-        }
-
         enum CodingKeys: String, CodingKey {
             case mode
             case runId = "run_id", strategyId = "strategy_id", brokerName = "broker_name"
@@ -128,18 +123,21 @@ enum TradingRoutes {
         try state.store.serviceRuns(limit: 100_000, offset: 0).filter { state.runs.isActive($0.run.id) }
     }
 
+    /// One run's answer to a control for every run: its status and its own JSON answer.
+    struct Outcome: Encodable {
+        var run_id: String
+        var status: Int
+        var answer: JSONValue
+    }
+
+    struct Answer: Encodable {
+        var action: String
+        var runs: [Outcome]
+        var count: Int
+    }
+
     /// One control for every running run: 202 with each run's own answer, 200 when none is running.
     static func everyRun(_ action: String, _ state: ServiceState, _ act: (StoredServiceRun) throws -> Response) async throws -> Response {
-        struct Outcome: Encodable {
-            var run_id: String
-            var status: Int
-            var answer: JSONValue
-        }
-        struct Answer: Encodable {
-            var action: String
-            var runs: [Outcome]
-            var count: Int
-        }
         var outcomes: [Outcome] = []
         for run in try activeRuns(state) {
             let response = try act(run)
@@ -169,5 +167,12 @@ enum TradingRoutes {
                 for (key, item) in fields { try c.encode(JSONValue(item), forKey: Portfolio.Key(key)) }
             }
         }
+    }
+}
+
+extension TradingRoutes.RunTag {
+    init(_ run: StoredServiceRun, _ state: ServiceState) {
+        (runId, strategyId, mode) = (run.run.id, run.strategyId, run.run.mode)
+        brokerName = run.brokerId.flatMap { try? state.store.broker($0)?.name } ?? "paper"
     }
 }
