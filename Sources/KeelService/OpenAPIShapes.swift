@@ -112,7 +112,7 @@ extension OpenAPI {
             ("Health", SchemaEncoder.schema(of: s.health)),
             ("Ready", SchemaEncoder.schema(of: s.ready)),
             ("JSONRPC", .object([("type", .string("object")), ("properties", .object([
-                ("jsonrpc", type("string", [("const", .string("2.0"))])), ("id", .object([("type", .array([.string("string"), .string("integer"), .string("null")]))])),
+                ("jsonrpc", type("string", [("const", .string("2.0"))])), ("id", .object([("type", .array([.string("string"), .string("number"), .string("null")]))])),
                 ("method", type("string")), ("params", type("object")), ("result", type("object")), ("error", type("object")),
             ])), ("required", .array([.string("jsonrpc")]))])),
         ]
