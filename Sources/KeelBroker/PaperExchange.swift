@@ -28,6 +28,11 @@ package struct PaperExchange: Sendable {
     private var fills: [BrokerFill] = []
     private var holdings: [String: (qty: Double, avg: Double)] = [:]
     private var lastPrice: [String: Double] = [:]
+    /// Every bar it was fed, per symbol in time order, for `GET /bars`; and the last quote of each.
+    package private(set) var history: [String: [HeldBar]] = [:]
+    package private(set) var quotes: [String: HeldQuote] = [:]
+    /// The time of the last bar or quote fed: the broker's heartbeat.
+    package private(set) var lastEventTime: Int64?
     private var nextOrder = 1, nextFill = 1, nextClose = 1
     /// Buying power is equity times this (a margin account's 2 by default).
     package var leverage: Double
@@ -251,7 +256,9 @@ package struct PaperExchange: Sendable {
     /// A bar of `symbol` reaches the book: every working order of the symbol is checked against it.
     /// Returns the fills it made.
     @discardableResult
-    package mutating func bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double) -> [BrokerFill] {
+    package mutating func bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double = 0) -> [BrokerFill] {
+        history[symbol, default: []].append(HeldBar(time: time, open: open, high: high, low: low, close: close, volume: volume))
+        lastEventTime = max(lastEventTime ?? time, time)
         let before = fills.count
         var work = orders.indices.filter { orders[$0].symbol == symbol && (orders[$0].status == .new || orders[$0].status == .partiallyFilled) }
         var k = 0
@@ -272,6 +279,13 @@ package struct PaperExchange: Sendable {
         }
         lastPrice[symbol] = close
         return Array(fills[before...])
+    }
+
+    /// A trade or quote it was fed: the symbol's quote and its mark (orders match on bars only).
+    package mutating func quote(symbol: String, time: Int64, price: Double, size: Double) {
+        quotes[symbol] = HeldQuote(time: time, price: price, size: size)
+        lastPrice[symbol] = price
+        lastEventTime = max(lastEventTime ?? time, time)
     }
 
     /// Where order `i` fills in this bar, by the engine's own rule (`KeelData.OrderType.fill`).
@@ -343,4 +357,25 @@ package struct PaperExchange: Sendable {
         if let children = legs[i] { o.legs = children.map { orders[$0] } }
         return o
     }
+}
+
+/// A bar the paper broker was fed.
+package struct HeldBar: Sendable, Equatable {
+    package var time: Int64
+    package var open: Double
+    package var high: Double
+    package var low: Double
+    package var close: Double
+    package var volume: Double
+
+    package init(time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double) {
+        (self.time, self.open, self.high, self.low, self.close, self.volume) = (time, open, high, low, close, volume)
+    }
+}
+
+/// The last trade or quote of a symbol the paper broker was fed.
+package struct HeldQuote: Sendable, Equatable {
+    package var time: Int64
+    package var price: Double
+    package var size: Double
 }

@@ -111,6 +111,7 @@ package enum PaperBrokerServer {
             return try state.read { json($0.fills(after: after, limit: max(1, min(limit, 5_000)))) }
         }
         v2.post("sim/bars") { request, context in try await feed(request, context, state) }
+        MarketDataRoutes.add(to: router, state, c)
         v2.post("sim/faults") { request, context in
             switch try await decode([String: Int].self, request, context) {
             case .success(let counts): return state.inject(counts)
@@ -153,24 +154,35 @@ package enum PaperBrokerServer {
         }
     }
 
-    /// `POST /v2/sim/bars`: bar events in the stream's line format, one per line, matched in order.
+    /// `POST /v2/sim/bars`: bar and quote events in the stream's line format, one per line, in order:
+    /// bars are matched against the book, quotes set the symbol's quote and mark.
     static func feed(_ request: Request, _ context: BrokerContext, _ state: BrokerState) async throws -> Response {
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError { return tooLarge(context.maxUploadSize) }
         let text = String(buffer: body)
-        var bars: [(String, Int64, Double, Double, Double, Double)] = []
+        var events: [MarketEvent] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             do {
-                guard case .bar(let symbol, let time, let open, let high, let low, let close, _) = try EventLine.parse(String(line)) else { continue }
-                bars.append((symbol, time, open, high, low, close))
+                let event = try EventLine.parse(String(line))
+                if case .bar = event { events.append(event) } else if case .quote = event { events.append(event) }
             } catch {
                 return failure(.badRequest, "invalid_bar", "line \(number + 1): \(error)")
             }
         }
         return state.change { exchange, _ in
-            var fills = 0
-            for b in bars { fills += exchange.bar(symbol: b.0, time: b.1, open: b.2, high: b.3, low: b.4, close: b.5).count }
-            return json(["bars": bars.count, "fills": fills])
+            var (fills, bars, quotes) = (0, 0, 0)
+            for event in events {
+                switch event {
+                case .bar(let symbol, let time, let open, let high, let low, let close, let volume):
+                    fills += exchange.bar(symbol: symbol, time: time, open: open, high: high, low: low, close: close, volume: volume).count
+                    bars += 1
+                case .quote(let symbol, let time, let price, let size):
+                    exchange.quote(symbol: symbol, time: time, price: price, size: size)
+                    quotes += 1
+                default: break
+                }
+            }
+            return json(["bars": bars, "quotes": quotes, "fills": fills])
         }
     }
 }

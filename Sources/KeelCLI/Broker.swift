@@ -14,8 +14,10 @@ struct Broker: ParsableCommand {
             abstract: "Serve the trading API on loopback, so `keel run --live` can rehearse against it.",
             usage: "keel broker serve [<options>]",
             discussion: prose("""
-            Market data arrives as bar events (the stream's JSON lines) on POST /v2/sim/bars; a
-            market order fills at the open of its symbol's next bar. Faults for rehearsals and
+            Market data arrives as bar and quote events (the stream's JSON lines) on POST
+            /v2/sim/bars; a market order fills at the open of its symbol's next bar. Quotes, bars
+            by timeframe, capabilities, status and readiness are served at /quotes/SYMBOL,
+            /bars/SYMBOL, /capabilities, /status and /ready (docs/trading-api.md). Faults for rehearsals and
             tests are injected with POST /v2/sim/faults. The account lives in memory. The token
             comes from --token-file or KEEL_BROKER_TOKEN; every route but /health needs it.
             Prints `listening on http://HOST:PORT` once ready; SIGINT or SIGTERM stop it.

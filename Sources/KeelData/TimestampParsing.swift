@@ -157,6 +157,12 @@ public enum TimestampParser {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (with `.fff` when there are milliseconds), as the backtest JSON prints times.
+    /// `format`, always with milliseconds (`2024-01-02T00:00:00.000Z`): what an API that promises them writes.
+    package static func formatWithMilliseconds(_ milliseconds: Int64) -> String {
+        let text = format(milliseconds)
+        return text.contains(".") ? text : String(text.dropLast()) + ".000Z"
+    }
+
     public static func format(_ milliseconds: Int64) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)

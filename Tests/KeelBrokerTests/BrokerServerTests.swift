@@ -159,3 +159,71 @@ import Testing
         #expect(other.code == "unknown_symbol" && other.message.contains("lists X, Y"), "\(other)")
     }
 }
+
+/// The broker-neutral API's market-data and system routes on a real `keel broker serve`.
+@Suite(.serialized) struct BrokerMarketDataTests {
+    static func object(_ text: String) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:] }
+
+    /// 120 minute bars of X from Monday 2024-01-01 00:00 UTC: prices of one decimal, a volume of 1e-8 lots, a last close of 12.345678901234.
+    static var minutes: String {
+        (0..<120).map { i in
+            let time = 1_704_067_200_000 + Int64(i) * 60_000
+            let (high, close) = i == 119 ? ("13", "12.345678901234") : ("0.3", "0.2")
+            return #"{"type":"bar","symbol":"X","timestamp":\#(time),"open":0.1,"high":\#(high),"low":0.1,"close":\#(close),"volume":0.00000001}"#
+        }.joined(separator: "\n")
+    }
+
+    @Test func readyStatusAndCapabilities() throws {
+        let broker = try PaperBrokerProcess(extra: ["--auth-failure-limit", "0"])
+        defer { broker.stop() }
+        let (notReady, refusal) = try broker.request("GET", "/ready")
+        #expect(notReady == 503 && Self.object(refusal)["code"] as? String == "NO_PROVIDERS" && Self.object(refusal)["details"] is [String: Any])
+        #expect(Self.object(try broker.request("GET", "/status").1)["last_heartbeat"] is NSNull)
+        #expect(try broker.request("POST", "/v2/sim/bars", body: Self.minutes).0 == 200)
+        let ready = Self.object(try broker.request("GET", "/ready").1)
+        #expect(ready["ready"] as? Bool == true && ready["providers"] as? [String] == ["paper"] && ready["provider_count"] as? Int == 1)
+        let status = Self.object(try broker.request("GET", "/status").1)
+        #expect(status["connected"] as? Bool == true && status["last_heartbeat"] as? String == "2024-01-01T01:59:00.000Z" && status["latency_ms"] is Double)
+        let capabilities = Self.object(try broker.request("GET", "/capabilities").1)
+        #expect(capabilities["order_types"] as? [String] == ["MARKET", "LIMIT", "STOP"] && capabilities["max_leverage"] as? String == "2")
+        #expect(capabilities["unsupported_fields"] as? [String] == ["hidden", "display_quantity", "margin_mode", "position_id"])
+        for path in ["/ready", "/status", "/capabilities", "/quotes/X", "/bars/X"] {
+            #expect(try broker.request("GET", path, token: nil).0 == 401, "\(path)")
+        }
+    }
+
+    @Test func quotesAndBarsAreDecimalStringsResampledToUTC() throws {
+        let broker = try PaperBrokerProcess(extra: ["--auth-failure-limit", "0"])
+        defer { broker.stop() }
+        #expect(try broker.request("POST", "/v2/sim/bars", body: Self.minutes).0 == 200)
+        let hours = Self.object(try broker.request("GET", "/bars/X?timeframe=1h").1)["bars"] as? [[String: String]] ?? []
+        #expect(hours.map { $0["timestamp"] } == ["2024-01-01T00:00:00.000Z", "2024-01-01T01:00:00.000Z"])
+        #expect(hours.first?["open"] == "0.1" && hours.first?["high"] == "0.3" && hours.first?["close"] == "0.2")
+        #expect(hours.last?["close"] == "12.345678901234" && hours.allSatisfy { $0["volume"] == "0.0000006" }, "\(hours)")
+        let week = Self.object(try broker.request("GET", "/bars/X?timeframe=1w").1)["bars"] as? [[String: String]] ?? []
+        #expect(week.count == 1 && week.first?["timestamp"] == "2024-01-01T00:00:00.000Z" && week.first?["volume"] == "0.0000012")
+        let last = Self.object(try broker.request("GET", "/bars/X?timeframe=1m&limit=3").1)["bars"] as? [[String: String]] ?? []
+        #expect(last.map { $0["timestamp"] } == ["2024-01-01T01:57:00.000Z", "2024-01-01T01:58:00.000Z", "2024-01-01T01:59:00.000Z"])
+        let window = Self.object(try broker.request("GET", "/bars/X?timeframe=15m&start=2024-01-01T01:00:00Z&end=1704071700000").1)["bars"] as? [[String: String]] ?? []
+        #expect(window.count == 2 && window.first?["timestamp"] == "2024-01-01T01:00:00.000Z")
+        let (badFrame, why) = try broker.request("GET", "/bars/X?timeframe=2h")
+        #expect(badFrame == 400 && Self.object(why)["code"] as? String == "INVALID_TIMEFRAME")
+        #expect(try broker.request("GET", "/bars/X?start=yesterday").0 == 400)
+        #expect(try broker.request("GET", "/bars/X?limit=0").0 == 400)
+        #expect(Self.object(try broker.request("GET", "/bars/NOPE").1)["code"] as? String == "SYMBOL_NOT_FOUND")
+        let daily = #"{"type":"bar","symbol":"Y","timestamp":"2024-01-01T00:00:00Z","open":1,"high":1,"low":1,"close":1,"volume":1}"# + "\n"
+            + #"{"type":"bar","symbol":"Y","timestamp":"2024-01-02T00:00:00Z","open":1,"high":1,"low":1,"close":1,"volume":1}"#
+        #expect(try broker.request("POST", "/v2/sim/bars", body: daily).0 == 200)
+        let (tooFine, fineWhy) = try broker.request("GET", "/bars/Y?timeframe=1h")
+        #expect(tooFine == 422 && Self.object(fineWhy)["code"] as? String == "TIMEFRAME_TOO_FINE")
+        // The quote: the last bar's close and volume, then a later trade's price and size.
+        let quote = Self.object(try broker.request("GET", "/quotes/X").1)
+        #expect(quote["last"] as? String == "12.345678901234" && quote["bid"] as? String == "12.345678901234" && quote["ask_size"] as? String == "0.00000001")
+        #expect(quote["timestamp"] as? String == "2024-01-01T01:59:00.000Z")
+        let trade = #"{"type":"quote","symbol":"X","timestamp":"2024-01-01T02:00:00.5Z","price":0.3,"size":100}"#
+        #expect(Self.object(try broker.request("POST", "/v2/sim/bars", body: trade).1)["quotes"] as? Int == 1)
+        let later = Self.object(try broker.request("GET", "/quotes/X").1)
+        #expect(later["last"] as? String == "0.3" && later["bid_size"] as? String == "100" && later["timestamp"] as? String == "2024-01-01T02:00:00.500Z")
+        #expect(Self.object(try broker.request("GET", "/quotes/Z").1)["code"] as? String == "SYMBOL_NOT_FOUND")
+    }
+}
