@@ -62,7 +62,7 @@ struct LiveRunTests {
             process.standardInput = input
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: log)
-            try process.run()
+            try Launch.run(process)
             return Runner(process: process, input: input.fileHandleForWriting, log: log)
         }
 
@@ -96,7 +96,7 @@ struct LiveRunTests {
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
             process.standardError = err
-            try process.run()
+            try Launch.run(process)
             let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             return KeelBinary.Output(status: process.terminationStatus, stdout: "", stderr: String(decoding: stderr, as: UTF8.self))

@@ -46,7 +46,7 @@ struct DataFolderCommandTests {
         let gzip = Process()
         gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
         gzip.arguments = ["-c", "gzip -c '\(plain.path)/AAPL.csv' > '\(zipped.path)/AAPL.csv.gz'"]
-        try gzip.run()
+        try Launch.run(gzip)
         gzip.waitUntilExit()
         var outputs: [String] = []
         for (sub, name) in [(plain, "AAPL.csv"), (zipped, "AAPL.csv.gz")] {

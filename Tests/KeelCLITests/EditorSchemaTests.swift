@@ -40,7 +40,7 @@ struct EditorSchemaTests {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
-        try process.run()
+        try Launch.run(process)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let answer = try JSONDecoder().decode(Answer.self, from: data)

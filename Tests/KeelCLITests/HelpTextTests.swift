@@ -16,7 +16,7 @@ struct HelpTextTests {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
-        try process.run()
+        try Launch.run(process)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)

@@ -51,7 +51,7 @@ struct SchemaAgreementTests {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
-        try process.run()
+        try Launch.run(process)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "check-jsonschema: \(String(decoding: data, as: UTF8.self))")

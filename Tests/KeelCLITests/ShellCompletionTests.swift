@@ -24,7 +24,7 @@ import Testing
         process.environment = environment
         let out = Pipe()
         (process.standardOutput, process.standardError) = (out, out)
-        try process.run()
+        try Launch.run(process)
         let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, output)

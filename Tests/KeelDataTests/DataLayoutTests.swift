@@ -168,7 +168,7 @@ struct DataLayoutTests {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.currentDirectoryURL = folder
-        try process.run()
+        try Launch.run(process)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }

@@ -84,7 +84,7 @@ import Testing
         patch.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         patch.arguments = ["patch", "-s", "-o", "patched.yaml", "messy.yaml", "fmt.diff"]
         patch.currentDirectoryURL = folder
-        try patch.run()
+        try Launch.run(patch)
         patch.waitUntilExit()
         #expect(patch.terminationStatus == 0)
         #expect(try String(contentsOf: folder.appendingPathComponent("patched.yaml"), encoding: .utf8) == expected)

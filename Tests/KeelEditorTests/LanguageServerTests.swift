@@ -17,7 +17,7 @@ import Testing
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         (process.standardOutput, process.standardError) = (out, err)
-        try process.run()
+        try Launch.run(process)
         let said = out.fileHandleForReading.readDataToEndOfFile()
         let complaint = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

@@ -87,7 +87,7 @@ func sha256(_ data: Data) throws -> String {
     process.arguments = ["sha256sum", file.path]
     let out = Pipe()
     process.standardOutput = out
-    try process.run()
+    try Launch.run(process)
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     return String(text.prefix(64))

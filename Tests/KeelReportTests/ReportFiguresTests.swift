@@ -63,7 +63,7 @@ import Testing
         process.arguments = ["gzip", "-dc", vendor.appendingPathComponent("plotly.min.js.gz").path]
         let out = Pipe()
         process.standardOutput = out
-        try process.run()
+        try Launch.run(process)
         let unpacked = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(unpacked == original, "regenerate it: gzip -9 -n -k -f plotly.min.js")

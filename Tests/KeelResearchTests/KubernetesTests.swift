@@ -36,7 +36,7 @@ import Testing
                              volume.appendingPathComponent("jobs/shards-job.yaml").path, volume.appendingPathComponent("jobs/merge-job.yaml").path]
         let out = Pipe()
         (process.standardOutput, process.standardError) = (out, out)
-        try process.run()
+        try Launch.run(process)
         let said = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(said)")
@@ -47,7 +47,7 @@ import Testing
         bad.executableURL = try OutsideTools.python
         bad.arguments = ["-m", "check_jsonschema", "--schemafile", Self.schema.path, volume.appendingPathComponent("bad.yaml").path]
         (bad.standardOutput, bad.standardError) = (Pipe(), Pipe())
-        try bad.run()
+        try Launch.run(bad)
         bad.waitUntilExit()
         #expect(bad.terminationStatus == 1)
 

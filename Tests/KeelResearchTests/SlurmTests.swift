@@ -24,7 +24,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         (process.standardOutput, process.standardError) = (handle, handle)
-        try process.run()
+        try Launch.run(process)
         process.waitUntilExit()
         try handle.close()
         return (process.terminationStatus, try String(contentsOf: file, encoding: .utf8))

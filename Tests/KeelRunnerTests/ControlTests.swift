@@ -95,7 +95,7 @@ struct ControlTests {
         process.standardInput = input
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
-        try process.run()
+        try Launch.run(process)
         // ORCL's S2E holds a position after bar 3,000 (checked below); stdin stays open, as a live feed's would.
         let sent = 3_000
         input.fileHandleForWriting.write(Data((all[..<sent].joined(separator: "\n") + "\n").utf8))

@@ -143,7 +143,7 @@ struct RunnerProcessTests {
                                                             extra: ["--commit-every", "32"]))
                 process.standardOutput = FileHandle.nullDevice
                 process.standardError = FileHandle.nullDevice
-                try process.run()
+                try Launch.run(process)
                 restarts += 1
                 if killsHere < 5 && kills < 50 {
                     let delay = Double.random(in: 0.02...max(0.05, duration / .seconds(1)), using: &generator)
@@ -183,7 +183,7 @@ struct RunnerProcessTests {
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
-        try process.run()
+        try Launch.run(process)
         // First connection: the first 3,000 bars, then the connection drops.
         try server.serve(lines[..<3_000].joined(separator: "\n") + "\n")
         // Second connection: a producer that replays the last 100 bars before going on.

@@ -58,7 +58,7 @@ struct WebSocketStreamTests {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        try Launch.run(process)
         let store = try KeelStore(path: state.path)
         let deadline = ContinuousClock.now + .seconds(60)
         while (try? store.run("run")?.lastSeq ?? 0) ?? 0 < Int64(lines.count + 100), ContinuousClock.now < deadline, process.isRunning {

@@ -193,7 +193,7 @@ struct MCPTests {
                              server.process.url, ServiceTests.token, strategy]
         let out = Pipe(), err = Pipe()
         (process.standardOutput, process.standardError) = (out, err)
-        try process.run()
+        try Launch.run(process)
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

@@ -20,7 +20,7 @@ struct OpenAPITests {
         if let folder { process.currentDirectoryURL = folder }
         let pipe = Pipe()
         (process.standardOutput, process.standardError) = (pipe, pipe)
-        try process.run()
+        try Launch.run(process)
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, output)

@@ -47,7 +47,7 @@ package enum Browser {
             + actions.flatMap { ["--action", $0] } + (pdf.map { ["--pdf", $0.path] } ?? [])
         let out = Pipe(), err = Pipe()
         (process.standardOutput, process.standardError) = (out, err)
-        try process.run()
+        try Launch.run(process)
         let text = out.fileHandleForReading.readDataToEndOfFile()
         let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

@@ -21,7 +21,7 @@ package final class ServerProcess {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try Launch.run(process)
         var text = ""
         while !text.contains("\n") {
             let data = out.fileHandleForReading.availableData
