@@ -89,11 +89,14 @@ struct RunServiceTests {
         /// The listeners' own thread: see `ThreadExecutor`.
         static let executor = ThreadExecutor(label: "keel.test.websocket")
 
-        init(url: String, headers: HTTPFields = [:]) {
+        /// `attempts`: a loaded machine can refuse or time out a first attempt, so a listener that
+        /// should connect tries again, 50 ms apart. One that should be refused tries once: each
+        /// refused attempt leaves the WebSocket client's socket open (CLOSE-WAIT), and a listener
+        /// retrying for the length of a test held 8,000 of them.
+        init(url: String, headers: HTTPFields = [:], attempts: Int = 400) {
             let inbox = inbox
             task = Task.detached(executorPreference: Self.executor) {
-                // Tried again until it connects: a loaded machine can refuse or time out a first attempt.
-                while !Task.isCancelled {
+                for _ in 0..<attempts where !Task.isCancelled {
                     do {
                         try await WebSocketClient.connect(url: url, configuration: .init(additionalHeaders: headers), logger: Logger(label: "test")) { inbound, _, _ in
                             for try await message in inbound.messages(maxSize: 1 << 20) {
@@ -122,7 +125,7 @@ struct RunServiceTests {
         let ws = server.process.url.replacingOccurrences(of: "http://", with: "ws://") + "/v1/ws"
         let byQuery = Listener(url: ws + "?token=" + ServiceTests.token)
         let byHeader = Listener(url: ws, headers: [.authorization: "Bearer " + ServiceTests.token])
-        let refused = Listener(url: ws + "?token=wrong")
+        let refused = Listener(url: ws + "?token=wrong", attempts: 1)
         defer { [byQuery, byHeader, refused].forEach { $0.stop() } }
         try await Self.eventually("the listeners to connect") { try Self.listeners(server) == 2 }
 
