@@ -139,7 +139,7 @@ enum MarketDataRoutes {
                 bounds.append(nil)
                 continue
             }
-            guard let time = Int64(text) ?? (text.utf8.count >= 10 ? TimestampParser.parse(text) : nil) else {
+            guard let time = TimestampParser.parseMillisecondsOrISO(text) else {
                 return apiError(.badRequest, "INVALID_TIME", "\(key) is ISO-8601 (2024-01-02T00:00:00.000Z) or ms since the epoch", details: [String(key): text])
             }
             bounds.append(time)

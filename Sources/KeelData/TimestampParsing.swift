@@ -157,6 +157,12 @@ public enum TimestampParser {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (with `.fff` when there are milliseconds), as the backtest JSON prints times.
+    /// A time as a query parameter gives it: milliseconds since the epoch, or an ISO-8601 date or
+    /// time (at least `YYYY-MM-DD`). nil for anything else.
+    package static func parseMillisecondsOrISO(_ text: String) -> Int64? {
+        Int64(text) ?? (text.utf8.count >= 10 ? parse(text) : nil)
+    }
+
     /// `format`, always with milliseconds (`2024-01-02T00:00:00.000Z`): what an API that promises them writes.
     package static func formatWithMilliseconds(_ milliseconds: Int64) -> String {
         let text = format(milliseconds)

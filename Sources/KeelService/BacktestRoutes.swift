@@ -42,7 +42,6 @@ enum BacktestRoutes {
         var finalValue: Double?
         var totalReturnPct: Double?
 
-
         enum CodingKeys: String, CodingKey {
             case id, version, status, error
             case strategyId = "strategy_id", createdAt = "created_at", finishedAt = "finished_at"

@@ -24,7 +24,6 @@ enum BrokerRoutes {
         /// Always true: the credentials are stored, sealed; they are not shown.
         var hasCredentials = true
 
-
         enum CodingKeys: String, CodingKey {
             case id, name, url
             case createdAt = "created_at", hasCredentials = "has_credentials"

@@ -36,18 +36,12 @@ enum DecisionLog {
         return page.answer(entries, total: try state.store.decisionCount(filter))
     }
 
-    /// The text of each entry and exit rule (`entry.long` → `crosses_above(fast_ma, slow_ma)`).
+    /// The text of each entry and exit rule (`entry.long` → `crosses_above(fast_ma, slow_ma)`), as the linter prints expressions.
     static func expressions(_ source: String) -> [String: String] {
         guard let parsed = StrategyReader.read(SourceFile(path: "strategy.yaml", text: source)).0 else { return [:] }
-        let bytes = parsed.file.bytes
-        func text(_ expr: Expr) -> String? {
-            let range = expr.range
-            guard 0 <= range.start, range.start < range.end, range.end <= bytes.count else { return nil }
-            return String(decoding: bytes[range.start..<range.end], as: UTF8.self)
-        }
         var rules: [String: String] = [:]
-        for (side, expr) in parsed.entry.all { rules["entry.\(side.rawValue)"] = text(expr) }
-        for (side, expr) in parsed.exit.all { rules["exit.\(side.rawValue)"] = text(expr) }
+        for (side, expr) in parsed.entry.all { rules["entry.\(side.rawValue)"] = ExpressionPrinter.print(expr) }
+        for (side, expr) in parsed.exit.all { rules["exit.\(side.rawValue)"] = ExpressionPrinter.print(expr) }
         return rules
     }
 

@@ -215,28 +215,17 @@ enum MCPTools {
     }
 
     static func resource(_ response: Response, uri: String) async throws -> Outcome {
-        let body = try await bodyText(response)
+        let body = try await response.bodyText()
         guard response.status.code < 400 else { return .failure(Problem(message: body)) }
         return .success(["type": "resource", "resource": ["uri": uri, "mimeType": "text/html", "text": body]])
     }
 
     /// A route's answer as a tool's: its body as text, an error from 400 up.
     static func fromResponse(_ response: Response) async throws -> Outcome {
-        let body = try await bodyText(response)
+        let body = try await response.bodyText()
         return response.status.code < 400 ? text(body) : .failure(Problem(message: body))
     }
 
-    static func bodyText(_ response: Response) async throws -> String {
-        final class Bytes: @unchecked Sendable { var data = Data() }
-        struct Collector: ResponseBodyWriter {
-            let bytes: Bytes
-            mutating func write(_ buffer: ByteBuffer) async throws { bytes.data.append(contentsOf: buffer.readableBytesView) }
-            consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
-        }
-        let bytes = Bytes()
-        try await response.body.write(Collector(bytes: bytes))
-        return String(decoding: bytes.data, as: UTF8.self)
-    }
 
     static var list: [[String: Any]] {
         let data: [String: Any] = ["type": "object", "additionalProperties": ["type": "string"], "description": "symbol to CSV file in the server's data folder, e.g. {\"AAPL\": \"AAPL.csv\"}"]

@@ -154,6 +154,9 @@ package enum OpenAPI {
               responses: [("204", "ended"), ("400", "no Mcp-Session-Id"), ("404", "no such session")]),
     ]
 
+    /// The document as served: made once (its schemas are read off sample values), not at every request.
+    static let served = Data(document().utf8)
+
     package static func document() -> String {
         let shapes = self.shapes
         let headerSchema: (String) -> JSON.Value = { description in

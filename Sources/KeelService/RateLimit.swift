@@ -117,7 +117,6 @@ struct RateLimit<Context: RequestContext>: RouterMiddleware {
     /// Halt and resume: never limited, and the right token opens them even from an address locked out.
     @Sendable static func isKillSwitch(_ path: String) -> Bool { path.hasSuffix("/halt") || path.hasSuffix("/resume") }
 
-
     /// The token's digest (the token itself is not kept), from the bearer header or the `token` query parameter.
     static func key(_ request: Request) -> String {
         let token = request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) }

@@ -51,7 +51,6 @@ enum ResearchRoutes {
         var createdAt: Int64
         var finishedAt: Int64?
 
-
         enum CodingKeys: String, CodingKey {
             case id, kind, version, status, error
             case strategyId = "strategy_id", createdAt = "created_at", finishedAt = "finished_at"

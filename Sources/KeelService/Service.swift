@@ -126,7 +126,7 @@ package enum KeelService {
         router.get("health") { _, _ in json(["status": "ok"]) }
         router.get("ready") { _, _ in ready(state) }
         router.get("healthz") { _, _ in await HealthCheck.report(state) }
-        router.get("openapi.json") { _, _ in raw(Data(OpenAPI.document().utf8)) }
+        router.get("openapi.json") { _, _ in raw(OpenAPI.served) }
         StrategyRoutes.add(to: router.group("v1/strategies"), state)
         BacktestRoutes.add(to: router.group("v1/backtests"), state)
         ResearchRoutes.add(to: router.group("v1/optimizations"), kind: .optimization, state)
@@ -293,4 +293,19 @@ func isHTTPURL(_ url: String) -> Bool {
 func relativeToData(_ text: String, root: String) -> String {
     let resolved = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
     return [resolved, root].reduce(text) { text, prefix in text.replacingOccurrences(of: prefix.hasSuffix("/") ? prefix : prefix + "/", with: "") }
+}
+
+extension Response {
+    /// The body, written out: a route's answer read by another route or tool (MCP, the controls for every run).
+    func bodyText() async throws -> String {
+        final class Bytes: @unchecked Sendable { var data = Data() }
+        struct Collector: ResponseBodyWriter {
+            let bytes: Bytes
+            mutating func write(_ buffer: ByteBuffer) async throws { bytes.data.append(contentsOf: buffer.readableBytesView) }
+            consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+        }
+        let bytes = Bytes()
+        try await body.write(Collector(bytes: bytes))
+        return String(decoding: bytes.data, as: UTF8.self)
+    }
 }

@@ -34,7 +34,6 @@ enum StrategyRoutes {
         /// Warnings and notes of the version just written.
         var diagnostics: [DiagnosticView]?
 
-
         enum CodingKeys: String, CodingKey {
             case id, name, mode, version, source, description, diagnostics
             case createdAt = "created_at", updatedAt = "updated_at"

@@ -65,8 +65,7 @@ enum TradingRoutes {
         let query = request.uri.queryParameters
         func time(_ name: Substring) -> Result<Int64?, ResponseError> {
             guard let text = query[name].map(String.init) else { return .success(nil) }
-            if let ms = Int64(text) { return .success(ms) }
-            guard text.utf8.count >= 10, let parsed = TimestampParser.parse(text) else {
+            guard let parsed = TimestampParser.parseMillisecondsOrISO(text) else {
                 return .failure(ResponseError(.badRequest, "invalid_time", "\(name) is ms since the epoch or an ISO-8601 date or time (2024-03-01T00:00:00Z)"))
             }
             return .success(parsed)
@@ -141,7 +140,7 @@ enum TradingRoutes {
         var outcomes: [Outcome] = []
         for run in try activeRuns(state) {
             let response = try act(run)
-            let text = try await MCPTools.bodyText(response)
+            let text = try await response.bodyText()
             outcomes.append(Outcome(run_id: run.run.id, status: Int(response.status.code), answer: JSONValue((try? JSONReader.parse(text)) ?? .string(text))))
         }
         return json(Answer(action: action, runs: outcomes, count: outcomes.count), status: outcomes.isEmpty ? .ok : .accepted)
