@@ -4,7 +4,7 @@ as the market, `keel run --live` as the runner.
 
     python3 Examples/live-rehearsal.py STRATEGY EVENTS.jsonl [--bars N] [--faults JSON]
 
-Each bar goes to the broker first (POST /v2/sim/bars), then to the runner's stream; the script waits
+Each bar goes to the broker first (POST /sim/bars), then to the runner's stream; the script waits
 until the runner has committed the bar and sent the orders it made, as a market's next bar would.
 At the end it prints Keel's record next to the broker's. Uses the release binary (KEEL= to change).
 """
@@ -38,7 +38,7 @@ lines = open(args.events).read().splitlines()
 lines = lines[:args.bars] if args.bars else lines
 symbols = sorted({json.loads(line)['symbol'] for line in lines if '"symbol"' in line})
 if args.faults:
-    call('POST', '/v2/sim/faults', args.faults)
+    call('POST', '/sim/faults', args.faults)
 runner = subprocess.Popen([keel, 'run', args.strategy, '--live', '--config', os.path.join(folder, 'run.yaml'), '--broker', url,
                            '--broker-token-file', os.path.join(folder, 'token'), '--stream', '-', '--state', state,
                            '--symbols', ','.join(symbols), '--timeframe', args.timeframe, '--run-id', 'rehearsal', '--commit-every', '1'],
@@ -56,7 +56,7 @@ def caught_up(seq):
 
 started = time.time()
 for i, line in enumerate(lines):
-    call('POST', '/v2/sim/bars', line + '\n')
+    call('POST', '/sim/bars', line + '\n')
     runner.stdin.write(line + '\n')
     runner.stdin.flush()
     while runner.poll() is None and not caught_up(i + 1):
@@ -69,8 +69,8 @@ db = sqlite3.connect(state)
 statuses = dict(db.execute("SELECT status, COUNT(*) FROM broker_orders GROUP BY status").fetchall())
 recorded = db.execute("SELECT COUNT(*) FROM broker_fills WHERE kind = 'fill'").fetchone()[0]
 held = dict(db.execute("SELECT symbol, SUM(CASE side WHEN 'buy' THEN qty ELSE -qty END) FROM broker_fills GROUP BY symbol").fetchall())
-positions = {p['symbol']: p['qty'] for p in call('GET', '/v2/positions')}
-fills = call('GET', '/v2/fills?limit=5000')
+positions = {p['symbol']: float(p['quantity']) * (1 if p['side'] == 'LONG' else -1) for p in call('GET', '/positions')}
+fills = call('GET', '/trades?order=asc&limit=5000')
 broker.terminate()
 print(f'{len(lines)} bars in {elapsed:.1f} s; runner exit {runner.returncode}; state and logs in {folder}')
 print(f'orders by status: {statuses}')

@@ -1,362 +1,256 @@
+import Foundation
 import KeelData
 
-/// The simulated broker behind `keel broker serve`: an account, resting orders, and a matching rule
-/// that is the engine's own (`OrderType.fill` in KeelData; the step order, docs/backtest.md). A market order fills at the open of the next bar
-/// of its symbol; a limit or stop fills when a bar reaches its price, at the open when the bar gaps
-/// through it. A bracket's legs are armed when its entry fills and checked on that same bar; when
-/// a stop and a target are both reached in one bar, the stop fills first. The first leg to fill
-/// cancels the other. A value type: the server keeps it behind a lock.
+/// The simulated broker behind `keel broker serve`: an account, a book of working orders, and the
+/// engine's own fill rule (`OrderRule` in KeelData; the step order, docs/backtest.md) applied in
+/// exact decimals. A market order fills at the open of the next bar of its symbol; a limit or stop
+/// fills when a bar reaches its price, at the open when the bar gaps through it. A bracket's legs
+/// are armed when its entry fills and checked on that same bar; when a stop and a target of one
+/// OCO group are both reached in one bar, the stop fills first. A value type: the server keeps it
+/// behind a lock. docs/trading-api.md describes every rule.
 package struct PaperExchange: Sendable {
+    /// A refusal: the HTTP status it is answered with and the API's error.
     package struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
-        package var code: String
-        package var message: String
-        /// Refused after validation: the order is recorded as `rejected` and its id is used.
-        package var recorded: Bool
-        package var description: String { "\(code): \(message)" }
+        package var status: Int
+        package var error: APIError
+        package var description: String { "\(status) \(error.code): \(error.message)" }
+
+        init(_ status: Int, _ code: String, _ message: String, _ details: [String: String] = [:]) {
+            self.status = status
+            error = APIError(code: code, message: message, details: details)
+        }
+
+        package static func invalid(_ field: FieldError) -> Rejection {
+            Rejection(400, field.code, field.message, ["field": field.field])
+        }
     }
 
-    package enum Listing: String, Sendable { case open, closed, all }
+    /// What the book keeps beside each order's public record.
+    struct Working: Sendable {
+        /// The request it was made from, for idempotent resubmission; nil for bracket legs and closes.
+        var request: NewOrder?
+        var createdMs: Int64
+        var updatedMs: Int64
+        /// The best close since a trailing stop started (highest for a sell, lowest for a buy).
+        var water: Decimal?
+        /// The UTC day a `DAY` order lives in, by market time.
+        var day: Int64?
+        /// Has seen a bar without filling: a limit filling later adds liquidity.
+        var rested = false
+        /// A stop-limit whose stop was reached: a limit from then on.
+        var triggered = false
+        /// A bracket entry's legs.
+        var legs: [Int] = []
+    }
 
-    package private(set) var cash: Double
-    /// Orders in creation order; legs are orders of their own, with a parent.
-    private var orders: [BrokerOrder] = []
-    private var index: [String: Int] = [:]
-    private var byClientId: [String: Int] = [:]
-    private var legs: [Int: [Int]] = [:]
-    /// An OCO pair's other order.
-    private var sibling: [Int: Int] = [:]
-    private var fills: [BrokerFill] = []
-    private var holdings: [String: (qty: Double, avg: Double)] = [:]
-    private var lastPrice: [String: Double] = [:]
+    struct Holding: Sendable {
+        var id: String
+        /// Signed: below zero is short.
+        var quantity: Decimal
+        var entry: Decimal
+        var realized: Decimal
+        var leverage: Decimal
+        var openedMs: Int64
+        var updatedMs: Int64
+    }
+
+    package internal(set) var cash: Amount
+    var orders: [Order] = []
+    var working: [Working] = []
+    var index: [String: Int] = [:]
+    var byClientId: [String: Int] = [:]
+    var trades: [Trade] = []
+    var tradeTimes: [Int64] = []
+    var holdings: [String: Holding] = [:]
+    var lastPrice: [String: Decimal] = [:]
+    var realized: Decimal = 0
     /// Every bar it was fed, per symbol in time order, for `GET /bars`; and the last quote of each.
-    package private(set) var history: [String: [HeldBar]] = [:]
-    package private(set) var quotes: [String: HeldQuote] = [:]
-    /// The time of the last bar or quote fed: the broker's heartbeat.
-    package private(set) var lastEventTime: Int64?
-    private var nextOrder = 1, nextFill = 1, nextClose = 1
-    /// Buying power is equity times this (a margin account's 2 by default).
-    package var leverage: Double
+    package internal(set) var history: [String: [HeldBar]] = [:]
+    package internal(set) var quotes: [String: HeldQuote] = [:]
+    /// The time of the last bar or quote fed: the broker's heartbeat and its market clock.
+    package internal(set) var lastEventTime: Int64?
+    var nextOrder = 1, nextTrade = 1, nextPosition = 1, nextClose = 1
+    /// The largest leverage an order may ask for, and what an order without one gets.
+    package let maxLeverage: Amount
+    /// Commission per fill, as a fraction of its notional.
+    package let commissionRate: Amount
     /// Injected faults, counted down as they strike: the next orders refused, the next market fills halved.
     package var rejectNext = 0
     package var partialNext = 0
 
-    /// The largest quantity one order may ask for: far past any real order, and well inside exact
-    /// binary64 integers (`qty: 1e308` was taken).
-    package static let maxQuantity = 1e12
+    /// The largest quantity and price one order may carry: far past any real order.
+    package static let maxQuantity = Decimal(string: "1e12")!
+    package static let maxPrice = Decimal(string: "1e15")!
 
     /// The symbols it lists (`--symbols`); nil: those it has had a bar of. An order for any other
     /// is refused, as a broker refuses an asset it does not list: one it cannot price would rest forever.
     package let assets: Set<String>?
 
-    package init(cash: Double, leverage: Double = 2, symbols: Set<String>? = nil) {
+    package init(cash: Amount, leverage: Amount = Amount(2), commissionRate: Amount = .zero, symbols: Set<String>? = nil) {
         self.cash = cash
-        self.leverage = leverage
+        maxLeverage = leverage
+        self.commissionRate = commissionRate
         assets = symbols
     }
 
-    // MARK: Orders
+    // MARK: Submitting
 
-    package mutating func submit(_ request: OrderRequest, now: Int64) throws(Rejection) -> BrokerOrder {
-        try validate(request)
-        let orderClass = request.orderClass ?? .simple
-        if rejectNext > 0 {
+    /// Places an order; `created` is false when the same order was sent again under its client
+    /// order id and the one there is is answered.
+    package mutating func submit(_ request: NewOrder, now: Int64) throws(Rejection) -> (order: Order, created: Bool) {
+        do { try Self.validate(request) } catch { throw .invalid(error) }
+        if let id = request.clientOrderId, let existing = byClientId[id] {
+            guard working[existing].request == request else {
+                throw Rejection(409, "DUPLICATE_CLIENT_ORDER_ID", "an order with client_order_id '\(id)' exists with other fields; query it instead of sending another",
+                                ["client_order_id": id, "order_id": orders[existing].id])
+            }
+            return (orders[existing], false)
+        }
+        try checkListed(request.symbol)
+        let i = record(request, now: now)
+        var refused = refusal(of: request)
+        if refused == nil, rejectNext > 0 {
             rejectNext -= 1
-            record(request, orderClass: orderClass, status: .rejected, now: now)
-            throw Rejection(code: "insufficient_buying_power", message: "simulated rejection (injected fault)", recorded: true)
+            refused = Rejection(422, "INSUFFICIENT_MARGIN", "simulated rejection (injected fault)")
         }
-        // Every order that opens or adds to a position, long or short, must fit the buying power: the
-        // part of a sell beyond the units held is a short sale (selling 100,000 while long 1 opens 99,999).
-        if let price = lastPrice[request.symbol] ?? request.limitPrice {
-            let held = holdings[request.symbol]?.qty ?? 0
-            let opening = request.side == .buy ? max(0, request.qty + min(0, held)) : max(0, request.qty - max(0, held))
-            let power = max(0, equity) * leverage - grossExposure
-            if opening * price > power + 1e-9 {
-                record(request, orderClass: orderClass, status: .rejected, now: now)
-                throw Rejection(code: "insufficient_buying_power",
-                                message: "\(request.side.rawValue) \(request.qty) \(request.symbol) needs \(opening * price); buying power is \(power)",
-                                recorded: true)
-            }
+        if let refusal = refused {
+            reject(i, refusal, now: now)
+            var rejection = refusal
+            rejection.error.details["order_id"] = orders[i].id
+            throw rejection
         }
-        let parent = record(request, orderClass: orderClass, status: .new, now: now)
-        switch orderClass {
-        case .simple: break
-        case .bracket:
-            let exitSide: OrderSide = request.side == .buy ? .sell : .buy
-            var children: [Int] = []
-            if let target = request.takeProfit {
-                children.append(addLeg(of: parent, suffix: "tp", side: exitSide, type: .limit, limit: target.limitPrice, stop: nil, now: now))
-            }
-            if let stop = request.stopLoss {
-                children.append(addLeg(of: parent, suffix: "sl", side: exitSide, type: .stop, limit: nil, stop: stop.stopPrice, now: now))
-            }
-            legs[parent] = children
-            if children.count == 2 { (sibling[children[0]], sibling[children[1]]) = (children[1], children[0]) }
-        case .oco:
-            let stop = addLeg(of: parent, suffix: "sl", side: request.side, type: .stop, limit: nil, stop: request.stopLoss!.stopPrice, now: now)
-            orders[stop].status = .new
-            legs[parent] = [stop]
-            (sibling[parent], sibling[stop]) = (stop, parent)
-        }
-        return render(parent)
+        return (orders[i], true)
     }
 
-    private func validate(_ r: OrderRequest) throws(Rejection) {
-        func refuse(_ code: String, _ message: String) -> Rejection { Rejection(code: code, message: message, recorded: false) }
-        guard !r.clientOrderId.isEmpty, r.clientOrderId.count <= 128 else {
-            throw refuse("invalid_client_order_id", "client_order_id is required, at most 128 characters")
+    /// What a body may not say, whatever the market: a 400 naming the field.
+    static func validate(_ r: NewOrder) throws(FieldError) {
+        guard !r.symbol.isEmpty, r.symbol.count <= 40 else { throw FieldError("symbol", "symbol is 1 to 40 characters") }
+        if let id = r.clientOrderId, id.isEmpty || id.count > 128 { throw FieldError("client_order_id", "client_order_id is 1 to 128 characters") }
+        if let group = r.ocoGroupId, group.isEmpty || group.count > 128 { throw FieldError("oco_group_id", "oco_group_id is 1 to 128 characters") }
+        guard r.quantity.value > 0, r.quantity.value <= maxQuantity else {
+            throw FieldError("quantity", "quantity must be above 0 and at most 1000000000000, not \(r.quantity)")
         }
-        guard byClientId[r.clientOrderId] == nil else {
-            throw refuse("duplicate_client_order_id", "an order with client_order_id '\(r.clientOrderId)' exists; query it instead of sending it again")
+        for (name, price) in [("limit_price", r.limitPrice), ("stop_price", r.stopPrice), ("stop_loss", r.stopLoss), ("take_profit", r.takeProfit),
+                              ("trailing_distance", r.trailingDistance), ("leverage", r.leverage)] {
+            if let price, !(price.value > 0 && price.value <= maxPrice) { throw FieldError(name, "\(name) must be above 0 and at most 1e15, not \(price)") }
         }
-        guard !r.symbol.isEmpty else { throw refuse("invalid_symbol", "symbol is required") }
+        let type = r.orderType
+        func needs(_ field: String, _ value: Amount?, _ wanted: Bool) throws(FieldError) {
+            if wanted, value == nil { throw FieldError(field, "a \(type.rawValue) order needs \(field)") }
+            if !wanted, value != nil { throw FieldError(field, "a \(type.rawValue) order takes no \(field)") }
+        }
+        try needs("limit_price", r.limitPrice, type == .limit || type == .stopLimit)
+        try needs("stop_price", r.stopPrice, type == .stop || type == .stopLimit)
+        if type == .trailingStop {
+            try needs("trailing_distance", r.trailingDistance, true)
+            if r.stopLoss != nil || r.takeProfit != nil { throw FieldError("stop_loss", "a TRAILING_STOP order is an exit; it takes no stop_loss or take_profit") }
+        } else if r.trailingDistance != nil, r.stopLoss != nil {
+            throw FieldError("trailing_distance", "on an entry, trailing_distance makes the bracket's stop-loss trail: give it or stop_loss, not both")
+        }
+        if r.trailingType != nil, r.trailingDistance == nil { throw FieldError("trailing_type", "trailing_type goes with trailing_distance") }
+        if r.trailingType == .percent, let d = r.trailingDistance, d.value >= 100 {
+            throw FieldError("trailing_distance", "a PERCENT trailing distance is below 100, not \(d)")
+        }
+        if r.postOnly {
+            guard type == .limit else { throw FieldError("post_only", "post_only goes with LIMIT orders") }
+            guard r.timeInForce == .gtc || r.timeInForce == .day else { throw FieldError("post_only", "a post_only order rests: GTC or DAY, not \(r.timeInForce.rawValue)") }
+        }
+        if r.reduceOnly, r.stopLoss != nil || r.takeProfit != nil || (r.trailingDistance != nil && type != .trailingStop) {
+            throw FieldError("reduce_only", "a reduce_only order cannot carry a bracket: a bracket protects a position it opens")
+        }
+    }
+
+    func checkListed(_ symbol: String) throws(Rejection) {
         if let assets {
-            guard assets.contains(r.symbol) else {
-                throw refuse("unknown_symbol", "'\(r.symbol.prefix(40))' is not listed here; the broker lists \(assets.sorted().joined(separator: ", "))")
+            guard assets.contains(symbol) else {
+                throw Rejection(422, "UNKNOWN_SYMBOL", "'\(symbol.prefix(40))' is not listed here; the broker lists \(assets.sorted().joined(separator: ", "))",
+                                ["symbol": symbol])
             }
-        } else if lastPrice[r.symbol] == nil {
-            throw refuse("unknown_symbol", """
-                '\(r.symbol.prefix(40))' has no market data here yet: post its bars to /v2/sim/bars first, or start the broker with --symbols
-                """)
-        }
-        guard r.qty > 0, r.qty <= Self.maxQuantity else {
-            throw refuse("invalid_qty", "qty must be a positive number of at most \(Int(Self.maxQuantity)), not \(r.qty)")
-        }
-        for (name, price) in [("limit_price", r.limitPrice), ("stop_price", r.stopPrice), ("take_profit.limit_price", r.takeProfit?.limitPrice),
-                              ("stop_loss.stop_price", r.stopLoss?.stopPrice)] {
-            if let price, !(price > 0 && price.isFinite) { throw refuse("invalid_price", "\(name) must be a positive number, not \(price)") }
-        }
-        switch r.type {
-        case .market: break
-        case .limit where r.limitPrice == nil: throw refuse("invalid_order", "a limit order needs limit_price")
-        case .stop where r.stopPrice == nil: throw refuse("invalid_order", "a stop order needs stop_price")
-        default: break
-        }
-        switch r.orderClass ?? .simple {
-        case .simple:
-            guard r.takeProfit == nil, r.stopLoss == nil else { throw refuse("invalid_order", "take_profit and stop_loss need order_class bracket or oco") }
-        case .bracket:
-            guard r.takeProfit != nil || r.stopLoss != nil else { throw refuse("invalid_order", "a bracket needs take_profit, stop_loss or both") }
-            // A buy's stop sits below its entry and its target above; a sell's the other way round.
-            if let entry = r.limitPrice ?? lastPrice[r.symbol] {
-                let buying = r.side == .buy
-                if let stop = r.stopLoss?.stopPrice, buying ? stop >= entry : stop <= entry {
-                    throw refuse("invalid_order", "a \(r.side.rawValue) bracket's stop_loss.stop_price \(stop) must be \(buying ? "below" : "above") the entry \(entry)")
-                }
-                if let target = r.takeProfit?.limitPrice, buying ? target <= entry : target >= entry {
-                    throw refuse("invalid_order", "a \(r.side.rawValue) bracket's take_profit.limit_price \(target) must be \(buying ? "above" : "below") the entry \(entry)")
-                }
-            }
-        case .oco:
-            guard r.type == .limit, r.stopLoss != nil else {
-                throw refuse("invalid_order", "an oco order is a limit (the target) with stop_loss.stop_price (the stop)")
-            }
+        } else if lastPrice[symbol] == nil {
+            throw Rejection(422, "UNKNOWN_SYMBOL", """
+                '\(symbol.prefix(40))' has no market data here yet: post its bars to /sim/bars first, or start the broker with --symbols
+                """, ["symbol": symbol])
         }
     }
 
-    @discardableResult
-    private mutating func record(_ r: OrderRequest, orderClass: OrderClass, status: OrderStatus, now: Int64) -> Int {
-        let order = BrokerOrder(id: "O\(nextOrder)", clientOrderId: r.clientOrderId, symbol: r.symbol, side: r.side, type: r.type,
-                                orderClass: orderClass, qty: r.qty, limitPrice: r.limitPrice, stopPrice: r.stopPrice, status: status,
-                                createdAt: now, updatedAt: now)
+    /// Why the market refuses a well-formed order (422), if it does; the order is then recorded as REJECTED.
+    func refusal(of r: NewOrder) -> Rejection? {
+        let leverage = r.leverage?.value ?? maxLeverage.value
+        if leverage > maxLeverage.value {
+            return Rejection(422, "LEVERAGE_EXCEEDED", "leverage \(r.leverage!) is above this account's \(maxLeverage)", ["max_leverage": maxLeverage.description])
+        }
+        let last = lastPrice[r.symbol]
+        let held = holdings[r.symbol]?.quantity ?? 0
+        if r.reduceOnly, r.side == .sell ? held <= 0 : held >= 0 {
+            return Rejection(422, "REDUCE_ONLY_REJECTED", "a reduce_only \(r.side.rawValue) needs a \(r.side == .sell ? "long" : "short") position in \(r.symbol) to reduce")
+        }
+        if r.postOnly, let last, let limit = r.limitPrice?.value, r.side == .buy ? limit >= last : limit <= last {
+            return Rejection(422, "POST_ONLY_WOULD_TAKE", "a post_only \(r.side.rawValue) limit at \(r.limitPrice!) would fill at once against the last price \(Amount(last))")
+        }
+        // A bracket's stop sits on the losing side of its entry and its target on the winning side.
+        if let entry = r.limitPrice?.value ?? r.stopPrice?.value ?? last {
+            let buying = r.side == .buy
+            if let stop = r.stopLoss?.value, buying ? stop >= entry : stop <= entry {
+                return Rejection(422, "INVALID_PRICE", "a \(r.side.rawValue) bracket's stop_loss \(Amount(stop)) must be \(buying ? "below" : "above") the entry \(Amount(entry))")
+            }
+            if let target = r.takeProfit?.value, buying ? target <= entry : target >= entry {
+                return Rejection(422, "INVALID_PRICE", "a \(r.side.rawValue) bracket's take_profit \(Amount(target)) must be \(buying ? "above" : "below") the entry \(Amount(entry))")
+            }
+        }
+        // Every order that opens or adds to a position, long or short, must fit the free margin: the
+        // part of a sell beyond the units held is a short sale (selling 100,000 while long 1 opens 99,999).
+        if !r.reduceOnly, let price = last ?? r.limitPrice?.value ?? r.stopPrice?.value {
+            let opening = r.side == .buy ? max(0, r.quantity.value + min(0, held)) : max(0, r.quantity.value - max(0, held))
+            let needed = opening * price / leverage
+            let free = account.marginAvailable.value
+            if needed > free {
+                return Rejection(422, "INSUFFICIENT_MARGIN", "\(r.side.rawValue) \(r.quantity) \(r.symbol) needs margin \(Amount(needed)); \(Amount(free)) is available",
+                                 ["margin_required": Amount(needed).description, "margin_available": Amount(free).description])
+            }
+        }
+        return nil
+    }
+
+    mutating func record(_ r: NewOrder, now: Int64) -> Int {
+        let order = Order(id: "O\(nextOrder)", clientOrderId: r.clientOrderId, symbol: r.symbol, side: r.side, orderType: r.orderType, quantity: r.quantity,
+                          filledQuantity: .zero, limitPrice: r.limitPrice, stopPrice: r.stopPrice, timeInForce: r.timeInForce, status: .pending,
+                          stopLoss: r.stopLoss, takeProfit: r.takeProfit, reduceOnly: r.reduceOnly, postOnly: r.postOnly, ocoGroupId: r.ocoGroupId,
+                          trailingDistance: r.trailingDistance, trailingType: r.trailingDistance.map { _ in r.trailingType ?? .absolute },
+                          leverage: r.reduceOnly ? nil : (r.leverage ?? maxLeverage), createdAt: isoTime(now), updatedAt: isoTime(now))
+        var state = Working(request: r, createdMs: now, updatedMs: now)
+        if r.timeInForce == .day, let market = lastEventTime { state.day = Self.utcDay(market) }
+        if r.orderType == .trailingStop { state.water = lastPrice[r.symbol] }
+        let i = insert(order, state)
+        if r.orderType == .trailingStop { updateTrailingStop(i) }
+        return i
+    }
+
+    mutating func insert(_ order: Order, _ state: Working) -> Int {
         nextOrder += 1
-        return insert(order)
-    }
-
-    private mutating func addLeg(of parent: Int, suffix: String, side: OrderSide, type: OrderType, limit: Double?, stop: Double?, now: Int64) -> Int {
-        let p = orders[parent]
-        let leg = BrokerOrder(id: "O\(nextOrder)", clientOrderId: "\(p.clientOrderId)-\(suffix)", symbol: p.symbol, side: side, type: type,
-                              orderClass: p.orderClass, qty: p.qty, limitPrice: limit, stopPrice: stop, status: .held, parentId: p.id,
-                              createdAt: now, updatedAt: now)
-        nextOrder += 1
-        return insert(leg)
-    }
-
-    private mutating func insert(_ order: BrokerOrder) -> Int {
         orders.append(order)
+        working.append(state)
         index[order.id] = orders.count - 1
-        byClientId[order.clientOrderId] = orders.count - 1
+        if let id = order.clientOrderId { byClientId[id] = orders.count - 1 }
         return orders.count - 1
     }
 
-    package func order(id: String) -> BrokerOrder? { index[id].map(render) }
-
-    package func order(clientOrderId: String) -> BrokerOrder? { byClientId[clientOrderId].map(render) }
-
-    /// Top-level orders (legs inside their parent), oldest first.
-    package func orders(_ listing: Listing) -> [BrokerOrder] {
-        orders.indices.filter { i in
-            guard orders[i].parentId == nil else { return false }
-            let open = isOpen(i) || (legs[i] ?? []).contains(where: isOpen)
-            return listing == .all || (listing == .open) == open
-        }.map(render)
+    mutating func reject(_ i: Int, _ rejection: Rejection, now: Int64) {
+        finish(i, .rejected, reason: "\(rejection.error.code): \(rejection.error.message)", at: now)
     }
 
-    private func isOpen(_ i: Int) -> Bool { !orders[i].status.isFinal }
-
-    package mutating func cancel(id: String, now: Int64) throws(Rejection) -> BrokerOrder {
-        guard let i = index[id] else { throw Rejection(code: "not_found", message: "no order \(id)", recorded: false) }
-        guard isOpen(i) || (legs[i] ?? []).contains(where: isOpen) else {
-            throw Rejection(code: "order_not_cancelable", message: "order \(id) is \(orders[i].status.rawValue)", recorded: false)
-        }
-        cancelTree(i, now: now)
-        return render(i)
+    /// Ends a working order.
+    mutating func finish(_ i: Int, _ status: OrderStatus, reason: String?, at time: Int64) {
+        orders[i].status = status
+        orders[i].reason = reason
+        touch(i, time)
     }
 
-    package mutating func cancelAll(now: Int64) -> [BrokerOrder] {
-        let open = orders.indices.filter { orders[$0].parentId == nil && (isOpen($0) || (legs[$0] ?? []).contains(where: isOpen)) }
-        for i in open { cancelTree(i, now: now) }
-        return open.map(render)
+    mutating func touch(_ i: Int, _ time: Int64) {
+        working[i].updatedMs = time
+        orders[i].updatedAt = isoTime(time)
     }
 
-    private mutating func cancelTree(_ i: Int, now: Int64) {
-        for j in [i] + (legs[i] ?? []) where isOpen(j) {
-            orders[j].status = .canceled
-            orders[j].updatedAt = now
-        }
-    }
-
-    /// A market order for the whole position, filled at the symbol's next bar.
-    package mutating func closePosition(_ symbol: String, now: Int64) throws(Rejection) -> BrokerOrder {
-        guard let held = holdings[symbol], held.qty != 0 else {
-            throw Rejection(code: "position_not_found", message: "no open position in \(symbol)", recorded: false)
-        }
-        let id = "close-\(symbol)-\(nextClose)"
-        nextClose += 1
-        return try submit(OrderRequest(symbol: symbol, qty: abs(held.qty), side: held.qty > 0 ? .sell : .buy, clientOrderId: id), now: now)
-    }
-
-    package var openSymbols: [String] { holdings.filter { $0.value.qty != 0 }.keys.sorted() }
-
-    // MARK: State
-
-    package var positions: [BrokerPosition] {
-        openSymbols.map { s in BrokerPosition(symbol: s, qty: holdings[s]!.qty, avgEntryPrice: holdings[s]!.avg, marketPrice: lastPrice[s]) }
-    }
-
-    package func position(_ symbol: String) -> BrokerPosition? { positions.first { $0.symbol == symbol } }
-
-    package var equity: Double {
-        holdings.reduce(cash) { total, entry in total + entry.value.qty * (lastPrice[entry.key] ?? entry.value.avg) }
-    }
-
-    private var grossExposure: Double {
-        holdings.reduce(0) { total, entry in total + abs(entry.value.qty) * (lastPrice[entry.key] ?? entry.value.avg) }
-    }
-
-    package var account: BrokerAccount { BrokerAccount(cash: cash, equity: equity, status: "active") }
-
-    /// Fills after the one named, oldest first; all of them without a cursor.
-    package func fills(after cursor: String?, limit: Int = 500) -> [BrokerFill] {
-        let start = cursor.flatMap { c in fills.firstIndex { $0.id == c }.map { $0 + 1 } } ?? 0
-        return Array(fills[start...].prefix(limit))
-    }
-
-    // MARK: Matching
-
-    /// A bar of `symbol` reaches the book: every working order of the symbol is checked against it.
-    /// Returns the fills it made.
-    @discardableResult
-    package mutating func bar(symbol: String, time: Int64, open: Double, high: Double, low: Double, close: Double, volume: Double = 0) -> [BrokerFill] {
-        history[symbol, default: []].append(HeldBar(time: time, open: open, high: high, low: low, close: close, volume: volume))
-        lastEventTime = max(lastEventTime ?? time, time)
-        let before = fills.count
-        var work = orders.indices.filter { orders[$0].symbol == symbol && (orders[$0].status == .new || orders[$0].status == .partiallyFilled) }
-        var k = 0
-        while k < work.count {
-            let i = work[k]
-            k += 1
-            guard orders[i].status == .new || orders[i].status == .partiallyFilled, let price = trigger(i, open: open, high: high, low: low) else {
-                continue
-            }
-            // Both of an OCO pair reached in one bar: the stop fills first.
-            if let other = sibling[i], orders[other].type == .stop, orders[i].type != .stop, isOpen(other),
-               let stopPrice = trigger(other, open: open, high: high, low: low) {
-                fill(other, price: stopPrice, time: time, whole: true)
-                continue
-            }
-            let armed = fill(i, price: price, time: time, whole: orders[i].type != .market)
-            work += armed
-        }
-        lastPrice[symbol] = close
-        return Array(fills[before...])
-    }
-
-    /// A trade or quote it was fed: the symbol's quote and its mark (orders match on bars only).
-    package mutating func quote(symbol: String, time: Int64, price: Double, size: Double) {
-        quotes[symbol] = HeldQuote(time: time, price: price, size: size)
-        lastPrice[symbol] = price
-        lastEventTime = max(lastEventTime ?? time, time)
-    }
-
-    /// Where order `i` fills in this bar, by the engine's own rule (`KeelData.OrderType.fill`).
-    private func trigger(_ i: Int, open: Double, high: Double, low: Double) -> Double? {
-        let o = orders[i]
-        let type: KeelData.OrderType
-        switch o.type {
-        case .market: type = .market
-        case .limit: type = .limit(o.limitPrice!)
-        case .stop: type = .stop(o.stopPrice!)
-        }
-        return type.fill(buying: o.side == .buy, open: open, high: high, low: low)
-    }
-
-    /// Fills order `i` (half of what remains when a partial fill is injected), and returns the legs it armed.
-    @discardableResult
-    private mutating func fill(_ i: Int, price: Double, time: Int64, whole: Bool) -> [Int] {
-        let remaining = orders[i].qty - orders[i].filledQty
-        var qty = remaining
-        if !whole, partialNext > 0, remaining >= 2 {
-            partialNext -= 1
-            qty = (remaining / 2).rounded(.down)
-        }
-        let o = orders[i]
-        let signed = o.side == .buy ? qty : -qty
-        apply(symbol: o.symbol, signed: signed, price: price)
-        fills.append(BrokerFill(id: Self.fillId(nextFill), orderId: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol,
-                                side: o.side, qty: qty, price: price, time: time))
-        nextFill += 1
-        let filledBefore = o.filledQty
-        orders[i].filledQty += qty
-        orders[i].filledAvgPrice = ((o.filledAvgPrice ?? 0) * filledBefore + price * qty) / orders[i].filledQty
-        orders[i].status = orders[i].filledQty >= o.qty ? .filled : .partiallyFilled
-        orders[i].updatedAt = time
-        if orders[i].status == .filled, let other = sibling[i], isOpen(other) {
-            orders[other].status = .canceled
-            orders[other].updatedAt = time
-        }
-        guard orders[i].status == .filled, let children = legs[i], o.orderClass == .bracket else { return [] }
-        for c in children where orders[c].status == .held {
-            orders[c].status = .new
-            orders[c].qty = orders[i].filledQty
-            orders[c].updatedAt = time
-        }
-        return children
-    }
-
-    private mutating func apply(symbol: String, signed: Double, price: Double) {
-        cash -= signed * price
-        let held = holdings[symbol] ?? (0, 0)
-        let qty = held.qty + signed
-        let avg: Double
-        if held.qty == 0 || (held.qty > 0) == (signed > 0) {
-            avg = (held.avg * abs(held.qty) + price * abs(signed)) / abs(qty)
-        } else {
-            avg = abs(signed) > abs(held.qty) ? price : held.avg
-        }
-        holdings[symbol] = abs(qty) < 1e-12 ? nil : (qty, avg)
-    }
-
-    /// Zero-padded, so ids sort in the order they were made.
-    static func fillId(_ n: Int) -> String {
-        let digits = String(n)
-        return "F" + String(repeating: "0", count: max(0, 9 - digits.count)) + digits
-    }
-
-    private func render(_ i: Int) -> BrokerOrder {
-        var o = orders[i]
-        if let children = legs[i] { o.legs = children.map { orders[$0] } }
-        return o
-    }
+    static func utcDay(_ milliseconds: Int64) -> Int64 { milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000 }
 }
 
 /// A bar the paper broker was fed.

@@ -4,7 +4,7 @@ import KeelBroker
 import NIOCore
 import NIOHTTP1
 
-/// A blocking client for the trading API (`BrokerAPI`), for the runner's single thread.
+/// A blocking client for the broker-neutral trading API (`TradingAPI`, docs/trading-api.md), for the runner's single thread.
 ///
 /// Its rules are what keep a live run from doubling an order:
 /// - An order submission is never retried blindly. A timeout, a 5xx or a dropped connection
@@ -18,7 +18,7 @@ package final class BrokerClient: Sendable {
         /// The broker could not be reached or kept failing.
         case unavailable(String)
         /// The broker answered with an error.
-        case refused(status: Int, BrokerErrorBody)
+        case refused(status: Int, APIError)
 
         package var description: String {
             switch self {
@@ -29,10 +29,11 @@ package final class BrokerClient: Sendable {
     }
 
     package enum Submission: Sendable, Equatable {
-        case accepted(BrokerOrder)
-        /// Refused for good (422): the order does not exist, or exists as `rejected`.
-        case rejected(BrokerErrorBody)
-        /// An order with this client id exists already (409): query it.
+        /// Placed (201), or placed before and answered again (200): its status may be `REJECTED`.
+        case accepted(Order)
+        /// Refused for good (400, 422): the order does not exist, or exists as `REJECTED`.
+        case rejected(APIError)
+        /// Another order under this client id exists (409): query it.
         case duplicate
         /// No answer we can trust: query by client order id before anything else.
         case unknown(String)
@@ -63,16 +64,16 @@ package final class BrokerClient: Sendable {
 
     // MARK: Orders
 
-    package func submit(_ order: OrderRequest) -> Submission {
+    package func submit(_ order: NewOrder) -> Submission {
         let body: Data
-        do { body = try JSONEncoder().encode(order) } catch { return .rejected(BrokerErrorBody(code: "invalid_order", message: "\(error)")) }
+        do { body = try JSONEncoder().encode(order) } catch { return .rejected(APIError(code: "INVALID_BODY", message: "\(error)")) }
         var rateLimited = 0
         while true {
             let answer: Answer
-            do { answer = try send(.POST, "/v2/orders", body: body) } catch { return .unknown(error.description) }
+            do { answer = try send(.POST, "/orders", body: body) } catch { return .unknown(error.description) }
             switch answer.status {
             case 200, 201:
-                do { return .accepted(try answer.decode(BrokerOrder.self)) } catch { return .unknown(error.description) }
+                do { return .accepted(try answer.decode(Order.self)) } catch { return .unknown(error.description) }
             case 429 where rateLimited < 5:
                 rateLimited += 1
                 pause(answer.retryAfter ?? 1)
@@ -84,41 +85,43 @@ package final class BrokerClient: Sendable {
         }
     }
 
-    /// The order with this client id, or nil when the broker has none.
-    package func order(clientOrderId: String) throws(Failure) -> BrokerOrder? {
-        let found: [BrokerOrder] = try read("/v2/orders?status=all&client_order_id=\(escape(clientOrderId))")
-        return found.first
+    /// The order with this client id, working or final, or nil when the broker has none.
+    package func order(clientOrderId: String) throws(Failure) -> Order? {
+        let id = escape(clientOrderId)
+        let open: [Order] = try read("/orders?client_order_id=\(id)")
+        if let found = open.first { return found }
+        let done: [Order] = try read("/orders/history?client_order_id=\(id)")
+        return done.first
     }
 
-    package func orders(_ status: String = "open") throws(Failure) -> [BrokerOrder] { try read("/v2/orders?status=\(status)") }
+    /// The working orders (pending, open, partially filled), newest first.
+    package func openOrders() throws(Failure) -> [Order] { try read("/orders?limit=5000") }
 
-    /// Cancels an order and its legs; nil when it was already filled or cancelled.
-    package func cancel(orderId: String) throws(Failure) -> BrokerOrder? {
-        let answer = try attempt { () throws(Failure) in try self.send(.DELETE, "/v2/orders/\(self.escape(orderId))") }
+    /// Cancels an order and its working legs; nil when nothing of it was working.
+    package func cancel(orderId: String) throws(Failure) -> Order? {
+        let answer = try attempt { () throws(Failure) in try self.send(.DELETE, "/orders/\(self.escape(orderId))") }
         switch answer.status {
-        case 200: return try? answer.decode(BrokerOrder.self)
-        case 422: return nil
+        case 200: return try? answer.decode(Cancellation.self).order
+        case 409: return nil
         default: throw .refused(status: answer.status, answer.error)
         }
     }
 
     // MARK: Account
 
-    package func positions() throws(Failure) -> [BrokerPosition] { try read("/v2/positions") }
+    package func positions() throws(Failure) -> [Position] { try read("/positions") }
 
-    package func position(_ symbol: String) throws(Failure) -> BrokerPosition? {
-        let answer = try attempt { () throws(Failure) in try self.send(.GET, "/v2/positions/\(self.escape(symbol))") }
-        if answer.status == 404 { return nil }
-        guard answer.status == 200 else { throw .refused(status: answer.status, answer.error) }
-        do { return try answer.decode(BrokerPosition.self) } catch { throw .unavailable(error.description) }
+    package func position(_ symbol: String) throws(Failure) -> Position? {
+        let held: [Position] = try read("/positions?symbol=\(escape(symbol))")
+        return held.first
     }
 
-    /// Fills after the one named, oldest first.
-    package func fills(after cursor: String?) throws(Failure) -> [BrokerFill] {
-        try read("/v2/fills" + (cursor.map { "?after=\(escape($0))" } ?? ""))
+    /// Trades after the one named, oldest first, up to 1,000.
+    package func trades(after cursor: String?) throws(Failure) -> [Trade] {
+        try read("/trades?order=asc&limit=1000" + (cursor.map { "&after=\(escape($0))" } ?? ""))
     }
 
-    package func account() throws(Failure) -> BrokerAccount { try read("/v2/account") }
+    package func account() throws(Failure) -> Account { try read("/account") }
 
     // MARK: Transport
 
@@ -133,9 +136,9 @@ package final class BrokerClient: Sendable {
             }
         }
 
-        var error: BrokerErrorBody {
-            (try? JSONDecoder().decode(BrokerErrorBody.self, from: body))
-                ?? BrokerErrorBody(code: "http_\(status)", message: String(decoding: body.prefix(200), as: UTF8.self))
+        var error: APIError {
+            (try? JSONDecoder().decode(APIError.self, from: body))
+                ?? APIError(code: "HTTP_\(status)", message: String(decoding: body.prefix(200), as: UTF8.self))
         }
 
         var retryAfter: Double? { headers.first(name: "retry-after").flatMap(Double.init) }

@@ -25,7 +25,7 @@ enum MarketDataRoutes {
         router.get("ready") { _, _ in
             guard state.read({ $0.lastEventTime }) != nil else {
                 return apiError(.serviceUnavailable, "NO_PROVIDERS", """
-                    no market data yet: the paper exchange cannot price an order until it is fed bars (POST /v2/sim/bars)
+                    no market data yet: the paper exchange cannot price an order until it is fed bars (POST /sim/bars)
                     """, details: ["providers": "[]"])
             }
             return json(Ready(ready: true, providers: ["paper"], providerCount: 1))
@@ -45,21 +45,22 @@ enum MarketDataRoutes {
 
     struct Capabilities: Encodable {
         var assetClasses = ["EQUITY"]
-        var orderTypes = ["MARKET", "LIMIT", "STOP"]
-        var timeInForce = ["GTC"]
+        var orderTypes = OrderType.allCases.map(\.rawValue)
+        var timeInForce = TimeInForce.allCases.map(\.rawValue)
+        var trailingTypes = TrailingType.allCases.map(\.rawValue)
         var positionMode = "NETTING"
-        var features = ["BRACKET", "OCO", "CLIENT_ORDER_ID", "PARTIAL_FILLS", "SHORT_SELLING", "QUOTES", "BARS"]
+        var features = ["BRACKET", "OCO", "TRAILING_STOP", "REDUCE_ONLY", "POST_ONLY", "CLIENT_ORDER_ID", "ORDER_MODIFY", "PARTIAL_CLOSE",
+                        "PARTIAL_FILLS", "SHORT_SELLING", "QUOTES", "BARS"]
         var maxLeverage: String
         /// Fields a real venue takes that this simulated one cannot honour: an order naming one is refused, never silently done otherwise.
-        var unsupportedFields = ["hidden", "display_quantity", "margin_mode", "position_id"]
-        /// Where orders, positions, fills and the account are served until the broker-neutral order routes replace them.
-        var orderAPI = "/v2"
+        var unsupportedFields = TradingAPI.unsupportedFields
+        var currency = TradingAPI.currency
         var timeframes = MarketDataRoutes.timeframes.map(\.name)
 
         enum CodingKeys: String, CodingKey {
-            case features, timeframes
+            case features, timeframes, currency
             case assetClasses = "asset_classes", orderTypes = "order_types", timeInForce = "time_in_force", positionMode = "position_mode",
-                 maxLeverage = "max_leverage", unsupportedFields = "unsupported_fields", orderAPI = "order_api"
+                 maxLeverage = "max_leverage", unsupportedFields = "unsupported_fields", trailingTypes = "trailing_types"
         }
     }
 
@@ -180,7 +181,7 @@ enum MarketDataRoutes {
         for bar in bars {
             let offset = bar.time - origin
             let bucket = origin + (offset - ((offset % size) + size) % size)
-            let volume = Decimal(string: DecimalText.string(bar.volume), locale: Locale(identifier: "en_US_POSIX")) ?? Decimal(bar.volume)
+            let volume = Amount(bar.volume).value
             if let last = out.last, last.bar.time == bucket {
                 out[out.count - 1] = (HeldBar(time: bucket, open: last.bar.open, high: max(last.bar.high, bar.high), low: min(last.bar.low, bar.low),
                                               close: bar.close, volume: 0), last.volume + volume)

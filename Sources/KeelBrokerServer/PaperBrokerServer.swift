@@ -19,6 +19,8 @@ package enum PaperBrokerServer {
         package var token: String
         package var cash: Double
         package var leverage: Double
+        /// Commission per fill, a fraction of its notional.
+        package var commissionRate: Double = 0
         /// How long a `timeout` fault holds its answer (longer than the client waits).
         package var faultDelay: Duration
         package var idleTimeout: Duration
@@ -42,8 +44,8 @@ package enum PaperBrokerServer {
 
     /// Serves until SIGINT or SIGTERM.
     package static func run(_ configuration: Configuration, onRunning: @escaping @Sendable (Int) -> Void) async throws {
-        let state = BrokerState(exchange: PaperExchange(cash: configuration.cash, leverage: configuration.leverage,
-                                                               symbols: configuration.symbols))
+        let state = BrokerState(exchange: PaperExchange(cash: Amount(configuration.cash), leverage: Amount(configuration.leverage),
+                                                        commissionRate: Amount(configuration.commissionRate), symbols: configuration.symbols))
         let router = Router(context: BrokerContext.self)
         router.add(middleware: BearerAuth<BrokerContext>(token: configuration.token, failures: configuration.authFailureLimit.map { AuthFailures(limit: $0) }))
         router.add(middleware: ReadFaults(state: state))
@@ -64,55 +66,10 @@ package enum PaperBrokerServer {
 
     static func routes(_ router: Router<BrokerContext>, _ state: BrokerState, _ c: Configuration) {
         router.get("health") { _, _ in json(["status": "ok"]) }
-        let v2 = router.group("v2")
-        v2.get("account") { _, _ in try state.read { json($0.account) } }
-        v2.get("orders") { request, _ in
-            try state.read { exchange in
-                if let id = request.uri.queryParameters["client_order_id"] {
-                    return json(exchange.order(clientOrderId: String(id)).map { [$0] } ?? [])
-                }
-                let listing = request.uri.queryParameters["status"].flatMap { PaperExchange.Listing(rawValue: String($0)) } ?? .open
-                return json(exchange.orders(listing))
-            }
-        }
-        v2.post("orders") { request, context in try await submit(request, context, state, c) }
-        v2.get("orders/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            return try state.read { $0.order(id: id).map { json($0) } ?? failure(.notFound, "not_found", "no order \(id)") }
-        }
-        v2.delete("orders/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            return state.change { exchange, now in
-                answer({ $0.code == "not_found" ? .notFound : .unprocessableContent }) { () throws(PaperExchange.Rejection) in
-                    try exchange.cancel(id: id, now: now)
-                }
-            }
-        }
-        v2.delete("orders") { _, _ in state.change { exchange, now in json(exchange.cancelAll(now: now)) } }
-        v2.get("positions") { _, _ in try state.read { json($0.positions) } }
-        v2.get("positions/:symbol") { _, context in
-            let symbol = context.parameters.get("symbol") ?? ""
-            return try state.read { $0.position(symbol).map { json($0) } ?? failure(.notFound, "position_not_found", "no open position in \(symbol)") }
-        }
-        v2.delete("positions/:symbol") { _, context in
-            let symbol = context.parameters.get("symbol") ?? ""
-            return state.change { exchange, now in
-                answer({ _ in .notFound }) { () throws(PaperExchange.Rejection) in try exchange.closePosition(symbol, now: now) }
-            }
-        }
-        v2.delete("positions") { _, _ in
-            state.change { exchange, now in
-                json(exchange.openSymbols.compactMap { try? exchange.closePosition($0, now: now) })
-            }
-        }
-        v2.get("fills") { request, _ in
-            let after = request.uri.queryParameters["after"].map(String.init)
-            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 500
-            return try state.read { json($0.fills(after: after, limit: max(1, min(limit, 5_000)))) }
-        }
-        v2.post("sim/bars") { request, context in try await feed(request, context, state) }
+        OrderRoutes.add(to: router, state, c)
         MarketDataRoutes.add(to: router, state, c)
-        v2.post("sim/faults") { request, context in
+        router.post("sim/bars") { request, context in try await feed(request, context, state) }
+        router.post("sim/faults") { request, context in
             switch try await decode([String: Int].self, request, context) {
             case .success(let counts): return state.inject(counts)
             case .failure(let error): return error.response
@@ -120,45 +77,13 @@ package enum PaperBrokerServer {
         }
     }
 
-    /// `POST /v2/orders`, with the injected faults a real broker's network and back end produce.
-    static func submit(_ request: Request, _ context: BrokerContext, _ state: BrokerState, _ c: Configuration) async throws -> Response {
-        let order: OrderRequest
-        switch try await decode(OrderRequest.self, request, context) {
-        case .success(let decoded): order = decoded
-        case .failure(let error): return error.response
-        }
-        let fault = state.takeSubmissionFault()
-        switch fault {
-        case .rateLimit:
-            var response = failure(.tooManyRequests, "rate_limited", "too many requests; retry after 1 s")
-            response.headers[.retryAfter] = "1"
-            return response
-        case .unavailable: return failure(.serviceUnavailable, "unavailable", "the order service is unavailable; nothing was placed")
-        default: break
-        }
-        let response = state.change { exchange, now in
-            answer({ $0.code == "duplicate_client_order_id" ? .conflict : .unprocessableContent }) { () throws(PaperExchange.Rejection) in
-                try exchange.submit(order, now: now)
-            }
-        }
-        // The nasty faults happen after the order is placed: the client cannot know it was.
-        switch fault {
-        case .timeout:
-            try await Task.sleep(for: c.faultDelay)
-            return response
-        case .error: return failure(.internalServerError, "internal", "internal error")
-        case .drop:
-            try await context.channel.close()
-            return response
-        default: return response
-        }
-    }
-
-    /// `POST /v2/sim/bars`: bar and quote events in the stream's line format, one per line, in order:
+    /// `POST /sim/bars`: bar and quote events in the stream's line format, one per line, in order:
     /// bars are matched against the book, quotes set the symbol's quote and mark.
     static func feed(_ request: Request, _ context: BrokerContext, _ state: BrokerState) async throws -> Response {
         let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError { return tooLarge(context.maxUploadSize) }
+        do { body = try await request.body.collect(upTo: context.maxUploadSize) } catch is NIOTooManyBytesError {
+            return errorResponse(.init(code: "PAYLOAD_TOO_LARGE", message: "the body is over \(context.maxUploadSize) bytes"), status: 413)
+        }
         let text = String(buffer: body)
         var events: [MarketEvent] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
@@ -166,7 +91,7 @@ package enum PaperBrokerServer {
                 let event = try EventLine.parse(String(line))
                 if case .bar = event { events.append(event) } else if case .quote = event { events.append(event) }
             } catch {
-                return failure(.badRequest, "invalid_bar", "line \(number + 1): \(error)")
+                return errorResponse(.init(code: "INVALID_BAR", message: "line \(number + 1): \(error)", details: ["line": String(number + 1)]), status: 400)
             }
         }
         return state.change { exchange, _ in
@@ -216,8 +141,8 @@ final class BrokerState: @unchecked Sendable {
         var faults: [(Fault, Int)] = []
         for (name, count) in counts {
             guard let fault = Fault(rawValue: name), count >= 0 else {
-                return failure(.badRequest, "unknown_fault", "'\(name)': \(count) is not a fault; the faults are "
-                               + Fault.allCases.map(\.rawValue).joined(separator: ", ") + ", each with a count of 0 or more")
+                return errorResponse(.init(code: "UNKNOWN_FAULT", message: "'\(name)': \(count) is not a fault; the faults are "
+                               + Fault.allCases.map(\.rawValue).joined(separator: ", ") + ", each with a count of 0 or more", details: ["fault": name]), status: 400)
             }
             faults.append((fault, count))
         }
@@ -248,13 +173,13 @@ final class BrokerState: @unchecked Sendable {
     }
 }
 
-/// Reads (`GET /v2/...`) answered 503 while a `read_error` fault lasts: what a broker's bad minute looks like.
+/// Reads (every `GET` but `/health`) answered 503 while a `read_error` fault lasts: what a broker's bad minute looks like.
 struct ReadFaults: RouterMiddleware {
     let state: BrokerState
 
     func handle(_ request: Request, context: BrokerContext, next: (Request, BrokerContext) async throws -> Response) async throws -> Response {
-        if request.method == .get, request.uri.path.hasPrefix("/v2/"), state.takeReadFault() {
-            return failure(.serviceUnavailable, "unavailable", "the service is unavailable (injected fault)")
+        if request.method == .get, request.uri.path != "/health", state.takeReadFault() {
+            return errorResponse(.init(code: "PROVIDER_UNAVAILABLE", message: "the service is unavailable (injected fault)"), status: 503)
         }
         return try await next(request, context)
     }
@@ -272,14 +197,4 @@ struct BrokerContext: RequestContext, RemoteAddressRequestContext {
     /// Orders are small: a 1 MiB body is a mistake or an attack (413).
     var maxUploadSize: Int { 1 << 20 }
     var remoteAddress: SocketAddress? { channel.remoteAddress }
-}
-
-func failure(_ status: HTTPResponse.Status, _ rejection: PaperExchange.Rejection) -> Response {
-    failure(status, rejection.code, rejection.message)
-}
-
-/// The exchange's answer as JSON, or its rejection with the status `status` gives it.
-func answer<T: Encodable>(_ status: (PaperExchange.Rejection) -> HTTPResponse.Status,
-                          _ body: () throws(PaperExchange.Rejection) -> T) -> Response {
-    do { return json(try body()) } catch { return failure(status(error), error) }
 }

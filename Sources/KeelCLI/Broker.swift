@@ -14,12 +14,14 @@ struct Broker: ParsableCommand {
             abstract: "Serve the trading API on loopback, so `keel run --live` can rehearse against it.",
             usage: "keel broker serve [<options>]",
             discussion: prose("""
-            Market data arrives as bar and quote events (the stream's JSON lines) on POST
-            /v2/sim/bars; a market order fills at the open of its symbol's next bar. Quotes, bars
-            by timeframe, capabilities, status and readiness are served at /quotes/SYMBOL,
-            /bars/SYMBOL, /capabilities, /status and /ready (docs/trading-api.md). Faults for rehearsals and
-            tests are injected with POST /v2/sim/faults. The account lives in memory. The token
-            comes from --token-file or KEEL_BROKER_TOKEN; every route but /health needs it.
+            Serves the broker-neutral trading API (docs/trading-api.md): /orders (market, limit,
+            stop, stop-limit, trailing stop; brackets, OCO, time in force, changes and cancels),
+            /positions, /trades, /account, /quotes/SYMBOL, /bars/SYMBOL, /capabilities, /status
+            and /ready, with prices and quantities as exact decimal strings. Market data arrives
+            as bar and quote events (the stream's JSON lines) on POST /sim/bars; a market order
+            fills at the open of its symbol's next bar. Faults for rehearsals and tests are
+            injected with POST /sim/faults. The account lives in memory. The token comes from
+            --token-file or KEEL_BROKER_TOKEN; every route but /health needs it.
             Prints `listening on http://HOST:PORT` once ready; SIGINT or SIGTERM stop it.
             """)
         )
@@ -36,13 +38,16 @@ struct Broker: ParsableCommand {
         @Option(help: "The account's starting cash.")
         var cash: Double = 100_000
 
-        @Option(help: "Buying power as a multiple of equity.")
+        @Option(help: "The largest leverage an order may ask for, and an order's without one: margin is notional over it.")
         var leverage: Double = 2
+
+        @Option(help: "Commission per fill as a fraction of its notional (0.001: 10 bps).")
+        var commissionRate: Double = 0
 
         @Option(help: "Seconds a `timeout` fault holds its answer.")
         var faultDelay: Double = 3
 
-        @Option(help: "The symbols it lists, comma-separated (default: those it has had a bar of); orders for others get 422 unknown_symbol.")
+        @Option(help: "The symbols it lists, comma-separated (default: those it has had a bar of); orders for others get 422 UNKNOWN_SYMBOL.")
         var symbols: String?
 
         @OptionGroup var connections: ConnectionOptions
@@ -52,6 +57,9 @@ struct Broker: ParsableCommand {
             var configuration = PaperBrokerServer.Configuration(host: host, port: port, token: token, cash: cash, leverage: leverage,
                                                                 faultDelay: .milliseconds(Int64(faultDelay * 1_000)),
                                                                 connections: try connections.policy())
+            guard commissionRate >= 0, commissionRate < 1 else { throw ValidationError("--commission-rate is a fraction from 0 to below 1, such as 0.001") }
+            guard leverage > 0, leverage <= 1_000 else { throw ValidationError("--leverage is above 0 and at most 1000") }
+            configuration.commissionRate = commissionRate
             if let symbols {
                 let listed = Set(symbols.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
                 guard !listed.isEmpty else { throw ValidationError("--symbols names at least one symbol: --symbols AAPL,MSFT") }

@@ -1,13 +1,13 @@
 /// The order types, and where each fills within a bar: the one fill rule of the engine's simulated
-/// broker and of the paper exchange behind `keel broker serve`.
-package enum OrderType: Sendable, Equatable {
+/// broker (in binary64) and of the paper exchange behind `keel broker serve` (in exact decimals).
+package enum OrderRule<Price: Comparable & Sendable>: Sendable, Equatable {
     case market
     /// Fills at the limit or better.
-    case limit(Double)
+    case limit(Price)
     /// Becomes a market order when the price reaches the stop.
-    case stop(Double)
+    case stop(Price)
     /// Becomes a limit order at `limit` when the price reaches `stop`.
-    case stopLimit(stop: Double, limit: Double)
+    case stopLimit(stop: Price, limit: Price)
 
     /// The fill price within a bar, or nil when the order does not fill.
     ///
@@ -17,7 +17,7 @@ package enum OrderType: Sendable, Equatable {
     /// extreme came after the trigger). Inlinable: the engine calls it for every protective level
     /// on every bar, from another module.
     @inlinable
-    package func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
+    package func fill(buying: Bool, open: Price, high: Price, low: Price) -> Price? {
         switch self {
         case .market:
             return open
@@ -28,9 +28,12 @@ package enum OrderType: Sendable, Equatable {
             if buying ? open >= price : open <= price { return open }
             return (buying ? high >= price : low <= price) ? price : nil
         case .stopLimit(let stop, let limit):
-            guard let triggered = OrderType.stop(stop).fill(buying: buying, open: open, high: high, low: low) else { return nil }
+            guard let triggered = OrderRule.stop(stop).fill(buying: buying, open: open, high: high, low: low) else { return nil }
             if buying ? triggered <= limit : triggered >= limit { return triggered }
             return (buying ? low <= limit : high >= limit) ? limit : nil
         }
     }
 }
+
+/// The engine's order types.
+package typealias OrderType = OrderRule<Double>

@@ -1,6 +1,7 @@
 import Foundation
 import KeelBroker
 import KeelBrokerClient
+import KeelData
 import KeelEngine
 import KeelStore
 
@@ -49,7 +50,7 @@ final class BrokerBridge {
         try sync()
         for var order in try store.brokerOrders(run: runId, unsettledOnly: true) where order.status == "unknown" { try settle(&order) }
         // The market does not wait: a fill that lands between the two reads is recorded and read again.
-        var held: [BrokerPosition] = []
+        var held: [Position] = []
         for _ in 0..<5 {
             held = try client.positions().filter { symbols.contains($0.symbol) }
             if try recordFills() == 0 { break }
@@ -61,14 +62,14 @@ final class BrokerBridge {
         for symbol in symbols.union(held.map(\.symbol)).sorted() {
             let mine = recorded[symbol] ?? 0
             let theirs = held.first { $0.symbol == symbol }
-            let difference = (theirs?.qty ?? 0) - mine
+            let difference = (theirs?.signedQuantity.double ?? 0) - mine
             guard abs(difference) > 1e-9 else { continue }
-            differences.append("\(symbol): Keel's record holds \(Self.format(mine)), the broker \(Self.format(theirs?.qty ?? 0))")
+            differences.append("\(symbol): Keel's record holds \(Self.format(mine)), the broker \(theirs?.signedQuantity.description ?? "0")")
             adjustments.append(StoredBrokerFill(fillId: "adopt-\(now)-\(symbol)", brokerOrderId: nil, clientOrderId: "\(runId)-adopt", symbol: symbol,
-                                                side: difference > 0 ? "buy" : "sell", qty: abs(difference), price: theirs?.avgEntryPrice ?? 0,
+                                                side: difference > 0 ? "buy" : "sell", qty: abs(difference), price: theirs?.entryPrice.double ?? 0,
                                                 time: now, kind: "adjustment"))
         }
-        let open = Set(try client.orders("open").filter { symbols.contains($0.symbol) }.map(\.clientOrderId))
+        let open = Set(try client.openOrders().filter { symbols.contains($0.symbol) }.compactMap(\.clientOrderId))
         let ours = try store.brokerOrders(run: runId)
         let known = Set(ours.map(\.clientOrderId))
         for id in open.filter({ !known.contains($0) && $0.hasPrefix(runId + "-") }).sorted() {
@@ -109,17 +110,18 @@ final class BrokerBridge {
             order.reason = "cancelled before it was sent"
             return try save(order)
         }
-        let request: OrderRequest
+        let request: NewOrder
+        let side: Side = order.side == "buy" ? .buy : .sell
         switch order.kind {
         case .open:
-            let bracket = order.stopPrice != nil || order.limitPrice != nil
-            request = OrderRequest(symbol: order.symbol, qty: order.qty, side: OrderSide(rawValue: order.side) ?? .buy, clientOrderId: order.clientOrderId,
-                                   orderClass: bracket ? .bracket : .simple, takeProfit: order.limitPrice.map { TakeProfitLeg(limitPrice: $0) },
-                                   stopLoss: order.stopPrice.map { StopLossLeg(stopPrice: $0) })
+            // Prices and sizes go as the shortest decimals that read back as the engine's doubles.
+            request = NewOrder(symbol: order.symbol, side: side, quantity: Amount(order.qty), clientOrderId: order.clientOrderId,
+                               stopLoss: order.stopPrice.map(Amount.init), takeProfit: order.limitPrice.map(Amount.init),
+                               trailingDistance: order.trailingFraction.map { Amount($0 * 100) }, trailingType: order.trailingFraction.map { _ in .percent })
         case .close, .reduce:
             if order.kind == .close { try cancelWorking(symbol: order.symbol, before: order.clientOrderId) }
             try recordFills()
-            let held = try client.position(order.symbol)?.qty ?? 0
+            let held = try client.position(order.symbol)?.signedQuantity.double ?? 0
             let closable = order.side == "sell" ? max(0, held) : max(0, -held)
             let qty = order.kind == .close ? closable : min(order.qty, closable)
             guard qty > 0 else {
@@ -128,7 +130,7 @@ final class BrokerBridge {
                 return try save(order)
             }
             order.qty = qty
-            request = OrderRequest(symbol: order.symbol, qty: qty, side: OrderSide(rawValue: order.side) ?? .sell, clientOrderId: order.clientOrderId)
+            request = NewOrder(symbol: order.symbol, side: side, quantity: Amount(qty), clientOrderId: order.clientOrderId)
         }
         order.attempts += 1
         try save(order)
@@ -165,16 +167,16 @@ final class BrokerBridge {
     }
 
     /// Takes the broker's state of an order into Keel's record.
-    private func record(_ placed: BrokerOrder, into order: inout BrokerIntent) throws {
+    private func record(_ placed: Order, into order: inout BrokerIntent) throws {
         let before = order
         order.brokerOrderId = placed.id
-        order.status = placed.status == .held ? "new" : placed.status.rawValue
-        order.filledQty = placed.filledQty
+        order.status = Self.status(placed.status)
+        order.filledQty = placed.filledQuantity.double
         if order.status != before.status { order.reason = nil }
-        if placed.qty != order.qty, order.kind != .open { order.qty = placed.qty }
+        if placed.quantity.double != order.qty, order.kind != .open { order.qty = placed.quantity.double }
         guard order != before else { return }
         if order.status == "rejected", before.status != "rejected" {
-            order.reason = "refused by the broker"
+            order.reason = placed.reason ?? "refused by the broker"
             try noteRejection(order)
         }
         try save(order)
@@ -204,7 +206,7 @@ final class BrokerBridge {
         guard let end = orders.firstIndex(where: { $0.clientOrderId == closeId }) else { return }
         let lastClose = orders[..<end].lastIndex { $0.symbol == symbol && $0.kind == .close } ?? -1
         for var order in orders[(lastClose + 1)..<end] where order.symbol == symbol && order.kind == .open && order.brokerOrderId != nil {
-            let bracket = order.stopPrice != nil || order.limitPrice != nil
+            let bracket = order.stopPrice != nil || order.limitPrice != nil || order.trailingFraction != nil
             guard !order.isSettled || (order.status == "filled" && bracket) else { continue }
             // A filled entry stays filled; only its legs are cancelled.
             try cancel(&order)
@@ -221,13 +223,15 @@ final class BrokerBridge {
         var mine: Set<String>?
         var total = 0
         while true {
-            let page = try client.fills(after: cursor)
+            let page = try client.trades(after: cursor)
             guard let last = page.last else { return total }
             let ours = try mine ?? Set(store.brokerOrders(run: runId).map(\.clientOrderId))
             mine = ours
-            let fills = page.filter { ours.contains(Self.parentId($0.clientOrderId)) }.map {
-                StoredBrokerFill(fillId: $0.id, brokerOrderId: $0.orderId, clientOrderId: $0.clientOrderId, symbol: $0.symbol,
-                                 side: $0.side.rawValue, qty: $0.qty, price: $0.price, time: $0.time)
+            let fills = page.compactMap { trade -> StoredBrokerFill? in
+                guard let id = trade.clientOrderId, ours.contains(Self.parentId(id)) else { return nil }
+                return StoredBrokerFill(fillId: trade.id, brokerOrderId: trade.orderId, clientOrderId: id, symbol: trade.symbol,
+                                        side: trade.side == .buy ? "buy" : "sell", qty: trade.quantity.double, price: trade.price.double,
+                                        time: TimestampParser.parseMillisecondsOrISO(trade.timestamp) ?? clock())
             }
             let added = try store.recordBrokerFills(run: runId, fills, cursor: last.id, now: clock())
             if added > 0 { log("recorded \(added) broker fill\(added == 1 ? "" : "s")") }
@@ -246,10 +250,21 @@ final class BrokerBridge {
     private func refreshWorking() throws {
         let working = try store.brokerOrders(run: runId, unsettledOnly: true).filter { $0.status == "new" || $0.status == "partially_filled" }
         guard !working.isEmpty else { return }
-        let open = Dictionary(try client.orders("open").map { ($0.clientOrderId, $0) }, uniquingKeysWith: { first, _ in first })
+        let open = Dictionary(try client.openOrders().compactMap { o in o.clientOrderId.map { ($0, o) } }, uniquingKeysWith: { first, _ in first })
         for var order in working {
             guard let found = try open[order.clientOrderId] ?? client.order(clientOrderId: order.clientOrderId) else { continue }
             try record(found, into: &order)
+        }
+    }
+
+    /// Keel's record keeps its own words for the broker's states.
+    static func status(_ status: OrderStatus) -> String {
+        switch status {
+        case .pending, .open: "new"
+        case .partiallyFilled: "partially_filled"
+        case .filled: "filled"
+        case .cancelled, .expired: "canceled"
+        case .rejected: "rejected"
         }
     }
 

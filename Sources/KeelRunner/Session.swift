@@ -211,13 +211,15 @@ final class Session {
             guard quantity > 0 else { return }
             let sign = direction == .long ? 1.0 : -1.0
             let reference = engine.lastClose(ticket.symbol)
-            var stop: Double?, target: Double?
-            if case .percent(let distance)? = program.stopLoss, !program.trailing { stop = reference * (1 - sign * distance) }
+            var stop: Double?, target: Double?, trailing: Double?
+            if case .percent(let distance)? = program.stopLoss {
+                if program.trailing { trailing = distance } else { stop = reference * (1 - sign * distance) }
+            }
             if program.takeProfit.count == 1, program.takeProfit[0].closeFraction >= 1, case .percent(let distance) = program.takeProfit[0].level {
                 target = reference * (1 + sign * distance)
             }
             batch.brokerIntents.append(BrokerIntent(clientOrderId: clientOrderId(ticket), kind: .open, symbol: symbol, side: side, qty: quantity,
-                                                    stopPrice: stop, limitPrice: target, eventTime: time))
+                                                    stopPrice: stop, limitPrice: target, eventTime: time, trailingFraction: trailing))
         case .filled(let fill):
             switch fill.order.rule {
             case .stopLoss, .trailingStop, .takeProfit, .flatten:

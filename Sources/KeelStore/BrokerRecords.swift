@@ -11,6 +11,8 @@ package struct BrokerIntent: Sendable, Equatable {
     /// A bracket's legs: the stop-loss and the take-profit, when the strategy's levels are fixed.
     package var stopPrice: Double?
     package var limitPrice: Double?
+    /// The stop-loss leg trails the price by this fraction instead (a trailing percent stop).
+    package var trailingFraction: Double?
     /// `intent` until the broker answers; `unknown` while no answer can be trusted.
     package var status: String
     package var brokerOrderId: String?
@@ -23,10 +25,11 @@ package struct BrokerIntent: Sendable, Equatable {
 
     package init(clientOrderId: String, kind: Kind, symbol: String, side: String, qty: Double, stopPrice: Double? = nil, limitPrice: Double? = nil,
                 status: String = "intent", brokerOrderId: String? = nil, filledQty: Double = 0, cancelRequested: Bool = false, attempts: Int = 0,
-                reason: String? = nil, eventTime: Int64) {
+                reason: String? = nil, eventTime: Int64, trailingFraction: Double? = nil) {
         (self.clientOrderId, self.kind, self.symbol, self.side, self.qty) = (clientOrderId, kind, symbol, side, qty)
         (self.stopPrice, self.limitPrice, self.status, self.brokerOrderId, self.filledQty) = (stopPrice, limitPrice, status, brokerOrderId, filledQty)
         (self.cancelRequested, self.attempts, self.reason, self.eventTime) = (cancelRequested, attempts, reason, eventTime)
+        self.trailingFraction = trailingFraction
     }
 
     /// No longer working at the broker, or never to be sent.

@@ -5,11 +5,11 @@ import KeelEngine
 extension KeelStore {
     static func insert(_ o: BrokerIntent, run: String, now: Int64, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO broker_orders (run_id, client_order_id, seq, kind, symbol, side, qty, stop_price, limit_price, status, broker_order_id,
-                                       filled_qty, cancel_requested, attempts, reason, event_time, created_at, updated_at)
-            VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM broker_orders WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [run, o.clientOrderId, run, o.kind.rawValue, o.symbol, o.side, o.qty, o.stopPrice, o.limitPrice, o.status, o.brokerOrderId,
-                             o.filledQty, o.cancelRequested, o.attempts, o.reason, o.eventTime, now, now])
+            INSERT INTO broker_orders (run_id, client_order_id, seq, kind, symbol, side, qty, stop_price, limit_price, trailing_fraction, status,
+                                       broker_order_id, filled_qty, cancel_requested, attempts, reason, event_time, created_at, updated_at)
+            VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM broker_orders WHERE run_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [run, o.clientOrderId, run, o.kind.rawValue, o.symbol, o.side, o.qty, o.stopPrice, o.limitPrice, o.trailingFraction, o.status,
+                             o.brokerOrderId, o.filledQty, o.cancelRequested, o.attempts, o.reason, o.eventTime, now, now])
     }
 
     /// The run's broker orders in the order they were placed; only the unsettled ones when asked.
@@ -18,12 +18,12 @@ extension KeelStore {
             let filter = unsettledOnly ? "AND status NOT IN ('filled', 'canceled', 'rejected', 'skipped')" : ""
             return try Row.fetchAll(db, sql: """
                 SELECT client_order_id, kind, symbol, side, qty, stop_price, limit_price, status, broker_order_id, filled_qty, cancel_requested,
-                       attempts, reason, event_time
+                       attempts, reason, event_time, trailing_fraction
                 FROM broker_orders WHERE run_id = ? \(filter) ORDER BY seq
                 """, arguments: [run]).map {
                 BrokerIntent(clientOrderId: $0[0], kind: BrokerIntent.Kind(rawValue: $0[1]) ?? .open, symbol: $0[2], side: $0[3], qty: $0[4],
                              stopPrice: $0[5], limitPrice: $0[6], status: $0[7], brokerOrderId: $0[8], filledQty: $0[9], cancelRequested: $0[10],
-                             attempts: $0[11], reason: $0[12], eventTime: $0[13])
+                             attempts: $0[11], reason: $0[12], eventTime: $0[13], trailingFraction: $0[14])
             }
         }
     }

@@ -319,6 +319,10 @@ enum Schema {
                 ALTER TABLE api_strategies ADD COLUMN evidence TEXT;
                 """)
         }
+        migrator.registerMigration("v8: a bracket whose stop-loss trails at the broker") { db in
+            // A fraction (0.05 for 5%): the entry's stop-loss leg is a TRAILING_STOP of this percent.
+            try db.execute(sql: "ALTER TABLE broker_orders ADD COLUMN trailing_fraction REAL")
+        }
         return migrator
     }
 }

@@ -7,9 +7,10 @@ import Testing
 package func expectBrokerAgreement(_ store: KeelStore, _ broker: PaperBrokerProcess, runId: String,
                                   sourceLocation: SourceLocation = #_sourceLocation) throws {
     let ours = try store.brokerOrders(run: runId)
-    let atBroker = try broker.decode([BrokerOrder].self, "/v2/orders?status=all").filter { $0.clientOrderId.hasPrefix(runId + "-") }
+    let atBroker = try (broker.decode([Order].self, "/orders?limit=5000") + broker.decode([Order].self, "/orders/history?limit=5000"))
+        .filter { $0.clientOrderId?.hasPrefix(runId + "-") == true && $0.parentOrderId == nil }
     let committed = Set(ours.map(\.clientOrderId))
-    #expect(atBroker.allSatisfy { committed.contains($0.clientOrderId) }, "an order at the broker that Keel never committed",
+    #expect(atBroker.allSatisfy { committed.contains($0.clientOrderId ?? "") }, "an order at the broker that Keel never committed",
             sourceLocation: sourceLocation)
     #expect(Set(atBroker.map(\.clientOrderId)).count == atBroker.count, "two broker orders for one client order id", sourceLocation: sourceLocation)
     let sent = ours.filter { $0.brokerOrderId != nil }
@@ -20,13 +21,13 @@ package func expectBrokerAgreement(_ store: KeelStore, _ broker: PaperBrokerProc
 
     // A bracket's legs carry their parent's client id with a suffix.
     func parent(_ id: String) -> String { id.hasSuffix("-tp") || id.hasSuffix("-sl") ? String(id.dropLast(3)) : id }
-    let fills = try broker.decode([BrokerFill].self, "/v2/fills?limit=5000").filter { committed.contains(parent($0.clientOrderId)) }
+    let fills = try broker.decode([Trade].self, "/trades?order=asc&limit=5000").filter { committed.contains(parent($0.clientOrderId ?? "")) }
     let recorded = try store.brokerFills(run: runId).filter { $0.kind == "fill" }
     #expect(recorded.map(\.fillId) == fills.map(\.id), "every broker fill recorded once, in order", sourceLocation: sourceLocation)
-    #expect(recorded.map(\.qty) == fills.map(\.qty), sourceLocation: sourceLocation)
-    #expect(recorded.map(\.price) == fills.map(\.price), sourceLocation: sourceLocation)
-    let positions = try broker.decode([BrokerPosition].self, "/v2/positions")
+    #expect(recorded.map(\.qty) == fills.map(\.quantity.double), sourceLocation: sourceLocation)
+    #expect(recorded.map(\.price) == fills.map(\.price.double), sourceLocation: sourceLocation)
+    let positions = try broker.decode([Position].self, "/positions")
     let held = try store.brokerPositions(run: runId)
-    #expect(held == Dictionary(uniqueKeysWithValues: positions.map { ($0.symbol, $0.qty) }), sourceLocation: sourceLocation)
+    #expect(held == Dictionary(uniqueKeysWithValues: positions.map { ($0.symbol, $0.signedQuantity.double) }), sourceLocation: sourceLocation)
     #expect(try store.integrityCheck() == "ok", sourceLocation: sourceLocation)
 }

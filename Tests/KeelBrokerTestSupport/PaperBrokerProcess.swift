@@ -34,12 +34,12 @@ package final class PaperBrokerProcess {
     }
 
     package func bars(_ lines: [String]) throws {
-        let (status, body) = try request("POST", "/v2/sim/bars", body: lines.joined(separator: "\n") + "\n")
+        let (status, body) = try request("POST", "/sim/bars", body: lines.joined(separator: "\n") + "\n")
         guard status == 200 else { throw Failure(message: "bars: \(status) \(body)") }
     }
 
     package func inject(_ faults: String) throws {
-        let (status, body) = try request("POST", "/v2/sim/faults", body: faults)
+        let (status, body) = try request("POST", "/sim/faults", body: faults)
         guard status == 200 else { throw Failure(message: "faults: \(status) \(body)") }
     }
 
