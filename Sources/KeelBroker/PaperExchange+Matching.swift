@@ -34,6 +34,7 @@ extension PaperExchange {
                 working[i].water = bar.open
                 updateTrailingStop(i)
             }
+            let resting = restsAsLimit(i)
             guard let price = trigger(i, bar) else {
                 endOfBar(i, time)
                 continue
@@ -41,8 +42,8 @@ extension PaperExchange {
             // Two of one OCO group reached in one bar: the stop fills first.
             if !orders[i].orderType.isStop, let group = orders[i].ocoGroupId,
                let stop = work[k...].first(where: { j in orders[j].ocoGroupId == group && orders[j].orderType.isStop && !orders[j].status.isFinal }),
-               let stopPrice = trigger(stop, bar) {
-                work += fill(stop, price: stopPrice, bar: bar, time: time)
+               case let stopResting = restsAsLimit(stop), let stopPrice = trigger(stop, bar) {
+                work += fill(stop, price: stopPrice, maker: stopResting && (working[stop].rested || stopPrice != bar.open), time: time)
                 if !orders[i].status.isFinal { endOfBar(i, time) }
                 continue
             }
@@ -50,7 +51,8 @@ extension PaperExchange {
                 finish(i, .cancelled, reason: "post_only: the bar opened through the limit, so the order would have taken liquidity", at: time)
                 continue
             }
-            work += fill(i, price: price, bar: bar, time: time)
+            // A limit on the book adds liquidity; one that crossed the open on arrival took it.
+            work += fill(i, price: price, maker: resting && (working[i].rested || price != bar.open), time: time)
             if !orders[i].status.isFinal { endOfBar(i, time) }
         }
         for i in work where orders[i].orderType == .trailingStop && !orders[i].status.isFinal {
@@ -106,6 +108,9 @@ extension PaperExchange {
         return rule.fill(buying: buying, open: bar.open, high: bar.high, low: bar.low)
     }
 
+    /// A limit, or a stop-limit whose stop was reached on an earlier bar.
+    private func restsAsLimit(_ i: Int) -> Bool { orders[i].orderType == .limit || (orders[i].orderType == .stopLimit && working[i].triggered) }
+
     /// A trailing stop's level from its water mark.
     mutating func updateTrailingStop(_ i: Int) {
         guard let water = working[i].water, let distance = orders[i].trailingDistance?.value else { return }
@@ -116,7 +121,7 @@ extension PaperExchange {
 
     /// Fills order `i` at `price` (half of what remains when a partial fill is injected), and
     /// returns the bracket legs it armed.
-    private mutating func fill(_ i: Int, price: Decimal, bar: Prices, time: Int64) -> [Int] {
+    private mutating func fill(_ i: Int, price: Decimal, maker: Bool, time: Int64) -> [Int] {
         let o = orders[i]
         let remaining = o.quantity.value - o.filledQuantity.value
         var quantity = remaining, capped = false
@@ -143,7 +148,6 @@ extension PaperExchange {
         let commission = (quantity * price * commissionRate.value).magnitude
         apply(symbol: o.symbol, signed: signed, price: price, leverage: o.leverage?.value, time: time)
         cash -= Amount(commission)
-        let maker = (o.orderType == .limit || working[i].triggered) && working[i].rested
         trades.append(Trade(id: Self.tradeId(nextTrade), orderId: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side,
                             quantity: Amount(quantity), price: Amount(price), commission: Amount(commission), commissionCurrency: TradingAPI.currency,
                             isMaker: maker, timestamp: isoTime(time)))

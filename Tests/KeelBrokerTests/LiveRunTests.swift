@@ -21,17 +21,19 @@ struct LiveRunTests {
         let broker: PaperBrokerProcess
         let folder: URL
         let lines: [String]
+        let strategy: String
         var state: URL { folder.appendingPathComponent("run.db") }
 
-        init(bars: Int, configuration: String = "live: true\n") throws {
+        init(bars: Int, configuration: String = "live: true\n", strategy: String = LiveRunTests.strategy, files: [String: String] = [:]) throws {
             broker = try PaperBrokerProcess(faultDelay: 1)
-            folder = try KeelBinary.temporaryFolder(["run.yaml": configuration, "token": PaperBrokerProcess.token])
+            folder = try KeelBinary.temporaryFolder(["run.yaml": configuration, "token": PaperBrokerProcess.token].merging(files) { a, _ in a })
+            self.strategy = strategy.hasPrefix("/") ? strategy : folder.appendingPathComponent(strategy).path
             let events = try KeelBinary.run(["data", "events", "ORCL=\(LiveRunTests.orcl)"])
             lines = Array(events.stdout.split(separator: "\n").prefix(bars).map(String.init))
         }
 
         func arguments(_ extra: [String] = []) -> [String] {
-            ["run", LiveRunTests.strategy, "--live", "--config", folder.appendingPathComponent("run.yaml").path, "--broker", broker.url,
+            ["run", strategy, "--live", "--config", folder.appendingPathComponent("run.yaml").path, "--broker", broker.url,
              "--broker-token-file", folder.appendingPathComponent("token").path, "--broker-timeout", "0.3", "--stream", "-",
              "--state", state.path, "--symbols", "ORCL", "--timeframe", "1d", "--run-id", "live", "--commit-every", "1"] + extra
         }
@@ -207,6 +209,51 @@ struct LiveRunTests {
         let outcomes = try KeelStore(path: setup.state.path).reconciliations(run: "live").map(\.outcome)
         #expect(outcomes == ["ok", "refused", "adopted", "ok"])
         #expect(try KeelStore(path: setup.state.path).brokerPositions(run: "live").isEmpty)
+    }
+}
+
+extension LiveRunTests {
+    /// S2E with its fixed 5% stop made a trailing one.
+    static let trailingStrategy = (try? String(contentsOfFile: strategy, encoding: .utf8))?
+        .replacingOccurrences(of: "stop_loss: 5%", with: "stop_loss: {trailing: 5%}") ?? ""
+
+    @Test("live protection: a trailing percent stop is a TRAILING_STOP leg at the broker, and it fills while Keel is down")
+    func trailingStopsProtectWhileKeelIsDown() throws {
+        #expect(Self.trailingStrategy.contains("trailing: 5%"))
+        let setup = try Setup(bars: 2_000, strategy: "trailing.yaml", files: ["trailing.yaml": Self.trailingStrategy])
+        defer { setup.broker.stop() }
+        let runner = try setup.startRunner()
+        // Bars until the run holds ORCL with its trailing leg working at the broker; then Keel stops.
+        var fed = 0
+        func protected() throws -> [Order] {
+            try setup.broker.decode([Order].self, "/orders").filter { $0.orderType == .trailingStop && $0.clientOrderId?.hasSuffix("-sl") == true }
+        }
+        while fed < setup.lines.count {
+            try setup.feed(setup.lines[fed...fed], to: runner)
+            fed += 1
+            if fed > 60, try !protected().isEmpty { break }
+        }
+        try runner.input.close()
+        runner.process.waitUntilExit()
+        let leg = try #require(try protected().first, "the run held a position protected at the broker")
+        #expect(leg.trailingType == .percent && leg.trailingDistance == Amount("5") && leg.reduceOnly && leg.side == .sell)
+        let held = try #require(try setup.broker.decode([Position].self, "/positions").first)
+        // Keel is down; the market falls 40% overnight: the broker's stop fills at the open.
+        let last = try #require(JSONSerialization.jsonObject(with: Data(setup.lines[fed - 1].utf8)) as? [String: Any])
+        let close = try #require(last["close"] as? Double), time = try #require(last["timestamp"] as? String)
+        let next = (ISO8601DateFormatter().date(from: time) ?? Date()).addingTimeInterval(86_400)
+        let crash = close * 0.6
+        try setup.broker.bars([#"{"type":"bar","symbol":"ORCL","timestamp":"\#(ISO8601DateFormatter().string(from: next))","open":\#(crash),"high":\#(crash),"low":\#(crash),"close":\#(crash),"volume":1}"#])
+        #expect(try setup.broker.decode([Position].self, "/positions").isEmpty)
+        let filled = try #require(try setup.broker.decode([Order].self, "/orders/history").first { $0.id == leg.id })
+        #expect(filled.status == .filled && filled.averageFillPrice == Amount(crash) && filled.filledQuantity == held.quantity)
+        // Keel starts again: it records the leg's fill as its own and agrees with the broker.
+        let restarted = try setup.restart()
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        let store = try KeelStore(path: setup.state.path)
+        #expect(try store.reconciliations(run: "live").last?.outcome == "ok")
+        #expect(try store.brokerFills(run: "live").contains { $0.clientOrderId == leg.clientOrderId && $0.price == crash })
+        try expectAgreement(setup)
     }
 }
 
