@@ -5,7 +5,7 @@ import KeelData
 /// (Foundation's `Decimal`), written on the wire as a decimal string. `"0.1"` plus `"0.2"` is
 /// `"0.3"`, and a lot of `"0.00000001"` stays one. A JSON number is refused where an amount is
 /// expected: a JSON reader may have rounded it to binary64 before the broker saw it.
-package struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+package struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, SchemaSampled {
     package var value: Decimal
 
     package init(_ value: Decimal) { self.value = value }
@@ -51,6 +51,12 @@ package struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConv
     }
 
     package static let zero = Amount(Decimal.zero)
+
+    package static var schemaSample: Amount { Amount(1) }
+    package var schema: JSON.Value {
+        .object([("type", .string("string")), ("pattern", .string(#"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$"#)),
+                 ("examples", .array([.string("0.1"), .string("0.00000001")]))])
+    }
 
     /// Plain notation, no exponent, no trailing zeros: `"0.00000001"`, `"100.5"`.
     package var description: String { value.isZero ? "0" : value.description }

@@ -96,8 +96,11 @@ extension KeyedDecodingContainer {
     }
 
     func required<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T {
-        guard let value = try field(type, key) else { throw FieldError(key.stringValue, "\(key.stringValue) is required") }
-        return value
+        guard contains(key) else { throw FieldError(key.stringValue, "\(key.stringValue) is required") }
+        do { return try decode(type, forKey: key) } catch is DecodingError {
+            _ = try field(type, key)
+            throw FieldError(key.stringValue, "\(key.stringValue) is invalid")
+        }
     }
 }
 
@@ -265,7 +268,7 @@ package struct Order: Codable, Sendable, Equatable {
     }
 }
 
-package enum PositionSide: String, Codable, Sendable { case long = "LONG", short = "SHORT" }
+package enum PositionSide: String, Codable, Sendable, CaseIterable { case long = "LONG", short = "SHORT" }
 
 package struct Position: Codable, Sendable, Equatable {
     package var id: String

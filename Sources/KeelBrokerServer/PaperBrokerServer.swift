@@ -64,8 +64,23 @@ package enum PaperBrokerServer {
         try await app.runService()
     }
 
+    /// The routes served, `METHOD /path/{param}`, for the test that holds the OpenAPI document to them.
+    package static func routeList() -> [String] {
+        let router = Router(context: BrokerContext.self)
+        let exchange = PaperExchange(cash: .zero)
+        routes(router, BrokerState(exchange: exchange), Configuration(port: 0, token: "t"))
+        return router.routes.map { route in
+            "\(route.method) " + "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
+                .reduce("") { $0 + "/" + $1 }
+        }.sorted()
+    }
+
+    /// The OpenAPI document's operations, `METHOD /path/{param}`.
+    package static func documentedRoutes() -> [String] { BrokerOpenAPI.operations.map { "\($0.method) \($0.path)" }.sorted() }
+
     static func routes(_ router: Router<BrokerContext>, _ state: BrokerState, _ c: Configuration) {
         router.get("health") { _, _ in json(["status": "ok"]) }
+        router.get("openapi.json") { _, _ in raw(BrokerOpenAPI.served) }
         OrderRoutes.add(to: router, state, c)
         MarketDataRoutes.add(to: router, state, c)
         router.post("sim/bars") { request, context in try await feed(request, context, state) }

@@ -31,6 +31,11 @@ package enum SchemaDecoder {
             node.shape = .fixed(.object([("type", .string("string")), ("enum", .array(cases.map { .string($0) }))]))
             return try T(from: NodeDecoder(node: SchemaEncoder.Node(), text: cases[0]))
         }
+        if let sampled = T.self as? any SchemaSampled.Type {
+            let sample = sampled.schemaSample
+            node.shape = .fixed(sample.schema)
+            return sample as! T
+        }
         if let sample = scalar(T.self) {
             node.shape = .fixed(SchemaEncoder.Node.scalar(sample) ?? .object([]))
             return sample as! T

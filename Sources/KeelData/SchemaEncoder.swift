@@ -194,3 +194,9 @@ package enum SchemaEncoder {
 package protocol SchemaDescribed {
     var schema: JSON.Value { get }
 }
+
+/// A value type read from text it checks (a decimal string): the schema reader takes its sample
+/// instead of asking it to read a placeholder it would refuse.
+package protocol SchemaSampled: SchemaDescribed, Decodable {
+    static var schemaSample: Self { get }
+}
