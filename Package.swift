@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "KeelBrokerClient", dependencies: ["KeelBroker", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(
             name: "KeelService",
-            dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData", "KeelReport", "KeelResearch",
+            dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData", "KeelReport", "KeelResearch", "KeelBroker",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -86,11 +86,11 @@ extension PaperExchange {
         }
     }
 
-    /// Where order `i` fills in this bar, by the engine's rule (`OrderRule` in KeelData).
+    /// Where order `i` fills in this bar, by the engine's rule (`FillRule` in KeelData).
     private mutating func trigger(_ i: Int, _ bar: Prices) -> Decimal? {
         let o = orders[i]
         let buying = o.side == .buy
-        let rule: OrderRule<Decimal>
+        let rule: FillRule<Decimal>
         switch o.orderType {
         case .market: rule = .market
         case .limit: rule = .limit(o.limitPrice!.value)
@@ -100,7 +100,7 @@ extension PaperExchange {
             if working[i].triggered {
                 rule = .limit(o.limitPrice!.value)
             } else {
-                guard OrderRule.stop(o.stopPrice!.value).fill(buying: buying, open: bar.open, high: bar.high, low: bar.low) != nil else { return nil }
+                guard FillRule.stop(o.stopPrice!.value).fill(buying: buying, open: bar.open, high: bar.high, low: bar.low) != nil else { return nil }
                 working[i].triggered = true
                 rule = .stopLimit(stop: o.stopPrice!.value, limit: o.limitPrice!.value)
             }

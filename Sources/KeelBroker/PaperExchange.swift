@@ -2,7 +2,7 @@ import Foundation
 import KeelData
 
 /// The simulated broker behind `keel broker serve`: an account, a book of working orders, and the
-/// engine's own fill rule (`OrderRule` in KeelData; the step order, docs/backtest.md) applied in
+/// engine's own fill rule (`FillRule` in KeelData; the step order, docs/backtest.md) applied in
 /// exact decimals. A market order fills at the open of the next bar of its symbol; a limit or stop
 /// fills when a bar reaches its price, at the open when the bar gaps through it. A bracket's legs
 /// are armed when its entry fills and checked on that same bar; when a stop and a target of one

@@ -1,6 +1,6 @@
 /// The order types, and where each fills within a bar: the one fill rule of the engine's simulated
 /// broker (in binary64) and of the paper exchange behind `keel broker serve` (in exact decimals).
-package enum OrderRule<Price: Comparable & Sendable>: Sendable, Equatable {
+package enum FillRule<Price: Comparable & Sendable>: Sendable, Equatable {
     case market
     /// Fills at the limit or better.
     case limit(Price)
@@ -28,7 +28,7 @@ package enum OrderRule<Price: Comparable & Sendable>: Sendable, Equatable {
             if buying ? open >= price : open <= price { return open }
             return (buying ? high >= price : low <= price) ? price : nil
         case .stopLimit(let stop, let limit):
-            guard let triggered = OrderRule.stop(stop).fill(buying: buying, open: open, high: high, low: low) else { return nil }
+            guard let triggered = FillRule.stop(stop).fill(buying: buying, open: open, high: high, low: low) else { return nil }
             if buying ? triggered <= limit : triggered >= limit { return triggered }
             return (buying ? low <= limit : high >= limit) ? limit : nil
         }
@@ -36,4 +36,4 @@ package enum OrderRule<Price: Comparable & Sendable>: Sendable, Equatable {
 }
 
 /// The engine's order types.
-package typealias OrderType = OrderRule<Double>
+package typealias OrderType = FillRule<Double>

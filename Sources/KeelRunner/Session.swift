@@ -99,7 +99,7 @@ final class Session {
     static let endLine = #"{"type":"end"}"#
 
     /// Applies an operator's request (halt, resume, flatten, close one symbol, switch the risk
-    /// profile), journaled as a `control` event so a replay applies it at the same point of the stream.
+    /// profile, a manual order), journaled as a `control` event so a replay applies it at the same point of the stream.
     @discardableResult
     func control(_ action: String, reason: String?, argument: String? = nil) -> StoredEvent {
         atEnd = false
@@ -116,6 +116,11 @@ final class Session {
         case "close":
             // Checked by whoever asked; a symbol the run does not trade closes nothing.
             if let symbol = argument.flatMap(symbols.firstIndex(of:)) { engine.flatten(time, only: symbol) }
+        case "order":
+            // Checked by whoever asked; journaled as placed, then filled or cancelled, like any entry.
+            if let (symbol, order) = argument.flatMap(ManualOrderText.decode), let index = symbols.firstIndex(of: symbol) {
+                engine.placeManual(index, order, time: time)
+            }
         case "risk_profile":
             if let profile = argument.flatMap(ProfileName.init(rawValue:)) {
                 let (switched, _) = Checker.check(checked.parsed, options: .init(profileOverride: profile, paramOverrides: checked.paramValues))
@@ -171,9 +176,10 @@ final class Session {
             case .filled(let fill):
                 let id = clientOrderId(fill.order)
                 switch fill.order.rule {
-                case .stopLoss, .trailingStop, .takeProfit:
+                case .stopLoss, .trailingStop, .takeProfit, .stopLossStep:
                     // Protective orders rest at the broker from the entry on; the journal records them when they fill.
-                    let type = fill.order.rule == .stopLoss || fill.order.rule == .trailingStop ? "stop" : "limit"
+                    var type = "limit"
+                    if case .takeProfit = fill.order.rule {} else { type = "stop" }
                     batch.orders.append(.placed(order(fill.order, type: type, status: "filled", quantity: fill.quantity, time: fill.time,
                                                       reason: fill.reason)))
                 default:
@@ -222,7 +228,7 @@ final class Session {
                                                     stopPrice: stop, limitPrice: target, eventTime: time, trailingFraction: trailing))
         case .filled(let fill):
             switch fill.order.rule {
-            case .stopLoss, .trailingStop, .takeProfit, .flatten:
+            case .stopLoss, .trailingStop, .takeProfit, .stopLossStep, .flatten:
                 let flat = engine.positionQuantity(fill.order.symbol) == 0
                 batch.brokerIntents.append(BrokerIntent(clientOrderId: clientOrderId(fill.order), kind: flat ? .close : .reduce,
                                                         symbol: symbols[fill.order.symbol], side: fill.order.buying ? "buy" : "sell",

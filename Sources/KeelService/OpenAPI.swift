@@ -131,6 +131,11 @@ package enum OpenAPI {
               responses: [("202", "each run's answer"), ("200", "no run is running")]),
         .init(method: "POST", path: "/v1/profile", summary: "Switch every running run's risk profile ({profile, reason?}); a run whose strategy fails under it keeps its own",
               open: false, responses: [("202", "each run's answer"), ("200", "no run is running"), ("422", "not a profile")]),
+        .init(method: "POST", path: "/v1/orders", summary: """
+            A manual order in a running paper run ({run_id, symbol, side, quantity, takeProfits?, stopLosses?: [{percentage, triggerPercentage}],             reason?}): a market entry at the symbol's next open whose exits are its own ladders; at most 5 take-profits, 5 stop-losses, 8 in all
+            """, open: false, responses: [("202", "queued, applied before the run's next event"), ("400", "a malformed body, or a guardrail broken"),
+                                          ("403", "a live run: manual orders are for paper runs"), ("404", "no such run"), ("409", "not running"),
+                                          ("422", "a symbol the run does not trade")]),
         .init(method: "GET", path: "/v1/portfolio", summary: "Total value, cash, unrealised and today's realised P&L, drawdown and positions over every running run",
               open: false, responses: [("200", "the portfolio")]),
         .init(method: "GET", path: "/v1/positions", summary: "Open positions of every running run, each with run_id, strategy_id, mode and broker_name (?symbol=)",
@@ -222,8 +227,8 @@ package enum OpenAPI {
             ("info", .object([("title", .string("Keel")), ("version", .string("1")),
                               ("description", .string("""
                                   Strategies, backtests, paper and live runs, brokers, metrics, events and MCP. Errors are {code, message, details?}. \
-                                  Requests are limited per token and route group (x-rate-limit-group: reads, writes, close_all; per minute by \
-                                  default 600, 120 and 10): every limited answer carries X-RateLimit-Group, -Limit, -Remaining and -Reset \
+                                  Requests are limited per token and route group (x-rate-limit-group: reads, writes, orders, close_all; per minute by \
+                                  default 600, 120, 60 and 10): every limited answer carries X-RateLimit-Group, -Limit, -Remaining and -Reset \
                                   (seconds); past the limit, 429 with Retry-After. Halt and resume are never limited. Lists answer their \
                                   total in X-Total-Count and page by limit and offset, or page (from 1) and pageSize (1 to 100).
                                   """))])),

@@ -85,6 +85,10 @@ enum OpenAPISamples {
 
     static var tag: TradingRoutes.RunTag { .init(runId: "run_0", strategyId: "st_0", mode: "paper", brokerName: "paper") }
     static var held: TradingRoutes.Held { .init(position: position, run: tag) }
+    static var brokerHeld: BrokerAccounts.Held {
+        .init(brokerId: "br_0", brokerName: "paper", positionId: "P1", symbol: "X", side: "long", quantity: 1, entryPrice: 1, markPrice: 1, unrealizedPnl: 0,
+              error: "a connection that cannot be read: why")
+    }
     static var runTrade: TradingRoutes.Tagged<Trade> { .init(row: trade, runId: "run_0") }
     static var runDecision: TradingRoutes.Tagged<StoredDecision> { .init(row: decision, runId: "run_0") }
 

@@ -105,6 +105,7 @@ extension OpenAPI {
             ("SignalMetrics", SchemaEncoder.schema(of: s.signalMetrics)),
             ("Portfolio", SchemaEncoder.schema(of: s.portfolio)),
             ("HeldPosition", SchemaEncoder.schema(of: s.held)),
+            ("BrokerPosition", SchemaEncoder.schema(of: s.brokerHeld)),
             ("RunTrade", SchemaEncoder.schema(of: s.runTrade)),
             ("RunDecision", SchemaEncoder.schema(of: s.runDecision)),
             ("Broker", SchemaEncoder.schema(of: s.broker)),
@@ -163,8 +164,9 @@ extension OpenAPI {
         trades.parameters += filterParameters + [runFilter]
         var signals = list("RunDecision")
         signals.parameters += filterParameters + [signalType, runFilter]
-        var positions = Shape(answers: ["200": .json(array(ref("HeldPosition")))])
-        positions.parameters = [filterParameters[0]]
+        var positions = Shape(answers: ["200": .json(array(.object([("oneOf", .array([ref("HeldPosition"), ref("BrokerPosition")]))])))])
+        positions.parameters = [filterParameters[0], Parameter(name: "source", schema: type("string", [("enum", .array(["all", "runs", "brokers"].map { .string($0) }))]),
+                                                               description: "the runs' positions, the broker accounts', or both (the default)")]
         return [
             "GET /health": Shape(answers: ["200": .json(type("object", [("properties", .object([("status", type("string"))]))]))]),
             "GET /ready": one("Ready"),
@@ -223,6 +225,7 @@ extension OpenAPI {
             "POST /v1/trading/halt": everyRun,
             "POST /v1/trading/resume": everyRun,
             "POST /v1/profile": everyRun,
+            "POST /v1/orders": Shape(body: SchemaDecoder.schema(of: ManualOrderRoutes.Body.self), answers: ["202": .json(ref("ControlAnswer"))]),
             "GET /v1/portfolio": one("Portfolio"),
             "GET /v1/positions": positions,
             "GET /v1/trades": trades,

@@ -13,6 +13,8 @@ package enum RouteGroup: String, CaseIterable, Sendable {
     case reads
     /// Every other method: creating strategies, backtests, runs, research jobs, brokers; MCP messages.
     case writes
+    /// Placing orders: `POST /v1/orders`.
+    case orders
     /// Closing positions: `close_all` and one position's `close`.
     case closeAll = "close_all"
 
@@ -20,6 +22,7 @@ package enum RouteGroup: String, CaseIterable, Sendable {
         switch self {
         case .reads: 600
         case .writes: 120
+        case .orders: 60
         case .closeAll: 10
         }
     }
@@ -29,10 +32,11 @@ package enum RouteGroup: String, CaseIterable, Sendable {
     static func of(_ method: String, path: String) -> RouteGroup? {
         if path == "/health" || RateLimit<ServiceContext>.isKillSwitch(path) { return nil }
         if path.hasSuffix("/close_all") || path.hasSuffix("/close") { return .closeAll }
+        if method == "POST", path == "/v1/orders" { return .orders }
         return method == "GET" || method == "HEAD" ? .reads : .writes
     }
 
-    /// `reads=600,writes=120,close_all=10`: the groups named get those budgets (0: unlimited).
+    /// `reads=600,writes=120,orders=60,close_all=10`: the groups named get those budgets (0: unlimited).
     package static func parse(_ text: String) -> [RouteGroup: Int]? {
         var limits: [RouteGroup: Int] = [:]
         for item in text.split(separator: ",") {

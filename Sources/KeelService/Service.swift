@@ -135,6 +135,7 @@ package enum KeelService {
         BrokerRoutes.add(to: router.group("v1/brokers"), state)
         LeaderboardRoutes.add(to: router.group("v1/leaderboard"), state)
         TradingRoutes.add(to: router, state)
+        ManualOrderRoutes.add(to: router, state)
         router.get("v1/metrics") { _, _ in json(try Metrics.all(state)) }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

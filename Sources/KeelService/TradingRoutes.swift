@@ -38,10 +38,15 @@ enum TradingRoutes {
         router.get("v1/portfolio") { _, _ in json(try DeskPortfolio(state)) }
         router.get("v1/positions") { request, _ in
             let symbol = request.uri.queryParameters["symbol"].map(String.init)
-            let positions = try activeRuns(state).flatMap { run in
+            let source = request.uri.queryParameters["source"].map(String.init) ?? "all"
+            guard ["all", "runs", "brokers"].contains(source) else {
+                return failure(.badRequest, "invalid_source", "source is all (the default), runs or brokers")
+            }
+            let positions = source == "brokers" ? [] : try activeRuns(state).flatMap { run in
                 try state.store.positions(run: run.run.id).filter { symbol == nil || $0.symbol == symbol }.map { Held(position: $0, run: RunTag(run, state)) }
             }
-            return json(positions)
+            let held = source == "runs" ? [] : await BrokerAccounts.positions(state, symbol: symbol)
+            return json(Positions(runs: positions, brokers: held))
         }
         router.get("v1/trades") { request, _ in
             let asked = rowFilter(request)
@@ -83,6 +88,7 @@ enum TradingRoutes {
 
     /// Which run a row of a cross-run list belongs to, and where it trades.
     struct RunTag: Encodable {
+        var source = "run"
         var runId: String
         var strategyId: String
         var mode: String
@@ -90,8 +96,20 @@ enum TradingRoutes {
         var brokerName: String
 
         enum CodingKeys: String, CodingKey {
-            case mode
+            case mode, source
             case runId = "run_id", strategyId = "strategy_id", brokerName = "broker_name"
+        }
+    }
+
+    /// Runs' positions, then broker accounts', in one list.
+    struct Positions: Encodable {
+        var runs: [Held]
+        var brokers: [BrokerAccounts.Held]
+
+        func encode(to encoder: Encoder) throws {
+            var list = encoder.unkeyedContainer()
+            for row in runs { try list.encode(row) }
+            for row in brokers { try list.encode(row) }
         }
     }
 

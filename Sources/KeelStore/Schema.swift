@@ -323,6 +323,24 @@ enum Schema {
             // A fraction (0.05 for 5%): the entry's stop-loss leg is a TRAILING_STOP of this percent.
             try db.execute(sql: "ALTER TABLE broker_orders ADD COLUMN trailing_fraction REAL")
         }
+        migrator.registerMigration("v9: an operator's manual order in a paper run") { db in
+            try db.execute(sql: """
+                -- One more request, 'order' (the order, in argument). SQLite cannot change a CHECK: the table is rebuilt.
+                CREATE TABLE control_requests_v9 (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    action TEXT NOT NULL CHECK (action IN ('halt', 'resume', 'flatten', 'close', 'risk_profile', 'order')),
+                    reason TEXT,
+                    argument TEXT,
+                    requested_at INTEGER NOT NULL,
+                    applied_seq INTEGER
+                );
+                INSERT INTO control_requests_v9 (id, run_id, action, reason, argument, requested_at, applied_seq)
+                    SELECT id, run_id, action, reason, argument, requested_at, applied_seq FROM control_requests;
+                DROP TABLE control_requests;
+                ALTER TABLE control_requests_v9 RENAME TO control_requests;
+                """)
+        }
         return migrator
     }
 }

@@ -57,7 +57,7 @@ import Testing
             let (open, level, limit) = (prices[0], prices[1], prices[3])
             let high = max(open, prices[2]), low = min(open, prices[2])
             for buying in [true, false] {
-                let rules: [(OrderRule<Double>, OrderRule<Decimal>)] = [
+                let rules: [(FillRule<Double>, FillRule<Decimal>)] = [
                     (.limit(level), .limit(Amount(level).value)), (.stop(level), .stop(Amount(level).value)),
                     (.stopLimit(stop: level, limit: limit), .stopLimit(stop: Amount(level).value, limit: Amount(limit).value)),
                 ]

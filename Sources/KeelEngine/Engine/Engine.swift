@@ -73,7 +73,7 @@ public final class Engine {
     package let symbols: [String]
     /// Per-symbol state, read and written on every bar.
     let books: UnsafeMutableBufferPointer<Book>
-    private let ledger: UnsafeMutablePointer<Ledger>
+    let ledger: UnsafeMutablePointer<Ledger>
     /// Take-profit prices: the ladder's steps of symbol `i` at `i * program.takeProfit.count`.
     let targetPrices: UnsafeMutableBufferPointer<Double>
     /// The time step being staged: the symbols with a bar at this time, in the universe's order;
@@ -310,7 +310,10 @@ public final class Engine {
 
     /// Books holding a position: kept where a position opens and closes, so a step learns whether
     /// anything is held without walking every book.
-    private var openPositions = 0
+    var openPositions = 0
+    /// Operators' entries waiting for their fill, and the levels of the positions they opened, by symbol.
+    var manualPending: [Int: ManualOrder] = [:]
+    var manualExits: [Int: ManualExits] = [:]
 
     @inline(__always)
     private func beginTime(_ time: Int64) {
@@ -435,6 +438,9 @@ public final class Engine {
     private func fillPendingEntry(_ index: Int, at price: Double, time: Int64) {
         guard let side = books[index].pendingEntry else { return }
         books[index].pendingEntry = nil
+        if !manualPending.isEmpty, let order = manualPending.removeValue(forKey: index) {
+            return fillManualEntry(index, order, at: price, time: time)
+        }
         openPosition(index, side: side, reference: price, time: time,
                      ticket: OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long))
     }
@@ -611,7 +617,7 @@ public final class Engine {
     // MARK: - Risk
 
     /// The risk manager's pre-trade checks for a new entry; a refusal is recorded with its reason.
-    private func admit(_ index: Int, side: Side, time: Int64) -> Bool {
+    func admit(_ index: Int, side: Side, time: Int64) -> Bool {
         if let reason = haltReason { return refuse(time, index, "halted", "halted (\(reason)); no new entries until resumed") }
         if risk.killSwitchActive { return refuse(time, index, "kill_switch", "the daily loss limit tripped; no new orders until the next session") }
         if side == .short, !settings.risk.allowShort {
@@ -683,8 +689,9 @@ public final class Engine {
         for index in books.indices where only == nil || only == index {
             guard let side = books[index].pendingEntry else { continue }
             books[index].pendingEntry = nil
-            log(.cancelled(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long), time: time,
-                           reason: reason))
+            let manual = manualPending.removeValue(forKey: index) != nil
+            log(.cancelled(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: manual ? .manual(side) : .entry(side), buying: side == .long),
+                           time: time, reason: reason))
         }
     }
 

@@ -11,6 +11,9 @@ package enum OrderRule: Sendable, Hashable, CustomStringConvertible {
     case flatten
     /// A step of the take-profit ladder, from 1.
     case takeProfit(Int)
+    /// An operator's order (the service's `POST /v1/orders`), and a step of its stop-loss ladder.
+    case manual(Side)
+    case stopLossStep(Int)
 
     package var description: String {
         switch self {
@@ -23,6 +26,8 @@ package enum OrderRule: Sendable, Hashable, CustomStringConvertible {
         case .stopLoss: "stop_loss"
         case .trailingStop: "trailing_stop"
         case .takeProfit(let step): "take_profit.\(step)"
+        case .manual(let side): "manual.\(side.rawValue)"
+        case .stopLossStep(let step): "stop_loss.\(step)"
         }
     }
 }

@@ -23,7 +23,7 @@ extension Engine {
 
     /// At each close: price-expression levels are set on the entry bar; trailing stops ratchet.
     func updateLevelsAtClose(_ index: Int, _ bar: BarInput) {
-        guard var p = books[index].position else { return }
+        guard var p = books[index].position, !p.manual else { return }
         let values = books[index].values
         if p.awaitsFirstClose {
             if case .price(let slot)? = program.stopLoss, !values[slot].isNaN { p.stop = values[slot] }
@@ -48,8 +48,9 @@ extension Engine {
     /// Step 1: the levels the open gapped through fill at the open, as exits of this open: the
     /// bar is seen as its open alone, so a level inside the bar waits for step 2.
     func fillGaps(_ index: Int, _ bar: BarInput) {
-        guard books[index].position != nil else { return }
+        guard let held = books[index].position else { return }
         let open = BarInput(time: bar.time, open: bar.open, high: bar.open, low: bar.open, close: bar.open, volume: 0, index: bar.index)
+        if held.manual { return checkManual(index, open) }
         if !hitStop(index, open) { hitTargets(index, open) }
     }
 
@@ -58,6 +59,7 @@ extension Engine {
     /// the open already passed was reached first, whatever the policy.
     func checkProtective(_ index: Int, _ bar: BarInput) {
         guard let p = books[index].position else { return }
+        if p.manual { return checkManual(index, bar) }
         let stopFirst: Bool
         if gapped(p.stop, p, bar, stop: true) {
             stopFirst = true

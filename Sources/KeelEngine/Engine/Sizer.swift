@@ -24,6 +24,13 @@ struct Sizer {
         return affordable(wholeLots(value / price), price: price)
     }
 
+    /// An operator's quantity: in whole lots, within the risk caps and the cash.
+    func manualQuantity(_ wanted: Double, price: Double) -> Double {
+        let equity = engine.equity
+        guard price > 0, equity > 0 else { return 0 }
+        return fixedQuantity(wanted, price: price, equity: equity)
+    }
+
     /// `fixed(q)` is a quantity, never rounded through a value (`(q * p) / p` can fall below q):
     /// q in whole lots, unless a cap or the cash allows less.
     private func fixedQuantity(_ wanted: Double, price: Double, equity: Double) -> Double {

@@ -52,6 +52,8 @@ struct Position {
     var nextTarget = 0
     /// Levels written as price expressions are set at the entry bar's close.
     var awaitsFirstClose = false
+    /// An operator's position: its own ladders (`Engine.manualExits`) replace the strategy's stop and targets.
+    var manual = false
 
     var sign: Double { side == .long ? 1 : -1 }
 }

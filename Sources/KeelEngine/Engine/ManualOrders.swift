@@ -1,0 +1,134 @@
+import KeelData
+import KeelLanguage
+
+/// An operator's order in a paper run (the service's `POST /v1/orders`): a market entry of its own
+/// size, placed at the last close and filled at the symbol's next open as any entry is, whose exits
+/// are its own ladders of stop-losses and take-profits instead of the strategy's stop and ladder.
+/// The strategy's exit rules, the kill switch and the operator's closes still apply to it.
+package struct ManualOrder: Sendable, Equatable {
+    /// One step of a ladder: `fraction` of the position as filled, at `distance` from the entry
+    /// fill (a fraction: 0.05 is 5% below a long's entry for a stop, above it for a target).
+    package struct Level: Sendable, Equatable {
+        package var fraction: Double
+        package var distance: Double
+        package init(fraction: Double, distance: Double) { (self.fraction, self.distance) = (fraction, distance) }
+    }
+
+    package var side: Side
+    package var quantity: Double
+    package var takeProfits: [Level]
+    package var stopLosses: [Level]
+
+    package init(side: Side, quantity: Double, takeProfits: [Level], stopLosses: [Level]) {
+        (self.side, self.quantity, self.takeProfits, self.stopLosses) = (side, quantity, takeProfits, stopLosses)
+    }
+}
+
+/// A manual position's armed levels, nearest first: each closes its quantity once, when reached.
+struct ManualExits {
+    struct Armed {
+        var price: Double
+        var quantity: Double
+        var done = false
+    }
+
+    var order: ManualOrder
+    var stops: [Armed] = []
+    var targets: [Armed] = []
+}
+
+extension Engine {
+    /// Places a manual entry at the last close of `index`, or says why not (then it is journaled
+    /// as placed and cancelled, or refused as a risk event, as a strategy's entry would be).
+    @discardableResult
+    package func placeManual(_ index: Int, _ order: ManualOrder, time: Int64) -> String? {
+        if books[index].position != nil || books[index].pendingEntry != nil {
+            let why = "\(symbols[index]) already has a position or an entry waiting; a manual order opens a position from flat"
+            refuse(time, index, "manual_order", why)
+            return why
+        }
+        guard admit(index, side: order.side, time: time) else { return "refused by the risk limits (see the run's risk events)" }
+        books[index].pendingEntry = order.side
+        books[index].pendingBar = max(0, books[index].barsSeen - 1)
+        manualPending[index] = order
+        log(.placed(OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .manual(order.side), buying: order.side == .long), time: time,
+                    quantity: order.quantity))
+        return nil
+    }
+
+    /// Step 1: the manual entry fills at this open, sized as asked within the risk caps and the
+    /// cash, and its ladders are armed from the fill.
+    func fillManualEntry(_ index: Int, _ order: ManualOrder, at reference: Double, time: Int64) {
+        let side = order.side
+        let ticket = OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .manual(side), buying: side == .long)
+        guard books[index].position == nil else { return log(.cancelled(ticket, time: time, reason: "a position is open")) }
+        let price = costs.slipped(reference, buying: side == .long)
+        let quantity = Sizer(engine: self).manualQuantity(order.quantity, price: price)
+        guard quantity > 0 else {
+            let reason = "the order would be smaller than one lot (or no cash is left)"
+            refuse(time, index, "size", reason)
+            return log(.cancelled(ticket, time: time, reason: reason))
+        }
+        let fee = costs.fee(quantity: quantity, price: price)
+        log(.filled(Execution(order: ticket, time: time, quantity: quantity, price: price, fee: fee, reason: "entry")))
+        let sign: Double = side == .long ? 1 : -1
+        cash -= sign * quantity * price + fee
+        var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: fee)
+        position.manual = true
+        position.nextTarget = program.takeProfit.count
+        manualExits[index] = ManualExits(order: order, stops: arm(order.stopLosses, quantity, price, -sign),
+                                         targets: arm(order.takeProfits, quantity, price, sign))
+        openPositions += 1
+        books[index].position = position
+        ledger.pointee.stepHeld = true
+    }
+
+    /// A ladder's levels from the fill, nearest first, each a whole number of lots; the step that
+    /// completes 100% takes whatever the rounding left.
+    private func arm(_ levels: [ManualOrder.Level], _ quantity: Double, _ price: Double, _ direction: Double) -> [ManualExits.Armed] {
+        let lot = settings.lot
+        var armed: [ManualExits.Armed] = []
+        var given = 0.0, share = 0.0
+        for level in levels.sorted(by: { $0.distance < $1.distance }) {
+            share += level.fraction
+            var size = ((quantity * level.fraction) / lot).rounded(.down) * lot
+            if share >= 1 - 1e-9 { size = quantity - given }
+            size = min(size, quantity - given)
+            given += size
+            armed.append(.init(price: price * (1 + direction * level.distance), quantity: size))
+        }
+        return armed
+    }
+
+    /// Steps 1 and 2 for a manual position: the levels the bar reaches close their quantities, in
+    /// the order the intrabar policy says (step 1 passes the open alone, so only gaps fill there).
+    func checkManual(_ index: Int, _ bar: BarInput) {
+        guard let p = books[index].position, var exits = manualExits[index] else { return }
+        let long = p.side == .long
+        let stopsFirst: Bool
+        switch settings.intrabar {
+        case .stopFirst: stopsFirst = true
+        case .targetFirst: stopsFirst = false
+        case .nearestFirst: stopsFirst = (long ? bar.open - bar.low : bar.high - bar.open) <= (long ? bar.high - bar.open : bar.open - bar.low)
+        }
+        for stops in stopsFirst ? [true, false] : [false, true] {
+            let count = stops ? exits.stops.count : exits.targets.count
+            for k in 0..<count {
+                let level = stops ? exits.stops[k] : exits.targets[k]
+                guard !level.done, let held = books[index].position else { continue }
+                let rule: OrderType = stops ? .stop(level.price) : .limit(level.price)
+                // Levels are nearest first: one the bar does not reach leaves the further ones unreached too.
+                guard let price = rule.fill(buying: !long, open: bar.open, high: bar.high, low: bar.low) else { break }
+                if stops { exits.stops[k].done = true } else { exits.targets[k].done = true }
+                let quantity = min(level.quantity, held.quantity)
+                guard quantity > 0 else { continue }
+                let reason: ExitReason = stops ? .stopLoss : .takeProfit
+                trace(index, bar.time, reason.rawValue, p.side, nil, level: level.price)
+                let ticket = OrderTicket(symbol: index, bar: books[index].barsSeen - 1, rule: stops ? .stopLossStep(k + 1) : .takeProfit(k + 1),
+                                         buying: !long)
+                close(index, quantity: quantity, at: stops ? costs.slipped(price, buying: !long) : price, time: bar.time, reason: reason, ticket: ticket)
+            }
+        }
+        manualExits[index] = books[index].position == nil ? nil : exits
+    }
+}
