@@ -69,6 +69,13 @@ package enum EventLine {
     package enum Token: Equatable, Sendable { case string(String), number(Substring), literal(Substring) }
 
     package static func parse(_ line: String) throws(EventLineError) -> MarketEvent {
+        var line = line
+        if let bar = line.withUTF8(fastBar) { return bar }
+        return try general(line)
+    }
+
+    /// Every line, with an error that names the column.
+    package static func general(_ line: String) throws(EventLineError) -> MarketEvent {
         let fields = try object(Array(line.utf8))
         func text(_ key: String) throws(EventLineError) -> String {
             guard let token = fields[key] else { throw EventLineError(column: 1, message: "missing \"\(key)\"") }
@@ -140,6 +147,87 @@ package enum EventLine {
                                  message: "unknown event type \"\(type)\"; expected bar, quote, signal or heartbeat")
         }
     }
+
+    /// The common line, read in place: a bar whose keys are the bar's own, each once, with plain
+    /// strings and numbers. Anything else (an escape, a literal, another key, a number in quotes, a
+    /// bar that fails its checks) is nil, and `parse` reads the line again on the general path,
+    /// which says what is wrong: both paths give the same event for every line this one takes.
+    package static func fastBar(_ bytes: UnsafeBufferPointer<UInt8>) -> MarketEvent? {
+        let end = bytes.count
+        var i = 0
+        @inline(__always) func skipSpace() { while i < end, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
+        /// A string's bytes, without escapes; nil for one with an escape or unterminated.
+        @inline(__always) func string() -> Range<Int>? {
+            guard i < end, bytes[i] == 0x22 else { return nil }
+            i += 1
+            let start = i
+            while i < end, bytes[i] != 0x22 {
+                if bytes[i] == 0x5C { return nil }
+                i += 1
+            }
+            guard i < end else { return nil }
+            i += 1
+            return start..<(i - 1)
+        }
+        func equals(_ range: Range<Int>, _ word: StaticString) -> Bool {
+            guard range.count == word.utf8CodeUnitCount else { return false }
+            let w = word.utf8Start
+            for k in 0..<range.count where bytes[range.lowerBound + k] != w[k] { return false }
+            return true
+        }
+        // The value ranges of type, symbol, timestamp (or time), open, high, low, close, volume; numbers flagged.
+        var found = [Range<Int>?](repeating: nil, count: 9)
+        var quoted = [Bool](repeating: false, count: 9)
+        let keys = barKeys
+        skipSpace()
+        guard i < end, bytes[i] == 0x7B else { return nil }
+        i += 1
+        while true {
+            skipSpace()
+            guard let key = string() else { return nil }
+            guard let slot = keys.indices.first(where: { equals(key, keys[$0]) }), found[slot] == nil else { return nil }
+            skipSpace()
+            guard i < end, bytes[i] == 0x3A else { return nil }
+            i += 1
+            skipSpace()
+            guard i < end else { return nil }
+            if bytes[i] == 0x22 {
+                guard let value = string() else { return nil }
+                (found[slot], quoted[slot]) = (value, true)
+            } else {
+                let start = i
+                while i < end, bytes[i] != 0x2C, bytes[i] != 0x7D, bytes[i] != 0x20 { i += 1 }
+                guard i > start, bytes[start] == 0x2D || (bytes[start] &- 0x30) < 10 else { return nil }
+                found[slot] = start..<i
+            }
+            skipSpace()
+            guard i < end else { return nil }
+            if bytes[i] == 0x2C { i += 1; continue }
+            guard bytes[i] == 0x7D else { return nil }
+            i += 1
+            break
+        }
+        skipSpace()
+        guard i == end, let type = found[0], quoted[0], equals(type, "bar"), let symbol = found[1], quoted[1],
+              found[2] == nil || found[3] == nil, let stamp = found[2] ?? found[3] else { return nil }
+        func number(_ slot: Int) -> Double? {
+            guard let range = found[slot], !quoted[slot], let value = DecimalParser.parse(bytes, range.lowerBound, range.upperBound),
+                  value.isFinite else { return nil }
+            return value
+        }
+        guard let time = TimestampParser.parse(bytes, stamp.lowerBound, stamp.upperBound), let open = number(4), let high = number(5),
+              let low = number(6), let close = number(7) else { return nil }
+        var volume = 0.0
+        if found[8] != nil {
+            guard let v = number(8) else { return nil }
+            volume = v
+        }
+        guard low <= min(open, close), high >= max(open, close), low > 0, volume >= 0 else { return nil }
+        return .bar(symbol: String(decoding: UnsafeBufferPointer(rebasing: bytes[symbol]), as: UTF8.self), time: time, open: open, high: high,
+                    low: low, close: close, volume: volume)
+    }
+
+    static let barKeys: [StaticString] = ["type", "symbol", "timestamp", "time", "open", "high", "low", "close", "volume"]
 
     /// The keys of a flat JSON object with their values' tokens and columns.
     package static func object(_ bytes: [UInt8]) throws(EventLineError) -> [String: (token: Token, column: Int)] {

@@ -129,70 +129,70 @@ package final class KeelStore: Sendable {
     package func commit(_ batch: Batch, run: String, now: Int64) throws {
         try pool.write { db in
             for e in batch.events {
-                try db.execute(sql: "INSERT INTO events (run_id, seq, kind, symbol, time, line, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO events (run_id, seq, kind, symbol, time, line, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
                                arguments: [run, e.seq, e.kind, e.symbol, e.time, e.line, e.status, e.reason])
             }
             for change in batch.orders {
                 switch change {
                 case .placed(let o):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO orders (run_id, client_order_id, symbol, side, type, rule, bar, placed_time, status, quantity, updated_time, reason)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [run, o.clientOrderId, o.symbol, o.side, o.type, o.rule, o.bar, o.placedTime, o.status, o.quantity,
+                        """).execute(arguments: [run, o.clientOrderId, o.symbol, o.side, o.type, o.rule, o.bar, o.placedTime, o.status, o.quantity,
                                          o.updatedTime, o.reason])
                 case .status(let id, let status, let quantity, let time, let reason):
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE orders SET status = ?, quantity = COALESCE(?, quantity), updated_time = ?, reason = COALESCE(?, reason)
                         WHERE run_id = ? AND client_order_id = ?
-                        """, arguments: [status, quantity, time, reason, run, id])
+                        """).execute(arguments: [status, quantity, time, reason, run, id])
                 }
             }
             for f in batch.fills {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO fills (run_id, fill_id, client_order_id, symbol, side, quantity, price, fee, time, reason)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run, f.fillId, f.clientOrderId, f.symbol, f.side, f.quantity, f.price, f.fee, f.time, f.reason])
+                    """).execute(arguments: [run, f.fillId, f.clientOrderId, f.symbol, f.side, f.quantity, f.price, f.fee, f.time, f.reason])
             }
             for t in batch.trades {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO trades (run_id, symbol, side, entry_time, entry_price, exit_time, exit_price, quantity, pnl, fees, exit_reason)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run, t.symbol, t.side.rawValue, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.pnl, t.fees,
+                    """).execute(arguments: [run, t.symbol, t.side.rawValue, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.quantity, t.pnl, t.fees,
                                      t.exitReason.rawValue])
             }
             for d in batch.decisions {
-                try db.execute(sql: "INSERT INTO decisions (run_id, time, symbol, action, side, rule, readings) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO decisions (run_id, time, symbol, action, side, rule, readings) VALUES (?, ?, ?, ?, ?, ?, ?)").execute(
                                arguments: [run, d.time, d.symbol, d.action, d.side, d.rule, d.readings])
             }
             for r in batch.riskEvents {
-                try db.execute(sql: "INSERT INTO risk_events (run_id, time, symbol, kind, reason) VALUES (?, ?, ?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO risk_events (run_id, time, symbol, kind, reason) VALUES (?, ?, ?, ?, ?)").execute(
                                arguments: [run, r.time, r.symbol, r.kind, r.reason])
             }
             for point in batch.equity {
-                try db.execute(sql: "INSERT INTO equity (run_id, time, equity) VALUES (?, ?, ?)", arguments: [run, point.time, point.equity])
+                try db.cachedStatement(sql: "INSERT INTO equity (run_id, time, equity) VALUES (?, ?, ?)").execute(arguments: [run, point.time, point.equity])
             }
             if let positions = batch.positions {
-                try db.execute(sql: "DELETE FROM positions WHERE run_id = ?", arguments: [run])
+                try db.cachedStatement(sql: "DELETE FROM positions WHERE run_id = ?").execute(arguments: [run])
                 for (ordinal, p) in positions.enumerated() {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO positions (run_id, symbol, ordinal, side, quantity, entry_time, entry_price, mark_time, mark_price, unrealized_pnl)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [run, p.symbol, ordinal, p.side.rawValue, p.quantity, p.entryTime, p.entryPrice, p.markTime, p.markPrice, p.unrealizedPnl])
+                        """).execute(arguments: [run, p.symbol, ordinal, p.side.rawValue, p.quantity, p.entryTime, p.entryPrice, p.markTime, p.markPrice, p.unrealizedPnl])
                 }
             }
             for o in batch.brokerIntents { try Self.insert(o, run: run, now: now, db) }
             for id in batch.brokerCancels {
-                try db.execute(sql: "UPDATE broker_orders SET cancel_requested = 1, updated_at = ? WHERE run_id = ? AND client_order_id = ?",
+                try db.cachedStatement(sql: "UPDATE broker_orders SET cancel_requested = 1, updated_at = ? WHERE run_id = ? AND client_order_id = ?").execute(
                                arguments: [now, run, id])
             }
             for applied in batch.appliedControls {
-                try db.execute(sql: "UPDATE control_requests SET applied_seq = ? WHERE id = ?", arguments: [applied.seq, applied.id])
+                try db.cachedStatement(sql: "UPDATE control_requests SET applied_seq = ? WHERE id = ?").execute(arguments: [applied.seq, applied.id])
             }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE runs SET updated_at = ?, last_seq = COALESCE(?, last_seq), stream_offset = COALESCE(?, stream_offset),
                                 summary = COALESCE(?, summary), status = COALESCE(?, status)
                 WHERE id = ?
-                """, arguments: [now, batch.events.last?.seq, batch.streamOffset, batch.summary, batch.status, run])
+                """).execute(arguments: [now, batch.events.last?.seq, batch.streamOffset, batch.summary, batch.status, run])
         }
     }
 

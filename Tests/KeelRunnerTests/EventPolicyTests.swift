@@ -19,6 +19,43 @@ struct EventLineTests {
         #expect(try EventLine.parse(#"{"type":"heartbeat","timestamp":"2024-01-02T14:31:00Z"}"#) == .heartbeat(time: 1_704_205_860_000))
     }
 
+    @Test("the fast path for bars gives what the general path gives, or leaves the line to it: 20,000 varied lines")
+    func fastPathAgrees() {
+        var g = SeededGenerator(seed: 21)
+        let pieces: [(String, [String])] = [
+            ("\"type\"", ["\"bar\"", "\"quote\"", "\"ba\\u0072\"", "null"]),
+            ("\"symbol\"", ["\"ORCL\"", "\"A\\\"B\"", "\"\"", "7"]),
+            ("\"timestamp\"", ["\"2024-01-02T14:30:00Z\"", "1704205800", "1704205800000", "\"yesterday\"", "17042058000"]),
+            ("\"time\"", ["1704205800000"]),
+            ("\"open\"", ["10", "10.5", "\"10\"", "1e1", "-1", "nan", "10\t"]),
+            ("\"high\"", ["12", "11.25", "9", "1e400"]),
+            ("\"low\"", ["9", "9.75", "0", "11"]),
+            ("\"close\"", ["11", "10.125", "13"]),
+            ("\"volume\"", ["100", "0", "-1", "null", "1.5e3"]),
+            ("\"extra\"", ["1"]),
+        ]
+        var fast = 0
+        for _ in 0..<20_000 {
+            var fields: [String] = []
+            for (key, values) in pieces where Int.random(in: 0..<10, using: &g) < (key == "\"extra\"" || key == "\"time\"" ? 1 : 9) {
+                let value = values[Int.random(in: 0..<values.count, using: &g) < 2 ? 0 : Int.random(in: 0..<values.count, using: &g)]
+                let space = [" ", "", ""][Int.random(in: 0..<3, using: &g)]
+                fields.append(key + space + ":" + space + value)
+                if Int.random(in: 0..<200, using: &g) == 0 { fields.append(fields.last!) }
+            }
+            fields.shuffle(using: &g)
+            let line = (Int.random(in: 0..<4, using: &g) == 0 ? " { " : "{") + fields.joined(separator: ",") + "}"
+            let general = Result { () throws(EventLineError) in try EventLine.general(line) }
+            var text = line
+            if let event = text.withUTF8(EventLine.fastBar) {
+                fast += 1
+                #expect(general == .success(event), "\(line)")
+            }
+            #expect(Result { () throws(EventLineError) in try EventLine.parse(line) } == general, "\(line)")
+        }
+        #expect(fast > 400, "the fast path took \(fast) of 20,000")
+    }
+
     @Test("a line written by MarketEvent.line reads back to the same event, bit for bit")
     func roundTrip() throws {
         let events: [MarketEvent] = [
