@@ -45,7 +45,8 @@ let package = Package(
         // The report's inlined files (Plotly, its script and style sheet), built into the binary with #embed.
         .target(name: "KeelReportAssets", exclude: ["report.js", "report.css", "vendor"]),
         .target(name: "KeelReport", dependencies: ["Keel", "KeelStore", "KeelRunner", "KeelResearch", "KeelReportAssets", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "KeelStore", dependencies: ["KeelEngine", "KeelLanguage", .product(name: "GRDB", package: "GRDB.swift"),
+                                                .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         // The curated strategies and the JSON Schema, built into the binary with #embed (keel new, the schema an editor reads).
         .target(name: "KeelEditorAssets"),
         // What an editor meets: the language server, the formatter, the templates.

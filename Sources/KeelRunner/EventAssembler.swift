@@ -180,7 +180,8 @@ package struct EventAssembler {
     }
 
     private func refuseLateBar(_ s: Int, _ time: Int64) -> Verdict? {
-        let what = "\(symbols[s]) bar at \(TimestampParser.format(time))"
+        // Built only for a refusal: formatting a time for every accepted bar cost more than accepting it.
+        var what: String { "\(symbols[s]) bar at \(TimestampParser.format(time))" }
         if time <= lastStepTime {
             return .refused(status: "late", reason: "\(what) is not after the last closed step (\(TimestampParser.format(lastStepTime)))")
         }
@@ -193,7 +194,7 @@ package struct EventAssembler {
     /// A bar that would be resampled: refused when its bucket has closed, or when the symbol already
     /// had a bar at or after its time (the first one stands).
     private func refuseResampledBar(_ s: Int, _ bar: BarBuilder.Bar) -> Verdict? {
-        let what = "\(symbols[s]) bar at \(TimestampParser.format(bar.time))"
+        var what: String { "\(symbols[s]) bar at \(TimestampParser.format(bar.time))" }
         if builders![s].isLate(bar.time) || builders![s].boundary(bar.time) <= lastStepTime || (lastBar[s].map { bar.time < $0.time } ?? false) {
             return .refused(status: "late", reason: "\(what) belongs to a bar already closed")
         }

@@ -128,9 +128,18 @@ package final class KeelStore: Sendable {
     /// Writes one batch in one transaction, durable when this returns.
     package func commit(_ batch: Batch, run: String, now: Int64) throws {
         try pool.write { db in
+            let events = try RowWriter(db, "INSERT INTO events (run_id, seq, kind, symbol, time, line, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             for e in batch.events {
-                try db.cachedStatement(sql: "INSERT INTO events (run_id, seq, kind, symbol, time, line, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
-                               arguments: [run, e.seq, e.kind, e.symbol, e.time, e.line, e.status, e.reason])
+                try events.insert { row in
+                    row.text(run)
+                    row.integer(e.seq)
+                    row.text(e.kind)
+                    row.text(e.symbol)
+                    row.integer(e.time)
+                    row.text(e.line)
+                    row.text(e.status)
+                    row.text(e.reason)
+                }
             }
             for change in batch.orders {
                 switch change {
@@ -168,8 +177,13 @@ package final class KeelStore: Sendable {
                 try db.cachedStatement(sql: "INSERT INTO risk_events (run_id, time, symbol, kind, reason) VALUES (?, ?, ?, ?, ?)").execute(
                                arguments: [run, r.time, r.symbol, r.kind, r.reason])
             }
+            let equity = try RowWriter(db, "INSERT INTO equity (run_id, time, equity) VALUES (?, ?, ?)")
             for point in batch.equity {
-                try db.cachedStatement(sql: "INSERT INTO equity (run_id, time, equity) VALUES (?, ?, ?)").execute(arguments: [run, point.time, point.equity])
+                try equity.insert { row in
+                    row.text(run)
+                    row.integer(point.time)
+                    row.real(point.equity)
+                }
             }
             if let positions = batch.positions {
                 try db.cachedStatement(sql: "DELETE FROM positions WHERE run_id = ?").execute(arguments: [run])

@@ -564,6 +564,9 @@ public final class Engine {
     /// Hands over the trades, risk events, decisions and journal entries kept since the last call
     /// and forgets them: a run of days keeps them in its store, not in memory.
     package func takeRecords() -> (trades: [Trade], riskEvents: [RiskEvent], decisions: [Decision], journal: [JournalEntry]) {
+        // Most steps keep nothing: answering empty lists leaves the kept buffers alone (clearing
+        // buffers just handed out would copy each of them, four allocations a step).
+        if trades.isEmpty, riskEvents.isEmpty, decisions.isEmpty, journal.isEmpty { return ([], [], [], []) }
         defer {
             trades.removeAll(keepingCapacity: true)
             riskEvents.removeAll(keepingCapacity: true)
