@@ -5,6 +5,7 @@
 #   end to end  `keel backtest` S2E on 10 symbols x 1 year of one-minute bars (5.27M bars), from the
 #               CSV files, from the same files gzip-compressed, and from Keel's cache of each: wall
 #               time and peak memory, text and --format json
+#   runner      `keel run --paper` over 200,000 one-minute bar events from a file: events per second
 #   report      `keel backtest --report` on one symbol's year of one-minute bars: wall time, memory, file size
 #   allocations heap allocations per bar (valgrind memcheck, 20k against 40k bars), if valgrind is here
 #   --big       also 100,000,000 bars streamed from disk (peak memory; needs ~5.4 GB of disk)
@@ -58,6 +59,20 @@ measure "from the cache of the .csv.gz files" "$keel" backtest "$work/s2e.yaml" 
 measure "from the cache, --format json" "$keel" backtest "$work/s2e.yaml" "${data[@]}" --cache-dir "$work/cache" --format json
 "$keel" backtest "$work/s2e.yaml" "${data[@]}" --cache-dir "$work/cache" --format json > "$work/result.json"
 echo "the JSON document: $(wc -c < "$work/result.json") bytes, $(grep -c '"exit_reason"' "$work/result.json") trades"
+
+echo "== runner: 200,000 one-minute bar events through keel run --paper, a file stream, commits of 256"
+"$keel" data generate --bars 200000 --seed 1 --out "$work/run" > /dev/null
+"$keel" data events "SYM001=$work/run/SYM001.csv" > "$work/run/events.jsonl"
+times=()
+for i in 1 2 3 4 5; do
+    rm -f "$work/run/state.db"*
+    start=$(date +%s%N)
+    "$keel" run "$work/s2e.yaml" --paper --stream "$work/run/events.jsonl" --state "$work/run/state.db" --symbols SYM001 > /dev/null 2>&1
+    end=$(date +%s%N)
+    times+=($(( (end - start) / 1000000 )))
+done
+median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
+echo "median of 5: $median ms as a whole process, $(( 200000 * 1000 / median )) events/s"
 
 echo "== report: one symbol's year of one-minute bars (527,040)"
 measure "backtest --report" "$keel" backtest "$work/s2e.yaml" --data "SYM001=$work/year/SYM001.csv" --cache-dir "$work/cache" --report "$work/report.html"
