@@ -3,11 +3,13 @@
 strategy (S2E: SMA 10/30 crossover, all in, 5% stop-loss and 10% take-profit from the fill price).
 
 Install the peers in a virtualenv outside the repository (pip install backtesting backtrader
-vectorbt), build Keel in release (swift build -c release --product keel, and the Benchmarks package),
-then run: python3 Benchmarks/peers.py [BARS]
+vectorbt), and NautilusTrader in another (pip install nautilus_trader: it pins pandas below 3,
+vectorbt wants 3), build Keel in release (swift build -c release --product keel, and the Benchmarks
+package), then run: NAUTILUS_PYTHON=/path/to/other/python python3 Benchmarks/peers.py [BARS]
 
 "compute" times the backtest alone, data already in memory (Keel: the in-process engine benchmark;
-vectorbt: a warm second call, numba compiled). "process" times a whole process from start to result,
+vectorbt: a warm second call, numba compiled; NautilusTrader: its engine with its order machinery,
+the bars already made into its objects). "process" times a whole process from start to result,
 reading the CSV (Keel: `keel backtest`, from its cache and from the CSV).
 """
 import os, subprocess, sys, tempfile, time
@@ -62,6 +64,53 @@ elif peer == "backtrader":
     cerebro.adddata(bt.feeds.PandasData(dataname=df, open="Open", high="High", low="Low", close="Close", volume="Volume"))
     cerebro.addstrategy(S2E); cerebro.broker.setcash(100_000)
     cerebro.run(); trades = -1
+elif peer == "nautilus_trader":
+    from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
+    from nautilus_trader.config import LoggingConfig, StrategyConfig
+    from nautilus_trader.indicators import SimpleMovingAverage
+    from nautilus_trader.model.currencies import USD
+    from nautilus_trader.model.data import BarType
+    from nautilus_trader.model.enums import AccountType, OmsType, OrderSide
+    from nautilus_trader.model.identifiers import InstrumentId, Symbol, TraderId, Venue
+    from nautilus_trader.model.instruments import Equity
+    from nautilus_trader.model.objects import Money, Price, Quantity
+    from nautilus_trader.persistence.wranglers import BarDataWrangler
+    from nautilus_trader.trading.strategy import Strategy
+    venue = Venue("SIM")
+    instrument = Equity(instrument_id=InstrumentId(Symbol("SYM001"), venue), raw_symbol=Symbol("SYM001"), currency=USD, price_precision=4,
+                        price_increment=Price.from_str("0.0001"), lot_size=Quantity.from_int(1), ts_event=0, ts_init=0)
+    bar_type = BarType.from_str(f"{instrument.id}-1-MINUTE-LAST-EXTERNAL")
+    class Config(StrategyConfig, frozen=True):
+        pass
+    class S2E(Strategy):
+        def __init__(self):
+            super().__init__(Config()); self.fast = SimpleMovingAverage(10); self.slow = SimpleMovingAverage(30); self.above = None
+        def on_start(self):
+            self.register_indicator_for_bars(bar_type, self.fast); self.register_indicator_for_bars(bar_type, self.slow)
+            self.subscribe_bars(bar_type)
+        def on_bar(self, bar):
+            if not (self.fast.initialized and self.slow.initialized):
+                return
+            above = self.fast.value > self.slow.value
+            crossed_up, crossed_down = self.above is False and above, self.above is True and not above
+            self.above = above
+            close = bar.close.as_double()
+            if crossed_up and self.portfolio.is_flat(instrument.id):
+                cash = self.portfolio.account(venue).balance_total(USD).as_double()
+                size = int(cash / close)
+                if size > 0:
+                    orders = self.order_factory.bracket(instrument_id=instrument.id, order_side=OrderSide.BUY, quantity=instrument.make_qty(size),
+                                                        sl_trigger_price=instrument.make_price(close * 0.95), tp_price=instrument.make_price(close * 1.10))
+                    self.submit_order_list(orders)
+            elif crossed_down and self.portfolio.is_net_long(instrument.id):
+                self.cancel_all_orders(instrument.id); self.close_all_positions(instrument.id)
+    bars = BarDataWrangler(bar_type, instrument).process(df.rename(columns=str.lower).tz_localize("UTC"))
+    t0 = time.perf_counter()
+    engine = BacktestEngine(config=BacktestEngineConfig(trader_id=TraderId("KEEL-001"), logging=LoggingConfig(log_level="ERROR")))
+    engine.add_venue(venue=venue, oms_type=OmsType.NETTING, account_type=AccountType.MARGIN, base_currency=USD, starting_balances=[Money(100_000, USD)])
+    engine.add_instrument(instrument); engine.add_data(bars); engine.add_strategy(S2E()); engine.run()
+    # Netting keeps one position id per instrument: count the exits that filled instead.
+    trades = sum(1 for o in engine.cache.orders() if o.side == OrderSide.SELL and o.filled_qty.as_double() > 0)
 else:
     import vectorbt as vbt
     close = df["Close"]
@@ -97,13 +146,14 @@ def main():
     subprocess.run([KEEL, "data", "cache", csv], check=True, capture_output=True)
     keel_cache, _ = timed([KEEL, "backtest", strategy, "--data", f"SYM001={csv}"])
     rows.append(("keel", keel_compute, keel_cache, keel_csv))
-    for peer in ["backtesting.py", "backtrader", "vectorbt"]:
-        total, out = timed([sys.executable, script, peer, csv])
-        rows.append((peer, float(out.split()[0]), None, total))
+    for peer in ["backtesting.py", "backtrader", "vectorbt", "nautilus_trader"]:
+        python = os.environ.get("NAUTILUS_PYTHON", sys.executable) if peer == "nautilus_trader" else sys.executable
+        total, out = timed([python, script, peer, csv])
+        rows.append((peer, float(out.split()[0]), None, total, out.split()[1]))
 
     print(f"{BARS:,} one-minute bars, S2E, this machine. Times in seconds; ratio = peer time / Keel time.")
     print(f"{'engine':16}{'compute':>10}{'bars/s':>14}{'ratio':>8}{'process':>10}{'ratio':>8}")
-    for name, compute, cached, total in rows:
+    for name, compute, cached, total, *_ in rows:
         process = cached if cached is not None else total
         print(f"{name:16}{compute:>10.3f}{BARS / compute:>14,.0f}{compute / keel_compute:>8.1f}{process:>10.3f}{process / keel_cache:>8.1f}"
               + ("" if cached is None else f"   (from the CSV: {total:.3f} s)"))
