@@ -16,7 +16,7 @@ package enum OrderType: Sendable, Equatable {
     /// fills at the limit if the bar then reaches it (the bar's path is not known: it is assumed the
     /// extreme came after the trigger). Inlinable: the engine calls it for every protective level
     /// on every bar, from another module.
-    @inlinable
+    @inlinable @inline(__always)
     package func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
         switch self {
         case .market:
@@ -28,7 +28,16 @@ package enum OrderType: Sendable, Equatable {
             if buying ? open >= price : open <= price { return open }
             return (buying ? high >= price : low <= price) ? price : nil
         case .stopLimit(let stop, let limit):
-            guard let triggered = OrderType.stop(stop).fill(buying: buying, open: open, high: high, low: low) else { return nil }
+            // The stop's trigger, as `.stop` fills, written out: a recursive call kept the whole
+            // function from being inlined into the engine's stops (a call per level per bar).
+            let triggered: Double
+            if buying ? open >= stop : open <= stop {
+                triggered = open
+            } else if buying ? high >= stop : low <= stop {
+                triggered = stop
+            } else {
+                return nil
+            }
             if buying ? triggered <= limit : triggered >= limit { return triggered }
             return (buying ? low <= limit : high >= limit) ? limit : nil
         }
@@ -68,7 +77,14 @@ package enum FillRule<Price: Comparable & Sendable>: Sendable, Equatable {
             if buying ? open >= price : open <= price { return open }
             return (buying ? high >= price : low <= price) ? price : nil
         case .stopLimit(let stop, let limit):
-            guard let triggered = FillRule.stop(stop).fill(buying: buying, open: open, high: high, low: low) else { return nil }
+            let triggered: Price
+            if buying ? open >= stop : open <= stop {
+                triggered = open
+            } else if buying ? high >= stop : low <= stop {
+                triggered = stop
+            } else {
+                return nil
+            }
             if buying ? triggered <= limit : triggered >= limit { return triggered }
             return (buying ? low <= limit : high >= limit) ? limit : nil
         }

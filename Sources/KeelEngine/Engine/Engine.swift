@@ -310,10 +310,12 @@ public final class Engine {
 
     /// Books holding a position: kept where a position opens and closes, so a step learns whether
     /// anything is held without walking every book.
-    var openPositions = 0
+    /// Unchecked: read every step, and a class's `var` is otherwise checked at run time for
+    /// overlapping access on each read (`swift_beginAccess` showed in the step's profile).
+    @exclusivity(unchecked) var openPositions = 0
     /// Operators' entries waiting for their fill, and the levels of the positions they opened, by symbol.
-    var manualPending: [Int: ManualOrder] = [:]
-    var manualExits: [Int: ManualExits] = [:]
+    @exclusivity(unchecked) var manualPending: [Int: ManualOrder] = [:]
+    @exclusivity(unchecked) var manualExits: [Int: ManualExits] = [:]
 
     @inline(__always)
     private func beginTime(_ time: Int64) {
