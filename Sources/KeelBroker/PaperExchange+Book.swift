@@ -96,13 +96,10 @@ extension PaperExchange {
             if quantity == o.filledQuantity { orders[i].status = .filled }
         }
         if let distance = c.trailingDistance {
-            let trailing = o.orderType == .trailingStop ? [i] : liveLegs.filter { orders[$0].orderType == .trailingStop }
-            guard o.trailingDistance != nil, o.orderType == .trailingStop || o.status.isFinal == false || !trailing.isEmpty else {
-                throw invalid("trailing_distance", "order \(id) does not trail")
-            }
+            guard o.trailingDistance != nil else { throw invalid("trailing_distance", "order \(id) does not trail") }
             if o.trailingType == .percent, distance.value >= 100 { throw invalid("trailing_distance", "a PERCENT trailing distance is below 100") }
-            orders[i].trailingDistance = distance
-            for j in Set(trailing + [i]) where orders[j].orderType == .trailingStop || j == i {
+            // The order, and its working trailing leg: a leg's stop follows at once (an entry has no level of its own).
+            for j in [i] + liveLegs where orders[j].trailingDistance != nil {
                 orders[j].trailingDistance = distance
                 updateTrailingStop(j)
             }

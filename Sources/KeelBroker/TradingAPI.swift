@@ -55,18 +55,13 @@ package struct FieldError: Error, Sendable, Equatable {
 }
 
 /// Refuses keys a body does not define, naming them: a misspelt `limit_prise` is an error, not an order without a limit.
-struct Keys: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-
+enum Keys {
     static func refuseUnknown(_ decoder: Decoder, known: [String]) throws {
-        let present = try decoder.container(keyedBy: Keys.self).allKeys.map(\.stringValue)
+        let present = try JSONKey.keys(of: decoder)
         if let field = present.first(where: TradingAPI.unsupportedFields.contains) {
             throw FieldError(field, "'\(field)' is not supported by this broker (see GET /capabilities, unsupported_fields)", code: "UNSUPPORTED_FIELD")
         }
-        if let field = present.sorted().first(where: { !known.contains($0) }) {
+        if let field = present.first(where: { !known.contains($0) }) {
             throw FieldError(field, "'\(field.prefix(60))' is not a field of this request; the fields are \(known.joined(separator: ", "))")
         }
     }

@@ -24,16 +24,17 @@ enum MarketDataRoutes {
         }
         router.get("ready") { _, _ in
             guard state.read({ $0.lastEventTime }) != nil else {
-                return apiError(.serviceUnavailable, "NO_PROVIDERS", """
+                return errorResponse(APIError(code: "NO_PROVIDERS", message: """
                     no market data yet: the paper exchange cannot price an order until it is fed bars (POST /sim/bars)
-                    """, details: ["providers": "[]"])
+                    """, details: ["providers": "[]"]), status: 503)
             }
             return json(Ready(ready: true, providers: ["paper"], providerCount: 1))
         }
         router.get("quotes/:symbol") { _, context in
             let symbol = context.parameters.get("symbol") ?? ""
             guard let quote = state.read({ quote($0, symbol) }) else {
-                return apiError(.notFound, "SYMBOL_NOT_FOUND", "no bar or quote of '\(symbol.prefix(40))' was fed to this broker", details: ["symbol": symbol])
+                return errorResponse(APIError(code: "SYMBOL_NOT_FOUND", message: "no bar or quote of '\(symbol.prefix(40))' was fed to this broker",
+                                            details: ["symbol": symbol]), status: 404)
             }
             return json(quote)
         }
@@ -131,8 +132,8 @@ enum MarketDataRoutes {
         let query = request.uri.queryParameters
         let name = query["timeframe"].map(String.init) ?? "1d"
         guard let seconds = timeframes.first(where: { $0.name == name })?.seconds else {
-            return apiError(.badRequest, "INVALID_TIMEFRAME", "timeframe is one of \(timeframes.map(\.name).joined(separator: ", "))",
-                            details: ["timeframe": name])
+            return errorResponse(APIError(code: "INVALID_TIMEFRAME", message: "timeframe is one of \(timeframes.map(\.name).joined(separator: ", "))",
+                            details: ["timeframe": name]), status: 400)
         }
         var bounds: [Int64?] = []
         for key: Substring in ["start", "end"] {
@@ -141,23 +142,26 @@ enum MarketDataRoutes {
                 continue
             }
             guard let time = TimestampParser.parseMillisecondsOrISO(text) else {
-                return apiError(.badRequest, "INVALID_TIME", "\(key) is ISO-8601 (2024-01-02T00:00:00.000Z) or ms since the epoch", details: [String(key): text])
+                return errorResponse(APIError(code: "INVALID_TIME", message: "\(key) is ISO-8601 (2024-01-02T00:00:00.000Z) or ms since the epoch",
+                                            details: [String(key): text]), status: 400)
             }
             bounds.append(time)
         }
         let (start, end) = (bounds[0], bounds[1])
         let limit = query["limit"].map { Int(String($0)) } ?? 500
         guard let limit, (1...10_000).contains(limit) else {
-            return apiError(.badRequest, "INVALID_LIMIT", "limit is 1 to 10000", details: ["limit": query["limit"].map(String.init) ?? ""])
+            return errorResponse(APIError(code: "INVALID_LIMIT", message: "limit is 1 to 10000",
+                                        details: ["limit": query["limit"].map(String.init) ?? ""]), status: 400)
         }
         guard let held = state.read({ $0.history[symbol] }) else {
-            return apiError(.notFound, "SYMBOL_NOT_FOUND", "no bar of '\(symbol.prefix(40))' was fed to this broker", details: ["symbol": symbol])
+            return errorResponse(APIError(code: "SYMBOL_NOT_FOUND", message: "no bar of '\(symbol.prefix(40))' was fed to this broker",
+                                        details: ["symbol": symbol]), status: 404)
         }
         // Bars finer than the ones held cannot be made.
         let spacing = zip(held, held.dropFirst()).map { $1.time - $0.time }.filter { $0 > 0 }.min()
         if let spacing, spacing > seconds * 1_000 {
-            return apiError(.unprocessableContent, "TIMEFRAME_TOO_FINE", "this broker holds \(symbol) bars \(spacing / 1_000) s apart: ask for \(name) or longer",
-                            details: ["held_seconds": String(spacing / 1_000)])
+            return errorResponse(APIError(code: "TIMEFRAME_TOO_FINE", message: "this broker holds \(symbol) bars \(spacing / 1_000) s apart: ask for \(name) or longer",
+                            details: ["held_seconds": String(spacing / 1_000)]), status: 422)
         }
         let made = resample(held, seconds: seconds).filter { made in
             (start.map { made.bar.time >= $0 } ?? true) && (end.map { made.bar.time <= $0 } ?? true)
@@ -190,15 +194,5 @@ enum MarketDataRoutes {
             }
         }
         return out
-    }
-
-    /// The broker-neutral API's error: `{code, message, details}`.
-    static func apiError(_ status: HTTPResponse.Status, _ code: String, _ message: String, details: [String: String]) -> Response {
-        struct Body: Encodable {
-            var code: String
-            var message: String
-            var details: [String: String]
-        }
-        return json(Body(code: code, message: message, details: details), status: status)
     }
 }

@@ -153,6 +153,20 @@ package enum EventLine {
     /// bar that fails its checks) is nil, and `parse` reads the line again on the general path,
     /// which says what is wrong: both paths give the same event for every line this one takes.
     package static func fastBar(_ bytes: UnsafeBufferPointer<UInt8>) -> MarketEvent? {
+        // The fields found, on the stack: this runs for every line of a stream.
+        withUnsafeTemporaryAllocation(of: Field.self, capacity: barKeys.count) { found in
+            found.initialize(repeating: Field())
+            return fastBar(bytes, found)
+        }
+    }
+
+    /// Where a bar key's value lies, and whether it was a string; `range` nil when the key is absent.
+    struct Field {
+        var range: Range<Int>?
+        var quoted = false
+    }
+
+    private static func fastBar(_ bytes: UnsafeBufferPointer<UInt8>, _ found: UnsafeMutableBufferPointer<Field>) -> MarketEvent? {
         let end = bytes.count
         var i = 0
         @inline(__always) func skipSpace() { while i < end, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
@@ -176,8 +190,6 @@ package enum EventLine {
             return true
         }
         // The value ranges of type, symbol, timestamp (or time), open, high, low, close, volume; numbers flagged.
-        var found = [Range<Int>?](repeating: nil, count: 9)
-        var quoted = [Bool](repeating: false, count: 9)
         let keys = barKeys
         skipSpace()
         guard i < end, bytes[i] == 0x7B else { return nil }
@@ -185,7 +197,7 @@ package enum EventLine {
         while true {
             skipSpace()
             guard let key = string() else { return nil }
-            guard let slot = keys.indices.first(where: { equals(key, keys[$0]) }), found[slot] == nil else { return nil }
+            guard let slot = keys.indices.first(where: { equals(key, keys[$0]) }), found[slot].range == nil else { return nil }
             skipSpace()
             guard i < end, bytes[i] == 0x3A else { return nil }
             i += 1
@@ -193,12 +205,12 @@ package enum EventLine {
             guard i < end else { return nil }
             if bytes[i] == 0x22 {
                 guard let value = string() else { return nil }
-                (found[slot], quoted[slot]) = (value, true)
+                found[slot] = Field(range: value, quoted: true)
             } else {
                 let start = i
                 while i < end, bytes[i] != 0x2C, bytes[i] != 0x7D, bytes[i] != 0x20 { i += 1 }
                 guard i > start, bytes[start] == 0x2D || (bytes[start] &- 0x30) < 10 else { return nil }
-                found[slot] = start..<i
+                found[slot].range = start..<i
             }
             skipSpace()
             guard i < end else { return nil }
@@ -208,17 +220,17 @@ package enum EventLine {
             break
         }
         skipSpace()
-        guard i == end, let type = found[0], quoted[0], equals(type, "bar"), let symbol = found[1], quoted[1],
-              found[2] == nil || found[3] == nil, let stamp = found[2] ?? found[3] else { return nil }
+        guard i == end, let type = found[0].range, found[0].quoted, equals(type, "bar"), let symbol = found[1].range, found[1].quoted,
+              found[2].range == nil || found[3].range == nil, let stamp = found[2].range ?? found[3].range else { return nil }
         func number(_ slot: Int) -> Double? {
-            guard let range = found[slot], !quoted[slot], let value = DecimalParser.parse(bytes, range.lowerBound, range.upperBound),
+            guard let range = found[slot].range, !found[slot].quoted, let value = DecimalParser.parse(bytes, range.lowerBound, range.upperBound),
                   value.isFinite else { return nil }
             return value
         }
         guard let time = TimestampParser.parse(bytes, stamp.lowerBound, stamp.upperBound), let open = number(4), let high = number(5),
               let low = number(6), let close = number(7) else { return nil }
         var volume = 0.0
-        if found[8] != nil {
+        if found[8].range != nil {
             guard let v = number(8) else { return nil }
             volume = v
         }

@@ -178,8 +178,7 @@ final class Session {
                 switch fill.order.rule {
                 case .stopLoss, .trailingStop, .takeProfit, .stopLossStep:
                     // Protective orders rest at the broker from the entry on; the journal records them when they fill.
-                    var type = "limit"
-                    if case .takeProfit = fill.order.rule {} else { type = "stop" }
+                    let type = if case .takeProfit = fill.order.rule { "limit" } else { "stop" }
                     batch.orders.append(.placed(order(fill.order, type: type, status: "filled", quantity: fill.quantity, time: fill.time,
                                                       reason: fill.reason)))
                 default:

@@ -1,4 +1,5 @@
 import Foundation
+import KeelData
 import KeelEngine
 import KeelHTTP
 import KeelStore
@@ -124,19 +125,11 @@ struct Portfolio: Encodable {
     var status: String?
 
     func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
+        var c = encoder.container(keyedBy: JSONKey.self)
         let figures = (try? JSONDecoder().decode([String: Figure].self, from: Data(summary.utf8))) ?? [:]
-        for (name, figure) in figures { try c.encode(figure, forKey: Key(name)) }
-        try c.encode(positions, forKey: Key("positions"))
-        if let status { try c.encode(status, forKey: Key("status")) }
-    }
-
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
+        for (name, figure) in figures { try c.encode(figure, forKey: JSONKey(name)) }
+        try c.encode(positions, forKey: JSONKey("positions"))
+        if let status { try c.encode(status, forKey: JSONKey("status")) }
     }
 
     /// A summary value: a number, or text for the infinities JSON has no number for.

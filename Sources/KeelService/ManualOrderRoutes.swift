@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KeelData
 import KeelEngine
 import KeelHTTP
 import KeelLanguage
@@ -108,16 +109,9 @@ enum ManualOrderRoutes {
 
 /// Refuses a body's keys its type does not define, naming them: nothing asked for is ignored.
 enum FieldNames {
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     static func refuseUnknown<K: CodingKey & CaseIterable>(_ decoder: Decoder, _ keys: K.Type, in what: String) throws {
         let known = K.allCases.map(\.stringValue)
-        if let unknown = try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+        if let unknown = try JSONKey.keys(of: decoder).first(where: { !known.contains($0) }) {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: """
                 '\(unknown.prefix(60))' is not a field of \(what); the fields are \(known.joined(separator: ", "))
                 """))

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Keel
+import KeelData
 import KeelHTTP
 import KeelLanguage
 import KeelStore
@@ -180,8 +181,8 @@ enum TradingRoutes {
                 var c = encoder.unkeyedContainer()
                 for item in items { try c.encode(JSONValue(item)) }
             case .object(let fields):
-                var c = encoder.container(keyedBy: Portfolio.Key.self)
-                for (key, item) in fields { try c.encode(JSONValue(item), forKey: Portfolio.Key(key)) }
+                var c = encoder.container(keyedBy: JSONKey.self)
+                for (key, item) in fields { try c.encode(JSONValue(item), forKey: JSONKey(key)) }
             }
         }
     }

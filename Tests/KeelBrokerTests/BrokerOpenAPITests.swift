@@ -9,21 +9,6 @@ import Testing
 /// schemathesis fuzzes the live broker against it.
 @Suite("keel broker serve: the OpenAPI document", .serialized)
 struct BrokerOpenAPITests {
-    static func tool(_ name: String) throws -> URL { try OutsideTools.python.deletingLastPathComponent().appendingPathComponent(name) }
-
-    static func run(_ executable: URL, _ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let folder { process.currentDirectoryURL = folder }
-        let pipe = Pipe()
-        (process.standardOutput, process.standardError) = (pipe, pipe)
-        try Launch.run(process)
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-
     static func saved(_ broker: PaperBrokerProcess) throws -> URL {
         let file = broker.folder.appendingPathComponent("openapi.json")
         let (status, body) = try broker.request("GET", "/openapi.json")
@@ -56,7 +41,7 @@ struct BrokerOpenAPITests {
     func validates() throws {
         let broker = try PaperBrokerProcess()
         defer { broker.stop() }
-        let checked = try Self.run(try Self.tool("openapi-spec-validator"), [try Self.saved(broker).path])
+        let checked = try OutsideTools.run(try OutsideTools.tool("openapi-spec-validator"), [try Self.saved(broker).path])
         #expect(checked.status == 0 && checked.output.contains("OK"), "\(checked.output.suffix(3_000))")
     }
 
@@ -65,10 +50,10 @@ struct BrokerOpenAPITests {
         let broker = try PaperBrokerProcess(extra: ["--symbols", "X"])
         defer { broker.stop() }
         let output = broker.folder.appendingPathComponent("client")
-        let generated = try Self.run(try Self.tool("openapi-python-client"), ["generate", "--path", try Self.saved(broker).path, "--output-path", output.path,
+        let generated = try OutsideTools.run(try OutsideTools.tool("openapi-python-client"), ["generate", "--path", try Self.saved(broker).path, "--output-path", output.path,
                                                                             "--overwrite"])
         #expect(generated.status == 0, "\(generated.output.suffix(3_000))")
-        let driven = try Self.run(try OutsideTools.python, [
+        let driven = try OutsideTools.run(try OutsideTools.python, [
             KeelBinary.root.appendingPathComponent("Tests/KeelBrokerTests/Fixtures/broker_client.py").path, output.path, broker.url, PaperBrokerProcess.token,
         ])
         #expect(driven.status == 0, "\(driven.output.suffix(3_000))")
@@ -87,7 +72,7 @@ struct BrokerOpenAPITests {
         let broker = try PaperBrokerProcess(extra: ["--symbols", "X,Y"])
         defer { broker.stop() }
         try broker.bars([#"{"type":"bar","symbol":"X","timestamp":"2024-01-02T00:00:00Z","open":50,"high":51,"low":49,"close":50,"volume":1}"#])
-        let checked = try Self.run(try Self.tool("schemathesis"), [
+        let checked = try OutsideTools.run(try OutsideTools.tool("schemathesis"), [
             "run", broker.url + "/openapi.json", "-H", "Authorization: Bearer \(PaperBrokerProcess.token)",
             "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
             "--max-examples", "10", "--seed", "7", "--max-time", "45", "--phases", "examples,coverage,fuzzing", "--no-color",

@@ -67,6 +67,31 @@ struct ReplayTests {
         return Session(runId: "r", strategy: strategy, symbols: ["A", "B"], capital: 10_000, barSeconds: 300)
     }
 
+    @Test("manual orders and closes among the events, replayed from the journal: the same fills, orders, trades and result", arguments: 0..<4)
+    func manualOrdersReplay(seed: UInt64) throws {
+        let live = try session()
+        var random = SeededGenerator(seed: seed &+ 7)
+        let order = ManualOrder(side: .long, quantity: 5, takeProfits: [.init(fraction: 0.5, distance: 0.01)],
+                                stopLosses: [.init(fraction: 0.6, distance: 0.01), .init(fraction: 0.4, distance: 0.02)])
+        var journal: [StoredEvent] = [], fills: [StoredFill] = [], orders: [OrderChange] = []
+        let lines = Self.stream(seed: seed)
+        for start in stride(from: 0, to: lines.count, by: 25) {
+            for line in lines[start..<min(lines.count, start + 25)] { live.apply(line: line) }
+            if Bool.random(using: &random) { live.control("close", reason: nil, argument: "B") }
+            live.control("order", reason: nil, argument: ManualOrderText.encode(symbol: "B", order))
+            live.sealBatch()
+            let written = live.takeBatch()
+            (journal, fills, orders) = (journal + written.events, fills + written.fills, orders + written.orders)
+        }
+        let manual = fills.filter { $0.clientOrderId.hasSuffix("manual.long") }
+        #expect(!manual.isEmpty && fills.contains { $0.clientOrderId.hasSuffix("stop_loss.1") || $0.clientOrderId.hasSuffix("take_profit.1") })
+        let rebuilt = try session()
+        for event in journal { rebuilt.replay(event) }
+        let replayed = rebuilt.takeBatch()
+        #expect(replayed.fills == fills && replayed.orders == orders)
+        #expect(ResultFormat.json(rebuilt.report()) == ResultFormat.json(live.report()))
+    }
+
     @Test("live in random batches, then replayed from the journal: the same fills, orders, trades and result", arguments: 0..<12)
     func replayEqualsLive(seed: UInt64) throws {
         let live = try session()

@@ -10,22 +10,6 @@ import Testing
 struct OpenAPITests {
     typealias Server = ServiceTests.Server
 
-    /// A tool of the virtualenv `.ci/tools.sh` makes, beside its python.
-    static func tool(_ name: String) throws -> URL { try OutsideTools.python.deletingLastPathComponent().appendingPathComponent(name) }
-
-    static func run(_ executable: URL, _ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let folder { process.currentDirectoryURL = folder }
-        let pipe = Pipe()
-        (process.standardOutput, process.standardError) = (pipe, pipe)
-        try Launch.run(process)
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-
     /// The served document, saved to a file.
     static func saved(_ server: Server) throws -> URL {
         let file = server.folder.appendingPathComponent("openapi.json")
@@ -66,7 +50,7 @@ struct OpenAPITests {
     func validates() throws {
         let server = try Server()
         defer { server.process.stop() }
-        let checked = try Self.run(try Self.tool("openapi-spec-validator"), [try Self.saved(server).path])
+        let checked = try OutsideTools.run(try OutsideTools.tool("openapi-spec-validator"), [try Self.saved(server).path])
         #expect(checked.status == 0 && checked.output.contains("OK"), "\(checked.output.suffix(3_000))")
     }
 
@@ -82,7 +66,7 @@ struct OpenAPITests {
         _ = try server.finished(backtest["id"] as? String ?? "")
         let run = try Self.pagedRun(server, strategy)
         #expect(!run.isEmpty)
-        let checked = try Self.run(try Self.tool("schemathesis"), [
+        let checked = try OutsideTools.run(try OutsideTools.tool("schemathesis"), [
             "run", server.process.url + "/openapi.json", "-H", "Authorization: Bearer \(ServiceTests.token)",
             "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
             "--max-examples", "10", "--seed", "7", "--max-time", "90", "--phases", "examples,coverage,fuzzing", "--no-color",
@@ -107,10 +91,10 @@ struct OpenAPITests {
         defer { server.process.stop() }
         try RunServiceTests.orclLines().joined(separator: "\n").write(to: server.folder.appendingPathComponent("data/ORCL.jsonl"), atomically: true, encoding: .utf8)
         let output = server.folder.appendingPathComponent("client")
-        let generated = try Self.run(try Self.tool("openapi-python-client"),
+        let generated = try OutsideTools.run(try OutsideTools.tool("openapi-python-client"),
                                      ["generate", "--path", try Self.saved(server).path, "--output-path", output.path, "--overwrite"])
         #expect(generated.status == 0, "\(generated.output.suffix(3_000))")
-        let driven = try Self.run(try OutsideTools.python, [
+        let driven = try OutsideTools.run(try OutsideTools.python, [
             KeelBinary.root.appendingPathComponent("Tests/KeelServiceTests/Fixtures/generated_client.py").path, output.path, server.process.url,
             ServiceTests.token, ServiceTests.strategies.appendingPathComponent("S1.yaml").path,
         ])

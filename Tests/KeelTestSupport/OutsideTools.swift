@@ -19,6 +19,23 @@ package enum OutsideTools {
         }
     }
 
+    /// A tool of the same virtualenv, beside its python (`openapi-spec-validator`, `schemathesis`).
+    package static func tool(_ name: String) throws -> URL { try python.deletingLastPathComponent().appendingPathComponent(name) }
+
+    /// Runs a tool to its end: its exit status and its output and errors together.
+    package static func run(_ executable: URL, _ arguments: [String], in folder: URL? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let folder { process.currentDirectoryURL = folder }
+        let pipe = Pipe()
+        (process.standardOutput, process.standardError) = (pipe, pipe)
+        try Launch.run(process)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     /// Validates `document` (JSON text) against the JSON Schema at `schema` with the `jsonschema`
     /// package, every format checked. Returns the errors, one line each; empty when valid.
     package static func validate(_ document: String, schema: URL) throws -> [String] {

@@ -440,17 +440,20 @@ public final class Engine {
     private func fillPendingEntry(_ index: Int, at price: Double, time: Int64) {
         guard let side = books[index].pendingEntry else { return }
         books[index].pendingEntry = nil
-        if !manualPending.isEmpty, let order = manualPending.removeValue(forKey: index) {
-            return fillManualEntry(index, order, at: price, time: time)
-        }
+        let manual = manualPending.isEmpty ? nil : manualPending.removeValue(forKey: index)
         openPosition(index, side: side, reference: price, time: time,
-                     ticket: OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .entry(side), buying: side == .long))
+                     ticket: OrderTicket(symbol: index, bar: books[index].pendingBar, rule: manual == nil ? .entry(side) : .manual(side),
+                                         buying: side == .long),
+                     manual: manual)
     }
 
-    func openPosition(_ index: Int, side: Side, reference: Double, time: Int64, ticket: OrderTicket) {
+    /// Opens a position at `reference` (slipped), sized by the allocation rule, or as an operator's
+    /// `manual` order asked, within the risk caps and the cash; its protective levels are armed.
+    func openPosition(_ index: Int, side: Side, reference: Double, time: Int64, ticket: OrderTicket, manual: ManualOrder? = nil) {
         guard books[index].position == nil else { return log(.cancelled(ticket, time: time, reason: "a position is open")) }
         let price = costs.slipped(reference, buying: side == .long)
-        let quantity = Sizer(engine: self).quantity(for: index, side: side, price: price)
+        let sizer = Sizer(engine: self)
+        let quantity = manual.map { sizer.manualQuantity($0.quantity, price: price) } ?? sizer.quantity(for: index, side: side, price: price)
         guard quantity > 0 else {
             let reason = "the order would be smaller than one lot (or no cash is left)"
             refuse(time, index, "size", reason)
@@ -461,7 +464,7 @@ public final class Engine {
         let sign: Double = side == .long ? 1 : -1
         cash -= sign * quantity * price + fee
         var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: fee)
-        armProtective(&position, index)
+        if let manual { armManual(&position, index, manual) } else { armProtective(&position, index) }
         if books[index].position == nil { openPositions += 1 }
         books[index].position = position
         ledger.pointee.stepHeld = true

@@ -32,9 +32,8 @@ struct ManualExits {
         var done = false
     }
 
-    var order: ManualOrder
-    var stops: [Armed] = []
-    var targets: [Armed] = []
+    var stops: [Armed]
+    var targets: [Armed]
 }
 
 extension Engine {
@@ -56,31 +55,13 @@ extension Engine {
         return nil
     }
 
-    /// Step 1: the manual entry fills at this open, sized as asked within the risk caps and the
-    /// cash, and its ladders are armed from the fill.
-    func fillManualEntry(_ index: Int, _ order: ManualOrder, at reference: Double, time: Int64) {
-        let side = order.side
-        let ticket = OrderTicket(symbol: index, bar: books[index].pendingBar, rule: .manual(side), buying: side == .long)
-        guard books[index].position == nil else { return log(.cancelled(ticket, time: time, reason: "a position is open")) }
-        let price = costs.slipped(reference, buying: side == .long)
-        let quantity = Sizer(engine: self).manualQuantity(order.quantity, price: price)
-        guard quantity > 0 else {
-            let reason = "the order would be smaller than one lot (or no cash is left)"
-            refuse(time, index, "size", reason)
-            return log(.cancelled(ticket, time: time, reason: reason))
-        }
-        let fee = costs.fee(quantity: quantity, price: price)
-        log(.filled(Execution(order: ticket, time: time, quantity: quantity, price: price, fee: fee, reason: "entry")))
-        let sign: Double = side == .long ? 1 : -1
-        cash -= sign * quantity * price + fee
-        var position = Position(side: side, quantity: quantity, entryPrice: price, entryTime: time, entryFees: fee)
-        position.manual = true
-        position.nextTarget = program.takeProfit.count
-        manualExits[index] = ManualExits(order: order, stops: arm(order.stopLosses, quantity, price, -sign),
-                                         targets: arm(order.takeProfits, quantity, price, sign))
-        openPositions += 1
-        books[index].position = position
-        ledger.pointee.stepHeld = true
+    /// At the entry's fill (`openPosition`): the strategy's stop and ladder stand aside, the
+    /// order's own ladders are armed from the fill price.
+    func armManual(_ p: inout Position, _ index: Int, _ order: ManualOrder) {
+        p.manual = true
+        p.nextTarget = program.takeProfit.count
+        manualExits[index] = ManualExits(stops: arm(order.stopLosses, p.quantity, p.entryPrice, -p.sign),
+                                         targets: arm(order.takeProfits, p.quantity, p.entryPrice, p.sign))
     }
 
     /// A ladder's levels from the fill, nearest first, each a whole number of lots; the step that
@@ -111,7 +92,8 @@ extension Engine {
         case .targetFirst: stopsFirst = false
         case .nearestFirst: stopsFirst = (long ? bar.open - bar.low : bar.high - bar.open) <= (long ? bar.high - bar.open : bar.open - bar.low)
         }
-        for stops in stopsFirst ? [true, false] : [false, true] {
+        for pass in 0..<2 {
+            let stops = (pass == 0) == stopsFirst
             let count = stops ? exits.stops.count : exits.targets.count
             for k in 0..<count {
                 let level = stops ? exits.stops[k] : exits.targets[k]
