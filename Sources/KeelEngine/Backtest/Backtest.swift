@@ -55,6 +55,8 @@ public struct BacktestResult: Sendable {
     /// it (equal otherwise); nil when unknown (a single bar).
     public var barSeconds: Int?
     public var dataBarSeconds: Int?
+    /// Bars the run took in bulk as quiet bars (QuietBars.swift): how much of it the fast path covered.
+    package var quietBars = 0
 
     public init(strategy: String, symbols: [String], capital: Double, bars: Int, firstTime: Int64, lastTime: Int64, finalEquity: Double,
                 trades: [Trade], openPositions: [OpenPosition], equityCurve: [(time: Int64, equity: Double)], riskEvents: [Engine.RiskEvent],
@@ -149,7 +151,18 @@ public enum Backtest {
             }
             engine.inherit(index, side: position.side, quantity: position.quantity, price: position.markPrice, time: position.markTime)
         }
+        // One symbol's quiet bars (nothing pending, no rule firing, no level reached) are taken in bulk (QuietBars.swift).
+        let quiet = engine.takesQuietBars
+        var quietBars = 0
         while let now = feeds.nextTime() {
+            if quiet {
+                let taken = feeds.withUpcoming(0) { engine.stepQuietBars($0) }
+                if taken > 0 {
+                    quietBars += taken
+                    try feeds.skip(0, taken)
+                    continue
+                }
+            }
             stage(now)
             engine.step(now)
             try advance(now)
@@ -161,6 +174,7 @@ public enum Backtest {
         (result.barSeconds, result.dataBarSeconds) = (barSeconds, resampledFrom ?? barSeconds)
         (result.range, result.warmupBars, result.warmupNeeded) = (range, ranged.map(\.warmupBars), program.warmup)
         result.dataFiles = sources.map(\.origin)
+        result.quietBars = quietBars
         return result
     }
 

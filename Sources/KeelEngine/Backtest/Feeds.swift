@@ -81,5 +81,32 @@ final class Feeds {
         }
     }
 
+    /// Source `i`'s bars from the current one to the end of its chunk, for the engine to read ahead.
+    func withUpcoming<Result>(_ i: Int, _ body: (Engine.UpcomingBars) -> Result) -> Result {
+        let rows = positions[i].row..<positions[i].count
+        return chunks[i].time.withUnsafeBufferPointer { time in
+            chunks[i].open.withUnsafeBufferPointer { open in
+                chunks[i].high.withUnsafeBufferPointer { high in
+                    chunks[i].low.withUnsafeBufferPointer { low in
+                        chunks[i].close.withUnsafeBufferPointer { close in
+                            body(Engine.UpcomingBars(time: .init(rebasing: time[rows]), open: .init(rebasing: open[rows]),
+                                                     high: .init(rebasing: high[rows]), low: .init(rebasing: low[rows]),
+                                                     close: .init(rebasing: close[rows])))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves past `count` bars of source `i`'s current chunk at once (bars the engine took in bulk).
+    func skip(_ i: Int, _ count: Int) throws {
+        precondition(count >= 1 && positions[i].row + count <= positions[i].count)
+        positions[i].row += count - 1
+        positions[i].barIndex += count - 1
+        positions[i].time = chunks[i].time[positions[i].row]
+        try advance(i)
+    }
+
     var barCount: Int { positions.reduce(0) { $0 + $1.barIndex } }
 }

@@ -83,14 +83,14 @@ public final class Engine {
     private let stagedBars: UnsafeMutableBufferPointer<BarInput>
     private let stagedSignals: UnsafeMutableBufferPointer<Double>
     /// External signals per symbol (`program.signalNames.count`).
-    private let signalCount: Int
+    let signalCount: Int
     /// A backtest's bar-only precompute, asked for a symbol's next window of bars when the last is
     /// used up; nil when bars arrive one at a time.
     private let nextWindow: NextWindow?
     /// Bars of each symbol's window not yet stepped; empty when there is no precompute. The same
     /// count as the evaluator's `precomputedLeft`, kept here so the step reads a plain buffer
     /// instead of touching (and retaining) each symbol's evaluator on every bar.
-    private let windowLeft: UnsafeMutableBufferPointer<Int>
+    let windowLeft: UnsafeMutableBufferPointer<Int>
     package typealias NextWindow = (_ symbol: Int) -> (chunk: BarSeries, rows: Range<Int>, firstIndex: Int)?
 
     /// The engine's running totals, owned through `ledger`.
@@ -135,11 +135,11 @@ public final class Engine {
     }
     let options: Options
     /// Rule slots by side (long, short), resolved once: no dictionary lookups per bar.
-    private let entrySlots: [Slot?]
-    private let exitSlots: [Slot?]
+    let entrySlots: [Slot?]
+    let exitSlots: [Slot?]
     let symbolContexts: [SymbolContext]
     /// Only volatility-target sizing reads the returns' variance; others skip its update.
-    private let tracksReturns: Bool
+    let tracksReturns: Bool
 
     /// Everything the engine keeps per symbol.
     struct Book {
@@ -318,7 +318,7 @@ public final class Engine {
     @exclusivity(unchecked) var manualExits: [Int: ManualExits] = [:]
 
     @inline(__always)
-    private func beginTime(_ time: Int64) {
+    func beginTime(_ time: Int64) {
         // Nothing moves between the last step's end and this one's start: its equity still holds.
         risk.beginBar(time: time, equity: ledger.pointee.lastEquity ?? equity, sessionStartSeconds: settings.risk.sessionStartSeconds)
         ledger.pointee.stepHeld = openPositions > 0
@@ -407,7 +407,7 @@ public final class Engine {
 
     /// Step 5: mark to market, check the limits, record equity.
     @inline(__always)
-    private func endTime(_ time: Int64) {
+    func endTime(_ time: Int64) {
         if ledger.pointee.stepHeld { ledger.pointee.stepsHeld += 1 }
         let now = equity
         ledger.pointee.lastEquity = now

@@ -203,6 +203,20 @@ package final class Evaluator {
         for op in dependent { run(op, rows: row..<row &+ 1) }
     }
 
+    /// Whether every node is bar-only, so a precomputed window holds the program's every value
+    /// ahead of the engine (what lets a backtest take quiet bars in bulk).
+    package var computesAhead: Bool { dependent.isEmpty }
+
+    /// Slot `slot`'s precomputed values from the next bar on (`precomputedLeft` of them).
+    package func upcoming(_ slot: Slot) -> UnsafePointer<Double> { UnsafePointer(columns + (slot &* capacity &+ cursor.pointee.row &+ 1)) }
+
+    /// Steps `count` precomputed bars at once: only when `computesAhead`, as nothing is left to evaluate.
+    package func skipPrecomputed(_ count: Int) {
+        precondition(dependent.isEmpty && count <= cursor.pointee.left, "only precomputed bar-only programs skip bars")
+        cursor.pointee.row &+= count
+        cursor.pointee.left &-= count
+    }
+
     private func column(_ slot: Slot) -> UnsafeMutablePointer<Double> { columns + slot &* capacity }
 
     /// One node over a run of rows: the switch is taken once, the loop inside is tight.
