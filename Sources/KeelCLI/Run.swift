@@ -75,6 +75,16 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Events per commit at most.")
     var commitEvery: Int = 256
 
+    @Option(help: "How long a batch waits for more events before it is committed: 0 (the default: what has arrived), 50ms, 1s ... A batch with an order for a broker is committed at once.")
+    var commitInterval: String = "0"
+
+    /// `--commit-interval` as a duration; nil when it does not read.
+    static func interval(_ text: String) -> Duration? {
+        if text == "0" { return .zero }
+        if text.hasSuffix("ms"), let milliseconds = Int(text.dropLast(2)), milliseconds >= 0 { return .milliseconds(milliseconds) }
+        return DurationLiteral.parseSeconds(text).map { .seconds($0) }
+    }
+
     @Flag(help: "On SIGINT or SIGTERM, close every position at its last close before stopping (default: leave them, with their protective orders).")
     var flattenOnExit = false
 
@@ -83,6 +93,9 @@ struct Run: AsyncParsableCommand {
         guard capital > 0, capital.isFinite else { throw ValidationError("--capital must be above 0") }
         guard brokerTimeout > 0, brokerTimeout.isFinite else { throw ValidationError("--broker-timeout must be above 0") }
         guard commitEvery >= 1 else { throw ValidationError("--commit-every is at least 1") }
+        guard let interval = Self.interval(commitInterval), interval <= .seconds(60) else {
+            throw ValidationError("--commit-interval takes 0, milliseconds such as 50ms, or seconds up to 60s; not '\(commitInterval)'")
+        }
         guard maxClockSkew == "off" || (DurationLiteral.parseSeconds(maxClockSkew) ?? 0) > 0 else {
             throw ValidationError("--max-clock-skew takes a duration such as 1d, 4h or 90s, or off; not '\(maxClockSkew)'")
         }
@@ -113,6 +126,7 @@ struct Run: AsyncParsableCommand {
             var configuration = Runner.Configuration(strategy: loaded, runId: id, stream: stream, statePath: state, capital: capital,
                                                      symbols: universe, barSeconds: barSeconds, commitEvery: commitEvery,
                                                      flattenOnExit: flattenOnExit, live: settings)
+            configuration.commitInterval = Self.interval(commitInterval) ?? .zero
             configuration.maxClockSkew = DurationLiteral.parseSeconds(maxClockSkew).map { Int64($0) * 1_000 }
             let runner = Runner(configuration, log: { StandardError.say("\($0)") })
             _ = try await runner.runOnOwnThread()

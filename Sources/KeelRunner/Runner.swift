@@ -28,6 +28,11 @@ package final class Runner {
         package var barSeconds: Int?
         /// Events per commit at most: a busy stream is committed in batches, a quiet one event by event.
         package var commitEvery: Int
+        /// How long a batch may wait for more events after its first (`--commit-interval`): a
+        /// trickling stream is then committed in groups instead of event by event. Zero commits what
+        /// has arrived at once. A batch holding an order for a broker is committed at once whatever
+        /// this says, so no order waits for the interval.
+        package var commitInterval: Duration = .zero
         /// On SIGINT or SIGTERM, close every position at its last close before stopping.
         package var flattenOnExit: Bool
         /// Trade at a broker instead of on the simulated one.
@@ -134,6 +139,17 @@ package final class Runner {
         }
         defer { source.close() }
         var lastSync = ContinuousClock.now
+        // When the batch in hand took its first event, and when each order in it arrived.
+        var batchOpened: ContinuousClock.Instant?
+        var orderArrivals: [ContinuousClock.Instant] = []
+        var latency = OrderLatency()
+        func committed() {
+            let now = ContinuousClock.now
+            for arrival in orderArrivals { latency.record(microseconds: Int64((now - arrival) / .microseconds(1))) }
+            orderArrivals.removeAll(keepingCapacity: true)
+            batchOpened = nil
+        }
+        func latencyLine() -> String { latency.summary.map { "; from an event's arrival to its order committed: \($0)" } ?? "" }
         func sync() {
             guard let broker else { return }
             lastSync = .now
@@ -148,33 +164,46 @@ package final class Runner {
                     log("flattened every position at its last close (--flatten-on-exit)")
                 }
                 try commit(store, session, source, address, status: "stopped")
+                committed()
                 sync()
-                log("stopped by \(number == 0 ? "its host" : "signal \(number)"); run \(c.runId) committed through event \(session.nextSeq - 1)")
+                log("stopped by \(number == 0 ? "its host" : "signal \(number)"); run \(c.runId) committed through event \(session.nextSeq - 1)"
+                    + latencyLine())
                 return .stopped(signal: number)
             }
-            guard let lines = try source.read(max: c.commitEvery, wait: 0.2) else {
+            // A batch waits for more events until its interval is up (at most 0.2 s at a time, so
+            // requests and signals are still seen).
+            let wait = !session.batch.brokerIntents.isEmpty ? 0 : batchOpened.map { max(0, min(0.2, (($0 + c.commitInterval) - .now) / .seconds(1))) } ?? 0.2
+            guard let lines = try source.read(max: max(1, c.commitEvery - session.batch.events.count), wait: wait) else {
                 session.endOfStream()
                 try commit(store, session, source, address, status: "ended")
+                committed()
                 sync()
-                log("end of stream; run \(c.runId) committed through event \(session.nextSeq - 1)")
+                log("end of stream; run \(c.runId) committed through event \(session.nextSeq - 1)" + latencyLine())
                 return .endOfStream
             }
+            let arrived = ContinuousClock.now
+            if !lines.isEmpty, batchOpened == nil { batchOpened = arrived }
             for line in lines {
                 // An operator's request made while this batch was read applies before the next
                 // event: a halt stops new orders within one event.
                 if host?.takeControlsRequested() == true { try applyControls(store, session) }
+                let placed = session.ordersPlaced
                 let event = session.apply(line: line)
                 if event.status != "accepted" { log("event \(event.seq) \(event.status): \(event.reason ?? "")") }
+                if session.ordersPlaced > placed { orderArrivals.append(arrived) }
             }
             if let refusal = session.assembler.timeframeRefusal {
                 // Bars that cannot serve the strategy's timeframe: journaled as refused, and the run stops.
                 try commit(store, session, source, address, status: "failed")
                 throw timeframeStop(refusal)
             }
-            if !session.batch.events.isEmpty {
+            let due = session.batch.events.count >= c.commitEvery || batchOpened.map { .now - $0 >= c.commitInterval } ?? true
+                || !session.batch.brokerIntents.isEmpty || !session.batch.brokerCancels.isEmpty
+            if !session.batch.events.isEmpty, due {
                 try commit(store, session, source, address, status: nil)
+                committed()
                 sync()
-            } else if ContinuousClock.now - lastSync > .seconds(1) {
+            } else if session.batch.events.isEmpty, ContinuousClock.now - lastSync > .seconds(1) {
                 // A quiet stream: the broker's fills still arrive.
                 sync()
             }

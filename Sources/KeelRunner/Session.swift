@@ -21,6 +21,8 @@ final class Session {
     private(set) var lastTime: Int64?
     private(set) var markTimes: [Int64?]
     private(set) var nextSeq: Int64
+    /// Orders the engine has placed in this process (the runner times them: `OrderLatency`).
+    private(set) var ordersPlaced = 0
     /// What the next commit writes.
     var batch = Batch()
     /// The last event was the end of the stream.
@@ -172,6 +174,7 @@ final class Session {
         for entry in records.journal {
             switch entry {
             case .placed(let ticket, let at, _):
+                ordersPlaced += 1
                 batch.orders.append(.placed(order(ticket, type: "market", status: "placed", quantity: nil, time: at, reason: nil)))
             case .filled(let fill):
                 let id = clientOrderId(fill.order)

@@ -1,0 +1,83 @@
+import Foundation
+import Keel
+import KeelData
+@testable import KeelRunner
+import KeelStore
+import KeelTestSupport
+import Synchronization
+import Testing
+
+/// `--commit-interval`: a stream that trickles is committed in groups; an order for a broker is never held back by it.
+@Suite("Commits grouped by time")
+struct CommitIntervalTests {
+    static let strategy = """
+        keel: 1
+        name: churn
+        symbols: [A]
+        entry: {long: close > open}
+        exit: {long: close < open}
+        allocation: {size: fixed(1)}
+        """
+
+    /// Feeds `count` bar events over loopback TCP, `gap` apart, to an in-process run; returns the
+    /// events of each commit, in order, and the run's log.
+    func trickle(interval: Duration, count: Int = 40, gap: Double = 0.015) async throws -> (commits: [Int], log: [String]) {
+        let folder = try KeelBinary.temporaryFolder()
+        let server = try LoopbackServer()
+        let store = try KeelStore(path: folder.appendingPathComponent("state.db").path)
+        let commits = Mutex<[Int]>([]), log = Mutex<[String]>([])
+        let host = RunHost(store: store) { batch in commits.withLock { $0.append(batch.events.count) } }
+        var configuration = Runner.Configuration(strategy: try LoadedStrategy(path: "churn.yaml", text: Self.strategy), runId: "r",
+                                                 stream: "tcp://127.0.0.1:\(server.port)", statePath: folder.appendingPathComponent("state.db").path,
+                                                 capital: 10_000, symbols: ["A"], barSeconds: 60, host: host)
+        configuration.commitInterval = interval
+        let runner = Runner(configuration) { line in log.withLock { $0.append(line) } }
+        nonisolated(unsafe) let feeder = server
+        let feeding = Thread {
+            guard let connection = try? feeder.accept() else { return }
+            for k in 0..<count {
+                let open = 100.0 + Double(k % 7)
+                let close = k.isMultiple(of: 2) ? open + 1 : open - 1
+                let line = MarketEvent.bar(symbol: "A", time: 1_700_000_000_000 + Int64(k) * 60_000, open: open, high: open + 2, low: open - 2,
+                                           close: close, volume: 10).line
+                try? connection.send(line + "\n")
+                Thread.sleep(forTimeInterval: gap)
+            }
+            // Long enough for the last group's interval to end, then stop the run.
+            Thread.sleep(forTimeInterval: 0.6)
+            host.stop()
+            connection.close()
+        }
+        feeding.start()
+        _ = try await runner.runOnOwnThread()
+        return (commits.withLock { $0 }.filter { $0 > 0 }, log.withLock { $0 })
+    }
+
+    @Test("a trickling stream: 40 events 15 ms apart make a handful of commits with --commit-interval 250ms, one each without")
+    func grouped() async throws {
+        let grouped = try await trickle(interval: .milliseconds(250))
+        #expect(grouped.commits.reduce(0, +) == 40)
+        #expect(grouped.commits.count <= 6, "\(grouped.commits)")
+        let single = try await trickle(interval: .zero)
+        #expect(single.commits.reduce(0, +) == 40)
+        #expect(single.commits.count >= 20, "\(single.commits)")
+        // Orders were placed (the churn strategy trades every other bar) and timed.
+        let last = try #require(grouped.log.last { $0.contains("committed through event") })
+        #expect(last.contains("from an event's arrival to its order committed: p50"), "\(last)")
+    }
+
+    @Test("the latency histogram: exact below 8 µs, within 1/8 above, percentiles by rank")
+    func histogram() {
+        var latency = OrderLatency()
+        #expect(latency.summary == nil)
+        for value: Int64 in [3, 9, 100, 1_000, 1_000_000] {
+            #expect(OrderLatency.upperBound(OrderLatency.bucket(value)) >= value)
+            #expect(Double(OrderLatency.upperBound(OrderLatency.bucket(value))) <= Double(value) * 1.125 + 1)
+        }
+        for value in 1...100 { latency.record(microseconds: Int64(value) * 1_000) }
+        let p50 = try! #require(latency.percentile(0.5)), p99 = try! #require(latency.percentile(0.99))
+        #expect(p50 >= 50_000 && Double(p50) <= 50_000 * 1.125)
+        #expect(p99 >= 99_000 && Double(p99) <= 99_000 * 1.125)
+        #expect(latency.summary?.hasSuffix("over 100 orders") == true)
+    }
+}
