@@ -67,6 +67,28 @@ struct QuietBarTests {
         }
     }
 
+    @Test("three symbols, one with gaps: quiet time steps give the bar-by-bar result", arguments: [0, 1, 2])
+    func severalSymbols(_ k: Int) throws {
+        let source = "keel: 1\nname: quiet \(k)\nsymbols: [SYM001, SYM002, SYM003]\nprofile: degen\n"
+            + "allocation: {size: percent_of_equity(30%), max_positions: 2}\n" + Self.strategies[k].body + "\n"
+        let program = try Compiler.compile(try #require(Frontend.check(SourceFile(path: "quiet.yaml", text: source)).checked))
+        var feeds = SyntheticMarket(seed: UInt64(20 + k)).generate(symbols: 3, bars: 20_000)
+        // SYM002 misses every seventh bar: its time steps hold two symbols, the others three.
+        var gappy = BarSeries(symbol: feeds[1].symbol)
+        for i in feeds[1].time.indices where !i.isMultiple(of: 7) {
+            gappy.append(time: feeds[1].time[i], open: feeds[1].open[i], high: feeds[1].high[i], low: feeds[1].low[i],
+                         close: feeds[1].close[i], volume: feeds[1].volume[i])
+        }
+        feeds[1] = gappy
+        let stepped = try Backtest.run(program, feeds: feeds, capital: 100_000, trace: true, keepEquityCurve: true, precomputeRows: 1)
+        #expect(stepped.trades.count > 20)
+        for rows in [3, nil] {
+            let quiet = try Backtest.run(program, feeds: feeds, capital: 100_000, trace: true, keepEquityCurve: true, precomputeRows: rows)
+            #expect(quiet.quietBars > 0)
+            #expect(PrecomputeParityTests.difference(stepped, quiet) == nil, "\(Self.strategies[k].name), window \(rows.map(String.init) ?? "default")")
+        }
+    }
+
     @Test("the kill switch case trips it, so a held stretch is cut where it places its exit")
     func killSwitchTrips() throws {
         let source = "keel: 1\nname: quiet\nsymbols: [SYM001]\nprofile: degen\nallocation: {size: percent_of_equity(90%)}\n"

@@ -55,7 +55,8 @@ public struct BacktestResult: Sendable {
     /// it (equal otherwise); nil when unknown (a single bar).
     public var barSeconds: Int?
     public var dataBarSeconds: Int?
-    /// Bars the run took in bulk as quiet bars (QuietBars.swift): how much of it the fast path covered.
+    /// Quiet bars the run took (QuietBars.swift): with one symbol, bars taken in bulk; with more,
+    /// time steps taken as quiet ones. How much of the run the fast paths covered.
     package var quietBars = 0
 
     public init(strategy: String, symbols: [String], capital: Double, bars: Int, firstTime: Int64, lastTime: Int64, finalEquity: Double,
@@ -152,10 +153,10 @@ public enum Backtest {
             engine.inherit(index, side: position.side, quantity: position.quantity, price: position.markPrice, time: position.markTime)
         }
         // One symbol's quiet bars (nothing pending, no rule firing, no level reached) are taken in bulk (QuietBars.swift).
-        let quiet = engine.takesQuietBars
+        let quiet = engine.takesQuietBars, bulk = quiet && sources.count == 1
         var quietBars = 0
         while let now = feeds.nextTime() {
-            if quiet {
+            if bulk {
                 let taken = feeds.withUpcoming(0) { engine.stepQuietBars($0) }
                 if taken > 0 {
                     quietBars += taken
@@ -164,7 +165,11 @@ public enum Backtest {
                 }
             }
             stage(now)
-            engine.step(now)
+            if quiet, !bulk, engine.stepQuietly(now) {
+                quietBars += 1
+            } else {
+                engine.step(now)
+            }
             try advance(now)
         }
         let firstTime = ranged.isEmpty ? feeds.positions.compactMap(\.firstTime).min() : ranged.compactMap(\.firstInRange).min()

@@ -78,9 +78,9 @@ public final class Engine {
     let targetPrices: UnsafeMutableBufferPointer<Double>
     /// The time step being staged: the symbols with a bar at this time, in the universe's order;
     /// each one's bar, by symbol; each one's signals, by symbol times `signalCount`.
-    private let staged: UnsafeMutableBufferPointer<Int>
-    private let stagedCount: UnsafeMutablePointer<Int>
-    private let stagedBars: UnsafeMutableBufferPointer<BarInput>
+    let staged: UnsafeMutableBufferPointer<Int>
+    let stagedCount: UnsafeMutablePointer<Int>
+    let stagedBars: UnsafeMutableBufferPointer<BarInput>
     private let stagedSignals: UnsafeMutableBufferPointer<Double>
     /// External signals per symbol (`program.signalNames.count`).
     let signalCount: Int

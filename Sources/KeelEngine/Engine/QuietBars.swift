@@ -1,6 +1,7 @@
 import KeelData
 
-/// Quiet bars, taken in bulk by a backtest of one symbol.
+/// Quiet bars: taken in bulk by a backtest of one symbol, and as a light time step when every
+/// symbol of a multi-symbol backtest's time step is quiet.
 ///
 /// A bar is quiet when nothing is pending before it, no rule that could act is true at its close,
 /// and no protective level is reached: flat with both entry rules false, or holding a position
@@ -24,12 +25,13 @@ extension Engine {
         }
     }
 
-    /// Whether this run may take quiet bars in bulk: one symbol, its whole program computed ahead in
-    /// windows, and nothing that must see each bar (contexts, other timeframes, external signals, a
-    /// rank, volatility sizing's returns).
+    /// Whether this run may take quiet bars: every symbol's program computed ahead in windows, and
+    /// nothing that must see each bar (contexts, other timeframes, external signals, a rank,
+    /// volatility sizing's returns). With one symbol they are taken in bulk (`stepQuietBars`), with
+    /// more a time step at a time (`stepQuietly`).
     package var takesQuietBars: Bool {
-        symbols.count == 1 && !windowLeft.isEmpty && books[0].evaluator.computesAhead && symbolContexts.isEmpty
-            && books[0].timeframes.isEmpty && signalCount == 0 && program.rank == nil && !tracksReturns
+        !windowLeft.isEmpty && symbolContexts.isEmpty && signalCount == 0 && program.rank == nil && !tracksReturns
+            && books.allSatisfy { $0.evaluator.computesAhead && $0.timeframes.isEmpty }
     }
 
     /// Whether a held position's levels stay put from bar to bar: no trailing stop, no time stop.
@@ -73,15 +75,10 @@ extension Engine {
     private func stepHeld(_ p: Position, _ bars: UpcomingBars, limit: Int) -> Int {
         let long = p.side == .long
         let exit = exitSlots[long ? 0 : 1].map(books[0].evaluator.upcoming)
-        let ladder = program.takeProfit.count
-        let stop = p.stop, target = p.nextTarget < ladder ? targetPrices[p.nextTarget] : .nan
+        let target = nextTarget(0, p)
         var k = 0
         while k < limit, exit?[k] != 1 {
-            let (open, high, low) = (bars.open[k], bars.high[k], bars.low[k])
-            // The fill rule (OrderType.fill) negated: a long's stop sells, its target sells at a limit.
-            let reached = long ? open <= stop || low <= stop || open >= target || high >= target
-                : open >= stop || high >= stop || open <= target || low <= target
-            if reached { break }
+            if Self.reaches(long: long, stop: p.stop, target: target, open: bars.open[k], high: bars.high[k], low: bars.low[k]) { break }
             pass(bars, k)
             k &+= 1
             // The kill switch, tripped in step 5, places an exit: the next bar is not quiet.
@@ -98,5 +95,55 @@ extension Engine {
         books[0].barsSeen &+= 1
         (books[0].lastClose, books[0].mark) = (bars.close[k], bars.close[k])
         endTime(time)
+    }
+
+    /// Whether a bar reaches the stop or the target: the fill rule (`OrderType.fill`) of both, open
+    /// included. A long's stop sells at a stop and its target sells at a limit; a short's buy.
+    @inline(__always)
+    private static func reaches(long: Bool, stop: Double, target: Double, open: Double, high: Double, low: Double) -> Bool {
+        long ? open <= stop || low <= stop || open >= target || high >= target
+            : open >= stop || high >= stop || open <= target || low <= target
+    }
+
+    /// The price of the position's next take-profit step; NaN when none is left (NaN never fills).
+    private func nextTarget(_ index: Int, _ p: Position) -> Double {
+        let ladder = program.takeProfit.count
+        return p.nextTarget < ladder ? targetPrices[index &* ladder &+ p.nextTarget] : .nan
+    }
+
+    // MARK: - A time step of several symbols
+
+    /// Takes the staged time step as a quiet one when every staged symbol's bar is quiet (the
+    /// conditions above, read for this bar alone): the session, each symbol's marks, held counts and
+    /// precomputed row, then step 5. Returns false, having changed nothing, when any is not; the
+    /// caller then takes the full `step`. Only for a run that `takesQuietBars`.
+    package func stepQuietly(_ time: Int64) -> Bool {
+        let symbols = staged[..<stagedCount.pointee]
+        guard manualPending.isEmpty, symbols.allSatisfy(isQuiet) else { return false }
+        beginTime(time)
+        for i in symbols {
+            books[i].barsSeen &+= 1
+            if books[i].position != nil {
+                books[i].position!.barsHeld &+= 1
+                books[i].barsInMarket &+= 1
+            }
+            (books[i].lastClose, books[i].mark) = (stagedBars[i].close, stagedBars[i].close)
+            books[i].evaluator.skipPrecomputed(1)
+            windowLeft[i] &-= 1
+        }
+        endTime(time)
+        stagedCount.pointee = 0
+        return true
+    }
+
+    /// Whether symbol `i`'s staged bar is quiet.
+    private func isQuiet(_ i: Int) -> Bool {
+        guard windowLeft[i] > 0, books[i].pendingEntry == nil, books[i].pendingExit == nil, !books[i].firstClose.isNaN else { return false }
+        let evaluator = books[i].evaluator
+        func isTrue(_ slot: Slot?) -> Bool { slot.map { evaluator.upcoming($0)[0] == 1 } ?? false }
+        guard let p = books[i].position else { return !isTrue(entrySlots[0]) && !isTrue(entrySlots[1]) }
+        let long = p.side == .long, bar = stagedBars[i]
+        guard levelsStayPut, !p.manual, !p.awaitsFirstClose, !isTrue(exitSlots[long ? 0 : 1]) else { return false }
+        return !Self.reaches(long: long, stop: p.stop, target: nextTarget(i, p), open: bar.open, high: bar.high, low: bar.low)
     }
 }
