@@ -130,10 +130,10 @@ public struct ParameterSweep: Sendable {
         for (index, program) in programs.enumerated() {
             semaphore.wait()
             queue.async(group: group) {
-                // Each run reads its own copy of the bars: shared buffers would bounce their reference
-                // counts between cores on every access.
-                let own = feeds.map { $0.uniqueCopy() }
-                if var result = try? Backtest.run(program, feeds: own, capital: capital, keepEquityCurve: each != nil, keepTrades: false, range: range) {
+                // Every run reads the one copy of the bars: the engine reaches them through pointers,
+                // touching no reference count per bar. (A copy per run, 48 MB a trial at 1M bars, cost a
+                // quarter of a 100-trial search on two cores, measured 2026-12-07.)
+                if var result = try? Backtest.run(program, feeds: feeds, capital: capital, keepEquityCurve: each != nil, keepTrades: false, range: range) {
                     if let each {
                         each(index, result)
                         result.equityCurve = []

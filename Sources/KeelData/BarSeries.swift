@@ -22,13 +22,6 @@ public struct BarSeries: Sendable, Equatable {
 
     public var count: Int { time.count }
 
-    /// A copy with storage of its own, not shared with this series.
-    public func uniqueCopy() -> BarSeries {
-        var copy = BarSeries(symbol: symbol, signalNames: signalNames)
-        copy.append(contentsOf: self)
-        return copy
-    }
-
     /// Appends another series' bars (same signal columns).
     public mutating func append(contentsOf other: BarSeries) {
         time += other.time

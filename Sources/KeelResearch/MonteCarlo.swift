@@ -207,7 +207,7 @@ public struct MonteCarlo: Sendable {
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, runs))) { worker in
             for k in stride(from: worker, to: runs, by: max(1, min(jobs, runs))) {
                 do {
-                    let result = try Backtest.run(compiled[k], feeds: feeds.map { $0.uniqueCopy() }, capital: capital, keepTrades: false,
+                    let result = try Backtest.run(compiled[k], feeds: feeds, capital: capital, keepTrades: false,
                                                   annualization: annualization, range: range)
                     slots.set(k, Outcome(finalEquity: result.finalEquity, maxDrawdown: result.metrics.maxDrawdown, sharpe: result.metrics.sharpe))
                 } catch { failure.set(0, "run \(k): \(error)") }

@@ -45,6 +45,11 @@ struct BuiltinTableTests {
         #expect(committed == LanguageReference.markdown(), "stale: run `keel reference > Grammar/REFERENCE.md`")
     }
 
+    @Test("a risk limit's ordinal is its place in allCases")
+    func riskLimitOrdinals() {
+        #expect(RiskLimit.allCases.enumerated().allSatisfy { $0.offset == $0.element.ordinal })
+    }
+
     @Test("the JSON Schema names the same keys as the reader")
     func schemaKeys() throws {
         let data = try Data(contentsOf: packageRoot.appendingPathComponent("Grammar/keel-strategy.schema.json"))

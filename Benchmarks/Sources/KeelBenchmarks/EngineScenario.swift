@@ -18,17 +18,17 @@ enum EngineScenario {
         let program = try Compiler.compile(checked)
         let feed = SyntheticMarket(seed: 1).generate(symbols: 1, bars: bars)[0]
         var timings: [Double] = []
-        var trades = 0
+        var trades = 0, quiet = 0
         for _ in 0..<repeats {
             let start = ContinuousClock.now
             let result = try Backtest.run(program, feeds: [feed], capital: 100_000)
             let elapsed = ContinuousClock.now - start
-            trades = result.trades.count
+            (trades, quiet) = (result.trades.count, result.quietBars)
             timings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         timings.sort()
         let median = timings[timings.count / 2]
         return "engine S2E: \(bars) bars, \(trades) trades, median of \(repeats): \(String(format: "%.3f", median)) s, "
-            + "\(Int(Double(bars) / median)) bars/s"
+            + "\(Int(Double(bars) / median)) bars/s; \(quiet * 100 / max(1, bars))% of the bars taken as quiet bars"
     }
 }

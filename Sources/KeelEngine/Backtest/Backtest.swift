@@ -57,7 +57,7 @@ public struct BacktestResult: Sendable {
     public var dataBarSeconds: Int?
     /// Quiet bars the run took (QuietBars.swift): with one symbol, bars taken in bulk; with more,
     /// time steps taken as quiet ones. How much of the run the fast paths covered.
-    package var quietBars = 0
+    public var quietBars = 0
 
     public init(strategy: String, symbols: [String], capital: Double, bars: Int, firstTime: Int64, lastTime: Int64, finalEquity: Double,
                 trades: [Trade], openPositions: [OpenPosition], equityCurve: [(time: Int64, equity: Double)], riskEvents: [Engine.RiskEvent],

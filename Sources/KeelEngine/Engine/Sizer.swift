@@ -43,10 +43,10 @@ struct Sizer {
     /// The largest position value the risk limits allow now.
     private func capValue(_ equity: Double) -> Double {
         var value = Double.infinity
-        if let cap = engine.settings.risk.limit(.maxPosition) { value = cap * equity }
+        if let cap = engine.limit(.maxPosition) { value = cap * equity }
         // Gross exposure and leverage both bound the sum of all positions' values against equity.
         for limit in [RiskLimit.maxGrossExposure, .maxLeverage] {
-            if let bound = engine.settings.risk.limit(limit) { value = min(value, max(0, bound * equity - grossExposure())) }
+            if let bound = engine.limit(limit) { value = min(value, max(0, bound * equity - grossExposure())) }
         }
         return value
     }
@@ -100,7 +100,7 @@ struct Sizer {
     /// trades have closed there is no estimate, and it sizes at f times the largest position share.
     private func kellyShare(_ fraction: Double, lookback: Int) -> Double {
         let recent = engine.risk.closedPnls.suffix(lookback)
-        let fallback = fraction * (engine.settings.risk.limit(.maxPosition) ?? 1)
+        let fallback = fraction * (engine.limit(.maxPosition) ?? 1)
         guard recent.count >= 10 else { return fallback }
         let wins = recent.filter { $0 > 0 }, losses = recent.filter { $0 < 0 }
         guard !wins.isEmpty else { return 0 }

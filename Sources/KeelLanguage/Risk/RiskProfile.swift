@@ -15,6 +15,24 @@ public enum RiskLimit: String, Sendable, CaseIterable, Hashable {
 
     public enum ValueKind: Sendable { case percent, number, count, flag, bars, timeOfDay }
 
+    /// The case's place in `allCases`: the engine keeps the limits in an array by it, since looking
+    /// one up in `EffectiveRisk.limits` hashes its name (8% of a run of 370,000 trades).
+    @inlinable
+    public var ordinal: Int {
+        switch self {
+        case .riskPerTrade: 0
+        case .maxPosition: 1
+        case .maxGrossExposure: 2
+        case .maxLeverage: 3
+        case .dailyLossLimit: 4
+        case .maxDrawdown: 5
+        case .maxOpenPositions: 6
+        case .allowShort: 7
+        case .cooldown: 8
+        case .sessionStart: 9
+        }
+    }
+
     public var valueKind: ValueKind {
         switch self {
         case .riskPerTrade, .maxPosition, .maxGrossExposure, .dailyLossLimit, .maxDrawdown: .percent
