@@ -51,12 +51,15 @@ struct QuietBarTests {
             """),
     ]
 
+    /// Strategy `k` of the list above, on `symbols`, sized by `allocation`, compiled.
+    static func program(_ k: Int, symbols: String = "SYM001", allocation: String = "{size: percent_of_equity(90%)}") throws -> CompiledStrategy {
+        let source = "keel: 1\nname: quiet \(k)\nsymbols: [\(symbols)]\nprofile: degen\nallocation: \(allocation)\n" + strategies[k].body + "\n"
+        return try Compiler.compile(try #require(Frontend.check(SourceFile(path: "quiet.yaml", text: source)).checked, "\(strategies[k].name)"))
+    }
+
     @Test("the same result as the bar-by-bar run", arguments: strategies.indices)
     func parity(_ k: Int) throws {
-        let source = "keel: 1\nname: quiet \(k)\nsymbols: [SYM001]\nprofile: degen\nallocation: {size: percent_of_equity(90%)}\n"
-            + Self.strategies[k].body + "\n"
-        let checked = try #require(Frontend.check(SourceFile(path: "quiet.yaml", text: source)).checked, "\(Self.strategies[k].name)")
-        let program = try Compiler.compile(checked)
+        let program = try Self.program(k)
         let feed = SyntheticMarket(seed: UInt64(10 + k)).generate(symbols: 1, bars: 40_000)[0]
         let stepped = try Backtest.run(program, feeds: [feed], capital: 100_000, trace: true, keepEquityCurve: true, precomputeRows: 1)
         #expect(stepped.trades.count > 20, "\(Self.strategies[k].name): \(stepped.trades.count) trades")
@@ -69,9 +72,7 @@ struct QuietBarTests {
 
     @Test("three symbols, one with gaps: quiet time steps give the bar-by-bar result", arguments: [0, 1, 2])
     func severalSymbols(_ k: Int) throws {
-        let source = "keel: 1\nname: quiet \(k)\nsymbols: [SYM001, SYM002, SYM003]\nprofile: degen\n"
-            + "allocation: {size: percent_of_equity(30%), max_positions: 2}\n" + Self.strategies[k].body + "\n"
-        let program = try Compiler.compile(try #require(Frontend.check(SourceFile(path: "quiet.yaml", text: source)).checked))
+        let program = try Self.program(k, symbols: "SYM001, SYM002, SYM003", allocation: "{size: percent_of_equity(30%), max_positions: 2}")
         var feeds = SyntheticMarket(seed: UInt64(20 + k)).generate(symbols: 3, bars: 20_000)
         // SYM002 misses every seventh bar: its time steps hold two symbols, the others three.
         var gappy = BarSeries(symbol: feeds[1].symbol)
@@ -89,11 +90,9 @@ struct QuietBarTests {
         }
     }
 
-    @Test("the kill switch case trips it, so a held stretch is cut where it places its exit")
+    @Test("the kill switch case does trip it, so the parity above covers a held stretch cut where the switch places its exit")
     func killSwitchTrips() throws {
-        let source = "keel: 1\nname: quiet\nsymbols: [SYM001]\nprofile: degen\nallocation: {size: percent_of_equity(90%)}\n"
-            + Self.strategies[2].body + "\n"
-        let program = try Compiler.compile(try #require(Frontend.check(SourceFile(path: "quiet.yaml", text: source)).checked))
+        let program = try Self.program(2)
         let feed = SyntheticMarket(seed: 12).generate(symbols: 1, bars: 40_000)[0]
         let result = try Backtest.run(program, feeds: [feed], capital: 100_000, keepTrades: true)
         #expect(result.trades.contains { $0.exitReason == .killSwitch })

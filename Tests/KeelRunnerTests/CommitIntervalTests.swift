@@ -66,6 +66,13 @@ struct CommitIntervalTests {
         #expect(last.contains("from an event's arrival to its order committed: p50"), "\(last)")
     }
 
+    @Test("an interval that does not read, or is over a minute, is refused before anything runs, saying what to write", arguments: ["2m", "50 ms", "90x"])
+    func refusedInterval(_ text: String) throws {
+        let result = try KeelBinary.run(["run", "s.yaml", "--paper", "--stream", "e.jsonl", "--state", "s.db", "--commit-interval", text])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--commit-interval takes 0, milliseconds such as 50ms, or seconds up to 60s; not '\(text)'"), "\(result.stderr)")
+    }
+
     @Test("the latency histogram: exact below 8 µs, within 1/8 above, percentiles by rank")
     func histogram() {
         var latency = OrderLatency()

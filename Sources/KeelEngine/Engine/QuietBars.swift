@@ -40,8 +40,7 @@ extension Engine {
     /// Steps the quiet bars at the front of `bars` and returns how many it took: 0 when the next bar
     /// is not quiet, and the caller steps it. Only for a run that `takesQuietBars`.
     package func stepQuietBars(_ bars: UpcomingBars) -> Int {
-        guard windowLeft[0] > 0, books[0].pendingEntry == nil, books[0].pendingExit == nil, manualPending.isEmpty,
-              !books[0].firstClose.isNaN else { return 0 }
+        guard manualPending.isEmpty, mayBeQuiet(0) else { return 0 }
         let limit = min(bars.time.count, windowLeft[0])
         let taken: Int
         if openPositions == 0 {
@@ -119,7 +118,8 @@ extension Engine {
     /// caller then takes the full `step`. Only for a run that `takesQuietBars`.
     package func stepQuietly(_ time: Int64) -> Bool {
         let symbols = staged[..<stagedCount.pointee]
-        guard manualPending.isEmpty, symbols.allSatisfy(isQuiet) else { return false }
+        guard manualPending.isEmpty else { return false }
+        for i in symbols where !isQuiet(i) { return false }
         beginTime(time)
         for i in symbols {
             books[i].barsSeen &+= 1
@@ -136,9 +136,16 @@ extension Engine {
         return true
     }
 
+    /// What every quiet bar of symbol `i` needs before its rules are read: a precomputed row left,
+    /// nothing pending, and a first close seen (buy and hold starts at it).
+    @inline(__always)
+    private func mayBeQuiet(_ i: Int) -> Bool {
+        windowLeft[i] > 0 && books[i].pendingEntry == nil && books[i].pendingExit == nil && !books[i].firstClose.isNaN
+    }
+
     /// Whether symbol `i`'s staged bar is quiet.
     private func isQuiet(_ i: Int) -> Bool {
-        guard windowLeft[i] > 0, books[i].pendingEntry == nil, books[i].pendingExit == nil, !books[i].firstClose.isNaN else { return false }
+        guard mayBeQuiet(i) else { return false }
         let evaluator = books[i].evaluator
         func isTrue(_ slot: Slot?) -> Bool { slot.map { evaluator.upcoming($0)[0] == 1 } ?? false }
         guard let p = books[i].position else { return !isTrue(entrySlots[0]) && !isTrue(entrySlots[1]) }
