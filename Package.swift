@@ -12,6 +12,10 @@ let package = Package(
         .library(name: "KeelData", targets: ["KeelData"]),
         .library(name: "KeelEngine", targets: ["KeelEngine"]),
         .executable(name: "keel", targets: ["KeelCLI"]),
+        // For the fuzz targets (Fuzz/), which read these modules' request bodies.
+        .library(name: "KeelBroker", targets: ["KeelBroker"]),
+        .library(name: "KeelHTTP", targets: ["KeelHTTP"]),
+        .library(name: "KeelService", targets: ["KeelService"]),
     ],
     dependencies: [
         // 6.x: 5.0.1 silently keeps the last of duplicate keys.
@@ -61,6 +65,7 @@ let package = Package(
         .target(
             name: "KeelService",
             dependencies: ["Keel", "KeelHTTP", "KeelStore", "KeelRunner", "KeelEngine", "KeelLint", "KeelLanguage", "KeelData", "KeelReport", "KeelResearch", "KeelBroker",
+                           "KeelBrokerClient",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -112,7 +117,7 @@ let package = Package(
             name: "KeelBrokerTests",
             dependencies: ["KeelCLI", "KeelBroker", "KeelBrokerClient", "KeelStore", "KeelTestSupport", "KeelBrokerTestSupport"]
         ),
-        .testTarget(name: "KeelServiceTests", dependencies: ["KeelCLI", "KeelService", "KeelStore", "KeelEngine", "KeelTestSupport", "KeelBrokerTestSupport",
+        .testTarget(name: "KeelServiceTests", dependencies: ["KeelCLI", "KeelService", "KeelBrokerClient", "KeelStore", "KeelEngine", "KeelTestSupport", "KeelBrokerTestSupport",
                                                              .product(name: "Hummingbird", package: "hummingbird"),
                                                              .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                              .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

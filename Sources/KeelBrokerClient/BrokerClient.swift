@@ -45,11 +45,15 @@ package final class BrokerClient: Sendable {
     let maxRetryAfter: Double
     let readAttempts: Int
     let http: HTTPClient
+    let outbound: OutboundPolicy
 
     /// - Parameters:
     ///   - timeout: how long one request may take before it counts as unanswered.
     ///   - maxRetryAfter: the longest `Retry-After` honoured, in seconds.
-    package init(baseURL: String, token: String, timeout: Duration = .seconds(5), maxRetryAfter: Double = 30, readAttempts: Int = 4) {
+    ///   - outbound: where the URL may lead, checked before every request (a hosted run's `--allow-outbound`).
+    package init(baseURL: String, token: String, timeout: Duration = .seconds(5), maxRetryAfter: Double = 30, readAttempts: Int = 4,
+                 outbound: OutboundPolicy = .anywhere) {
+        self.outbound = outbound
         base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         authorization = "Bearer \(token)"
         self.timeout = .nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
@@ -57,6 +61,8 @@ package final class BrokerClient: Sendable {
         self.readAttempts = readAttempts
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(2), read: self.timeout)
+        // A redirect is answered, not followed: an order is never re-sent to a place no check has seen.
+        configuration.redirectConfiguration = .disallow
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -176,6 +182,7 @@ package final class BrokerClient: Sendable {
     }
 
     private func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) throws(Failure) -> Answer {
+        if let refused = outbound.refusal(base + path, what: "the broker's url") { throw .unavailable("\(method) \(path): \(refused)") }
         do {
             var headers = HTTPHeaders([("Authorization", authorization), ("Accept", "application/json")])
             if body != nil { headers.add(name: "Content-Type", value: "application/json") }

@@ -135,6 +135,11 @@ struct Run: AsyncParsableCommand {
             if case .usage = error { throw ExitCode.validationFailure }
             if case .stream = error { throw Exit.unreadable }
             throw Exit.findings
+        } catch {
+            // The disk full or failing under the state file: said in Keel's words, exit 1.
+            guard let message = StorageFailure.explain(error, path: state) else { throw error }
+            StandardError.say(message)
+            throw Exit.findings
         }
         let store = try KeelStore(path: state)
         print(ResultFormat.text(try RunReport.result(store, run: id)), terminator: "")

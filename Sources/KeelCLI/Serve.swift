@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import KeelBrokerClient
 import KeelHTTP
 import KeelService
 
@@ -56,11 +57,27 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds an MCP session lives without a message.")
     var mcpIdle: Double = 1_800
 
+    @Option(name: .customLong("allow-outbound"), help: ArgumentHelp(
+        "A loopback or private host webhooks and brokers may point to, HOST or HOST:PORT (repeatable); public hosts need none.",
+        valueName: "host[:port]"))
+    var allowOutbound: [String] = []
+
     @OptionGroup var connections: ConnectionOptions
 
     func validate() throws {
         if let rateLimit, rateLimit < 0 { throw ValidationError("--rate-limit is at least 0 (0: no limit)") }
         _ = try limits()
+        _ = try allowances()
+    }
+
+    /// `--allow-outbound` read: a host, an address or either with a port.
+    func allowances() throws -> [OutboundPolicy.Allowance] {
+        try allowOutbound.map { text in
+            guard let allowance = OutboundPolicy.Allowance(text) else {
+                throw ValidationError("--allow-outbound is HOST or HOST:PORT (an IPv6 address in brackets: [::1]:9000), not '\(text.prefix(100))'")
+            }
+            return allowance
+        }
     }
 
     /// The defaults, every group set by --rate-limit, then the groups --rate-limits names.
@@ -96,6 +113,7 @@ struct Serve: AsyncParsableCommand {
         configuration.authFailureLimit = try connections.failureLimit()
         guard mcpSessions >= 1, mcpIdle > 0 else { throw ValidationError("--mcp-sessions is at least 1 and --mcp-idle more than 0 seconds") }
         (configuration.mcpSessions, configuration.mcpIdle) = (mcpSessions, .milliseconds(Int(mcpIdle * 1_000)))
+        configuration.allowOutbound = try allowances()
         let settled = configuration
         try await serve({ onRunning in try await KeelService.run(settled, onRunning: onRunning) }, host: host)
     }

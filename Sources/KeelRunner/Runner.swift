@@ -67,9 +67,12 @@ package final class Runner {
         /// At a start that finds Keel's record and the broker's state apart, take the broker's.
         package let adoptBrokerState: Bool
         package let timeout: Duration
+        /// Where the broker's URL may lead, checked before every request: anywhere for `keel run`
+        /// (the operator typed it), the server's `--allow-outbound` policy for a hosted run.
+        package let outbound: OutboundPolicy
 
-        package init(brokerURL: String, token: String, adoptBrokerState: Bool, timeout: Duration = .seconds(5)) {
-            (self.brokerURL, self.token, self.adoptBrokerState, self.timeout) = (brokerURL, token, adoptBrokerState, timeout)
+        package init(brokerURL: String, token: String, adoptBrokerState: Bool, timeout: Duration = .seconds(5), outbound: OutboundPolicy = .anywhere) {
+            (self.brokerURL, self.token, self.adoptBrokerState, self.timeout, self.outbound) = (brokerURL, token, adoptBrokerState, timeout, outbound)
         }
 
         /// Live trading needs two acts: the run's configuration says `live: true` and the command
@@ -214,7 +217,7 @@ package final class Runner {
     /// Opens the broker and reconciles with it before the first event.
     private func connect(_ live: Live, _ store: KeelStore) throws -> BrokerBridge {
         let c = configuration
-        let client = BrokerClient(baseURL: live.brokerURL, token: live.token, timeout: live.timeout)
+        let client = BrokerClient(baseURL: live.brokerURL, token: live.token, timeout: live.timeout, outbound: live.outbound)
         let bridge = BrokerBridge(client: client, store: store, runId: c.runId, symbols: c.symbols, clock: c.clock, log: log)
         do { try bridge.reconcile(adopt: live.adoptBrokerState) } catch let error as BrokerClient.Failure {
             client.shutdown()

@@ -123,6 +123,7 @@ enum BacktestRoutes {
         if let webhook = body.webhook, !isHTTPURL(webhook) {
             return .failure(ResponseError(.unprocessableContent, "invalid_webhook", "webhook is an http:// or https:// URL"))
         }
+        if let webhook = body.webhook, let refused = state.refusedOutbound(webhook, what: "webhook") { return .failure(refused) }
         var files: [(String, String)] = []
         for (symbol, name) in body.data.sorted(by: { $0.key < $1.key }) {
             guard let path = state.resolve(name) else {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import KeelBroker
+import KeelBrokerClient
 import KeelStore
 import NIOCore
 
@@ -47,7 +48,9 @@ enum BrokerAccounts {
         guard let secrets = state.secrets, let token = try? secrets.open(broker.sealedCredentials, boundTo: broker.id) else {
             return failed("its credentials cannot be opened: start keel serve with the \(Secrets.variable) they were stored with")
         }
-        var request = HTTPClientRequest(url: broker.url.hasSuffix("/") ? broker.url + "positions" : broker.url + "/positions")
+        let url = broker.url.hasSuffix("/") ? broker.url + "positions" : broker.url + "/positions"
+        if let refused = state.outbound.refusal(url, what: "the broker's url") { return failed(refused) }
+        var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         do {
             let response = try await client.execute(request, deadline: .now() + .seconds(2))

@@ -44,6 +44,7 @@ enum BrokerRoutes {
             guard isHTTPURL(body.url) else {
                 return failure(.unprocessableContent, "invalid_url", "url is the broker's trading API, http:// or https://")
             }
+            if let refused = state.refusedOutbound(body.url, what: "the broker's url") { return refused.response }
             guard !body.credentials.token.isEmpty, body.credentials.token.count <= 4_096 else {
                 return failure(.unprocessableContent, "invalid_credentials", "credentials.token is the broker's API token")
             }

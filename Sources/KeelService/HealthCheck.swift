@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import KeelBrokerClient
 import KeelHTTP
 import KeelStore
 import NIOCore
@@ -73,7 +74,7 @@ enum HealthCheck {
         // Every connection at once: ten slow brokers answer in 2 s, not 20.
         let connections = (try? state.store.brokers()) ?? []
         let checks = await withTaskGroup(of: (Int, Component).self) { group in
-            for (k, broker) in connections.enumerated() { group.addTask { (k, await probe(broker.url)) } }
+            for (k, broker) in connections.enumerated() { group.addTask { (k, await probe(broker.url, state.outbound)) } }
             var checks: [Int: Component] = [:]
             for await (k, check) in group { checks[k] = check }
             return checks
@@ -99,8 +100,11 @@ enum HealthCheck {
 
     private static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 
-    static func probe(_ url: String) async -> Component {
+    static func probe(_ url: String, _ outbound: OutboundPolicy) async -> Component {
         let start = ContinuousClock.now
+        if let refused = outbound.refusal(url, what: "the broker's url") {
+            return Component(status: "unhealthy", latencyMs: milliseconds(since: start), detail: refused)
+        }
         do {
             let response = try await client.execute(HTTPClientRequest(url: url), deadline: .now() + .seconds(2))
             return Component(status: "healthy", latencyMs: milliseconds(since: start), detail: "HTTP \(response.status.code)")

@@ -79,9 +79,11 @@ final class HostedRuns: Service, Sendable {
             let status = (try? store.run(id)?.status) ?? "unknown"
             if let webhook, !shuttingDown { webhooks.send(to: webhook, event: "run.completed", subject: id, data: ["status": status]) }
         case .failure(let error):
+            // A full or failing disk fails this run, in Keel's words; the server and its other runs go on.
+            let reason = StorageFailure.explain(error, path: store.path) ?? "\(error)"
             logged("run \(id) as failed") { try store.setStatus(run: id, "failed", now: now) }
-            say("run \(id) failed: \(error)")
-            if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": relativeToData("\(error)", root: dataDirectory)]) }
+            say("run \(id) failed: \(reason)")
+            if let webhook { webhooks.send(to: webhook, event: "run.failed", subject: id, data: ["error": relativeToData(reason, root: dataDirectory)]) }
         }
     }
 

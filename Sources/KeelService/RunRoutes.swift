@@ -220,6 +220,7 @@ enum RunRoutes {
         guard capital > 0, capital.isFinite else { return failure(.unprocessableContent, "invalid_capital", "capital must be above 0") }
         let stream: String
         if ["tcp://", "ws://", "wss://"].contains(where: body.stream.hasPrefix) {
+            if let refused = state.refusedOutbound(body.stream, what: "stream") { return refused.response }
             stream = body.stream
         } else if let path = state.resolve(body.stream) {
             stream = path
@@ -238,6 +239,7 @@ enum RunRoutes {
         if let webhook = body.webhook, !isHTTPURL(webhook) {
             return failure(.unprocessableContent, "invalid_webhook", "webhook is an http:// or https:// URL")
         }
+        if let webhook = body.webhook, let refused = state.refusedOutbound(webhook, what: "webhook") { return refused.response }
         var live: Runner.Live?
         if body.live == true {
             switch liveBroker(strategy, body, state) {
@@ -287,7 +289,7 @@ enum RunRoutes {
                 the credentials of \(broker.id) cannot be opened: start keel serve with the \(Secrets.variable) they were stored with
                 """))
         }
-        return .success(Runner.Live(brokerURL: broker.url, token: token, adoptBrokerState: false))
+        return .success(Runner.Live(brokerURL: broker.url, token: token, adoptBrokerState: false, outbound: state.outbound))
     }
 
     /// At the server's start: the runs it was running when it stopped go on from their journals.

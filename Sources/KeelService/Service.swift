@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
+import KeelBrokerClient
 import KeelHTTP
 import KeelRunner
 import KeelStore
@@ -35,6 +36,8 @@ package enum KeelService {
         /// MCP sessions held at once, and how long one lives without a message.
         package var mcpSessions = 64
         package var mcpIdle: Duration = .seconds(1_800)
+        /// Loopback and private hosts webhooks and brokers may point to (`--allow-outbound`).
+        package var allowOutbound: [OutboundPolicy.Allowance] = []
 
         package init(host: String = "127.0.0.1", port: Int, databasePath: String, token: String?, dataDirectory: String,
                     idleTimeout: Duration = .seconds(60), bodyLimit: Int = 1 << 20,
@@ -60,7 +63,8 @@ package enum KeelService {
         let state = ServiceState(store: store, dataDirectory: configuration.dataDirectory, secrets: try Secrets.fromEnvironment(),
                                  rateLimits: configuration.rateLimits, stallLimit: configuration.stallLimit,
                                  listenerQueue: configuration.listenerQueue, clock: configuration.clock,
-                                 mcp: MCPSessions(capacity: configuration.mcpSessions, idle: configuration.mcpIdle))
+                                 mcp: MCPSessions(capacity: configuration.mcpSessions, idle: configuration.mcpIdle),
+                                 outbound: OutboundPolicy(allowed: configuration.allowOutbound))
         try RunRoutes.resume(state)
         state.webhooks.resumePending()
         // A backtest the last server did not finish (it was stopped or killed) failed: its webhook hears `backtest.failed`.
@@ -191,10 +195,14 @@ package final class ServiceState: Sendable {
     let stallLimit: Double
     let clock: ServiceClock
     let mcp: MCPSessions
+    /// Where webhooks and brokers may point (`--allow-outbound`).
+    let outbound: OutboundPolicy
 
     init(store: KeelStore, dataDirectory: String, secrets: Secrets?, rateLimits: [RouteGroup: Int], stallLimit: Double = 10, listenerQueue: Int = 1_024,
-         webhookWait: Duration = .milliseconds(200), clock: ServiceClock = .system, mcp: MCPSessions = MCPSessions()) {
+         webhookWait: Duration = .milliseconds(200), clock: ServiceClock = .system, mcp: MCPSessions = MCPSessions(),
+         outbound: OutboundPolicy = .default) {
         self.store = store
+        self.outbound = outbound
         self.mcp = mcp
         self.clock = clock
         self.stallLimit = stallLimit
@@ -202,14 +210,19 @@ package final class ServiceState: Sendable {
         self.secrets = secrets
         limiter = rateLimits.values.contains { $0 > 0 } ? RateLimiter(limits: rateLimits) : nil
         hub = EventHub(capacity: listenerQueue)
-        webhooks = Webhooks(store: store, clock: clock, firstWait: webhookWait)
+        webhooks = Webhooks(store: store, clock: clock, firstWait: webhookWait, outbound: outbound)
         runs = HostedRuns(store: store, hub: hub, webhooks: webhooks, clock: clock, dataDirectory: self.dataDirectory.path)
     }
 
     /// For tests that build the router alone: no key, no rate limit. Runs and webhooks are
     /// services (`HostedRuns`, `Webhooks`): they start and deliver only while a test runs them.
-    package convenience init(store: KeelStore, dataDirectory: String, clock: ServiceClock = .system) {
-        self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimits: [:], clock: clock)
+    package convenience init(store: KeelStore, dataDirectory: String, clock: ServiceClock = .system, outbound: OutboundPolicy = .default) {
+        self.init(store: store, dataDirectory: dataDirectory, secrets: nil, rateLimits: [:], clock: clock, outbound: outbound)
+    }
+
+    /// A webhook or broker URL the outbound policy refuses, as the 422 that names the rule.
+    func refusedOutbound(_ url: String, what: String) -> ResponseError? {
+        outbound.refusal(url, what: what).map { ResponseError(.unprocessableContent, "outbound_refused", $0) }
     }
 
     func now() -> Int64 { clock.now() }

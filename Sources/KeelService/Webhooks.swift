@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import KeelBrokerClient
 import KeelHTTP
 import KeelStore
 import NIOCore
@@ -25,8 +26,11 @@ final class Webhooks: Service, Sendable {
     /// Redirects followed at most (each a 307 or 308 to the same host).
     static let redirectHops = 3
 
-    init(store: KeelStore, clock: ServiceClock, attempts: Int = 5, firstWait: Duration = .milliseconds(200)) {
-        (self.store, self.clock, self.attempts, self.firstWait) = (store, clock, attempts, firstWait)
+    /// Checked before every attempt and every redirect hop: a name may resolve elsewhere by then.
+    let outbound: OutboundPolicy
+
+    init(store: KeelStore, clock: ServiceClock, attempts: Int = 5, firstWait: Duration = .milliseconds(200), outbound: OutboundPolicy = .default) {
+        (self.store, self.clock, self.attempts, self.firstWait, self.outbound) = (store, clock, attempts, firstWait, outbound)
         (queued, queue) = AsyncStream.makeStream()
     }
 
@@ -83,6 +87,7 @@ final class Webhooks: Service, Sendable {
     private func post(_ delivery: WebhookDelivery) async -> String? {
         var url = delivery.url
         for hop in 0...Self.redirectHops {
+            if let refused = outbound.refusal(url, what: "webhook") { return refused }
             var request = HTTPClientRequest(url: url)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")

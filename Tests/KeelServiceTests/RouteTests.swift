@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import KeelBrokerClient
 import KeelService
 import KeelStore
 import KeelTestSupport
@@ -28,7 +29,7 @@ struct RouteTests {
         let folder = try folder ?? KeelBinary.temporaryFolder()
         try FileManager.default.copyItem(at: ServiceTests.data.appendingPathComponent("ORCL.csv"), to: folder.appendingPathComponent("ORCL.csv"))
         let state = ServiceState(store: try KeelStore(path: folder.appendingPathComponent("keel.db").path), dataDirectory: folder.path,
-                                 clock: clock.clock)
+                                 clock: clock.clock, outbound: OutboundPolicy(allowed: [.init(host: "127.0.0.1")]))
         return Application(router: KeelService.router(state, token: Self.token))
     }
 

@@ -17,7 +17,9 @@ struct ServiceTests {
         let process: ServerProcess
 
         /// Unlimited unless `extra` sets `--rate-limit` (the tests poll) or `--auth-failure-limit` (they send wrong tokens on purpose).
-        init(folder: URL? = nil, extra: [String] = ["--rate-limit", "0", "--auth-failure-limit", "0"], environment: [String: String] = [:]) throws {
+        /// Webhooks and brokers on loopback are allowed (`--allow-outbound 127.0.0.1`): the tests' listeners are there.
+        init(folder: URL? = nil, extra: [String] = ["--rate-limit", "0", "--auth-failure-limit", "0"], environment: [String: String] = [:],
+             outbound: [String] = ["--allow-outbound", "127.0.0.1"]) throws {
             let folder = try folder ?? KeelBinary.temporaryFolder(["token": ServiceTests.token])
             self.folder = folder
             let csv = folder.appendingPathComponent("data/ORCL.csv")
@@ -27,7 +29,7 @@ struct ServiceTests {
             }
             process = try ServerProcess(["serve", "--port", "0", "--db", folder.appendingPathComponent("keel.db").path, "--token-file",
                                          folder.appendingPathComponent("token").path, "--data-dir", folder.appendingPathComponent("data").path]
-                                        + extra, environment: environment)
+                                        + outbound + extra, environment: environment)
         }
 
         func send(_ method: String, _ path: String, _ body: String? = nil, token: String? = ServiceTests.token) throws -> (status: Int, body: String) {

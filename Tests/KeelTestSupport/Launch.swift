@@ -28,6 +28,17 @@ package enum Launch {
         try process.run()
     }
 
+    /// Runs `executable` with `arguments` to its end, output discarded; its exit status.
+    package static func status(_ executable: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+        try run(process)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Open descriptors of this process, counted without `opendir` (which is what crashes).
     package static func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0

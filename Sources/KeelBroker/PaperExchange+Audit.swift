@@ -1,0 +1,38 @@
+import Foundation
+
+/// The book's own accounts, recomputed from its trades: what must hold after every request and
+/// every bar, whatever came before. The fuzz target (Fuzz/Sources/broker) and the money property
+/// test check it step by step; nil when everything agrees, else the first thing that does not.
+extension PaperExchange {
+    package func audit(startingCash: Amount) -> String? {
+        // Positions are the sum of their fills, and cash is the start less what fills cost.
+        var held: [String: Decimal] = [:]
+        var cashFlow: Decimal = 0
+        var filledByOrder: [String: Decimal] = [:]
+        for t in trades {
+            let signed = t.side.sign * t.quantity.value
+            held[t.symbol, default: 0] += signed
+            cashFlow -= signed * t.price.value + t.commission.value
+            filledByOrder[t.orderId, default: 0] += t.quantity.value
+            guard t.quantity.value > 0, t.price.value > 0, t.commission.value >= 0 else { return "trade \(t.id) fills \(t.quantity) at \(t.price)" }
+        }
+        for symbol in Set(held.keys).union(holdings.keys) {
+            let position = holdings[symbol]?.quantity ?? 0
+            if position != held[symbol] ?? 0 { return "\(symbol): the position is \(position), its fills sum to \(held[symbol] ?? 0)" }
+        }
+        if cash.value != startingCash.value + cashFlow { return "cash is \(cash), the start and the fills make \(Amount(startingCash.value + cashFlow))" }
+        // Each order's filled quantity is its trades', never past its quantity, and its status says so.
+        for o in orders {
+            let filled = filledByOrder[o.id] ?? 0
+            if o.filledQuantity.value != filled { return "\(o.id) says \(o.filledQuantity) filled, its trades \(filled)" }
+            if filled > o.quantity.value { return "\(o.id) filled \(filled) of \(o.quantity)" }
+            if (o.status == .filled) != (filled == o.quantity.value && filled > 0) { return "\(o.id) is \(o.status.rawValue) with \(filled) of \(o.quantity) filled" }
+        }
+        let account = account
+        if account.marginAvailable.value < 0 { return "margin available is \(account.marginAvailable)" }
+        if account.equity.value != cash.value + holdings.reduce(Decimal(0)) { $0 + $1.value.quantity * (lastPrice[$1.key] ?? $1.value.entry) } {
+            return "equity \(account.equity) is not cash plus positions at the mark"
+        }
+        return nil
+    }
+}
