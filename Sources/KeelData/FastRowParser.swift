@@ -50,8 +50,9 @@ struct FastRowParser {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` read at fixed offsets; any other form goes to `TimestampParser`.
     private mutating func timestamp(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard end - start == 20, base[start + 10] == UInt8(ascii: "T"), base[start + 13] == UInt8(ascii: ":"),
-              base[start + 16] == UInt8(ascii: ":"), base[start + 19] == UInt8(ascii: "Z") else {
+        // The dashes too: ten digits before the T are an epoch to the general parser, not a date (found by the csv fuzz target).
+        guard end - start == 20, base[start + 4] == UInt8(ascii: "-"), base[start + 7] == UInt8(ascii: "-"), base[start + 10] == UInt8(ascii: "T"),
+              base[start + 13] == UInt8(ascii: ":"), base[start + 16] == UInt8(ascii: ":"), base[start + 19] == UInt8(ascii: "Z") else {
             return TimestampParser.parse(bytes, start, end)
         }
         let date = (UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self),

@@ -177,7 +177,8 @@ public enum TimestampParser {
     }
 
     /// Appends `format(milliseconds)`'s text, digit by digit: a backtest's JSON writes two times per
-    /// trade. A year outside 1000-9999 is written as its number, unpadded.
+    /// trade. A year from 0 to 9999 is written in ISO 8601's four digits (year 308 as 0308, which
+    /// reads back: the events fuzz target found it did not); one outside as its number, unpadded.
     public static func format(_ milliseconds: Int64, into out: inout [UInt8]) {
         let totalSeconds = Int(milliseconds >= 0 ? milliseconds / 1_000 : (milliseconds - 999) / 1_000)
         let millis = Int(milliseconds - Int64(totalSeconds) * 1_000)
@@ -185,7 +186,7 @@ public enum TimestampParser {
         var secondsOfDay = totalSeconds % 86_400
         if secondsOfDay < 0 { secondsOfDay += 86_400; days -= 1 }
         let (year, month, day) = civil(fromDays: days)
-        let padded = (1_000...9_999).contains(year)
+        let padded = (0...9_999).contains(year)
         if !padded { out += String(year).utf8 }
         // Written into 24 bytes on the stack and appended once: one capacity check, not twenty.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { text in

@@ -63,6 +63,8 @@ struct EventLineTests {
             .quote(symbol: "BTC/USD", time: 1, price: 0.1 + 0.2, size: 1e-8),
             .signal(symbol: "A \"quoted\"", time: -86_400_000, name: "s", value: 1.0 / 3.0),
             .heartbeat(time: 1_704_205_860_000),
+            // Found by the events fuzz target: year 308 was written "308-12-31", which does not read back.
+            .bar(symbol: "ORCL", time: -52_416_201_600_000, open: 45.2, high: 45.5, low: 44.9, close: 44.97, volume: 9_100),
         ]
         for event in events { #expect(try EventLine.parse(event.line) == event) }
     }

@@ -46,6 +46,21 @@ extension Engine {
             refuse(time, index, "manual_order", why)
             return why
         }
+        // The 5/5/8 guardrails hold here too, not only at the service's door: a journal replays orders as they were.
+        let (targets, stops) = (order.takeProfits.count, order.stopLosses.count)
+        if targets > Guardrails.maxTakeProfitSteps || stops > Guardrails.maxStopLosses || targets + stops > Guardrails.maxProtectiveExits {
+            let why = """
+                at most \(Guardrails.maxTakeProfitSteps) take-profits, \(Guardrails.maxStopLosses) stop-losses and \(Guardrails.maxProtectiveExits) \
+                together (the 5/5/8 guardrails); \(targets) and \(stops) given
+                """
+            refuse(time, index, "manual_order", why)
+            return why
+        }
+        guard order.quantity > 0, order.quantity.isFinite else {
+            let why = "a manual order's quantity is above 0, not \(order.quantity)"
+            refuse(time, index, "manual_order", why)
+            return why
+        }
         guard admit(index, side: order.side, time: time) else { return "refused by the risk limits (see the run's risk events)" }
         books[index].pendingEntry = order.side
         books[index].pendingBar = max(0, books[index].barsSeen - 1)
