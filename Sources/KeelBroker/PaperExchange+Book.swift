@@ -80,6 +80,17 @@ extension PaperExchange {
         let legsOnly = c.quantity == nil && c.limitPrice == nil && c.stopPrice == nil
         let liveLegs = working[i].legs.filter { !orders[$0].status.isFinal }
         guard !o.status.isFinal || (legsOnly && !liveLegs.isEmpty) else { throw notModifiable("it is \(o.status.rawValue)") }
+        // A larger quantity takes more margin, as a new order of the difference would.
+        if let quantity = c.quantity, quantity.value > o.quantity.value, !o.reduceOnly,
+           let price = lastPrice[o.symbol] ?? c.limitPrice?.value ?? o.limitPrice?.value ?? o.stopPrice?.value {
+            let more = NewOrder(symbol: o.symbol, side: o.side, quantity: Amount(quantity.value - o.quantity.value), leverage: o.leverage)
+            let committed = marginAtWorst()
+            let needed = marginAtWorst(plus: more, price: price) - committed, free = max(0, account.equity.value - committed)
+            if needed > free {
+                throw Rejection(422, "INSUFFICIENT_MARGIN", "raising \(id) to \(quantity) needs margin \(Amount(needed)) more; \(Amount(free)) is available",
+                                ["margin_required": Amount(needed).description, "margin_available": Amount(free).description])
+            }
+        }
         if let limit = c.limitPrice {
             guard o.orderType == .limit || o.orderType == .stopLimit else { throw invalid("limit_price", "a \(o.orderType.rawValue) order has no limit_price") }
             orders[i].limitPrice = limit

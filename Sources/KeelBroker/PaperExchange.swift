@@ -108,7 +108,7 @@ package struct PaperExchange: Sendable {
         }
         try checkListed(request.symbol)
         let i = record(request, now: now)
-        var refused = refusal(of: request)
+        var refused = refusal(of: request, recorded: orders[i].id)
         if refused == nil, rejectNext > 0 {
             rejectNext -= 1
             refused = Rejection(422, "INSUFFICIENT_MARGIN", "simulated rejection (injected fault)")
@@ -174,7 +174,7 @@ package struct PaperExchange: Sendable {
     }
 
     /// Why the market refuses a well-formed order (422), if it does; the order is then recorded as REJECTED.
-    func refusal(of r: NewOrder) -> Rejection? {
+    func refusal(of r: NewOrder, recorded id: String? = nil) -> Rejection? {
         let leverage = r.leverage?.value ?? maxLeverage.value
         if leverage > maxLeverage.value {
             return Rejection(422, "LEVERAGE_EXCEEDED", "leverage \(r.leverage!) is above this account's \(maxLeverage)", ["max_leverage": maxLeverage.description])
@@ -199,16 +199,43 @@ package struct PaperExchange: Sendable {
         }
         // Every order that opens or adds to a position, long or short, must fit the free margin: the
         // part of a sell beyond the units held is a short sale (selling 100,000 while long 1 opens 99,999).
+        // The orders still working count as if they filled, in the order placed (as a bar fills
+        // them): ten orders sent before a bar cannot each spend the same margin.
         if !r.reduceOnly, let price = last ?? r.limitPrice?.value ?? r.stopPrice?.value {
-            let opening = r.side == .buy ? max(0, r.quantity.value + min(0, held)) : max(0, r.quantity.value - max(0, held))
-            let needed = opening * price / leverage
-            let free = account.marginAvailable.value
+            let committed = marginAtWorst(excluding: id)
+            let needed = marginAtWorst(plus: r, price: price, excluding: id) - committed
+            let free = account.equity.value - committed
             if needed > free {
+                let free = max(0, free)
                 return Rejection(422, "INSUFFICIENT_MARGIN", "\(r.side.rawValue) \(r.quantity) \(r.symbol) needs margin \(Amount(needed)); \(Amount(free)) is available",
                                  ["margin_required": Amount(needed).description, "margin_available": Amount(free).description])
             }
         }
         return nil
+    }
+
+    /// The margin the positions would take at worst, whichever of the working orders fill (and
+    /// `extra`): an OCO fill or a cancel can leave any of them, in any order. Per symbol, all its
+    /// buys filling and none of its sells, or the other way, at the symbol's last price, over the
+    /// lowest leverage among the holding and those orders (a fill re-margins the whole position at
+    /// its order's leverage). Reduce-only orders never add to a position, so they never count.
+    func marginAtWorst(plus extra: NewOrder? = nil, price extraPrice: Decimal = 0, excluding id: String? = nil) -> Decimal {
+        var book: [String: (held: Decimal, buys: Decimal, sells: Decimal, leverage: Decimal, price: Decimal)] = [:]
+        for (symbol, h) in holdings { book[symbol] = (h.quantity, 0, 0, h.leverage, lastPrice[symbol] ?? h.entry) }
+        func add(_ symbol: String, _ side: Side, _ quantity: Decimal, _ leverage: Decimal?, price: Decimal?) {
+            let lever = leverage ?? maxLeverage.value
+            var b = book[symbol] ?? (0, 0, 0, lever, lastPrice[symbol] ?? price ?? 0)
+            if side == .buy { b.buys += quantity } else { b.sells += quantity }
+            b.leverage = min(b.leverage, lever)
+            book[symbol] = b
+        }
+        for o in orders where !o.status.isFinal && !o.reduceOnly && o.id != id {
+            add(o.symbol, o.side, o.quantity.value - o.filledQuantity.value, o.leverage?.value, price: o.limitPrice?.value ?? o.stopPrice?.value)
+        }
+        if let r = extra, !r.reduceOnly { add(r.symbol, r.side, r.quantity.value, r.leverage?.value, price: extraPrice) }
+        return book.values.reduce(Decimal(0)) { total, b in
+            total + max((b.held + b.buys).magnitude, (b.held - b.sells).magnitude) * b.price / b.leverage
+        }
     }
 
     mutating func record(_ r: NewOrder, now: Int64) -> Int {

@@ -4,25 +4,11 @@ import Testing
 
 /// A paper run whose state file's disk fills: it stops in Keel's words with exit 1, what it
 /// committed stays readable, and once space returns the same command resumes to the result an
-/// unhindered run gives, byte for byte. On a real small tmpfs (root mounts it; CI runs as root).
+/// unhindered run gives, byte for byte. On a real small tmpfs (`SmallDisk`).
 @Suite("keel run: a full disk", .serialized)
 struct FullDiskTests {
-    /// A tmpfs of `size` mounted at `folder`, or nil where this process may not mount one.
-    static func mount(_ folder: URL, size: String) -> Bool {
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return (try? Launch.status("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", folder.path])) == 0
-    }
-
-    static let canMount: Bool = {
-        guard getuid() == 0, let folder = try? KeelBinary.temporaryFolder() else { return false }
-        let probe = folder.appendingPathComponent("probe")
-        guard mount(probe, size: "64k") else { return false }
-        _ = try? Launch.status("/bin/umount", [probe.path])
-        return true
-    }()
-
     @Test("full disk: exit 1 naming the file and the space left; committed batches readable; the resume after space returns is byte-identical",
-          .enabled(if: canMount, "needs root to mount a small tmpfs"))
+          .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"))
     func fullDisk() throws {
         let process = RunnerProcessTests()
         let folder = try KeelBinary.temporaryFolder()
@@ -31,10 +17,9 @@ struct FullDiskTests {
         let unhindered = try KeelBinary.run(process.runArguments("S2E", symbol: "SYNTH20K", timeframe: "1h", stream: stream, state: reference))
         #expect(unhindered.status == 0, "\(unhindered.stderr)")
 
-        let disk = folder.appendingPathComponent("disk")
-        #expect(Self.mount(disk, size: "1m"))
-        defer { _ = try? Launch.status("/bin/umount", [disk.path]) }
-        let state = disk.appendingPathComponent("run.db")
+        let disk = try #require(SmallDisk(size: "1m"))
+        defer { disk.unmount() }
+        let state = disk.folder.appendingPathComponent("run.db")
         let arguments = process.runArguments("S2E", symbol: "SYNTH20K", timeframe: "1h", stream: stream, state: state)
         let full = try KeelBinary.run(arguments)
         #expect(full.status == 1)
@@ -45,7 +30,7 @@ struct FullDiskTests {
         let partial = try KeelBinary.run(["runs", "show", "run", "--state", state.path, "--format", "json"])
         #expect(partial.status == 0 && partial.stdout.contains("\"trades\""), "\(partial.stderr)")
 
-        #expect(try Launch.status("/bin/mount", ["-o", "remount,size=64m", disk.path]) == 0)
+        #expect(try disk.grow(to: "64m"))
         let resumed = try KeelBinary.run(arguments)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try process.show(state) == process.show(reference))

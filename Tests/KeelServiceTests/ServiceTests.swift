@@ -19,7 +19,7 @@ struct ServiceTests {
         /// Unlimited unless `extra` sets `--rate-limit` (the tests poll) or `--auth-failure-limit` (they send wrong tokens on purpose).
         /// Webhooks and brokers on loopback are allowed (`--allow-outbound 127.0.0.1`): the tests' listeners are there.
         init(folder: URL? = nil, extra: [String] = ["--rate-limit", "0", "--auth-failure-limit", "0"], environment: [String: String] = [:],
-             outbound: [String] = ["--allow-outbound", "127.0.0.1"]) throws {
+             outbound: [String] = ["--allow-outbound", "127.0.0.1"], database: URL? = nil) throws {
             let folder = try folder ?? KeelBinary.temporaryFolder(["token": ServiceTests.token])
             self.folder = folder
             let csv = folder.appendingPathComponent("data/ORCL.csv")
@@ -27,7 +27,7 @@ struct ServiceTests {
                 try FileManager.default.createDirectory(at: csv.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try FileManager.default.copyItem(at: ServiceTests.data.appendingPathComponent("ORCL.csv"), to: csv)
             }
-            process = try ServerProcess(["serve", "--port", "0", "--db", folder.appendingPathComponent("keel.db").path, "--token-file",
+            process = try ServerProcess(["serve", "--port", "0", "--db", (database ?? folder.appendingPathComponent("keel.db")).path, "--token-file",
                                          folder.appendingPathComponent("token").path, "--data-dir", folder.appendingPathComponent("data").path]
                                         + outbound + extra, environment: environment)
         }

@@ -26,10 +26,10 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         for symbol in b.symbols ?? [] { _ = RunRoutes.isSymbol(symbol) }
         if let webhook = b.webhook { _ = isHTTPURL(webhook) }
     case 2:
-        guard let b = decoded(ManualOrderRoutes.Body.self, body), case .success(let order) = ManualOrderRoutes.order(b) else { return 0 }
-        let steps = order.takeProfits.count + order.stopLosses.count
-        if order.takeProfits.count > 5 || order.stopLosses.count > 5 || steps > 8 { FuzzDriver.broken("an order past the 5/5/8 guardrails was accepted") }
-        if !(order.quantity > 0 && order.quantity.isFinite) { FuzzDriver.broken("an order of \(order.quantity) was accepted") }
+        guard let b = decoded(ManualOrderRoutes.Body.self, body), case .success = ManualOrderRoutes.order(b) else { return 0 }
+        let (targets, stops) = (b.takeProfits?.count ?? 0, b.stopLosses?.count ?? 0)
+        if targets > 5 || stops > 5 || targets + stops > 8 { FuzzDriver.broken("an order past the 5/5/8 guardrails was accepted") }
+        if !(b.quantity > 0 && b.quantity.isFinite) { FuzzDriver.broken("an order of \(b.quantity) was accepted") }
     case 3:
         guard let b = decoded(StrategyRoutes.Body.self, body) else { return 0 }
         _ = StrategyRoutes.validate(b.source)
