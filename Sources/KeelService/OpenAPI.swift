@@ -33,7 +33,7 @@ package enum OpenAPI {
         .init(method: "GET", path: "/v1/backtests", summary: "List backtests, newest first (?limit=&offset=)", open: false,
               responses: [("200", "backtests")]),
         .init(method: "POST", path: "/v1/backtests", summary: "Start a backtest ({strategy_id, version?, data: {SYMBOL: FILE}, capital? or initial_capital?, start_date?, end_date?})",
-              open: false, responses: [("202", "running"), ("404", "no such strategy"), ("422", "bad data, capital or dates")]),
+              open: false, responses: [("202", "running"), ("404", "no such strategy"), ("422", "bad data, capital, dates or webhook (outbound_refused: a private address)")]),
         .init(method: "GET", path: "/v1/backtests/{id}", summary: "A backtest: status, request and result (the backtest JSON contract)",
               open: false, responses: [("200", "the backtest"), ("404", "no such backtest")]),
         .init(method: "GET", path: "/v1/optimizations", summary: "List optimizations, newest first (?limit=&offset=)", open: false,
@@ -71,7 +71,7 @@ package enum OpenAPI {
         .init(method: "POST", path: "/v1/runs", summary: """
             Start a run ({strategy_id, version?, stream: FILE | tcp://HOST:PORT | ws://HOST:PORT/PATH, symbols?, capital?, bar_seconds?,             webhook?, live?, broker_id?}); paper unless the strategy is live and the request says live: true
             """, open: false,
-              responses: [("201", "running"), ("403", "live not enabled"), ("404", "no such strategy"), ("422", "bad stream, symbols or broker")]),
+              responses: [("201", "running"), ("403", "live not enabled"), ("404", "no such strategy"), ("422", "bad stream, symbols, webhook or broker (outbound_refused: a private address)")]),
         .init(method: "GET", path: "/v1/runs/{id}", summary: "A run: status, mode, risk profile, progress", open: false,
               responses: [("200", "the run"), ("404", "no such run")]),
         .init(method: "POST", path: "/v1/runs/{id}/stop", summary: "Stop a run after its next commit", open: false,
@@ -114,7 +114,7 @@ package enum OpenAPI {
         .init(method: "GET", path: "/v1/brokers", summary: "Broker connections (never their credentials)", open: false,
               responses: [("200", "connections")]),
         .init(method: "POST", path: "/v1/brokers", summary: "Connect a broker ({name, url, credentials: {token}}), sealed at rest", open: false,
-              responses: [("201", "connected"), ("422", "bad url or credentials"), ("503", "no KEEL_SECRET_KEY")]),
+              responses: [("201", "connected"), ("422", "bad url or credentials (outbound_refused: a private address)"), ("503", "no KEEL_SECRET_KEY")]),
         .init(method: "GET", path: "/v1/brokers/{id}", summary: "A broker connection", open: false,
               responses: [("200", "the connection"), ("404", "no such connection")]),
         .init(method: "DELETE", path: "/v1/brokers/{id}", summary: "Remove a connection and erase its credentials", open: false,
