@@ -182,11 +182,15 @@ package final class BrokerClient: Sendable {
     }
 
     private func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) throws(Failure) -> Answer {
-        if let refused = outbound.refusal(base + path, what: "the broker's url") { throw .unavailable("\(method) \(path): \(refused)") }
+        let target: (url: String, host: String?)
+        do throws(OutboundPolicy.Refusal) { target = try outbound.pinned(base + path, what: "the broker's url") } catch {
+            throw .unavailable("\(method) \(path): \(error.rule)")
+        }
         do {
             var headers = HTTPHeaders([("Authorization", authorization), ("Accept", "application/json")])
+            if let host = target.host { headers.add(name: "Host", value: host) }
             if body != nil { headers.add(name: "Content-Type", value: "application/json") }
-            let request = try HTTPClient.Request(url: base + path, method: method, headers: headers, body: body.map { .data($0) })
+            let request = try HTTPClient.Request(url: target.url, method: method, headers: headers, body: body.map { .data($0) })
             let response = try http.execute(request: request, deadline: .now() + timeout).wait()
             let bytes = response.body.map { Data($0.readableBytesView) } ?? Data()
             return Answer(status: Int(response.status.code), headers: response.headers, body: bytes)

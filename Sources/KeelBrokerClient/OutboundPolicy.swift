@@ -75,16 +75,19 @@ package struct OutboundPolicy: Sendable, Equatable {
     package static func == (a: OutboundPolicy, b: OutboundPolicy) -> Bool { a.allowed == b.allowed }
 
     /// Checks `url` (what it names, then every address its host resolves to); `what` names it in
-    /// the refusal ("webhook", "the broker's url").
-    package func check(_ url: String, what: String) throws(Refusal) {
+    /// the refusal ("webhook", "the broker's url"). Returns the first address of a name it
+    /// resolved, nil when it resolved none (an address, or a host the operator listed by name).
+    @discardableResult
+    package func check(_ url: String, what: String) throws(Refusal) -> String? {
         let ports = ["http": 80, "https": 443, "ws": 80, "wss": 443]
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ports[scheme] != nil || scheme == "tcp",
               let rawHost = parsed.host, !rawHost.isEmpty, let port = parsed.port ?? ports[scheme] else {
             throw Refusal(rule: "\(what) is an http:// or https:// URL with a host")
         }
         let host = Allowance.normalized(rawHost)
-        if allowed.contains(where: { $0.host == "*" || $0.admits(host, port) }) { return }
-        let addresses = Self.literal(host).map { [$0] } ?? resolve(host)
+        if allowed.contains(where: { $0.host == "*" || $0.admits(host, port) }) { return nil }
+        let literal = Self.literal(host)
+        let addresses = literal.map { [$0] } ?? resolve(host)
         guard !addresses.isEmpty else { throw Refusal(rule: "\(what)'s host \(host.prefix(200)) does not resolve to an address") }
         for address in addresses {
             guard let range = Self.specialRange(address) else { continue }
@@ -96,12 +99,25 @@ package struct OutboundPolicy: Sendable, Equatable {
                 private, link-local or reserved address unless it is started with --allow-outbound \(listed)
                 """)
         }
+        return literal == nil ? addresses.first : nil
     }
 
     /// The rule `url` breaks, or nil when it may be called.
     package func refusal(_ url: String, what: String) -> String? {
-        do throws(Refusal) { try check(url, what: what) } catch { return error.rule }
+        do throws(Refusal) { _ = try check(url, what: what) } catch { return error.rule }
         return nil
+    }
+
+    /// `url` checked and, for plain `http://` to a name, pinned: the address it was judged at in
+    /// place of the name, and the name for the `Host` header. The client then connects where the
+    /// check looked, so a resolver that answers otherwise a moment later is not asked again.
+    /// (`https://` keeps its name: the certificate check needs it, and binds the connection to it.)
+    package func pinned(_ url: String, what: String) throws(Refusal) -> (url: String, host: String?) {
+        guard let address = try check(url, what: what), var parts = URLComponents(string: url), parts.scheme?.lowercased() == "http",
+              let name = parts.host else { return (url, nil) }
+        let host = parts.port.map { "\(name):\($0)" } ?? name
+        parts.host = address.contains(":") ? "[\(address)]" : address
+        return (parts.string ?? url, host)
     }
 
     /// `host` when it is an IP address already (the text `URL` gives for `[::1]` is `::1`).

@@ -49,8 +49,10 @@ enum BrokerAccounts {
             return failed("its credentials cannot be opened: start keel serve with the \(Secrets.variable) they were stored with")
         }
         let url = broker.url.hasSuffix("/") ? broker.url + "positions" : broker.url + "/positions"
-        if let refused = state.outbound.refusal(url, what: "the broker's url") { return failed(refused) }
-        var request = HTTPClientRequest(url: url)
+        let target: (url: String, host: String?)
+        do throws(OutboundPolicy.Refusal) { target = try state.outbound.pinned(url, what: "the broker's url") } catch { return failed(error.rule) }
+        var request = HTTPClientRequest(url: target.url)
+        if let host = target.host { request.headers.add(name: "Host", value: host) }
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         do {
             let response = try await client.execute(request, deadline: .now() + .seconds(2))

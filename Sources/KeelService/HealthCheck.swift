@@ -102,11 +102,14 @@ enum HealthCheck {
 
     static func probe(_ url: String, _ outbound: OutboundPolicy) async -> Component {
         let start = ContinuousClock.now
-        if let refused = outbound.refusal(url, what: "the broker's url") {
-            return Component(status: "unhealthy", latencyMs: milliseconds(since: start), detail: refused)
+        let target: (url: String, host: String?)
+        do throws(OutboundPolicy.Refusal) { target = try outbound.pinned(url, what: "the broker's url") } catch {
+            return Component(status: "unhealthy", latencyMs: milliseconds(since: start), detail: error.rule)
         }
         do {
-            let response = try await client.execute(HTTPClientRequest(url: url), deadline: .now() + .seconds(2))
+            var request = HTTPClientRequest(url: target.url)
+            if let host = target.host { request.headers.add(name: "Host", value: host) }
+            let response = try await client.execute(request, deadline: .now() + .seconds(2))
             return Component(status: "healthy", latencyMs: milliseconds(since: start), detail: "HTTP \(response.status.code)")
         } catch {
             return Component(status: "unhealthy", latencyMs: milliseconds(since: start), detail: "\(error)")

@@ -87,8 +87,10 @@ final class Webhooks: Service, Sendable {
     private func post(_ delivery: WebhookDelivery) async -> String? {
         var url = delivery.url
         for hop in 0...Self.redirectHops {
-            if let refused = outbound.refusal(url, what: "webhook") { return refused }
-            var request = HTTPClientRequest(url: url)
+            let target: (url: String, host: String?)
+            do throws(OutboundPolicy.Refusal) { target = try outbound.pinned(url, what: "webhook") } catch { return error.rule }
+            var request = HTTPClientRequest(url: target.url)
+            if let host = target.host { request.headers.add(name: "Host", value: host) }
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "User-Agent", value: "keel-webhooks")

@@ -66,26 +66,44 @@ struct OutboundTests {
         #expect(both.refusal("http://mixed.example/", what: "webhook") != nil)
     }
 
-    @Test("a webhook's redirect hop is checked again: a same-host 307 whose name now resolves to loopback is not followed")
+    /// Delivers one webhook to `path` on the callbacks listener under the name `hooks.test`, which
+    /// no DNS knows: only `resolve` says where it is. Returns the delivery as stored.
+    func deliver(_ path: String, resolve: @escaping @Sendable (String) -> [String], _ callbacks: RunServiceTests.Callbacks) async throws -> WebhookDelivery {
+        let port = callbacks.url.split(separator: ":").last!.split(separator: "/").first!
+        let policy = OutboundPolicy(allowed: [.init(host: "127.0.0.1")], resolve: resolve)
+        let store = try KeelStore(path: try KeelBinary.temporaryFolder().appendingPathComponent("w.db").path)
+        let webhooks = Webhooks(store: store, clock: .system, attempts: 1, outbound: policy)
+        let delivering = Task { await webhooks.run() }
+        defer { delivering.cancel() }
+        webhooks.send(to: "http://hooks.test:\(port)/\(path)", event: "backtest.completed", subject: "bt_1", data: ["ok": true])
+        try await RunServiceTests.eventually("the delivery settled") { try store.deliveries().first?.status != "pending" }
+        return try #require(try store.deliveries().first)
+    }
+
+    @Test("a plain-http webhook connects to the address its check judged (pinned, Host kept): a name no DNS knows is delivered")
+    func pinned() async throws {
+        let callbacks = RunServiceTests.Callbacks(failures: 0)
+        let listener = try await callbacks.start()
+        defer { listener.stop() }
+        let delivery = try await deliver("hook", resolve: { _ in ["127.0.0.1"] }, callbacks)
+        #expect(delivery.status == "delivered", "\(delivery.lastError ?? "")")
+        #expect(callbacks.received.map(\.event) == ["backtest.completed"])
+        let (url, host) = try OutboundPolicy(resolve: { _ in ["93.184.216.34"] }).pinned("http://hooks.example:8080/x?y=1", what: "webhook")
+        #expect(url == "http://93.184.216.34:8080/x?y=1" && host == "hooks.example:8080")
+        // https keeps its name, for the certificate check.
+        #expect(try OutboundPolicy(resolve: { _ in ["93.184.216.34"] }).pinned("https://hooks.example/x", what: "webhook").host == nil)
+    }
+
+    @Test("a webhook's redirect hop is checked again: a same-host 307 whose name now resolves to a private address is not followed")
     func redirectHop() async throws {
         let callbacks = RunServiceTests.Callbacks(failures: 0)
         let listener = try await callbacks.start()
         defer { listener.stop() }
-        let port = callbacks.url.split(separator: ":").last!.split(separator: "/").first!
-        // "localhost" first looks public (the first hop goes out), then resolves to loopback.
         let calls = Mutex(0)
-        let policy = OutboundPolicy(resolve: { host in
-            calls.withLock { $0 += 1; return $0 == 1 ? ["93.184.216.34"] : OutboundPolicy.systemResolve(host) }
-        })
-        let folder = try KeelBinary.temporaryFolder()
-        let store = try KeelStore(path: folder.appendingPathComponent("w.db").path)
-        let webhooks = Webhooks(store: store, clock: .system, attempts: 1, outbound: policy)
-        let delivering = Task { await webhooks.run() }
-        defer { delivering.cancel() }
-        webhooks.send(to: "http://localhost:\(port)/temporary", event: "backtest.completed", subject: "bt_1", data: ["ok": true])
-        try await RunServiceTests.eventually("the delivery settled") { try store.deliveries().first?.status == "failed" }
-        let delivery = try #require(try store.deliveries().first)
-        #expect(delivery.lastError?.contains("loopback") == true, "\(delivery.lastError ?? "")")
+        // The first hop's name resolves to the listed loopback address; the redirect's, to 10.0.0.7.
+        let delivery = try await deliver("temporary", resolve: { _ in calls.withLock { $0 += 1; return $0 == 1 ? ["127.0.0.1"] : ["10.0.0.7"] } }, callbacks)
+        #expect(delivery.status == "failed")
+        #expect(delivery.lastError?.contains("resolves to 10.0.0.7") == true, "\(delivery.lastError ?? "")")
         #expect(callbacks.received.isEmpty)
         #expect(calls.withLock { $0 } == 2)
     }
