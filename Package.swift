@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "KeelTests", dependencies: ["Keel", "KeelTestSupport"]),
         // The store's tests; one of them opens a state file from several `keel` processes at once.
         .testTarget(name: "KeelHTTPTests", dependencies: ["KeelHTTP", .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "KeelStoreTests", dependencies: ["KeelStore", "KeelEngine", "KeelTestSupport", "KeelCLI"]),
+        .testTarget(name: "KeelStoreTests", dependencies: ["KeelStore", "KeelEngine", "KeelTestSupport", "KeelCLI", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "KeelLanguageTests", dependencies: ["KeelLanguage", "KeelTestSupport"]),
         .testTarget(
             name: "KeelLintTests",

@@ -9,14 +9,17 @@ package enum StorageFailure {
     package static func explain(_ error: Error, path: String) -> String? {
         guard let error = error as? DatabaseError else { return nil }
         let free = freeBytes(near: path).map { "; \(bytes($0)) free there" } ?? ""
-        let kept = "every batch committed before stays in it: free space, then run the same command to go on from the last commit"
+        let kept = "every batch committed before stays in it"
         switch error.resultCode {
         case .SQLITE_FULL:
-            return "the state file \(path) cannot grow: its disk is full\(free). Nothing of the failed batch was kept, and \(kept)"
+            return "the state file \(path) cannot grow: its disk is full\(free). Nothing of the failed batch was kept, and \(kept): "
+                + "free space, then run the same command to go on from the last commit"
         case .SQLITE_IOERR:
-            return "the disk holding the state file \(path) failed a write (\(error.message ?? "I/O error"))\(free). \(kept.prefix(1).uppercased() + kept.dropFirst())"
+            return "the disk holding the state file \(path) failed a write (\(error.message ?? "I/O error"))\(free). Nothing of the failed batch "
+                + "was kept, and \(kept): check the disk, then run the same command to go on from the last commit"
         case .SQLITE_READONLY:
-            return "the state file \(path) cannot be written: it or its folder is read-only. \(kept.prefix(1).uppercased() + kept.dropFirst())"
+            return "the state file \(path) cannot be written: it or its folder is read-only. Every batch committed before stays in it: "
+                + "make it writable, then run the same command to go on from the last commit"
         default:
             return nil
         }
