@@ -199,8 +199,8 @@ package struct PaperExchange: Sendable {
         }
         // Every order that opens or adds to a position, long or short, must fit the free margin: the
         // part of a sell beyond the units held is a short sale (selling 100,000 while long 1 opens 99,999).
-        // The orders still working count as if they filled, in the order placed (as a bar fills
-        // them): ten orders sent before a bar cannot each spend the same margin.
+        // The orders still working count as if they filled (`marginAtWorst`): ten orders sent before
+        // a bar cannot each spend the same margin.
         if !r.reduceOnly, let price = last ?? r.limitPrice?.value ?? r.stopPrice?.value {
             let committed = marginAtWorst(excluding: id)
             let needed = marginAtWorst(plus: r, price: price, excluding: id) - committed

@@ -459,20 +459,17 @@ public final class Engine {
         guard let side = books[index].pendingEntry else { return }
         books[index].pendingEntry = nil
         let manual = manualPending.isEmpty ? nil : manualPending.removeValue(forKey: index)
+        let ticket = OrderTicket(symbol: index, bar: books[index].pendingBar, rule: manual == nil ? .entry(side) : .manual(side), buying: side == .long)
         // `admit` counted a position whose exit was pending as gone; that exit fills at its symbol's
         // next bar, which may not have come (a gap): then this entry would pass the cap (found by
         // RiskPropertyTests), so it is cancelled instead.
         let cap = min(Double(settings.maxPositions ?? Int.max), limit(.maxOpenPositions) ?? .infinity)
         if Double(openPositions) >= cap {
-            let ticket = OrderTicket(symbol: index, bar: books[index].pendingBar, rule: manual == nil ? .entry(side) : .manual(side), buying: side == .long)
             let reason = "\(openPositions) positions are still open (an exit waits for its symbol's next bar); the cap is \(Int(cap))"
             refuse(time, index, "max_positions", reason)
             return log(.cancelled(ticket, time: time, reason: reason))
         }
-        openPosition(index, side: side, reference: price, time: time,
-                     ticket: OrderTicket(symbol: index, bar: books[index].pendingBar, rule: manual == nil ? .entry(side) : .manual(side),
-                                         buying: side == .long),
-                     manual: manual)
+        openPosition(index, side: side, reference: price, time: time, ticket: ticket, manual: manual)
     }
 
     /// Opens a position at `reference` (slipped), sized by the allocation rule, or as an operator's
