@@ -175,6 +175,14 @@ struct PropertyTests {
             #expect(Shape(reparsed) == Shape(tree), "\(text)")
         }
     }
+
+    @Test("a backslash before a combining mark is escaped when printed (found by the expression fuzz target)")
+    func backslashBeforeCombiningMark() {
+        // The string's value is a backslash and U+0616, one grapheme cluster.
+        let text = printed("'\\\\\u{0616}'")
+        #expect(text == "\"\\\\\u{0616}\"")
+        #expect(printed(text) == text)
+    }
 }
 
 /// The structure of a tree without ids or ranges, for comparing trees.

@@ -79,11 +79,13 @@ public enum ExpressionPrinter {
         return "\(value)"
     }
 
+    /// By scalar, not by character: a backslash followed by a combining mark is one character
+    /// (a backslash and U+0616), and was printed unescaped (found by the expression fuzz target).
     private static func quoted(_ value: String) -> String {
         var result = "\""
-        for character in value {
-            if character == "\\" || character == "\"" { result.append("\\") }
-            result.append(character)
+        for scalar in value.unicodeScalars {
+            if scalar == "\\" || scalar == "\"" { result.unicodeScalars.append("\\") }
+            result.unicodeScalars.append(scalar)
         }
         return result + "\""
     }
