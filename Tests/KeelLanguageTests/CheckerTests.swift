@@ -224,4 +224,17 @@ struct RiskProfileTests {
         #expect(checked.profile.name == .conservative)
         #expect(checked.risk.allowShort == false)
     }
+
+    @Test("timeframe(0d, ...) is an error at its duration, not a crash in the engine (found by the strategy fuzz target)")
+    func zeroTimeframe() {
+        let result = check("""
+            keel: 1
+            name: t
+            symbols: [X]
+            timeframe: 1h
+            entry: {long: timeframe(0d, close > open)}
+            """)
+        #expect(result.diagnostics.contains { $0.severity == .error && $0.id == "invalid-timeframe" }, "\(result.diagnostics.map(\.message))")
+        #expect(result.hasErrors)
+    }
 }

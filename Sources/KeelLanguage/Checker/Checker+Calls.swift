@@ -196,11 +196,13 @@ extension Checker {
 
     /// Strategy bars per bar of a higher timeframe; nil (reported) unless it is a whole multiple.
     private mutating func timeframeRatio(_ bar: DurationLiteral, at argument: Expr) -> Int? {
-        guard let seconds = bar.seconds, seconds > 0 else { return nil }
+        guard let seconds = bar.seconds else { return nil }
         guard let base = checked.parsed.timeframe?.value.seconds else {
             diagnostics.add(.timeframeWithoutBase(bar), at: argument.range)
             return nil
         }
+        // `timeframe(0d, ...)` was once let through with no error and crashed the engine (found by
+        // the strategy fuzz target): a duration of no time is not a higher timeframe either.
         guard seconds > base, seconds % base == 0 else {
             diagnostics.add(.timeframeNotHigher(bar, base: checked.parsed.timeframe!.value), at: argument.range)
             return nil
