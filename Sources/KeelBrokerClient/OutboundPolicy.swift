@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 
 /// Where the server may call out to: webhooks, brokers' trading APIs and event streams. A URL a client gives could
@@ -9,7 +10,7 @@ import Foundation
 /// before every request and every redirect hop, so a name that later resolves elsewhere is caught
 /// at the next call (docs/security.md says what is left: a resolver that answers differently
 /// between the check and the connection made right after it).
-package struct OutboundPolicy: Sendable, Equatable {
+package struct OutboundPolicy: Sendable {
     /// A host the operator allows, on one port or on every port.
     package struct Allowance: Sendable, Hashable, CustomStringConvertible {
         package var host: String
@@ -72,8 +73,6 @@ package struct OutboundPolicy: Sendable, Equatable {
     /// Everything allowed: the CLI's own `keel run --broker URL`, where the operator typed the URL.
     package static let anywhere = OutboundPolicy(allowed: [Allowance(host: "*")])
 
-    package static func == (a: OutboundPolicy, b: OutboundPolicy) -> Bool { a.allowed == b.allowed }
-
     /// Checks `url` (what it names, then every address its host resolves to); `what` names it in
     /// the refusal ("webhook", "the broker's url"). Returns the first address of a name it
     /// resolved, nil when it resolved none (an address, or a host the operator listed by name).
@@ -118,6 +117,16 @@ package struct OutboundPolicy: Sendable, Equatable {
         let host = parts.port.map { "\(name):\($0)" } ?? name
         parts.host = address.contains(":") ? "[\(address)]" : address
         return (parts.string ?? url, host)
+    }
+
+    /// A request for `url`, pinned as `pinned` says (the name in its `Host` header), or the rule it breaks.
+    package func request(_ url: String, what: String) -> Result<HTTPClientRequest, Refusal> {
+        do throws(Refusal) {
+            let target = try pinned(url, what: what)
+            var request = HTTPClientRequest(url: target.url)
+            if let host = target.host { request.headers.add(name: "Host", value: host) }
+            return .success(request)
+        } catch { return .failure(error) }
     }
 
     /// `host` when it is an IP address already (the text `URL` gives for `[::1]` is `::1`).

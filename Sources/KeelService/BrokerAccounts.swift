@@ -49,10 +49,11 @@ enum BrokerAccounts {
             return failed("its credentials cannot be opened: start keel serve with the \(Secrets.variable) they were stored with")
         }
         let url = broker.url.hasSuffix("/") ? broker.url + "positions" : broker.url + "/positions"
-        let target: (url: String, host: String?)
-        do throws(OutboundPolicy.Refusal) { target = try state.outbound.pinned(url, what: "the broker's url") } catch { return failed(error.rule) }
-        var request = HTTPClientRequest(url: target.url)
-        if let host = target.host { request.headers.add(name: "Host", value: host) }
+        var request: HTTPClientRequest
+        switch state.outbound.request(url, what: "the broker's url") {
+        case .success(let pinned): request = pinned
+        case .failure(let refusal): return failed(refusal.rule)
+        }
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         do {
             let response = try await client.execute(request, deadline: .now() + .seconds(2))

@@ -102,13 +102,12 @@ enum HealthCheck {
 
     static func probe(_ url: String, _ outbound: OutboundPolicy) async -> Component {
         let start = ContinuousClock.now
-        let target: (url: String, host: String?)
-        do throws(OutboundPolicy.Refusal) { target = try outbound.pinned(url, what: "the broker's url") } catch {
-            return Component(status: "unhealthy", latencyMs: milliseconds(since: start), detail: error.rule)
+        let request: HTTPClientRequest
+        switch outbound.request(url, what: "the broker's url") {
+        case .success(let pinned): request = pinned
+        case .failure(let refusal): return Component(status: "unhealthy", latencyMs: milliseconds(since: start), detail: refusal.rule)
         }
         do {
-            var request = HTTPClientRequest(url: target.url)
-            if let host = target.host { request.headers.add(name: "Host", value: host) }
             let response = try await client.execute(request, deadline: .now() + .seconds(2))
             return Component(status: "healthy", latencyMs: milliseconds(since: start), detail: "HTTP \(response.status.code)")
         } catch {

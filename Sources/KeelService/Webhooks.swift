@@ -87,10 +87,11 @@ final class Webhooks: Service, Sendable {
     private func post(_ delivery: WebhookDelivery) async -> String? {
         var url = delivery.url
         for hop in 0...Self.redirectHops {
-            let target: (url: String, host: String?)
-            do throws(OutboundPolicy.Refusal) { target = try outbound.pinned(url, what: "webhook") } catch { return error.rule }
-            var request = HTTPClientRequest(url: target.url)
-            if let host = target.host { request.headers.add(name: "Host", value: host) }
+            var request: HTTPClientRequest
+            switch outbound.request(url, what: "webhook") {
+            case .success(let pinned): request = pinned
+            case .failure(let refusal): return refusal.rule
+            }
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "User-Agent", value: "keel-webhooks")

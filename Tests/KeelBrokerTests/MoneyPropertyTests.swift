@@ -14,7 +14,7 @@ struct MoneyPropertyTests {
     static let start = Amount(100_000)
 
     /// One random request; the symbols are AAA and BBB.
-    static func request(_ rng: inout SeededGenerator, prices: [String: Double], exchange: PaperExchange) -> NewOrder {
+    static func request(_ rng: inout SeededGenerator, prices: [String: Double]) -> NewOrder {
         let symbol = Bool.random(using: &rng) ? "AAA" : "BBB"
         let price = prices[symbol]!
         let side: Side = Bool.random(using: &rng) ? .buy : .sell
@@ -56,7 +56,7 @@ struct MoneyPropertyTests {
         for _ in 0..<2_000 {
             switch Int.random(in: 0..<10, using: &rng) {
             case 0..<4:
-                let order = Self.request(&rng, prices: prices, exchange: exchange)
+                let order = Self.request(&rng, prices: prices)
                 if Int.random(in: 0..<10, using: &rng) == 0 { exchange.partialNext += 1 }
                 if let placed = try? exchange.submit(order, now: time), placed.created { accepted += 1 }
             case 4:
@@ -109,7 +109,7 @@ struct MoneyPropertyTests {
         var refused = 0
         for _ in 0..<40 {
             for _ in 0..<Int.random(in: 1...6, using: &rng) {
-                var order = Self.request(&rng, prices: prices, exchange: exchange)
+                var order = Self.request(&rng, prices: prices)
                 (order.orderType, order.limitPrice, order.stopPrice, order.trailingDistance, order.trailingType) = (.market, nil, nil, nil, nil)
                 (order.timeInForce, order.postOnly) = (.gtc, false)
                 do { _ = try exchange.submit(order, now: time) } catch { if error.error.code == "INSUFFICIENT_MARGIN" { refused += 1 } }

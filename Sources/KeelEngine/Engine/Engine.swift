@@ -463,7 +463,7 @@ public final class Engine {
         // `admit` counted a position whose exit was pending as gone; that exit fills at its symbol's
         // next bar, which may not have come (a gap): then this entry would pass the cap (found by
         // RiskPropertyTests), so it is cancelled instead.
-        let cap = min(Double(settings.maxPositions ?? Int.max), limit(.maxOpenPositions) ?? .infinity)
+        let cap = openPositionCap
         if Double(openPositions) >= cap {
             let reason = "\(openPositions) positions are still open (an exit waits for its symbol's next bar); the cap is \(Int(cap))"
             refuse(time, index, "max_positions", reason)
@@ -649,6 +649,9 @@ public final class Engine {
 
     // MARK: - Risk
 
+    /// Positions open at most: the allocation's `max_positions` and the profile's `max_open_positions`.
+    var openPositionCap: Double { min(Double(settings.maxPositions ?? Int.max), limit(.maxOpenPositions) ?? .infinity) }
+
     /// The risk manager's pre-trade checks for a new entry; a refusal is recorded with its reason.
     func admit(_ index: Int, side: Side, time: Int64) -> Bool {
         if let reason = haltReason { return refuse(time, index, "halted", "halted (\(reason)); no new entries until resumed") }
@@ -668,7 +671,7 @@ public final class Engine {
             if books[i].signedQuantity != 0 && books[i].pendingExit == nil { open += 1 }
             if books[i].pendingEntry != nil { open += 1 }
         }
-        let cap = min(Double(settings.maxPositions ?? Int.max), limit(.maxOpenPositions) ?? .infinity)
+        let cap = openPositionCap
         if Double(open) >= cap { return refuse(time, index, "max_positions", "already \(open) positions open or pending") }
         return true
     }
