@@ -5,7 +5,8 @@
 # Builds the target in release with libFuzzer and AddressSanitizer (the C code too: Yams' libyaml),
 # starts from the committed seeds (Fuzz/Corpus/TARGET) and the target's dictionary (Fuzz/Dictionaries),
 # keeps what it finds in .build/fuzz-corpus/TARGET, and writes crashing inputs to .build/fuzz-crashes/TARGET.
-# JOBS=2 runs that many fuzzing processes (libFuzzer's -fork), sharing the corpus.
+# JOBS=2 runs that many fuzzing processes (libFuzzer's -fork), sharing the corpus. BUILD=0 runs the
+# binary built before as it is (a long run that should not pick up edits made meanwhile).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target="${1:?usage: Fuzz/run.sh TARGET SECONDS [libFuzzer flags]}"
@@ -14,9 +15,11 @@ shift 2
 cd "$here"
 [ -d "Sources/$target" ] || { echo "no fuzz target '$target'; the targets: $(ls Sources | grep -v FuzzSupport | tr '\n' ' ')" >&2; exit 64; }
 
-swift build -c release --product "$target" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing \
-    -Xcc -fsanitize=fuzzer-no-link,address >&2
+if [ "${BUILD:-1}" != 0 ]; then
+    swift build -c release --product "$target" \
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing \
+        -Xcc -fsanitize=fuzzer-no-link,address >&2
+fi
 binary="$(swift build -c release --show-bin-path)/$target"
 
 corpus=".build/fuzz-corpus/$target"

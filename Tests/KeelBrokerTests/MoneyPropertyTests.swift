@@ -1,5 +1,5 @@
 import Foundation
-import KeelBroker
+@testable import KeelBroker
 import KeelTestSupport
 import Testing
 
@@ -86,6 +86,32 @@ struct MoneyPropertyTests {
             if problem != nil { return }
         }
         #expect(accepted > 200 && fills > 100, "seed \(seed): \(accepted) accepted, \(fills) fills")
+    }
+
+    @Test("the audit notices a book that disagrees with its trades, read step by step or all at once")
+    func auditCatchesTampering() throws {
+        var exchange = PaperExchange(cash: Self.start, leverage: Amount(2), commissionRate: Amount(Decimal(string: "0.001")!), symbols: ["AAA"])
+        var auditor = PaperExchange.Auditor(startingCash: Self.start)
+        exchange.bar(symbol: "AAA", time: 0, open: 100, high: 100, low: 100, close: 100)
+        for k in 1...3 {
+            _ = try exchange.submit(NewOrder(symbol: "AAA", side: .buy, quantity: Amount(10 * k)), now: Int64(k))
+            exchange.bar(symbol: "AAA", time: Int64(k) * 60_000, open: 100 + Double(k), high: 102 + Double(k), low: 99, close: 101)
+            #expect(auditor.check(exchange) == nil)
+        }
+        #expect(exchange.trades(.init()).count == 3)
+        // Cash a cent off: both ways see it.
+        var cashOff = exchange
+        cashOff.cash = Amount(cashOff.cash.value - Decimal(string: "0.01")!)
+        var copy = auditor
+        #expect(copy.check(cashOff)?.hasPrefix("cash is") == true)
+        #expect(cashOff.audit(startingCash: Self.start)?.hasPrefix("cash is") == true)
+        // An old trade rewritten: the step-by-step auditor has read it already (trades are only ever
+        // appended), so only the audit from every trade sees it; the fuzz target ends each input with it.
+        var rewritten = exchange
+        rewritten.trades[0].quantity = Amount(11)
+        copy = auditor
+        #expect(copy.check(rewritten) == nil)
+        #expect(rewritten.audit(startingCash: Self.start)?.contains("its fills sum to") == true)
     }
 
     @Test("found by the broker fuzz target: a quantity of 1.2e-29 beside one of 100 keeps the books within Decimal's 38 digits")

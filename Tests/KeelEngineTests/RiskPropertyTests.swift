@@ -16,10 +16,14 @@ import Testing
 /// - open positions stay within the open-position cap;
 /// - no entry is placed or filled while the kill switch (same session) or a halt holds, and no
 ///   short entry under a profile that does not sell short;
+/// - the kill switch trips at the step whose close takes the day's loss (from the session's first
+///   equity, rebuilt here from the fills) to the daily loss limit, never below it, and holds until
+///   the next session;
 /// - a manual order past the 5/5/8 guardrails is refused;
 /// - cash and positions are what the fills make them, and equity is cash plus positions at the mark;
 /// - a restart (a fresh engine fed the same inputs, as a run's journal replays them) reaches the
-///   same state, its kill switch latched as before.
+///   same state, its kill switch latched as before: three restarts per strategy, each at the first
+///   step past a quarter of the run at which the kill switch holds, where it trips.
 @Suite("Risk limits as properties, a million intents")
 struct RiskPropertyTests {
     static let symbols = ["A", "B", "C", "D"]
@@ -109,6 +113,13 @@ struct RiskPropertyTests {
 
     struct Counts {
         var intents = 0, fills = 0, entries = 0, refusedManual = 0, killSwitches = 0, halts = 0, switches = 0, restarts = 0, steps = 0
+        var trips = 0, latchedRestarts = 0
+
+        mutating func add(_ other: Counts) {
+            intents += other.intents; fills += other.fills; entries += other.entries; refusedManual += other.refusedManual
+            killSwitches += other.killSwitches; halts += other.halts; switches += other.switches; restarts += other.restarts
+            steps += other.steps + 1; trips += other.trips; latchedRestarts += other.latchedRestarts
+        }
     }
 
     /// One run of `steps` time steps; returns what it counted. Records the first broken property and stops.
@@ -128,7 +139,11 @@ struct RiskPropertyTests {
         var counts = Counts()
         var price = [100.0, 20.0, 250.0, 5.0]
         var barIndex = [0, 0, 0, 0]
-        let restartAt = Int.random(in: steps / 4...(3 * steps / 4), using: &rng)
+        // Restarts: from each of these steps on, at the first step where the kill switch holds (or
+        // 5,000 steps later if it never does), so many restarts meet a latched switch.
+        var restarts = [steps / 4, steps / 2, 3 * steps / 4]
+        // The day's loss, rebuilt from the fills: the session's first equity is the last step's end.
+        var session = Int64.min, sessionStart = 100_000.0, lastEquity = 100_000.0
         var time: Int64 = 1_704_067_200_000
         var broken = false
         func fail(_ message: String) {
@@ -165,7 +180,7 @@ struct RiskPropertyTests {
                 inputs.append(input)
             }
             let halted = engine.haltReason != nil
-            let latched = engine.risk.killSwitchActive, session = engine.risk.session
+            let latched = engine.risk.killSwitchActive, engineSession = engine.risk.session
             // The market: most symbols have a bar, some gap, now and then by 10%.
             var staged: [Int] = []
             var opens = price
@@ -197,7 +212,10 @@ struct RiskPropertyTests {
             // strategy's entry with fill: close (a manual order fills at the open either way).
             var atOpen = before.mark, atClose = before.mark
             for i in staged { (atOpen[i], atClose[i]) = (opens[i], price[i]) }
-            let sameSession = engine.risk.session == session
+            let sameSession = engine.risk.session == engineSession
+            // The generated strategies set no session start: sessions begin at UTC midnight.
+            let day = time / 86_400_000
+            if day != session { (session, sessionStart) = (day, lastEquity) }
             let records = engine.takeRecords()
             for entry in records.journal {
                 switch entry {
@@ -239,6 +257,8 @@ struct RiskPropertyTests {
             }
             for i in staged { books.mark[i] = price[i] }
             if records.riskEvents.contains(where: { $0.kind == "kill_switch" }) { counts.killSwitches += 1 }
+            // A trip is the account-wide event ("*"); a refused order while it holds names its symbol.
+            let tripped = records.riskEvents.contains { $0.kind == "kill_switch" && $0.symbol == "*" }
             // The books the fills make, and equity at the marks.
             for i in 0..<4 where abs(engine.positionQuantity(i) - books.position[i]) > 1e-6 {
                 fail("\(symbols[i]) holds \(engine.positionQuantity(i)); its fills make \(books.position[i])")
@@ -246,13 +266,25 @@ struct RiskPropertyTests {
             if abs(engine.cash - books.cash) > 1e-6 * max(1, abs(books.cash)) { fail("cash is \(engine.cash); the fills make \(books.cash)") }
             let marked = books.equity(marks: books.mark.map { $0.isNaN ? 0 : $0 })
             if abs(engine.equity - marked) > 1e-6 * max(1, abs(marked)) { fail("equity is \(engine.equity); cash plus positions at the mark is \(marked)") }
+            // The daily loss limit: tripped exactly when the day's loss reaches it, latched for the session.
+            let dailyLimit = engine.limit(.dailyLossLimit), loss = sessionStart > 0 ? 1 - marked / sessionStart : 0
+            if tripped { counts.trips += 1 }
+            if latched, sameSession, !engine.risk.killSwitchActive { fail("the kill switch let go inside its session") }
+            if let dailyLimit, loss >= dailyLimit + 1e-7, !engine.risk.killSwitchActive {
+                fail("the day's loss \(loss) reached the daily loss limit \(dailyLimit) and the kill switch did not trip")
+            }
+            if tripped, loss < (dailyLimit ?? .infinity) - 1e-7 { fail("the kill switch tripped at a loss of \(loss), under the limit \(dailyLimit ?? .nan)") }
+            lastEquity = marked
             if broken { return counts }
-            if step == restartAt {
+            if let next = restarts.first, step >= next, engine.risk.killSwitchActive || step >= next + 5_000 {
                 // A restart: a fresh engine fed what this one was fed reaches the same state.
+                restarts.removeFirst()
                 counts.restarts += 1
+                if engine.risk.killSwitchActive { counts.latchedRestarts += 1 }
                 let restarted = Self.engine(program)
                 for input in inputs { feed(restarted, input, settings.map { $0! }) }
                 if restarted.cash != engine.cash || restarted.equity != engine.equity || restarted.risk.killSwitchActive != engine.risk.killSwitchActive
+                    || restarted.risk.sessionStartEquity != engine.risk.sessionStartEquity || restarted.risk.peak != engine.risk.peak
                     || restarted.haltReason != engine.haltReason || (0..<4).contains(where: { restarted.positionQuantity($0) != engine.positionQuantity($0) }) {
                     fail("a restart reached another state (kill switch \(restarted.risk.killSwitchActive) against \(engine.risk.killSwitchActive))")
                 }
@@ -268,20 +300,12 @@ struct RiskPropertyTests {
         while total.intents < 1_000_000 {
             let counts = try Self.run(seed: 4_000 + seed, steps: 25_000)
             if counts.steps == 0 { break }
-            total.intents += counts.intents
-            total.fills += counts.fills
-            total.entries += counts.entries
-            total.refusedManual += counts.refusedManual
-            total.killSwitches += counts.killSwitches
-            total.halts += counts.halts
-            total.switches += counts.switches
-            total.restarts += counts.restarts
-            total.steps += counts.steps + 1
+            total.add(counts)
             seed += 1
         }
         print("risk properties: \(total.intents) intents, \(total.steps) steps over \(seed) strategies, \(total.fills) fills (\(total.entries) entries), "
-              + "\(total.refusedManual) manual orders refused, \(total.killSwitches) kill switches, \(total.halts) halts, \(total.switches) profile switches, "
-              + "\(total.restarts) restarts")
-        #expect(total.intents >= 1_000_000 && total.killSwitches > 0 && total.entries > 10_000 && total.refusedManual > 0)
+              + "\(total.refusedManual) manual orders refused, \(total.trips) kill switch trips (\(total.killSwitches) steps with a kill switch event), "
+              + "\(total.halts) halts, \(total.switches) profile switches, \(total.restarts) restarts (\(total.latchedRestarts) with the kill switch latched)")
+        #expect(total.intents >= 1_000_000 && total.trips > 100 && total.entries > 10_000 && total.refusedManual > 0 && total.latchedRestarts > 10)
     }
 }

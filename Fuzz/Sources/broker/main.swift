@@ -5,7 +5,7 @@ import Foundation
 // The trading API's request bodies, as the paper broker takes them: each line of the input is one
 // request or one bar, and after each the exchange's own audit must hold (positions are the sum of
 // fills, cash is the start less what fills cost, no order past its quantity, equity is cash plus
-// positions at the mark). Lines:
+// positions at the mark; read incrementally, and recomputed from every trade at the end). Lines:
 //   o{...}   POST /orders with the JSON body
 //   c{...}   PATCH /orders/{the latest order} with the JSON body
 //   p{...}   DELETE /positions/{the first open position} with the JSON body (or none)
@@ -20,6 +20,7 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var prices = ["AAA": 100.0, "BBB": 20.0]
     var time: Int64 = 1_700_000_000_000
     let decoder = JSONDecoder()
+    var auditor = PaperExchange.Auditor(startingCash: start)
     for line in FuzzDriver.bytes(data, size).split(separator: UInt8(ascii: "\n")) {
         let body = Data(line.dropFirst())
         let latest = exchange.orders.last?.id ?? "O1"
@@ -46,8 +47,9 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             prices[symbol] = close
         default: continue
         }
-        if let problem = exchange.audit(startingCash: start) { FuzzDriver.broken(problem) }
+        if let problem = auditor.check(exchange) { FuzzDriver.broken(problem) }
     }
+    if let problem = exchange.audit(startingCash: start) { FuzzDriver.broken("at the end, from every trade: \(problem)") }
     return 0
 }
 
