@@ -15,14 +15,17 @@ package struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// The shortest decimal that reads back as `double` (what Keel's engine computed), so
     /// nothing is rounded on the way to the broker.
     package init(_ double: Double) {
-        value = Decimal(string: DecimalText.string(double), locale: Locale(identifier: "en_US_POSIX")) ?? Decimal(double)
+        value = Decimal(string: DecimalText.string(double), locale: Self.posix) ?? Decimal(double)
     }
+
+    /// Decimal's parser reads the separator from a locale: one, made once.
+    private static let posix = Locale(identifier: "en_US_POSIX")
 
     /// A decimal in plain or scientific notation (`"12.5"`, `"-3"`, `".5"`, `"1e-8"`), nothing else:
     /// no spaces, no hexadecimal, no trailing text, at most 40 significant digits and an exponent
     /// within ±100. Foundation's own parser takes `"1.2.3"` as 1.2; this one refuses it.
     package init?(_ text: String) {
-        guard text.utf8.count <= 64, Self.isDecimal(text), let parsed = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
+        guard text.utf8.count <= 64, Self.isDecimal(text), let parsed = Decimal(string: text, locale: Self.posix),
               !parsed.isNaN else { return nil }
         value = parsed
     }

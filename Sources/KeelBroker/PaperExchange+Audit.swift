@@ -35,9 +35,11 @@ extension PaperExchange {
                 filledByOrder[t.orderId, default: 0] += t.quantity.value
                 read += 1
             }
-            for symbol in Set(held.keys).union(book.holdings.keys) {
-                let position = book.holdings[symbol]?.quantity ?? 0
-                if position != held[symbol] ?? 0 { return "\(symbol): the position is \(position), its fills sum to \(held[symbol] ?? 0)" }
+            for (symbol, sum) in held where (book.holdings[symbol]?.quantity ?? 0) != sum {
+                return "\(symbol): the position is \(book.holdings[symbol]?.quantity ?? 0), its fills sum to \(sum)"
+            }
+            for (symbol, holding) in book.holdings where held[symbol] == nil && holding.quantity != 0 {
+                return "\(symbol): the position is \(holding.quantity), and no fill made it"
             }
             // Exact, up to Decimal's 38 significant digits: a sum of fills far apart in scale (a quantity
             // of 1e-29 beside one of 100, found by the broker fuzz target) rounds in its last digits,

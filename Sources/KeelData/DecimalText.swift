@@ -26,12 +26,14 @@ package enum DecimalText {
         return (negative ? "-" : "") + trimmed(plain)
     }
 
-    /// Without a fraction of zeros (`2.0` → `2`, `0.50` → `0.5`).
+    /// Without a fraction of zeros (`2.0` → `2`, `0.50` → `0.5`). By bytes: Foundation's
+    /// `contains` and `hasSuffix` go through a locale-aware search, and the paper broker converts
+    /// every price of every bar here.
     private static func trimmed(_ text: String) -> String {
-        guard text.contains(".") else { return text }
-        var out = text
-        while out.hasSuffix("0") { out.removeLast() }
-        if out.hasSuffix(".") { out.removeLast() }
-        return out == "-0" ? "0" : out
+        guard text.utf8.contains(UInt8(ascii: ".")) else { return text }
+        var out = Substring(text)
+        while out.utf8.last == UInt8(ascii: "0") { out.removeLast() }
+        if out.utf8.last == UInt8(ascii: ".") { out.removeLast() }
+        return out == "-0" ? "0" : String(out)
     }
 }
