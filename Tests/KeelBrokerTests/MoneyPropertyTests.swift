@@ -112,6 +112,15 @@ struct MoneyPropertyTests {
         copy = auditor
         #expect(copy.check(rewritten) == nil)
         #expect(rewritten.audit(startingCash: Self.start)?.contains("its fills sum to") == true)
+        // A book with fewer trades than the auditor has read (another book, or one restored from
+        // earlier) is read again from its first trade.
+        var earlier = PaperExchange(cash: Self.start, leverage: Amount(2), commissionRate: Amount(Decimal(string: "0.001")!), symbols: ["AAA"])
+        earlier.bar(symbol: "AAA", time: 0, open: 100, high: 100, low: 100, close: 100)
+        _ = try earlier.submit(NewOrder(symbol: "AAA", side: .buy, quantity: Amount(5)), now: 1)
+        earlier.bar(symbol: "AAA", time: 60_000, open: 101, high: 102, low: 99, close: 101)
+        #expect(earlier.trades(.init()).count == 1)
+        copy = auditor
+        #expect(copy.check(earlier) == nil)
     }
 
     @Test("found by the broker fuzz target: a quantity of 1.2e-29 beside one of 100 keeps the books within Decimal's 38 digits")
