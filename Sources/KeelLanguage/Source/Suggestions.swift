@@ -5,7 +5,8 @@ public enum Suggestions {
         let lowered = word.lowercased()
         let allowed = max(1, min(3, word.count / 3))
         // Only a candidate within `allowed` edits is suggested by distance, so no distance past it
-        // (or past the best so far) is worked out: a file full of long unknown names stays cheap.
+        // (or past the best so far) is worked out: a long unknown name is not compared in full with
+        // every known one.
         let letters = Letters(lowered)
         var best: (name: String, distance: Int)?
         for candidate in candidates {
